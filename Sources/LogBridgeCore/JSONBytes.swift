@@ -1,0 +1,255 @@
+/// Byte-level JSON helpers for the hot path.
+///
+/// Foundation's JSON measured 10-36 MB/s here (NOTES.md), far below line rate, and no mirrored
+/// library validates JSON on raw bytes, so these few routines are written by hand: a validator
+/// that allocates nothing, and a string escaper that appends to a byte buffer.
+public enum JSONBytes {
+    /// Whether `bytes` hold exactly one JSON value (RFC 8259), surrounded by optional whitespace.
+    ///
+    /// String contents are checked for control characters and escapes; UTF-8 well-formedness of
+    /// string contents is checked too, so a valid result can be embedded in a JSON document as is.
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var parser = Validator(bytes: bytes)
+        parser.skipSpace()
+        guard parser.value(depth: 0) else { return false }
+        parser.skipSpace()
+        return parser.index == bytes.count
+    }
+
+    /// Appends `bytes` as a JSON string literal (with quotes), escaping what JSON requires.
+    /// Invalid UTF-8 sequences become U+FFFD, so the output is always valid JSON.
+    public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var i = 0
+        let n = bytes.count
+        var runStart = 0
+        while i < n {
+            let b = bytes[i]
+            if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") && b < 0x80 {
+                i += 1
+                continue
+            }
+            if b >= 0x80 {
+                let length = utf8SequenceLength(bytes, at: i)
+                if length > 0 { i += length; continue }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
+                out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                i += 1
+                runStart = i
+                continue
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            default:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                        hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            }
+            i += 1
+            runStart = i
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n]))
+        out.append(UInt8(ascii: "\""))
+    }
+
+    public static func appendString(_ string: String, to out: inout [UInt8]) {
+        var copy = string
+        copy.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    /// Appends the decimal digits of `value` without going through `String`.
+    public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            if value == .min { out.append(contentsOf: Array("9223372036854775808".utf8)); return }
+            appendUnsigned(UInt64(-value), to: &out)
+        } else {
+            appendUnsigned(UInt64(value), to: &out)
+        }
+    }
+
+    public static func appendUnsigned(_ value: UInt64, to out: inout [UInt8]) {
+        var digitCount = 1
+        var probe = value
+        while probe >= 10 { probe /= 10; digitCount += 1 }
+        let end = out.count + digitCount
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digitCount))
+        var v = value
+        var i = end - 1
+        while v > 0 {
+            out[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10)
+            v /= 10
+            i -= 1
+        }
+    }
+
+    /// Length of a well-formed UTF-8 sequence starting at `i`, or 0 when it is malformed.
+    @inline(__always)
+    static func utf8SequenceLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
+        let n = bytes.count
+        let b0 = bytes[i]
+        @inline(__always) func cont(_ j: Int) -> Bool { j < n && bytes[j] & 0xC0 == 0x80 }
+        switch b0 {
+        case 0xC2...0xDF:
+            return cont(i + 1) ? 2 : 0
+        case 0xE0...0xEF:
+            guard cont(i + 1), cont(i + 2) else { return 0 }
+            let b1 = bytes[i + 1]
+            if b0 == 0xE0 && b1 < 0xA0 { return 0 }   // overlong
+            if b0 == 0xED && b1 >= 0xA0 { return 0 }  // surrogates
+            return 3
+        case 0xF0...0xF4:
+            guard cont(i + 1), cont(i + 2), cont(i + 3) else { return 0 }
+            let b1 = bytes[i + 1]
+            if b0 == 0xF0 && b1 < 0x90 { return 0 }
+            if b0 == 0xF4 && b1 >= 0x90 { return 0 }
+            return 4
+        default:
+            return 0
+        }
+    }
+
+    private struct Validator {
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
+        static let maxDepth = 512
+
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        @inline(__always) var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+        mutating func skipSpace() {
+            while index < bytes.count {
+                let b = bytes[index]
+                if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { index += 1 } else { return }
+            }
+        }
+
+        mutating func value(depth: Int) -> Bool {
+            guard depth < Self.maxDepth, let b = current else { return false }
+            switch b {
+            case UInt8(ascii: "{"): return object(depth: depth)
+            case UInt8(ascii: "["): return array(depth: depth)
+            case UInt8(ascii: "\""): return string()
+            case UInt8(ascii: "t"): return literal("true")
+            case UInt8(ascii: "f"): return literal("false")
+            case UInt8(ascii: "n"): return literal("null")
+            default: return number()
+            }
+        }
+
+        mutating func object(depth: Int) -> Bool {
+            index += 1
+            skipSpace()
+            if current == UInt8(ascii: "}") { index += 1; return true }
+            while true {
+                skipSpace()
+                guard current == UInt8(ascii: "\""), string() else { return false }
+                skipSpace()
+                guard current == UInt8(ascii: ":") else { return false }
+                index += 1
+                skipSpace()
+                guard value(depth: depth + 1) else { return false }
+                skipSpace()
+                switch current {
+                case UInt8(ascii: ","): index += 1
+                case UInt8(ascii: "}"): index += 1; return true
+                default: return false
+                }
+            }
+        }
+
+        mutating func array(depth: Int) -> Bool {
+            index += 1
+            skipSpace()
+            if current == UInt8(ascii: "]") { index += 1; return true }
+            while true {
+                skipSpace()
+                guard value(depth: depth + 1) else { return false }
+                skipSpace()
+                switch current {
+                case UInt8(ascii: ","): index += 1
+                case UInt8(ascii: "]"): index += 1; return true
+                default: return false
+                }
+            }
+        }
+
+        mutating func string() -> Bool {
+            index += 1
+            let n = bytes.count
+            while index < n {
+                let b = bytes[index]
+                if b == UInt8(ascii: "\"") { index += 1; return true }
+                if b < 0x20 { return false }
+                if b == UInt8(ascii: "\\") {
+                    index += 1
+                    guard index < n else { return false }
+                    switch bytes[index] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                         UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        index += 1
+                    case UInt8(ascii: "u"):
+                        guard index + 4 < n else { return false }
+                        for j in 1...4 where !bytes[index + j].isHexDigit { return false }
+                        index += 5
+                    default: return false
+                    }
+                    continue
+                }
+                if b >= 0x80 {
+                    let length = JSONBytes.utf8SequenceLength(bytes, at: index)
+                    guard length > 0 else { return false }
+                    index += length
+                    continue
+                }
+                index += 1
+            }
+            return false
+        }
+
+        mutating func literal(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            let start = word.utf8Start
+            for j in 0..<count where bytes[index + j] != start[j] { return false }
+            index += count
+            return true
+        }
+
+        mutating func number() -> Bool {
+            let start = index
+            if current == UInt8(ascii: "-") { index += 1 }
+            guard let first = current, first.isDigit else { return false }
+            if first == UInt8(ascii: "0") {
+                index += 1
+            } else {
+                while let c = current, c.isDigit { index += 1 }
+            }
+            if current == UInt8(ascii: ".") {
+                index += 1
+                guard let c = current, c.isDigit else { return false }
+                while let c = current, c.isDigit { index += 1 }
+            }
+            if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+                index += 1
+                if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
+                guard let c = current, c.isDigit else { return false }
+                while let c = current, c.isDigit { index += 1 }
+            }
+            return index > start
+        }
+    }
+}
+
+extension UInt8 {
+    @inline(__always) var isDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
+    @inline(__always) var isHexDigit: Bool {
+        isDigit || (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "f")) || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "F"))
+    }
+}

@@ -1,0 +1,53 @@
+/// A batch of spooled records read for one sink, stored contiguously: one allocation for the
+/// payload bytes and one for the record table, whatever the number of records.
+public struct RecordBatch: Sendable {
+    /// Where a record came from and where its bytes are in ``RecordBatch/bytes``.
+    public struct Record: Sendable, Equatable {
+        /// The spool sequence number: the record's position in the spool's single ordered log.
+        public var sequence: UInt64
+        /// Index into ``RecordBatch/topics``.
+        public var topicIndex: Int
+        public var partition: Int32
+        public var offset: Int64
+        /// Milliseconds since the Unix epoch, or -1 when the source gave none.
+        public var timestampMs: Int64
+        public var key: Range<Int>?
+        public var value: Range<Int>
+
+        public init(
+            sequence: UInt64, topicIndex: Int, partition: Int32, offset: Int64, timestampMs: Int64,
+            key: Range<Int>?, value: Range<Int>
+        ) {
+            self.sequence = sequence
+            self.topicIndex = topicIndex
+            self.partition = partition
+            self.offset = offset
+            self.timestampMs = timestampMs
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public var topics: [String]
+    public var bytes: [UInt8]
+    public var records: [Record]
+    /// Where the sink's cursor moves once the batch is delivered: past the last record read,
+    /// including records the reader set aside (corrupt ones go to the dead-letter store).
+    public var nextSequence: UInt64
+
+    public init(topics: [String] = [], bytes: [UInt8] = [], records: [Record] = [], nextSequence: UInt64? = nil) {
+        self.topics = topics
+        self.bytes = bytes
+        self.records = records
+        self.nextSequence = nextSequence ?? records.last.map { $0.sequence + 1 } ?? 0
+    }
+
+    public var isEmpty: Bool { records.isEmpty }
+    public var count: Int { records.count }
+
+    /// Calls `body` with the value bytes of a record, without copying.
+    @inlinable
+    public func withValue<R>(of record: Record, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[record.value])) }
+    }
+}

@@ -1,0 +1,1 @@
+// Pipeline processors arrive with the redaction issue.

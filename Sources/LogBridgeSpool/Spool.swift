@@ -1,0 +1,322 @@
+import CLMDB
+import Foundation
+import LogBridgeCore
+import Logging
+import Synchronization
+
+/// The durable spool between Kafka and the sinks, in LMDB.
+///
+/// Every record fetched from Kafka is written once, together with its partition's next offset, in
+/// one write transaction; Kafka offsets are committed only after that transaction is durable. Each
+/// sink reads the same ordered log through its own cursor, and a record is deleted once every
+/// sink's cursor has passed it.
+///
+/// - Important: one process at a time: `open` takes an exclusive lock on the spool directory.
+public final class Spool: Sendable {
+    public let configuration: SpoolConfiguration
+    private let env: LMDBEnvironment
+    private let db: SpoolDatabases
+    private let writer: SpoolWriter
+    private let published: Published
+    private let signal: SpoolSignal
+    private let lock: SpoolDirectoryLock
+    private let logger: Logger
+    private let durableOffsetsHandler = DurableOffsetsHandler()
+    private let closed = Atomic<Bool>(false)
+
+    /// Opens or creates the spool and starts its writer thread.
+    /// - Parameters:
+    ///   - sinks: the configured sink names. A new sink starts at the oldest spooled record; the
+    ///     cursor of a sink no longer configured is removed so it stops holding records back.
+    /// - Throws: ``SpoolError`` when the directory cannot be created or locked, or LMDB fails.
+    public init(
+        configuration: SpoolConfiguration, sinks: [String], statistics: GatewayStatistics, logger: Logger
+    ) throws(SpoolError) {
+        self.configuration = configuration
+        self.logger = logger
+        try Self.createDirectory(configuration.path)
+        lock = try SpoolDirectoryLock(directory: configuration.path)
+        env = try LMDBEnvironment(
+            directory: configuration.path, mapSize: configuration.maxBytes, maxDatabases: SpoolDatabases.count + 2)
+        let opened = try Self.load(env: env, path: configuration.path, sinks: sinks, logger: logger)
+        db = opened.db
+        let state = opened.state
+        let env = self.env
+        let usage = try env.read { (txn) throws(SpoolError) -> SpoolUsage in
+            try SpoolWriter.measure(txn, db: opened.db, env: env, state: state, maxBytes: configuration.maxBytes)
+        }
+        var initial = PublishedState(usage: usage)
+        initial.apply(state, usage: usage, configuration: configuration)
+        published = Published(initial)
+        signal = SpoolSignal(next: state.nextSequence)
+        statistics.spoolBytes.set(usage.usedBytes)
+        statistics.spoolRecords.set(usage.records)
+        let handler = durableOffsetsHandler
+        writer = SpoolWriter(
+            env: env, db: db, state: state, configuration: configuration, statistics: statistics,
+            published: published, signal: signal, logger: logger,
+            durableOffsets: { offsets in handler.call(offsets) })
+        writer.start()
+        logger.info(
+            "spool opened",
+            metadata: [
+                LogKey.spoolPath: "\(configuration.path)", LogKey.records: "\(usage.records)",
+                LogKey.spoolBytes: "\(usage.usedBytes)",
+            ])
+    }
+
+    // MARK: Source side
+
+    /// Called on the writer thread after each commit with the next offsets that just became durable.
+    /// The Kafka source stores them for its next offset commit.
+    public func onDurableOffsets(_ handler: @escaping @Sendable ([TopicPartition: Int64]) -> Void) {
+        durableOffsetsHandler.set(handler)
+    }
+
+    /// Queues a fetched batch for the writer; waits up to `timeout` for room.
+    /// - Returns: false when there was no room: the caller keeps the batch and pauses its source.
+    public func offer(_ batch: IngestBatch, timeout: Duration) -> Bool {
+        writer.offer(batch, timeout: timeout)
+    }
+
+    /// Whether the source should pause: above the high watermark (until under the low one), or a
+    /// write failed for lack of space.
+    public var wantsSourcePaused: Bool {
+        published.read { $0.pausedForSpace || $0.outOfSpace }
+    }
+
+    /// The next offset to spool for each partition the spool has seen.
+    public func nextOffsets(for partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        published.read { state in
+            var result: [TopicPartition: Int64] = [:]
+            for tp in partitions { if let offset = state.offsets[tp] { result[tp] = offset } }
+            return result
+        }
+    }
+
+    /// Commits everything queued before this call (records of `partitions` that cannot be written
+    /// for lack of space are dropped: they were never acknowledged to Kafka) and returns the
+    /// partitions' next offsets. Blocks the calling thread; called from the Kafka rebalance callback.
+    public func finishWrites(revoking partitions: Set<TopicPartition>) -> [TopicPartition: Int64] {
+        guard !closed.load(ordering: .acquiring) else { return nextOffsets(for: Array(partitions)) }
+        let done = DispatchSemaphore(value: 0)
+        let answer = Mutex<[TopicPartition: Int64]>([:])
+        writer.enqueue(.barrier(revoked: partitions, done: { offsets in
+            answer.withLock { $0 = offsets }
+            done.signal()
+        }))
+        done.wait()
+        return answer.withLock { $0 }
+    }
+
+    // MARK: Sink side
+
+    /// A sink's durable position.
+    public func checkpoint(sink: String) -> SinkCheckpoint {
+        published.read { $0.cursors[sink] } ?? SinkCheckpoint(nextSequence: usage.firstSequence)
+    }
+
+    /// Reads up to `maxRecords` records (and about `maxBytes` payload bytes) starting at `sequence`,
+    /// copied out of the map so no read transaction outlives the call. Blocking: call it from a
+    /// dedicated thread.
+    public func read(from sequence: UInt64, maxRecords: Int, maxBytes: Int) throws(SpoolError) -> RecordBatch {
+        let topics = published.read { $0.topics }
+        var batch = RecordBatch(topics: topics, nextSequence: sequence)
+        var corrupt: [DeadLetter] = []
+        try env.read { (txn) throws(SpoolError) in
+            do {
+                try txn.scan(db.records, from: SpoolKey.sequence(sequence)) { (key, value) throws(SpoolError) -> Bool in
+                    let seq = SpoolKey.decodeSequence(key)
+                    guard let decoded = RecordCodec.decode(value), decoded.topicIndex < topics.count else {
+                        corrupt.append(DeadLetter(
+                            stage: "spool", reason: "corrupt record in the spool at sequence \(seq)", topic: "",
+                            partition: -1, offset: -1, timestampMs: -1,
+                            deadLetteredAtMs: SpoolWriter.nowMillis(), payload: Array(value)))
+                        batch.nextSequence = seq + 1
+                        return corrupt.count < maxRecords
+                    }
+                    let base = batch.bytes.count
+                    batch.bytes.append(contentsOf: value)
+                    batch.records.append(RecordBatch.Record(
+                        sequence: seq, topicIndex: decoded.topicIndex, partition: decoded.partition,
+                        offset: decoded.offset, timestampMs: decoded.timestampMs,
+                        key: decoded.key.map { (base + $0.lowerBound)..<(base + $0.upperBound) },
+                        value: (base + decoded.value.lowerBound)..<(base + decoded.value.upperBound)))
+                    batch.nextSequence = seq + 1
+                    return batch.records.count < maxRecords && batch.bytes.count < maxBytes
+                }
+            }
+        }
+        if !corrupt.isEmpty {
+            logger.error("quarantined corrupt spool records to the dead-letter store", metadata: [LogKey.records: "\(corrupt.count)"])
+            writer.enqueue(.deadLetters(corrupt, done: { _ in }))
+        }
+        return batch
+    }
+
+    /// Durably moves a sink's cursor (and its state) forward; records every sink has passed are then
+    /// deleted.
+    public func commit(sink: String, checkpoint: SinkCheckpoint) async throws(SpoolError) {
+        let error: SpoolError? = await withCheckedContinuation { continuation in
+            writer.enqueue(.checkpoint(sink: sink, checkpoint, done: { continuation.resume(returning: $0) }))
+        }
+        if let error { throw error }
+    }
+
+    /// Sets records aside in the dead-letter store.
+    public func deadLetter(_ letters: [DeadLetter]) async throws(SpoolError) {
+        let error: SpoolError? = await withCheckedContinuation { continuation in
+            writer.enqueue(.deadLetters(letters, done: { continuation.resume(returning: $0) }))
+        }
+        if let error { throw error }
+    }
+
+    /// Returns once a record with sequence >= `sequence` is committed, the spool closes, or the
+    /// task is cancelled.
+    public func waitForRecords(from sequence: UInt64) async {
+        await signal.wait(forSequence: sequence)
+    }
+
+    /// The sequence number the next spooled record will get.
+    public var nextSequence: UInt64 { signal.next }
+
+    public var usage: SpoolUsage { published.read { $0.usage } }
+
+    /// Reads up to `limit` dead letters, oldest first.
+    public func deadLetters(limit: Int) throws(SpoolError) -> [DeadLetter] {
+        var result: [DeadLetter] = []
+        try env.read { (txn) throws(SpoolError) in
+            try txn.scan(db.deadLetters, from: nil) { (_, value) throws(SpoolError) -> Bool in
+                if let letter = DeadLetter(decoding: value) { result.append(letter) }
+                return result.count < limit
+            }
+        }
+        return result
+    }
+
+    /// Commits what is queued, stops the writer and releases the directory lock. Idempotent.
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        writer.stop()
+        signal.close()
+        lock.release()
+        logger.info("spool closed", metadata: [LogKey.spoolPath: "\(configuration.path)"])
+    }
+
+    deinit { close() }
+
+    // MARK: Opening
+
+    private static func createDirectory(_ path: String) throws(SpoolError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotCreateDirectory(path: path, errno: (error as NSError).code == 0 ? EACCES : Int32(EACCES))
+        }
+    }
+
+    private static func load(
+        env: LMDBEnvironment, path: String, sinks: [String], logger: Logger
+    ) throws(SpoolError) -> (db: SpoolDatabases, state: SpoolState) {
+        try env.write { (txn) throws(SpoolError) in
+            let db = SpoolDatabases(
+                records: try txn.openDatabase("records", create: true),
+                offsets: try txn.openDatabase("offsets", create: true),
+                cursors: try txn.openDatabase("cursors", create: true),
+                deadLetters: try txn.openDatabase("dead_letters", create: true),
+                meta: try txn.openDatabase("meta", create: true))
+            if let found = try txn.get(db.meta, key: SpoolKey.format) {
+                let version = String(decoding: found, as: UTF8.self)
+                guard version == SpoolDatabases.formatVersion else { throw .incompatibleFormat(path: path, found: version) }
+            } else {
+                try txn.put(db.meta, key: SpoolKey.format, value: Array(SpoolDatabases.formatVersion.utf8))
+            }
+            var state = SpoolState()
+            try txn.scan(db.meta, from: nil) { (key, value) throws(SpoolError) -> Bool in
+                if key.elementsEqual(SpoolKey.nextSequence) {
+                    state.nextSequence = SpoolKey.decodeUInt64(value) ?? 0
+                } else if key.elementsEqual(SpoolKey.nextDeadLetter) {
+                    state.nextDeadLetter = SpoolKey.decodeUInt64(value) ?? 0
+                } else if key.starts(with: SpoolKey.topicPrefix), value.count == 2 {
+                    let name = String(decoding: key.dropFirst(SpoolKey.topicPrefix.count), as: UTF8.self)
+                    let index = UInt16(littleEndian: value.loadUnaligned(as: UInt16.self))
+                    state.topicIndexes[name] = index
+                }
+                return true
+            }
+            state.topics = Array(repeating: "", count: state.topicIndexes.count)
+            for (name, index) in state.topicIndexes where Int(index) < state.topics.count { state.topics[Int(index)] = name }
+            // The records themselves are the authority on sequence numbers.
+            if let last = try txn.lastKey(db.records) {
+                state.nextSequence = max(state.nextSequence, last.withUnsafeBytes { SpoolKey.decodeSequence($0) } + 1)
+            }
+            state.firstSequence = state.nextSequence
+            try txn.scan(db.records, from: nil) { (key, _) throws(SpoolError) -> Bool in
+                state.firstSequence = SpoolKey.decodeSequence(key)
+                return false
+            }
+            try txn.scan(db.offsets, from: nil) { (key, value) throws(SpoolError) -> Bool in
+                if let tp = SpoolKey.decodeOffsetKey(key), let index = state.topicIndexes[tp.topic],
+                    let next = SpoolKey.decodeUInt64(value)
+                {
+                    state.offsets[PartitionKey(topic: index, partition: tp.partition)] = Int64(bitPattern: next)
+                }
+                return true
+            }
+            var stored: [String: SinkCheckpoint] = [:]
+            try txn.scan(db.cursors, from: nil) { (key, value) throws(SpoolError) -> Bool in
+                if let next = SpoolKey.decodeUInt64(value) {
+                    stored[String(decoding: key, as: UTF8.self)] = SinkCheckpoint(
+                        nextSequence: next, state: Array(value.dropFirst(8)))
+                }
+                return true
+            }
+            for (name, _) in stored where !sinks.contains(name) {
+                logger.warning(
+                    "removing the spool cursor of a sink that is no longer configured",
+                    metadata: [LogKey.sink: "\(name)"])
+                try txn.delete(db.cursors, key: Array(name.utf8))
+            }
+            for name in sinks {
+                if let checkpoint = stored[name] {
+                    state.cursors[name] = checkpoint
+                } else {
+                    let checkpoint = SinkCheckpoint(nextSequence: state.firstSequence)
+                    state.cursors[name] = checkpoint
+                    try txn.put(db.cursors, key: Array(name.utf8), value: SpoolKey.uint64(checkpoint.nextSequence))
+                }
+            }
+            return (db, state)
+        }
+    }
+}
+
+/// An exclusive `flock` on `DIR/logbridge.lock`, so two processes never share a spool.
+final class SpoolDirectoryLock: Sendable {
+    private let descriptor: Int32
+
+    init(directory: String) throws(SpoolError) {
+        let path = directory + "/logbridge.lock"
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw .cannotCreateDirectory(path: path, errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            Foundation.close(fd)
+            throw .lockedByAnotherProcess(path: directory)
+        }
+        descriptor = fd
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        Foundation.close(descriptor)
+    }
+}
+
+/// The Kafka source's callback for newly durable offsets, set after the spool is opened.
+final class DurableOffsetsHandler: Sendable {
+    private let handler = Mutex<(@Sendable ([TopicPartition: Int64]) -> Void)?>(nil)
+
+    func set(_ body: @escaping @Sendable ([TopicPartition: Int64]) -> Void) { handler.withLock { $0 = body } }
+
+    func call(_ offsets: [TopicPartition: Int64]) { handler.withLock { $0 }?(offsets) }
+}

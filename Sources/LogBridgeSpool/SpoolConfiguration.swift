@@ -1,0 +1,69 @@
+import LogBridgeCore
+
+/// Where and how big the durable spool is.
+public struct SpoolConfiguration: Sendable, Equatable {
+    /// Directory holding the LMDB files. Created if missing.
+    public var path: String
+    /// The most the spool may hold on disk. Default: 10 GiB.
+    public var maxBytes: Int
+    /// Fraction of `maxBytes` at which the source pauses its partitions. Default: 0.9.
+    public var highWatermark: Double
+    /// Fraction of `maxBytes` under which paused partitions resume. Default: 0.7.
+    public var lowWatermark: Double
+    /// Records with a larger value go to the dead-letter store instead of the spool. Default: 1 MiB
+    /// (the Event Hubs maximum event size).
+    public var maxRecordBytes: Int
+    /// A write transaction is committed once it holds this many payload bytes. Default: 8 MiB.
+    /// Larger transactions amortise the fsync; smaller ones bound the writer's dirty-page memory.
+    public var transactionMaxBytes: Int
+    /// Fetched batches waiting for the writer, in bytes, before the source is held back. Default: 32 MiB.
+    public var queueMaxBytes: Int
+
+    public init(
+        path: String,
+        maxBytes: Int = 10 << 30,
+        highWatermark: Double = 0.9,
+        lowWatermark: Double = 0.7,
+        maxRecordBytes: Int = 1 << 20,
+        transactionMaxBytes: Int = 8 << 20,
+        queueMaxBytes: Int = 32 << 20
+    ) {
+        self.path = path
+        self.maxBytes = maxBytes
+        self.highWatermark = highWatermark
+        self.lowWatermark = lowWatermark
+        self.maxRecordBytes = maxRecordBytes
+        self.transactionMaxBytes = transactionMaxBytes
+        self.queueMaxBytes = queueMaxBytes
+    }
+}
+
+/// A sink's durable position in the spool, with the sink's own state stored in the same transaction
+/// (for example the file sink's file length), so both move together or not at all.
+public struct SinkCheckpoint: Sendable, Equatable {
+    /// The sequence number of the next record the sink has not delivered.
+    public var nextSequence: UInt64
+    /// Opaque sink state, committed atomically with `nextSequence`.
+    public var state: [UInt8]
+
+    public init(nextSequence: UInt64, state: [UInt8] = []) {
+        self.nextSequence = nextSequence
+        self.state = state
+    }
+}
+
+/// How full the spool is.
+public struct SpoolUsage: Sendable, Equatable {
+    /// Bytes held by live pages (records, offsets, cursors, dead letters, LMDB's own trees).
+    public var usedBytes: Int
+    public var maxBytes: Int
+    /// Records waiting for at least one sink.
+    public var records: Int
+    public var deadLetters: Int
+    /// The sequence number the next spooled record gets.
+    public var nextSequence: UInt64
+    /// The oldest sequence number still in the spool.
+    public var firstSequence: UInt64
+
+    public var fraction: Double { maxBytes > 0 ? Double(usedBytes) / Double(maxBytes) : 0 }
+}

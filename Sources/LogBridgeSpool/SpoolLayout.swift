@@ -1,0 +1,132 @@
+import CLMDB
+import LogBridgeCore
+
+/// The databases inside the spool's LMDB environment and how keys and values are laid out.
+///
+/// - `records`: big-endian sequence number -> record (header + key + value). The key is the
+///   arrival sequence, not (topic, partition, offset), so every sink reads one ordered log with one
+///   cursor and appends are `MDB_APPEND`s at the right edge. That a (topic, partition, offset) is
+///   stored once is guaranteed by `offsets`, written in the same transaction as the records.
+/// - `offsets`: `topic NUL partition(BE32)` -> next offset to spool (LE64).
+/// - `cursors`: sink name -> next sequence (LE64) + the sink's opaque state.
+/// - `dead_letters`: big-endian sequence -> dead letter.
+/// - `meta`: format version, next sequence, topic table (`topic/NAME` -> index).
+struct SpoolDatabases {
+    var records: MDB_dbi
+    var offsets: MDB_dbi
+    var cursors: MDB_dbi
+    var deadLetters: MDB_dbi
+    var meta: MDB_dbi
+
+    static let formatVersion = "1"
+    static let count = 5
+
+    var all: [MDB_dbi] { [records, offsets, cursors, deadLetters, meta] }
+}
+
+enum SpoolKey {
+    static let format = Array("format".utf8)
+    static let nextSequence = Array("next_seq".utf8)
+    static let nextDeadLetter = Array("next_dlq".utf8)
+    static let topicPrefix = Array("topic/".utf8)
+
+    static func sequence(_ value: UInt64) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+
+    static func decodeSequence(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard bytes.count == 8 else { return 0 }
+        return UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
+    }
+
+    static func offsetKey(_ tp: TopicPartition) -> [UInt8] {
+        var key = Array(tp.topic.utf8)
+        key.append(0)
+        withUnsafeBytes(of: UInt32(bitPattern: tp.partition).bigEndian) { key.append(contentsOf: $0) }
+        return key
+    }
+
+    static func decodeOffsetKey(_ bytes: UnsafeRawBufferPointer) -> TopicPartition? {
+        guard bytes.count >= 5, let nul = bytes.firstIndex(of: 0), nul == bytes.count - 5 else { return nil }
+        let topic = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<nul]), as: UTF8.self)
+        let partition = UInt32(bigEndian: UnsafeRawBufferPointer(rebasing: bytes[(nul + 1)...]).loadUnaligned(as: UInt32.self))
+        return TopicPartition(topic: topic, partition: Int32(bitPattern: partition))
+    }
+
+    static func uint64(_ value: UInt64) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+
+    static func decodeUInt64(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count >= 8 else { return nil }
+        return UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+    }
+}
+
+/// The fixed header in front of each spooled record's key and value (little-endian).
+///
+/// ```
+/// u8 version | u8 flags (bit 0: has key) | u16 topic index | i32 partition | i64 offset
+/// | i64 timestamp ms | [u32 key length | key] | value
+/// ```
+enum RecordCodec {
+    static let version: UInt8 = 1
+    static let headerSize = 24
+
+    static func encodedSize(keyCount: Int?, valueCount: Int) -> Int {
+        headerSize + (keyCount.map { 4 + $0 } ?? 0) + valueCount
+    }
+
+    static func encode(
+        into out: UnsafeMutableRawBufferPointer, topicIndex: UInt16, record: IngestRecord
+    ) {
+        var flags: UInt8 = 0
+        if record.key != nil { flags |= 1 }
+        out.storeBytes(of: version, toByteOffset: 0, as: UInt8.self)
+        out.storeBytes(of: flags, toByteOffset: 1, as: UInt8.self)
+        out.storeBytes(of: topicIndex.littleEndian, toByteOffset: 2, as: UInt16.self)
+        out.storeBytes(of: record.partition.littleEndian, toByteOffset: 4, as: Int32.self)
+        out.storeBytes(of: record.offset.littleEndian, toByteOffset: 8, as: Int64.self)
+        out.storeBytes(of: record.timestampMs.littleEndian, toByteOffset: 16, as: Int64.self)
+        var position = headerSize
+        if let key = record.key {
+            out.storeBytes(of: UInt32(key.count).littleEndian, toByteOffset: position, as: UInt32.self)
+            position += 4
+            if key.count > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: out[position..<(position + key.count)]).copyMemory(from: key)
+            }
+            position += key.count
+        }
+        if let value = record.value, value.count > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: out[position..<(position + value.count)]).copyMemory(from: value)
+        }
+    }
+
+    struct Decoded {
+        var topicIndex: Int
+        var partition: Int32
+        var offset: Int64
+        var timestampMs: Int64
+        var key: Range<Int>?
+        var value: Range<Int>
+    }
+
+    /// Decodes a header; ranges are relative to the start of `bytes`. `nil` when corrupt.
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> Decoded? {
+        guard bytes.count >= headerSize, bytes[0] == version else { return nil }
+        let flags = bytes[1]
+        let topicIndex = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        let partition = Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: Int32.self))
+        let offset = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self))
+        let timestamp = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: Int64.self))
+        var position = headerSize
+        var key: Range<Int>?
+        if flags & 1 != 0 {
+            guard bytes.count >= position + 4 else { return nil }
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+            position += 4
+            guard bytes.count >= position + length else { return nil }
+            key = position..<(position + length)
+            position += length
+        }
+        return Decoded(
+            topicIndex: topicIndex, partition: partition, offset: offset, timestampMs: timestamp,
+            key: key, value: position..<bytes.count)
+    }
+}

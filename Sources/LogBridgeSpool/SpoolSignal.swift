@@ -1,0 +1,64 @@
+import Synchronization
+
+/// Wakes sink tasks when the spool's committed log grows, without polling.
+final class SpoolSignal: Sendable {
+    private struct State {
+        var next: UInt64
+        var closed = false
+        var nextWaiterID = 0
+        var waiters: [Int: (after: UInt64, continuation: CheckedContinuation<Void, Never>)] = [:]
+    }
+
+    private let state: Mutex<State>
+
+    init(next: UInt64) { state = Mutex(State(next: next)) }
+
+    /// The sequence number the next committed record will get.
+    var next: UInt64 { state.withLock { $0.next } }
+
+    /// Publishes a new end of the committed log and wakes waiters it satisfies.
+    func publish(next: UInt64) {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.next = max(state.next, next)
+            var ready: [CheckedContinuation<Void, Never>] = []
+            for (id, waiter) in state.waiters where waiter.after < state.next {
+                ready.append(waiter.continuation)
+                state.waiters[id] = nil
+            }
+            return ready
+        }
+        ready.forEach { $0.resume() }
+    }
+
+    /// Wakes everybody for good (spool closing).
+    func close() {
+        let all = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.closed = true
+            defer { state.waiters = [:] }
+            return state.waiters.values.map(\.continuation)
+        }
+        all.forEach { $0.resume() }
+    }
+
+    /// Returns once a record with a sequence number >= `sequence` is committed, the spool closes,
+    /// or the task is cancelled.
+    func wait(forSequence sequence: UInt64) async {
+        let id = state.withLock { state -> Int in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.closed || sequence < state.next || Task.isCancelled { return true }
+                    state.waiters[id] = (sequence, continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.continuation.resume()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import LogBridgeCore
+import Synchronization
+
+/// The spool's bookkeeping, as of the last commit (on the writer thread, or while opening).
+struct SpoolState {
+    var nextSequence: UInt64 = 0
+    var firstSequence: UInt64 = 0
+    var nextDeadLetter: UInt64 = 0
+    var topics: [String] = []
+    var topicIndexes: [String: UInt16] = [:]
+    var offsets: [PartitionKey: Int64] = [:]
+    var cursors: [String: SinkCheckpoint] = [:]
+
+    /// Records below this have been delivered by every sink and can be deleted.
+    var minimumCursor: UInt64 { cursors.values.map(\.nextSequence).min() ?? firstSequence }
+
+    func nextOffset(of tp: TopicPartition) -> Int64? {
+        guard let index = topicIndexes[tp.topic] else { return nil }
+        return offsets[PartitionKey(topic: index, partition: tp.partition)]
+    }
+
+    var offsetsByPartition: [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        for (key, value) in offsets {
+            result[TopicPartition(topic: topics[Int(key.topic)], partition: key.partition)] = value
+        }
+        return result
+    }
+}
+
+/// State the writer publishes after each commit for other threads to read.
+struct PublishedState: Sendable {
+    var offsets: [TopicPartition: Int64] = [:]
+    var cursors: [String: SinkCheckpoint] = [:]
+    var topics: [String] = []
+    var usage: SpoolUsage
+    /// Above the high watermark, until back under the low one.
+    var pausedForSpace = false
+    /// The last write failed for lack of space; fetched batches are waiting.
+    var outOfSpace = false
+
+    mutating func apply(_ state: SpoolState, usage: SpoolUsage, configuration: SpoolConfiguration) {
+        offsets = state.offsetsByPartition
+        cursors = state.cursors
+        topics = state.topics
+        self.usage = usage
+        outOfSpace = false
+        let high = Double(configuration.maxBytes) * configuration.highWatermark
+        let low = Double(configuration.maxBytes) * configuration.lowWatermark
+        if Double(usage.usedBytes) >= high {
+            pausedForSpace = true
+        } else if Double(usage.usedBytes) <= low {
+            pausedForSpace = false
+        }
+    }
+}
+
+/// A lock around ``PublishedState``.
+final class Published: Sendable {
+    private let mutex: Mutex<PublishedState>
+    init(_ initial: PublishedState) { mutex = Mutex(initial) }
+
+    @discardableResult
+    func update<T>(_ body: (inout PublishedState) -> T) -> T { mutex.withLock { body(&$0) } }
+
+    func read<T>(_ body: (PublishedState) -> T) -> T { mutex.withLock { body($0) } }
+}

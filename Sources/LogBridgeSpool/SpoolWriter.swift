@@ -1,0 +1,466 @@
+import CLMDB
+import Foundation
+import LogBridgeCore
+import Logging
+
+/// Work handed to the spool writer thread, applied in the order it was queued.
+enum WriterItem {
+    /// Records fetched from Kafka, to be spooled with their partitions' next offsets.
+    case ingest(IngestBatch)
+    /// A sink delivered everything before `checkpoint.nextSequence`.
+    case checkpoint(sink: String, SinkCheckpoint, done: @Sendable (SpoolError?) -> Void)
+    case deadLetters([DeadLetter], done: @Sendable (SpoolError?) -> Void)
+    /// Everything queued before is committed (or, while the spool is full, dropped for `revoked`);
+    /// `done` receives the revoked partitions' next offsets.
+    case barrier(revoked: Set<TopicPartition>, done: @Sendable ([TopicPartition: Int64]) -> Void)
+}
+
+/// Compact key for per-record offset bookkeeping: hashing two integers instead of a topic string.
+struct PartitionKey: Hashable {
+    var topic: UInt16
+    var partition: Int32
+}
+
+/// The single thread that writes to the spool.
+///
+/// LMDB allows one write transaction at a time, and a commit blocks on fsync, so all writes go
+/// through this thread: Kafka batches, sink checkpoints, dead letters and trimming share
+/// transactions and fsyncs. Other threads only enqueue work and wait for its completion.
+///
+/// `@unchecked Sendable`: `queue`, `queuedBytes`, `pendingBytes` and `stopping` are guarded by
+/// `condition`; every other stored property is confined to the writer thread after `start()`.
+final class SpoolWriter: @unchecked Sendable {
+    private let env: LMDBEnvironment
+    private let db: SpoolDatabases
+    private let configuration: SpoolConfiguration
+    private let statistics: GatewayStatistics
+    private let logger: Logger
+    private let published: Published
+    private let signal: SpoolSignal
+    private let durableOffsets: @Sendable ([TopicPartition: Int64]) -> Void
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [WriterItem] = []
+    private var queuedBytes = 0
+    private var pendingBytes = 0
+    private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    // Writer-thread state, mirrored in LMDB.
+    private var state: SpoolState
+    /// Batches that could not be written because the map or disk was full; retried as space frees.
+    private var pending: [IngestBatch] = []
+    private var lastFullRetry = ContinuousClock.now
+    private var trimBacklog = false
+
+    /// Records deleted per transaction when trimming, so a large trim never makes one huge transaction.
+    static let trimLimit = 20_000
+
+    init(
+        env: LMDBEnvironment, db: SpoolDatabases, state: SpoolState, configuration: SpoolConfiguration,
+        statistics: GatewayStatistics, published: Published, signal: SpoolSignal, logger: Logger,
+        durableOffsets: @escaping @Sendable ([TopicPartition: Int64]) -> Void
+    ) {
+        self.env = env
+        self.db = db
+        self.state = state
+        self.configuration = configuration
+        self.statistics = statistics
+        self.published = published
+        self.signal = signal
+        self.logger = logger
+        self.durableOffsets = durableOffsets
+        self.trimBacklog = state.firstSequence < state.minimumCursor
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            self.loop()
+            self.finished.signal()
+        }
+        thread.name = "logbridge-spool-writer"
+        thread.start()
+    }
+
+    // MARK: - Producers (any thread)
+
+    /// Queues a fetched batch, waiting up to `timeout` for room. Returns false when the queue stayed
+    /// full (the spool cannot keep up or is out of space): the caller should pause its source.
+    func offer(_ batch: IngestBatch, timeout: Duration) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout.secondsDouble)
+        condition.lock()
+        defer { condition.unlock() }
+        while !stopping && !(queuedBytes + pendingBytes == 0 || queuedBytes + pendingBytes + batch.byteCount <= configuration.queueMaxBytes) {
+            if !condition.wait(until: deadline) { break }
+        }
+        guard !stopping, queuedBytes + pendingBytes == 0 || queuedBytes + pendingBytes + batch.byteCount <= configuration.queueMaxBytes else {
+            return false
+        }
+        queue.append(.ingest(batch))
+        queuedBytes += batch.byteCount
+        condition.broadcast()
+        return true
+    }
+
+    /// Queues non-ingest work; never refused (it is small, and checkpoints are what free space).
+    func enqueue(_ item: WriterItem) {
+        condition.lock()
+        queue.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Commits what is queued, then ends the thread. Blocks until it has.
+    func stop() {
+        condition.lock()
+        let already = stopping
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        if !already { finished.wait() }
+    }
+
+    // MARK: - Writer thread
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping && !trimBacklog {
+                if pending.isEmpty {
+                    condition.wait()
+                } else if !condition.wait(until: Date(timeIntervalSinceNow: 0.25)) {
+                    break
+                }
+            }
+            let items = queue
+            queue.removeAll(keepingCapacity: true)
+            queuedBytes = 0
+            let stop = stopping
+            condition.broadcast()
+            condition.unlock()
+
+            process(items)
+            if stop {
+                condition.lock()
+                let drained = queue.isEmpty
+                condition.unlock()
+                if drained { break }
+            }
+        }
+        if !pending.isEmpty {
+            logger.warning(
+                "spool stopped with batches it had no room for; their offsets were not committed and they will be fetched again",
+                metadata: [LogKey.records: "\(pending.reduce(0) { $0 + $1.records.count })"])
+            pending.removeAll()
+        }
+    }
+
+    private func process(_ items: [WriterItem]) {
+        var segment: [WriterItem] = []
+        var segmentBytes = 0
+        let retryPending = !pending.isEmpty && ContinuousClock.now - lastFullRetry >= .milliseconds(500)
+        if retryPending {
+            let batches = pending
+            pending.removeAll()
+            setPendingBytes(0)
+            for batch in batches {
+                segment.append(.ingest(batch))
+                segmentBytes += batch.byteCount
+            }
+        }
+        for item in items {
+            switch item {
+            case .ingest(let batch):
+                if !pending.isEmpty {
+                    // Keep Kafka order: nothing overtakes a batch waiting for space.
+                    pending.append(batch)
+                    addPendingBytes(batch.byteCount)
+                    continue
+                }
+                segment.append(item)
+                segmentBytes += batch.byteCount
+                if segmentBytes >= configuration.transactionMaxBytes {
+                    commit(segment)
+                    segment.removeAll()
+                    segmentBytes = 0
+                }
+            case .checkpoint, .deadLetters:
+                segment.append(item)
+            case .barrier(let revoked, let done):
+                commit(segment)
+                segment.removeAll()
+                segmentBytes = 0
+                dropPending(of: revoked)
+                var answer: [TopicPartition: Int64] = [:]
+                for tp in revoked {
+                    if let offset = state.nextOffset(of: tp) { answer[tp] = offset }
+                }
+                done(answer)
+            }
+        }
+        if !segment.isEmpty || trimBacklog {
+            commit(segment)
+        }
+    }
+
+    private func dropPending(of revoked: Set<TopicPartition>) {
+        guard !pending.isEmpty, !revoked.isEmpty else { return }
+        for batch in pending { batch.removeRecords(of: revoked) }
+        pending.removeAll { $0.records.isEmpty }
+        setPendingBytes(pending.reduce(0) { $0 + $1.byteCount })
+    }
+
+    /// Commits `segment` in one transaction. When out of space, the ingest batches wait in
+    /// `pending` and the rest is committed alone (checkpoints and trims are what free space).
+    private func commit(_ segment: [WriterItem]) {
+        do {
+            try commitTransaction(segment)
+        } catch {
+            let batches = segment.compactMap { item -> IngestBatch? in
+                if case .ingest(let batch) = item { return batch }
+                return nil
+            }
+            let others = segment.filter { if case .ingest = $0 { return false } else { return true } }
+            if error.isOutOfSpace {
+                if pending.isEmpty {
+                    logger.warning(
+                        "spool is out of space; holding fetched records and pausing the source until sinks free room",
+                        metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.error: "\(error)"])
+                }
+            } else {
+                logger.error(
+                    "spool write failed; holding the records and retrying",
+                    metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.error: "\(error)"])
+            }
+            lastFullRetry = .now
+            pending.insert(contentsOf: batches, at: 0)
+            addPendingBytes(batches.reduce(0) { $0 + $1.byteCount })
+            published.update { $0.outOfSpace = true }
+            guard !others.isEmpty else { return }
+            do {
+                try commitTransaction(others)
+            } catch {
+                logger.error("spool checkpoint write failed", metadata: [LogKey.error: "\(error)"])
+                for item in others {
+                    switch item {
+                    case .checkpoint(_, _, let done), .deadLetters(_, let done): done(error)
+                    default: break
+                    }
+                }
+            }
+        }
+    }
+
+    private func commitTransaction(_ segment: [WriterItem]) throws(SpoolError) {
+        var work = TransactionWork(state: state)
+        let usage: SpoolUsage = try env.write { (txn) throws(SpoolError) -> SpoolUsage in
+            for item in segment {
+                switch item {
+                case .ingest(let batch):
+                    try write(batch, into: txn, work: &work)
+                case .checkpoint(let sink, let checkpoint, _):
+                    var value = SpoolKey.uint64(checkpoint.nextSequence)
+                    value.append(contentsOf: checkpoint.state)
+                    try txn.put(db.cursors, key: Array(sink.utf8), value: value)
+                    work.state.cursors[sink] = checkpoint
+                case .deadLetters(let letters, _):
+                    for letter in letters { try work.put(letter, into: txn, db: db) }
+                case .barrier:
+                    break
+                }
+            }
+            try trim(txn, work: &work)
+            try work.persistCounters(into: txn, db: db)
+            return try measure(txn, state: work.state)
+        }
+        // Durable from here on.
+        state = work.state
+        statistics.spooled.add(work.spooled)
+        statistics.skippedEmpty.add(work.skippedEmpty)
+        statistics.oversize.add(work.oversize)
+        statistics.duplicatesSkipped.add(work.duplicates)
+        statistics.spoolTransactions.add(1)
+        statistics.spoolBytes.set(usage.usedBytes)
+        statistics.spoolRecords.set(usage.records)
+        let stillWaiting = !pending.isEmpty
+        published.update { shared in
+            shared.apply(state, usage: usage, configuration: configuration)
+            shared.outOfSpace = stillWaiting
+        }
+        if !work.changedOffsets.isEmpty {
+            var offsets: [TopicPartition: Int64] = [:]
+            for key in work.changedOffsets {
+                offsets[TopicPartition(topic: state.topics[Int(key.topic)], partition: key.partition)] = state.offsets[key]
+            }
+            durableOffsets(offsets)
+        }
+        signal.publish(next: state.nextSequence)
+        for item in segment {
+            switch item {
+            case .checkpoint(_, _, let done), .deadLetters(_, let done): done(nil)
+            default: break
+            }
+        }
+    }
+
+    private func write(_ batch: IngestBatch, into txn: borrowing LMDBTransaction, work: inout TransactionWork) throws(SpoolError) {
+        // Map the batch's topic names to spool topic indexes once per batch, not per record.
+        var topicMap: [UInt16] = []
+        topicMap.reserveCapacity(batch.topics.count)
+        for topic in batch.topics { topicMap.append(try work.topicIndex(for: topic, txn: txn, db: db)) }
+
+        let maxRecordBytes = configuration.maxRecordBytes
+        var lastKey: PartitionKey?
+        var lastNext: Int64 = -1
+        for record in batch.records {
+            let key = PartitionKey(topic: topicMap[record.topicIndex], partition: record.partition)
+            if key != lastKey {
+                if let lastKey { work.setNextOffset(lastNext, for: lastKey) }
+                lastKey = key
+                lastNext = work.state.offsets[key] ?? -1
+            }
+            if record.offset < lastNext {
+                work.duplicates += 1
+                continue
+            }
+            lastNext = record.offset + 1
+            guard let value = record.value, value.count > 0 else {
+                work.skippedEmpty += 1
+                continue
+            }
+            if value.count > maxRecordBytes {
+                work.oversize += 1
+                try work.put(
+                    DeadLetter(
+                        stage: "source",
+                        reason: "record value is \(value.count) bytes, over the \(maxRecordBytes)-byte limit (source.kafka.max_record_bytes)",
+                        topic: batch.topics[record.topicIndex], partition: record.partition, offset: record.offset,
+                        timestampMs: record.timestampMs, deadLetteredAtMs: Self.nowMillis(), payload: Array(value)),
+                    into: txn, db: db)
+                continue
+            }
+            let size = RecordCodec.encodedSize(keyCount: record.key?.count, valueCount: value.count)
+            let topicIndex = key.topic
+            try txn.reserve(db.records, sequence: work.state.nextSequence, size: size, append: true) { out in
+                RecordCodec.encode(into: out, topicIndex: topicIndex, record: record)
+            }
+            work.state.nextSequence += 1
+            work.spooled += 1
+        }
+        if let lastKey { work.setNextOffset(lastNext, for: lastKey) }
+    }
+
+    /// Deletes records every sink has delivered, a bounded number per transaction.
+    private func trim(_ txn: borrowing LMDBTransaction, work: inout TransactionWork) throws(SpoolError) {
+        let minimum = work.state.minimumCursor
+        guard work.state.firstSequence < minimum else {
+            trimBacklog = false
+            return
+        }
+        let deleted = try txn.deleteFromStart(db.records, limit: Self.trimLimit) { key in
+            SpoolKey.decodeSequence(key) < minimum
+        }
+        if deleted < Self.trimLimit {
+            work.state.firstSequence = minimum
+            trimBacklog = false
+        } else {
+            var first: UInt64 = minimum
+            try txn.scan(db.records, from: nil) { (key, _) throws(SpoolError) in
+                first = SpoolKey.decodeSequence(key)
+                return false
+            }
+            work.state.firstSequence = min(first, minimum)
+            trimBacklog = work.state.firstSequence < minimum
+        }
+    }
+
+    private func measure(_ txn: borrowing LMDBTransaction, state: SpoolState) throws(SpoolError) -> SpoolUsage {
+        try Self.measure(txn, db: db, env: env, state: state, maxBytes: configuration.maxBytes)
+    }
+
+    /// Live pages (not the file size: LMDB reuses freed pages) of every tree, in bytes.
+    static func measure(
+        _ txn: borrowing LMDBTransaction, db: SpoolDatabases, env: LMDBEnvironment, state: SpoolState, maxBytes: Int
+    ) throws(SpoolError) -> SpoolUsage {
+        // FREE_DBI (0) and MAIN_DBI (1) are LMDB's own trees; 2 meta pages head the file.
+        var pages = 2
+        for dbi in [MDB_dbi(0), MDB_dbi(1)] + db.all { pages += try txn.stat(dbi).pages }
+        return SpoolUsage(
+            usedBytes: pages * env.pageSize, maxBytes: maxBytes,
+            records: try txn.stat(db.records).entries, deadLetters: try txn.stat(db.deadLetters).entries,
+            nextSequence: state.nextSequence, firstSequence: state.firstSequence)
+    }
+
+    private func setPendingBytes(_ n: Int) {
+        condition.lock()
+        pendingBytes = n
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func addPendingBytes(_ n: Int) {
+        condition.lock()
+        pendingBytes += n
+        condition.unlock()
+    }
+
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// What one transaction changes, applied to the writer's state only once the commit succeeded.
+private struct TransactionWork {
+    var state: SpoolState
+    var changedOffsets: Set<PartitionKey> = []
+    var spooled = 0
+    var skippedEmpty = 0
+    var oversize = 0
+    var duplicates = 0
+    private let initialNextSequence: UInt64
+    private let initialNextDeadLetter: UInt64
+
+    init(state: SpoolState) {
+        self.state = state
+        initialNextSequence = state.nextSequence
+        initialNextDeadLetter = state.nextDeadLetter
+    }
+
+    mutating func setNextOffset(_ next: Int64, for key: PartitionKey) {
+        guard next >= 0, state.offsets[key] != next else { return }
+        state.offsets[key] = next
+        changedOffsets.insert(key)
+    }
+
+    mutating func topicIndex(for topic: String, txn: borrowing LMDBTransaction, db: SpoolDatabases) throws(SpoolError) -> UInt16 {
+        if let index = state.topicIndexes[topic] { return index }
+        let index = UInt16(state.topics.count)
+        var key = SpoolKey.topicPrefix
+        key.append(contentsOf: topic.utf8)
+        try txn.put(db.meta, key: key, value: withUnsafeBytes(of: index.littleEndian) { Array($0) })
+        state.topics.append(topic)
+        state.topicIndexes[topic] = index
+        return index
+    }
+
+    mutating func put(_ letter: DeadLetter, into txn: borrowing LMDBTransaction, db: SpoolDatabases) throws(SpoolError) {
+        try txn.put(db.deadLetters, key: SpoolKey.sequence(state.nextDeadLetter), value: letter.encoded())
+        state.nextDeadLetter += 1
+    }
+
+    func persistCounters(into txn: borrowing LMDBTransaction, db: SpoolDatabases) throws(SpoolError) {
+        if state.nextSequence != initialNextSequence {
+            try put(SpoolKey.nextSequence, SpoolKey.uint64(state.nextSequence), db.meta, txn)
+        }
+        if state.nextDeadLetter != initialNextDeadLetter {
+            try put(SpoolKey.nextDeadLetter, SpoolKey.uint64(state.nextDeadLetter), db.meta, txn)
+        }
+        for key in changedOffsets {
+            let tp = TopicPartition(topic: state.topics[Int(key.topic)], partition: key.partition)
+            try put(SpoolKey.offsetKey(tp), SpoolKey.uint64(UInt64(bitPattern: state.offsets[key]!)), db.offsets, txn)
+        }
+    }
+
+    private func put(_ key: [UInt8], _ value: [UInt8], _ dbi: MDB_dbi, _ txn: borrowing LMDBTransaction) throws(SpoolError) {
+        try txn.put(dbi, key: key, value: value)
+    }
+}
