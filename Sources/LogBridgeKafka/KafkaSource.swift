@@ -1,0 +1,415 @@
+import CRdKafka
+import Foundation
+import LogBridgeCore
+import Logging
+import Synchronization
+
+/// The Kafka consumer-group source: fetches on a dedicated thread and hands batches to the spool.
+///
+/// Exactly-once into the spool rests on three rules:
+/// 1. offsets are stored for commit only after the spool transaction that holds the records is
+///    durable (``IngestTarget/onDurableOffsets(_:)``);
+/// 2. on assignment a partition starts at the spool's next offset when that is ahead of the group's
+///    committed offset (a crash between the spool commit and the Kafka commit);
+/// 3. on revocation, what is queued is made durable and the revoked partitions' offsets are
+///    committed synchronously before they are released.
+public final class KafkaSource: Sendable {
+    private let loop: ConsumerLoop
+    private let finished = DispatchSemaphore(value: 0)
+    private let started = Atomic<Bool>(false)
+    private let stopped = Atomic<Bool>(false)
+
+    /// Creates the consumer (no network traffic yet).
+    /// - Throws: ``KafkaError`` when librdkafka refuses the configuration.
+    public init(
+        configuration: KafkaSourceConfiguration, target: any IngestTarget, statistics: GatewayStatistics,
+        logger: Logger
+    ) throws(KafkaError) {
+        loop = try ConsumerLoop(configuration: configuration, target: target, statistics: statistics, logger: logger)
+    }
+
+    /// Subscribes and starts the poll thread.
+    public func start() throws(KafkaError) {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        try loop.subscribe()
+        let thread = Thread { [loop, finished] in
+            loop.run()
+            finished.signal()
+        }
+        thread.name = "logbridge-kafka-poll"
+        thread.start()
+    }
+
+    /// Stops fetching, hands what was fetched to the spool, commits offsets and leaves the group.
+    /// Blocks until done; call it off the cooperative pool or accept a short block.
+    public func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        loop.requestStop()
+        if started.load(ordering: .acquiring) { finished.wait() } else { loop.closeWithoutRunning() }
+    }
+
+    /// Set when librdkafka reported a fatal error; the gateway should exit and be restarted.
+    public var fatalError: KafkaError? { loop.fatal.withLock { $0 } }
+
+    /// Partitions currently assigned to this member.
+    public var assignment: Set<TopicPartition> { loop.sharedAssignment.withLock { $0 } }
+}
+
+/// The state confined to the poll thread, plus the librdkafka handle.
+///
+/// `@unchecked Sendable`: `run()` and the librdkafka callbacks it triggers (rebalance) execute on
+/// the poll thread only; other threads touch only the `Mutex`/`Atomic` members and call
+/// thread-safe librdkafka functions (`rd_kafka_offsets_store`).
+final class ConsumerLoop: @unchecked Sendable {
+    let configuration: KafkaSourceConfiguration
+    let target: any IngestTarget
+    let statistics: GatewayStatistics
+    let logger: Logger
+    let handle: OpaquePointer
+    let fatal = Mutex<KafkaError?>(nil)
+    let sharedAssignment = Mutex<Set<TopicPartition>>([])
+    private let stopRequested = Atomic<Bool>(false)
+
+    // Poll-thread state.
+    private var builder = BatchBuilder()
+    private var held: IngestBatch?
+    private var paused = false
+    private var assigned: Set<TopicPartition> = []
+    /// While paused, messages already fetched are dropped; each partition seeks back to the first
+    /// dropped offset before resuming, so nothing is skipped.
+    private var rewinds: [TopicPartition: Int64] = [:]
+
+    init(
+        configuration: KafkaSourceConfiguration, target: any IngestTarget, statistics: GatewayStatistics,
+        logger: Logger
+    ) throws(KafkaError) {
+        self.configuration = configuration
+        self.target = target
+        self.statistics = statistics
+        var logger = logger
+        logger[metadataKey: LogKey.group] = "\(configuration.groupID)"
+        self.logger = logger
+
+        let clientID = "logbridge-\(ProcessInfo.processInfo.hostName)"
+        let conf = try RDKafkaConfig.make(configuration.librdkafkaProperties(clientID: clientID))
+        let context = CallbackContext(logger: logger)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passRetained(context).toOpaque())
+        rd_kafka_conf_set_log_cb(conf, kafkaLogCallback)
+        rd_kafka_conf_set_error_cb(conf, kafkaErrorCallback)
+        rd_kafka_conf_set_rebalance_cb(conf, kafkaRebalanceCallback)
+
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errorBuffer, errorBuffer.count) else {
+            rd_kafka_conf_destroy(conf)
+            let message = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw .client(code: -1, message: message, operation: "rd_kafka_new")
+        }
+        handle = rk
+        context.loop = self
+        // Route every partition's messages (and rebalance events) to the consumer queue.
+        rd_kafka_poll_set_consumer(rk)
+
+        target.onDurableOffsets { [weak self] offsets in self?.storeOffsets(offsets) }
+    }
+
+    deinit {
+        let opaque = rd_kafka_opaque(handle)
+        rd_kafka_destroy(handle)
+        if let opaque { Unmanaged<CallbackContext>.fromOpaque(opaque).release() }
+    }
+
+    func subscribe() throws(KafkaError) {
+        let list = RDKafkaTopicPartitionList()
+        for topic in configuration.topics {
+            list.add(TopicPartition(topic: topic, partition: RD_KAFKA_PARTITION_UA))
+        }
+        let code = rd_kafka_subscribe(handle, list.pointer)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .client(code: code.rawValue, message: RDKafkaConfig.errorMessage(code), operation: "subscribe")
+        }
+        logger.info("joining consumer group", metadata: [LogKey.topic: "\(configuration.topics.joined(separator: ","))"])
+    }
+
+    func requestStop() { stopRequested.store(true, ordering: .releasing) }
+
+    func closeWithoutRunning() { rd_kafka_consumer_close(handle) }
+
+    // MARK: Poll loop
+
+    func run() {
+        let pollTimeoutMs: Int32 = 100
+        while !stopRequested.load(ordering: .acquiring) {
+            applyFlowControl()
+            let timeout: Int32 = builder.isEmpty ? pollTimeoutMs : 0
+            guard let message = rd_kafka_consumer_poll(handle, timeout) else {
+                flushBatch()
+                continue
+            }
+            handle(message)
+            if builder.isFull(configuration) { flushBatch() }
+        }
+        shutdown()
+    }
+
+    private func handle(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
+        let err = message.pointee.err
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let text = RDKafkaConfig.errorMessage(err)
+            if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                // Not enabled, but harmless.
+            } else if err == RD_KAFKA_RESP_ERR__FATAL {
+                reportFatal()
+            } else {
+                logger.warning("consumer error", metadata: [LogKey.kafkaError: "\(text)"])
+            }
+            rd_kafka_message_destroy(message)
+            return
+        }
+        if paused {
+            // Fetched before the pause took effect: drop it and seek back before resuming.
+            let tp = TopicPartition(topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)), partition: message.pointee.partition)
+            rewinds[tp] = min(rewinds[tp] ?? .max, message.pointee.offset)
+            rd_kafka_message_destroy(message)
+            return
+        }
+        builder.add(message)
+    }
+
+    private func flushBatch() {
+        guard !builder.isEmpty else { return }
+        let batch = builder.makeBatch()
+        statistics.consumed.add(batch.records.count)
+        statistics.consumedBytes.add(batch.byteCount)
+        if !target.offer(batch, timeout: .milliseconds(200)) {
+            held = batch
+        }
+    }
+
+    /// Pauses the assignment while the spool is full or cannot keep up, and resumes it (after
+    /// seeking back past anything dropped) once there is room. Polling continues meanwhile, so the
+    /// group does not evict this member for exceeding `max.poll.interval.ms`.
+    private func applyFlowControl() {
+        if let batch = held {
+            if target.offer(batch, timeout: paused ? .milliseconds(50) : .milliseconds(200)) {
+                held = nil
+            }
+        }
+        let wantPause = held != nil || target.wantsSourcePaused
+        if wantPause && !paused {
+            setPaused(true, partitions: assigned)
+            paused = true
+            logger.warning(
+                "spool full or behind: pausing Kafka partitions",
+                metadata: ["partitions": "\(assigned.count)"])
+        } else if !wantPause && paused {
+            seekBackDropped()
+            setPaused(false, partitions: assigned)
+            paused = false
+            logger.info("spool has room again: resuming Kafka partitions", metadata: ["partitions": "\(assigned.count)"])
+        }
+        statistics.pausedPartitions.set(paused ? assigned.count : 0)
+    }
+
+    private func setPaused(_ pause: Bool, partitions: Set<TopicPartition>) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList.make(partitions)
+        let code = pause ? rd_kafka_pause_partitions(handle, list.pointer) : rd_kafka_resume_partitions(handle, list.pointer)
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning(
+                "could not \(pause ? "pause" : "resume") partitions",
+                metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
+        }
+    }
+
+    private func seekBackDropped() {
+        let due = rewinds.filter { assigned.contains($0.key) }
+        rewinds.removeAll()
+        guard !due.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList()
+        for (tp, offset) in due { list.add(tp, offset: offset) }
+        if let error = rd_kafka_seek_partitions(handle, list.pointer, 10_000) {
+            logger.warning("seek after pause failed", metadata: [LogKey.kafkaError: "\(String(cString: rd_kafka_error_string(error)))"])
+            rd_kafka_error_destroy(error)
+        }
+    }
+
+    private func shutdown() {
+        // Hand over what was fetched; if the spool cannot take it, it is simply fetched again
+        // (its offsets were never stored).
+        flushBatch()
+        if let batch = held, target.offer(batch, timeout: .seconds(5)) { held = nil }
+        held = nil
+        logger.info("leaving consumer group")
+        // Triggers the revoke callback on this thread: queued records are made durable and the
+        // final offsets committed synchronously.
+        let code = rd_kafka_consumer_close(handle)
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("consumer close reported an error", metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
+        }
+        statistics.pausedPartitions.set(0)
+    }
+
+    // MARK: Offsets
+
+    /// Called on the spool writer thread once offsets are durable in the spool.
+    func storeOffsets(_ offsets: [TopicPartition: Int64]) {
+        let list = RDKafkaTopicPartitionList(capacity: offsets.count)
+        for (tp, offset) in offsets { list.add(tp, offset: offset) }
+        // Partitions revoked in the meantime answer ERR__STATE; their offsets were committed on
+        // revocation.
+        _ = rd_kafka_offsets_store(handle, list.pointer)
+    }
+
+    // MARK: Rebalance (poll thread, from inside rd_kafka_consumer_poll or close)
+
+    func rebalance(_ err: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        statistics.rebalances.add(1)
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            assign(partitions, cooperative: cooperative)
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            revoke(partitions, cooperative: cooperative)
+        default:
+            logger.error("rebalance failed", metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(err))"])
+            if cooperative { revoke(partitions, cooperative: true) } else { _ = rd_kafka_assign(handle, nil) }
+        }
+    }
+
+    private func assign(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, cooperative: Bool) {
+        let tps = RDKafkaTopicPartitionList.partitions(of: partitions)
+        let spooled = target.nextOffsets(for: tps)
+        var committed: [TopicPartition: Int64] = [:]
+        if !spooled.isEmpty {
+            let query = RDKafkaTopicPartitionList.make(spooled.keys)
+            let code = rd_kafka_committed(handle, query.pointer, 10_000)
+            if code == RD_KAFKA_RESP_ERR_NO_ERROR {
+                query.forEach { tp, offset, err in if err == RD_KAFKA_RESP_ERR_NO_ERROR && offset >= 0 { committed[tp] = offset } }
+            } else {
+                logger.warning(
+                    "could not read committed offsets; starting from the spool's offsets",
+                    metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
+            }
+        }
+        let list = RDKafkaTopicPartitionList(capacity: tps.count)
+        var fromSpool = 0
+        for tp in tps {
+            if let next = spooled[tp], next > (committed[tp] ?? -1) {
+                // The spool holds records the group never committed (crash between the spool commit
+                // and the Kafka commit): continue after them instead of fetching them again.
+                list.add(tp, offset: next)
+                fromSpool += 1
+            } else {
+                list.add(tp)
+            }
+        }
+        if cooperative {
+            if let error = rd_kafka_incremental_assign(handle, list.pointer) {
+                logger.error("incremental assign failed", metadata: [LogKey.kafkaError: "\(String(cString: rd_kafka_error_string(error)))"])
+                rd_kafka_error_destroy(error)
+            }
+        } else {
+            _ = rd_kafka_assign(handle, list.pointer)
+        }
+        assigned.formUnion(tps)
+        sharedAssignment.withLock { $0 = assigned }
+        if paused { setPaused(true, partitions: Set(tps)) }
+        logger.info(
+            "partitions assigned",
+            metadata: ["partitions": "\(tps.count)", "from_spool": "\(fromSpool)", "assigned": "\(assigned.count)"])
+    }
+
+    private func revoke(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, cooperative: Bool) {
+        let tps = Set(RDKafkaTopicPartitionList.partitions(of: partitions))
+        let lost = rd_kafka_assignment_lost(handle) != 0
+        // Records of revoked partitions not yet handed to the spool are dropped: their offsets were
+        // never stored, so the next owner fetches them.
+        builder.remove(partitions: tps)
+        held?.removeRecords(of: tps)
+        if held?.records.isEmpty == true { held = nil }
+        let offsets = target.finishWrites(revoking: tps)
+        if !lost && !offsets.isEmpty {
+            let list = RDKafkaTopicPartitionList(capacity: offsets.count)
+            for (tp, offset) in offsets { list.add(tp, offset: offset) }
+            let code = rd_kafka_commit(handle, list.pointer, 0)
+            if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                logger.warning(
+                    "committing offsets of revoked partitions failed",
+                    metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
+            }
+        }
+        if cooperative {
+            if let error = rd_kafka_incremental_unassign(handle, partitions) {
+                logger.error("incremental unassign failed", metadata: [LogKey.kafkaError: "\(String(cString: rd_kafka_error_string(error)))"])
+                rd_kafka_error_destroy(error)
+            }
+        } else {
+            _ = rd_kafka_assign(handle, nil)
+        }
+        assigned.subtract(tps)
+        for tp in tps { rewinds[tp] = nil }
+        sharedAssignment.withLock { $0 = assigned }
+        logger.info(
+            lost ? "partitions lost" : "partitions revoked",
+            metadata: ["partitions": "\(tps.count)", "assigned": "\(assigned.count)"])
+    }
+
+    func reportFatal() {
+        var buffer = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(handle, &buffer, buffer.count)
+        let message = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        logger.critical("fatal consumer error", metadata: [LogKey.kafkaError: "\(message)"])
+        fatal.withLock { $0 = .fatal(message: "\(RDKafkaConfig.errorMessage(code)): \(message)") }
+        requestStop()
+    }
+}
+
+/// What librdkafka's callbacks reach through the configuration's opaque pointer.
+///
+/// `@unchecked Sendable`: `logger` is immutable and thread-safe; `loop` is set once before the
+/// first poll and only dereferenced by the rebalance callback, on the poll thread.
+final class CallbackContext: @unchecked Sendable {
+    let logger: Logger
+    weak var loop: ConsumerLoop?
+    init(logger: Logger) { self.logger = logger }
+
+    static func from(_ opaque: UnsafeMutableRawPointer?) -> CallbackContext? {
+        opaque.map { Unmanaged<CallbackContext>.fromOpaque($0).takeUnretainedValue() }
+    }
+}
+
+private let kafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+    rk, level, facility, message in
+    guard let rk, let context = CallbackContext.from(rd_kafka_opaque(rk)) else { return }
+    let text = message.map { String(cString: $0) } ?? ""
+    let facilityText = facility.map { String(cString: $0) } ?? ""
+    let logLevel: Logger.Level
+    switch level {
+    case ...2: logLevel = .critical
+    case 3: logLevel = .error
+    case 4: logLevel = .warning
+    case 5, 6: logLevel = .info
+    default: logLevel = .debug
+    }
+    context.logger.log(level: logLevel, "librdkafka: \(text)", metadata: ["kafka.facility": "\(facilityText)"])
+}
+
+private let kafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+    rk, err, reason, opaque in
+    guard let context = CallbackContext.from(opaque) else { return }
+    let text = reason.map { String(cString: $0) } ?? ""
+    if err == RD_KAFKA_RESP_ERR__FATAL.rawValue {
+        context.loop?.reportFatal()
+    } else if err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue {
+        context.logger.warning("all brokers are down; retrying", metadata: [LogKey.kafkaError: "\(text)"])
+    } else {
+        context.logger.debug("kafka client error (librdkafka retries by itself)", metadata: [LogKey.kafkaError: "\(text)"])
+    }
+}
+
+private let kafkaRebalanceCallback: @convention(c) (
+    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+) -> Void = { _, err, partitions, opaque in
+    guard let partitions, let loop = CallbackContext.from(opaque)?.loop else { return }
+    loop.rebalance(err, partitions)
+}

@@ -1,0 +1,101 @@
+import LogBridgeCore
+
+/// The Kafka consumer group logbridge reads from (Event Hubs' Kafka endpoint or any Kafka).
+public struct KafkaSourceConfiguration: Sendable, Equatable {
+    /// Where a group with no committed offset for a partition starts.
+    public enum StartFrom: String, Sendable, CaseIterable {
+        case earliest, latest
+    }
+
+    /// `host:port` bootstrap brokers. Exactly one of `brokers` and `connectionString` is set.
+    public var brokers: [String]
+    /// An Event Hubs namespace connection string (secret).
+    public var connectionString: EventHubsConnectionString?
+    /// Topics (event hubs) to subscribe to; a name starting with `^` is a regular expression.
+    public var topics: [String]
+    /// The consumer group. Default: `logbridge`.
+    public var groupID: String
+    /// Default: `earliest`.
+    public var startFrom: StartFrom
+    /// librdkafka consumer properties, applied last so they override logbridge's defaults.
+    public var properties: [String: String]
+    /// Records fetched into one batch for the spool before it is handed over. Default: 10,000.
+    public var batchMaxRecords: Int
+    /// Payload bytes per batch handed to the spool. Default: 4 MiB.
+    public var batchMaxBytes: Int
+
+    public init(
+        brokers: [String] = [], connectionString: EventHubsConnectionString? = nil, topics: [String],
+        groupID: String = "logbridge", startFrom: StartFrom = .earliest, properties: [String: String] = [:],
+        batchMaxRecords: Int = 10_000, batchMaxBytes: Int = 4 << 20
+    ) {
+        self.brokers = brokers
+        self.connectionString = connectionString
+        self.topics = topics
+        self.groupID = groupID
+        self.startFrom = startFrom
+        self.properties = properties
+        self.batchMaxRecords = batchMaxRecords
+        self.batchMaxBytes = batchMaxBytes
+    }
+
+    /// Properties logbridge sets itself because exactly-once depends on them; `properties` may not
+    /// change them.
+    public static let reservedProperties: Set<String> = [
+        "enable.auto.offset.store", "group.id", "bootstrap.servers", "metadata.broker.list", "enable.partition.eof",
+    ]
+
+    /// Properties whose values are secrets: masked in `check` output, never logged.
+    public static func isSecretProperty(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return lowered.contains("password") || lowered.contains("secret") || lowered.hasSuffix(".key")
+            || lowered.contains("sasl.oauthbearer.config") || lowered.contains("ssl.key")
+    }
+
+    /// The librdkafka consumer configuration, in the order it is applied.
+    ///
+    /// Defaults follow Microsoft's recommendations for Event Hubs (NOTES.md): keepalive on,
+    /// metadata refreshed under Azure's 240 s idle cut-off, long request timeouts, and offsets
+    /// committed at most once a second per partition (Event Hubs throttles commits to 4/s).
+    public func librdkafkaProperties(clientID: String) -> [(String, String)] {
+        var result: [(String, String)] = []
+        if let connectionString {
+            result += [
+                ("bootstrap.servers", connectionString.bootstrapServer),
+                ("security.protocol", "SASL_SSL"),
+                ("sasl.mechanisms", "PLAIN"),
+                ("sasl.username", "$ConnectionString"),
+                ("sasl.password", connectionString.secret),
+            ]
+        } else {
+            result.append(("bootstrap.servers", brokers.joined(separator: ",")))
+        }
+        result += [
+            ("group.id", groupID),
+            ("client.id", clientID),
+            ("auto.offset.reset", startFrom.rawValue),
+            ("partition.assignment.strategy", "cooperative-sticky"),
+            // Offsets are stored by logbridge once the spool transaction is durable, and committed
+            // by librdkafka's timer in batches.
+            ("enable.auto.commit", "true"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.commit.interval.ms", "1000"),
+            ("enable.partition.eof", "false"),
+            ("socket.keepalive.enable", "true"),
+            ("metadata.max.age.ms", "180000"),
+            // Event Hubs answers slowly under load: librdkafka's consumer-side request timeout is
+            // socket.timeout.ms (request.timeout.ms is a producer property).
+            ("socket.timeout.ms", "60000"),
+            ("session.timeout.ms", "30000"),
+            ("heartbeat.interval.ms", "3000"),
+            ("max.poll.interval.ms", "300000"),
+            // Bound prefetched memory: the backlog belongs on disk, not in the fetch queue.
+            ("queued.max.messages.kbytes", "32768"),
+            ("fetch.max.bytes", "16777216"),
+        ]
+        for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
+            result.append((name, value))
+        }
+        return result
+    }
+}

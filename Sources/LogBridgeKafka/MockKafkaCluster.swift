@@ -1,0 +1,134 @@
+import CRdKafka
+import Foundation
+import LogBridgeCore
+import Synchronization
+
+/// librdkafka's in-process mock Kafka cluster (`rdkafka_mock.h`): real TCP listeners on 127.0.0.1
+/// that speak the Kafka protocol, consumer groups included, with fault injection.
+///
+/// Used by `logbridge demo`, the test suite and the benchmark harness. It keeps only a few MB per
+/// partition (NOTES.md): spread large data sets over many partitions.
+public final class MockKafkaCluster: @unchecked Sendable {
+    // `@unchecked Sendable`: the mock cluster's functions are thread-safe; the handles are
+    // immutable after init.
+    private let host: OpaquePointer
+    private let cluster: OpaquePointer
+    private let producer: OpaquePointer
+    private let deliveryErrors: DeliveryErrors
+    /// `127.0.0.1:port,...`, for `bootstrap.servers`.
+    public let bootstrapServers: String
+
+    /// Starts a cluster of `brokers` brokers.
+    public init(brokers: Int = 3) throws(KafkaError) {
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        let hostConf = try RDKafkaConfig.make([("log_level", "3")])
+        guard let host = rd_kafka_new(RD_KAFKA_PRODUCER, hostConf, &errorBuffer, errorBuffer.count) else {
+            throw .client(code: -1, message: "cannot create mock host", operation: "rd_kafka_new")
+        }
+        guard let cluster = rd_kafka_mock_cluster_new(host, Int32(brokers)) else {
+            rd_kafka_destroy(host)
+            throw .client(code: -1, message: "cannot create mock cluster", operation: "rd_kafka_mock_cluster_new")
+        }
+        self.host = host
+        self.cluster = cluster
+        bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+
+        deliveryErrors = DeliveryErrors()
+        let producerConf = try RDKafkaConfig.make([
+            ("bootstrap.servers", bootstrapServers),
+            ("linger.ms", "20"),
+            ("batch.num.messages", "10000"),
+            ("batch.size", "1000000"),
+            ("queue.buffering.max.messages", "500000"),
+            ("queue.buffering.max.kbytes", "1048576"),
+            ("log_level", "3"),
+        ])
+        rd_kafka_conf_set_opaque(producerConf, Unmanaged.passUnretained(deliveryErrors).toOpaque())
+        rd_kafka_conf_set_dr_msg_cb(producerConf, mockDeliveryCallback)
+        guard let producer = rd_kafka_new(RD_KAFKA_PRODUCER, producerConf, &errorBuffer, errorBuffer.count) else {
+            rd_kafka_mock_cluster_destroy(cluster)
+            rd_kafka_destroy(host)
+            throw .client(code: -1, message: "cannot create mock producer", operation: "rd_kafka_new")
+        }
+        self.producer = producer
+    }
+
+    deinit {
+        rd_kafka_destroy(producer)
+        rd_kafka_mock_cluster_destroy(cluster)
+        rd_kafka_destroy(host)
+    }
+
+    /// Creates a topic with `partitions` partitions.
+    public func createTopic(_ name: String, partitions: Int) throws(KafkaError) {
+        let code = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), 1)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .client(code: code.rawValue, message: RDKafkaConfig.errorMessage(code), operation: "mock topic create")
+        }
+    }
+
+    /// Produces `count` records, record `i` to partition `i % partitions` (round robin, so the mock
+    /// keeps them all), with the value `value(i)`. Waits until every record is acknowledged.
+    public func produce(
+        topic: String, count: Int, partitions: Int, key: ((Int) -> [UInt8]?)? = nil, value: (Int) -> [UInt8]
+    ) throws(KafkaError) {
+        guard let rkt = rd_kafka_topic_new(producer, topic, nil) else {
+            throw .client(code: -1, message: "cannot create topic handle", operation: "rd_kafka_topic_new")
+        }
+        defer { rd_kafka_topic_destroy(rkt) }
+        for i in 0..<count {
+            var payload = value(i)
+            let keyBytes = key?(i)
+            while true {
+                let result = payload.withUnsafeMutableBytes { p in
+                    if var keyBytes {
+                        return keyBytes.withUnsafeMutableBytes { k in
+                            rd_kafka_produce(rkt, Int32(i % partitions), RD_KAFKA_MSG_F_COPY, p.baseAddress, p.count, k.baseAddress, k.count, nil)
+                        }
+                    }
+                    return rd_kafka_produce(rkt, Int32(i % partitions), RD_KAFKA_MSG_F_COPY, p.baseAddress, p.count, nil, 0, nil)
+                }
+                if result == 0 { break }
+                let code = rd_kafka_last_error()
+                guard code == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                    throw .client(code: code.rawValue, message: RDKafkaConfig.errorMessage(code), operation: "produce")
+                }
+                rd_kafka_poll(producer, 50)
+            }
+            if i % 10_000 == 0 { rd_kafka_poll(producer, 0) }
+        }
+        let code = rd_kafka_flush(producer, 120_000)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .client(code: code.rawValue, message: RDKafkaConfig.errorMessage(code), operation: "flush")
+        }
+        if let failure = deliveryErrors.take() {
+            throw .client(code: -1, message: failure, operation: "produce delivery")
+        }
+    }
+
+    /// Takes broker `id` (1-based) down: its listener closes and connections drop.
+    public func setBrokerDown(_ id: Int32) { _ = rd_kafka_mock_broker_set_down(cluster, id) }
+
+    public func setBrokerUp(_ id: Int32) { _ = rd_kafka_mock_broker_set_up(cluster, id) }
+
+    /// Adds round-trip latency to broker `id`.
+    public func setBrokerRTT(_ id: Int32, milliseconds: Int32) { _ = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds) }
+
+    /// Moves the group coordinator of `group` to broker `id`.
+    public func setCoordinator(group: String, broker id: Int32) {
+        _ = rd_kafka_mock_coordinator_set(cluster, "group", group, id)
+    }
+}
+
+/// Delivery failures reported by the mock producer.
+private final class DeliveryErrors: Sendable {
+    private let first = Mutex<String?>(nil)
+    func record(_ message: String) { first.withLock { if $0 == nil { $0 = message } } }
+    func take() -> String? { first.withLock { value in defer { value = nil }; return value } }
+}
+
+private let mockDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
+    _, message, opaque in
+    guard let message, let opaque, message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+    Unmanaged<DeliveryErrors>.fromOpaque(opaque).takeUnretainedValue().record(RDKafkaConfig.errorMessage(message.pointee.err))
+}

@@ -1,0 +1,29 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeSpool
+
+/// `type: console`: writes records to standard output, for trying pipelines out. At-least-once:
+/// a terminal cannot be rewound.
+public final class ConsoleSink: Sink, Sendable {
+    public let name: String
+    private let encoding: RecordEncoding
+
+    public init(name: String, encoding: RecordEncoding = .envelope) {
+        self.name = name
+        self.encoding = encoding
+    }
+
+    public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
+
+    public func deliver(_ batch: RecordBatch) async throws(SinkError) -> [UInt8] {
+        let bytes = encoding.encode(batch)
+        do {
+            try FileHandle.standardOutput.write(contentsOf: bytes)
+        } catch {
+            throw SinkError(sink: name, message: "cannot write to standard output: \(error)")
+        }
+        return []
+    }
+
+    public func close() async {}
+}

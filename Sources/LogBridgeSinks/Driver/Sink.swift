@@ -1,0 +1,42 @@
+import LogBridgeCore
+import LogBridgeSpool
+
+/// A destination for spooled records.
+///
+/// The ``SinkRunner`` reads batches from the spool in order and hands them to `deliver`; only when
+/// `deliver` returns does the sink's cursor move past the batch, in the same spool transaction as
+/// the state `deliver` returned. A sink that can make its own writes idempotent (the file sink
+/// truncates back to the committed length) is therefore exactly-once; the others are
+/// at-least-once, with duplicates bounded by the batches in flight at a crash.
+public protocol Sink: Sendable {
+    /// The name from the configuration (`sinks.NAME`), used for its cursor, logs and metrics.
+    var name: String { get }
+
+    /// Brings the destination back to the state committed with the cursor (for example, cutting a
+    /// file back to the length that was durably delivered). Called once, before the first batch.
+    func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError)
+
+    /// Delivers a batch durably.
+    /// - Returns: the sink's state to commit with the cursor (empty if it keeps none).
+    /// - Throws: ``SinkError``; retriable errors are retried with backoff, the batch is never skipped.
+    func deliver(_ batch: RecordBatch) async throws(SinkError) -> [UInt8]
+
+    /// Releases resources; no batch follows.
+    func close() async
+}
+
+/// Errors a sink reports for a batch.
+public struct SinkError: Error, CustomStringConvertible, Sendable {
+    public var sink: String
+    public var message: String
+    /// Retrying later may succeed (I/O, network, 5xx); otherwise the input must be set aside.
+    public var isRetriable: Bool
+
+    public init(sink: String, message: String, isRetriable: Bool = true) {
+        self.sink = sink
+        self.message = message
+        self.isRetriable = isRetriable
+    }
+
+    public var description: String { "sink \(sink): \(message)" }
+}

@@ -1,0 +1,3 @@
+import LogBridgeCore
+
+extension Spool: IngestTarget {}
