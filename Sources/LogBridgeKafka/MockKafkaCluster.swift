@@ -132,3 +132,8 @@ private let mockDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<
     guard let message, let opaque, message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
     Unmanaged<DeliveryErrors>.fromOpaque(opaque).takeUnretainedValue().record(RDKafkaConfig.errorMessage(message.pointee.err))
 }
+
+extension KafkaSource {
+    /// librdkafka's version, e.g. `2.0.2`.
+    public static var librdkafkaVersion: String { String(cString: rd_kafka_version_str()) }
+}

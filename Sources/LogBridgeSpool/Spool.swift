@@ -320,3 +320,12 @@ final class DurableOffsetsHandler: Sendable {
 
     func call(_ offsets: [TopicPartition: Int64]) { handler.withLock { $0 }?(offsets) }
 }
+
+extension Spool {
+    /// LMDB's version, e.g. `0.9.24`.
+    public static var lmdbVersion: String {
+        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
+        _ = mdb_version(&major, &minor, &patch)
+        return "\(major).\(minor).\(patch)"
+    }
+}

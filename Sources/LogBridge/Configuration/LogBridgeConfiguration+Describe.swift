@@ -1,0 +1,77 @@
+import LogBridgeCore
+import LogBridgeKafka
+import LogBridgeSinks
+import LogBridgeSpool
+
+extension LoadedConfiguration {
+    static let mask = "********"
+
+    /// The effective configuration (defaults filled in) as YAML, with every secret masked.
+    /// This is what `logbridge check` prints.
+    public func effectiveYAML() -> String {
+        let c = configuration
+        var lines: [String] = []
+        func value(_ path: String, _ text: String) -> String {
+            secretPaths.contains(path) ? Self.mask : quote(text)
+        }
+        lines.append("source:")
+        lines.append("  kafka:")
+        if let connection = c.source.connectionString {
+            lines.append("    connection_string: \(Self.mask)  # namespace \(connection.host)")
+            lines.append("    # bootstrap \(connection.bootstrapServer), SASL_SSL, PLAIN, user $ConnectionString")
+        } else {
+            lines.append("    brokers: [\(c.source.brokers.enumerated().map { value("source.kafka.brokers[\($0.offset)]", $0.element) }.joined(separator: ", "))]")
+        }
+        lines.append("    topics: [\(c.source.topics.enumerated().map { value("source.kafka.topics[\($0.offset)]", $0.element) }.joined(separator: ", "))]")
+        lines.append("    group_id: \(value("source.kafka.group_id", c.source.groupID))")
+        lines.append("    start_from: \(c.source.startFrom.rawValue)")
+        lines.append("    max_record_bytes: \(ByteSize.format(c.spool.maxRecordBytes))")
+        if c.source.properties.isEmpty {
+            lines.append("    properties: {}")
+        } else {
+            lines.append("    properties:")
+            for (name, text) in c.source.properties.sorted(by: { $0.key < $1.key }) {
+                let path = "source.kafka.properties.\(name)"
+                let shown = secretPaths.contains(path) || KafkaSourceConfiguration.isSecretProperty(name) ? Self.mask : quote(text)
+                lines.append("      \(name): \(shown)")
+            }
+        }
+        lines.append("spool:")
+        lines.append("  path: \(value("spool.path", c.spool.path))")
+        lines.append("  max_bytes: \(ByteSize.format(c.spool.maxBytes))")
+        lines.append("  high_watermark: \(c.spool.highWatermark)")
+        lines.append("  low_watermark: \(c.spool.lowWatermark)")
+        lines.append("sinks:")
+        for sink in c.sinks {
+            let prefix = "sinks.\(sink.name)"
+            lines.append("  \(sink.name):")
+            lines.append("    type: \(sink.kind.typeName)")
+            switch sink.kind {
+            case .file(let file):
+                lines.append("    path: \(value("\(prefix).path", file.path))")
+                lines.append("    encoding: \(file.encoding.rawValue)")
+                lines.append("    fsync: \(file.fsync)")
+            case .console(let encoding):
+                lines.append("    encoding: \(encoding.rawValue)")
+            }
+            lines.append("    batch_size: \(sink.runner.batchSize)")
+            lines.append("    max_batch_bytes: \(ByteSize.format(sink.runner.maxBatchBytes))")
+            lines.append("    interval: \(DurationText.format(sink.runner.interval))")
+        }
+        lines.append("admin:")
+        lines.append("  listen: \(value("admin.listen", c.admin.listen))")
+        lines.append("log:")
+        lines.append("  level: \(c.log.level.rawValue)")
+        lines.append("  format: \(c.log.format.rawValue)")
+        lines.append("shutdown_timeout: \(DurationText.format(c.shutdownTimeout))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func quote(_ text: String) -> String {
+        let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "._-/:".contains($0) } && !text.isEmpty
+        if plain && !["true", "false", "yes", "no", "null", "on", "off"].contains(text.lowercased()) { return text }
+        var out: [UInt8] = []
+        JSONBytes.appendString(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}

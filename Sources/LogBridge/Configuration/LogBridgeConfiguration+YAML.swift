@@ -1,0 +1,236 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeKafka
+import LogBridgeSinks
+import LogBridgeSpool
+import Logging
+import Yams
+
+extension LogBridgeConfiguration {
+    /// Loads and validates a configuration file.
+    /// - Throws: ``ConfigurationError`` listing every problem with its key path and line.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> LoadedConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, issues: [ConfigurationIssue(path: "", line: nil, message: "cannot read the file")])
+        }
+        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment)
+    }
+
+    /// Parses a configuration from YAML text.
+    public static func parse(
+        yaml: String, file: String = "<config>", environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> LoadedConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigurationError(file: file, issues: [Self.issue(from: error)])
+        } catch {
+            throw ConfigurationError(file: file, issues: [ConfigurationIssue(path: "", line: nil, message: "\(error)")])
+        }
+        let reader = ConfigReader(environment: environment)
+        let configuration = decode(root, reader)
+        guard let configuration, reader.issues.isEmpty else {
+            throw ConfigurationError(file: file, issues: reader.issues)
+        }
+        return LoadedConfiguration(configuration: configuration, secretPaths: reader.secretPaths)
+    }
+
+    private static func issue(from error: YamlError) -> ConfigurationIssue {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return ConfigurationIssue(path: "", line: mark.line, message: "YAML syntax error: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigurationIssue(
+                path: "", line: context.mark.line, message: "duplicate keys: \(duplicates.joined(separator: ", "))")
+        default:
+            return ConfigurationIssue(path: "", line: nil, message: "YAML error: \(error)")
+        }
+    }
+
+    static let topLevelKeys = ["source", "spool", "sinks", "admin", "log", "shutdown_timeout"]
+    static let kafkaKeys = [
+        "brokers", "connection_string", "topics", "group_id", "start_from", "properties", "max_record_bytes",
+    ]
+    static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark"]
+    static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval"]
+    static let sinkKeys: [String: [String]] = [
+        "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
+        "console": ["type", "encoding"] + sinkRunnerKeys,
+    ]
+
+    private static func decode(_ root: Node?, _ r: ConfigReader) -> LogBridgeConfiguration? {
+        guard let root else {
+            r.report("", nil, "the file is empty; see conf/logbridge.yaml for a complete example")
+            return nil
+        }
+        guard let top = r.mapping(root, "", allowed: topLevelKeys) else { return nil }
+        let sections = Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+
+        // source.kafka
+        var source: KafkaSourceConfiguration?
+        var maxRecordBytes = 1 << 20
+        if let sourceNode = sections["source"], let sourceMap = r.mapping(sourceNode, "source", allowed: ["kafka"]) {
+            let kafkaNode = sourceMap.first { $0.key == "kafka" }?.value
+            if kafkaNode == nil { r.report("source.kafka", sourceNode, "required key is missing") }
+            if let kafka = r.mapping(kafkaNode, "source.kafka", allowed: kafkaKeys) {
+                let (decoded, limit) = decodeKafka(Dictionary(kafka.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }), kafkaNode!, r)
+                source = decoded
+                if let limit { maxRecordBytes = limit }
+            }
+        } else if sections["source"] == nil {
+            r.report("source", root, "required key is missing")
+        }
+
+        // spool
+        var spool: SpoolConfiguration?
+        if let spoolNode = sections["spool"], let entries = r.mapping(spoolNode, "spool", allowed: spoolKeys) {
+            let s = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let path = r.require(r.string(s["path"], "spool.path"), s["path"], "spool.path", parent: spoolNode)
+            var configuration = SpoolConfiguration(path: path ?? "")
+            if let value = r.byteSize(s["max_bytes"], "spool.max_bytes", minimum: 1 << 20) { configuration.maxBytes = value }
+            if let value = r.double(s["high_watermark"], "spool.high_watermark", range: 0.05...1) { configuration.highWatermark = value }
+            if let value = r.double(s["low_watermark"], "spool.low_watermark", range: 0...0.99) { configuration.lowWatermark = value }
+            if configuration.lowWatermark >= configuration.highWatermark {
+                r.report("spool.low_watermark", s["low_watermark"] ?? spoolNode, "must be below spool.high_watermark")
+            }
+            configuration.maxRecordBytes = maxRecordBytes
+            spool = path == nil ? nil : configuration
+        } else if sections["spool"] == nil {
+            r.report("spool", root, "required key is missing")
+        }
+
+        // sinks
+        var sinks: [SinkConfiguration] = []
+        if let sinksNode = sections["sinks"], let entries = r.mapping(sinksNode, "sinks") {
+            if entries.isEmpty { r.report("sinks", sinksNode, "at least one sink is required") }
+            for entry in entries {
+                if let sink = decodeSink(name: entry.key, entry.value, r) { sinks.append(sink) }
+            }
+        } else if sections["sinks"] == nil {
+            r.report("sinks", root, "required key is missing")
+        }
+
+        var admin = AdminConfiguration()
+        if let adminNode = sections["admin"], let entries = r.mapping(adminNode, "admin", allowed: ["listen"]) {
+            if let listen = r.string(entries.first?.value, "admin.listen") {
+                if listen.split(separator: ":").count < 2 || Int(listen.split(separator: ":").last!) == nil {
+                    r.report("admin.listen", entries.first?.value, "expected host:port, found '\(listen)'")
+                } else {
+                    admin.listen = listen
+                }
+            }
+        }
+
+        var log = LogConfiguration()
+        if let logNode = sections["log"], let entries = r.mapping(logNode, "log", allowed: ["level", "format"]) {
+            let l = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            if let level = r.string(l["level"], "log.level") {
+                if let parsed = Logger.Level(rawValue: level) { log.level = parsed } else {
+                    r.report("log.level", l["level"], "expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), found '\(level)'")
+                }
+            }
+            if let format = r.choice(l["format"], "log.format", as: LogConfiguration.Format.self) { log.format = format }
+        }
+
+        let shutdownTimeout = r.duration(sections["shutdown_timeout"], "shutdown_timeout") ?? .seconds(30)
+        for index in sinks.indices { sinks[index].runner.shutdownTimeout = shutdownTimeout }
+
+        guard let source, let spool else { return nil }
+        return LogBridgeConfiguration(
+            source: source, spool: spool, sinks: sinks, admin: admin, log: log, shutdownTimeout: shutdownTimeout)
+    }
+
+    private static func decodeKafka(_ k: [String: Node], _ node: Node, _ r: ConfigReader) -> (KafkaSourceConfiguration?, Int?) {
+        let brokers = r.stringList(k["brokers"], "source.kafka.brokers")
+        var connectionString: EventHubsConnectionString?
+        if let text = r.string(k["connection_string"], "source.kafka.connection_string", secret: true) {
+            do {
+                connectionString = try EventHubsConnectionString(text)
+            } catch {
+                r.report("source.kafka.connection_string", k["connection_string"], "\(error)")
+            }
+        }
+        if k["brokers"] != nil && k["connection_string"] != nil {
+            r.report("source.kafka", node, "set either brokers or connection_string, not both")
+        } else if k["brokers"] == nil && k["connection_string"] == nil {
+            r.report("source.kafka.brokers", node, "required key is missing (or set connection_string for Event Hubs)")
+        }
+        if let brokers, brokers.isEmpty { r.report("source.kafka.brokers", k["brokers"], "must list at least one host:port") }
+        var topics = r.stringList(k["topics"], "source.kafka.topics")
+        if topics == nil, let hub = connectionString?.entityPath { topics = [hub] }
+        if topics == nil && k["topics"] == nil {
+            r.report("source.kafka.topics", node, "required key is missing")
+        } else if topics?.isEmpty == true {
+            r.report("source.kafka.topics", k["topics"], "must list at least one topic")
+        }
+        var configuration = KafkaSourceConfiguration(brokers: brokers ?? [], connectionString: connectionString, topics: topics ?? [])
+        if let group = r.string(k["group_id"], "source.kafka.group_id") {
+            if group.isEmpty { r.report("source.kafka.group_id", k["group_id"], "must not be empty") } else { configuration.groupID = group }
+        }
+        if let start = r.choice(k["start_from"], "source.kafka.start_from", as: KafkaSourceConfiguration.StartFrom.self) {
+            configuration.startFrom = start
+        }
+        if let entries = r.mapping(k["properties"], "source.kafka.properties") {
+            for entry in entries {
+                let path = "source.kafka.properties.\(entry.key)"
+                if KafkaSourceConfiguration.reservedProperties.contains(entry.key) {
+                    r.report(path, entry.keyNode, "is set by logbridge itself (exactly-once depends on it); use the dedicated key instead")
+                    continue
+                }
+                if let value = r.string(entry.value, path, secret: KafkaSourceConfiguration.isSecretProperty(entry.key)) {
+                    configuration.properties[entry.key] = value
+                }
+            }
+        }
+        let limit = r.byteSize(k["max_record_bytes"], "source.kafka.max_record_bytes", minimum: 1024)
+        return (topics == nil || (brokers == nil && connectionString == nil) ? nil : configuration, limit)
+    }
+
+    private static func decodeSink(name: String, _ node: Node, _ r: ConfigReader) -> SinkConfiguration? {
+        let path = "sinks.\(name)"
+        guard case .mapping = node else {
+            r.report(path, node, "expected a mapping with at least 'type'")
+            return nil
+        }
+        let typeNode = r.mapping(node, path)?.first { $0.key == "type" }?.value
+        guard let type = r.string(typeNode, "\(path).type") else {
+            if typeNode == nil { r.report("\(path).type", node, "required key is missing") }
+            return nil
+        }
+        guard let allowed = sinkKeys[type] else {
+            r.report("\(path).type", typeNode, "unknown sink type '\(type)' (this version supports: \(sinkKeys.keys.sorted().joined(separator: ", ")))")
+            return nil
+        }
+        guard let entries = r.mapping(node, path, allowed: allowed) else { return nil }
+        let s = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+
+        var runner = SinkRunnerConfiguration()
+        // File and console sinks write whatever is ready; larger batches amortise the fsync.
+        runner.batchSize = 10_000
+        runner.maxBatchBytes = 4 << 20
+        if let value = r.int(s["batch_size"], "\(path).batch_size", range: 1...1_000_000) { runner.batchSize = value }
+        if let value = r.byteSize(s["max_batch_bytes"], "\(path).max_batch_bytes", minimum: 1024) { runner.maxBatchBytes = value }
+        if let value = r.duration(s["interval"], "\(path).interval") { runner.interval = value }
+        let encoding = r.choice(s["encoding"], "\(path).encoding", as: RecordEncoding.self) ?? .envelope
+
+        switch type {
+        case "file":
+            guard let file = r.require(r.string(s["path"], "\(path).path"), s["path"], "\(path).path", parent: node) else { return nil }
+            var configuration = FileSinkConfiguration(path: file, encoding: encoding)
+            if let fsync = r.bool(s["fsync"], "\(path).fsync") { configuration.fsync = fsync }
+            return SinkConfiguration(name: name, kind: .file(configuration), runner: runner)
+        default:
+            return SinkConfiguration(name: name, kind: .console(encoding), runner: runner)
+        }
+    }
+}
+
+/// A validated configuration and which of its values are secrets.
+public struct LoadedConfiguration: Sendable {
+    public var configuration: LogBridgeConfiguration
+    /// Key paths whose values must never be printed.
+    public var secretPaths: Set<String>
+}

@@ -1,0 +1,76 @@
+import LogBridgeCore
+import LogBridgeKafka
+import LogBridgeSinks
+import LogBridgeSpool
+import Logging
+
+/// The whole gateway configuration: one YAML file (see `conf/logbridge.yaml`).
+public struct LogBridgeConfiguration: Sendable {
+    public var source: KafkaSourceConfiguration
+    public var spool: SpoolConfiguration
+    /// In the order they appear in the file.
+    public var sinks: [SinkConfiguration]
+    public var admin: AdminConfiguration
+    public var log: LogConfiguration
+    /// On SIGTERM/SIGINT, how long sinks may keep draining the spool before the process exits.
+    /// Default: 30 s.
+    public var shutdownTimeout: Duration
+
+    public init(
+        source: KafkaSourceConfiguration, spool: SpoolConfiguration, sinks: [SinkConfiguration],
+        admin: AdminConfiguration = .init(), log: LogConfiguration = .init(), shutdownTimeout: Duration = .seconds(30)
+    ) {
+        self.source = source
+        self.spool = spool
+        self.sinks = sinks
+        self.admin = admin
+        self.log = log
+        self.shutdownTimeout = shutdownTimeout
+    }
+}
+
+/// One entry of `sinks:`.
+public struct SinkConfiguration: Sendable {
+    public enum Kind: Sendable, Equatable {
+        case file(FileSinkConfiguration)
+        case console(RecordEncoding)
+
+        public var typeName: String {
+            switch self {
+            case .file: return "file"
+            case .console: return "console"
+            }
+        }
+    }
+
+    /// The key under `sinks:`; names the sink's spool cursor, logs and metrics.
+    public var name: String
+    public var kind: Kind
+    public var runner: SinkRunnerConfiguration
+
+    public init(name: String, kind: Kind, runner: SinkRunnerConfiguration) {
+        self.name = name
+        self.kind = kind
+        self.runner = runner
+    }
+}
+
+/// `admin:`, the operations endpoint.
+public struct AdminConfiguration: Sendable, Equatable {
+    /// `host:port` of the metrics and health endpoint. Default: `127.0.0.1:9180`.
+    public var listen: String
+    public init(listen: String = "127.0.0.1:9180") { self.listen = listen }
+}
+
+/// `log:`, the gateway's own logs (on standard error).
+public struct LogConfiguration: Sendable, Equatable {
+    public enum Format: String, Sendable, CaseIterable { case text, json }
+    /// Default: `info`.
+    public var level: Logger.Level
+    /// Default: `text`.
+    public var format: Format
+    public init(level: Logger.Level = .info, format: Format = .text) {
+        self.level = level
+        self.format = format
+    }
+}

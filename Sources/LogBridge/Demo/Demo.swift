@@ -1,0 +1,98 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeKafka
+import LogBridgeSinks
+import LogBridgeSpool
+import Logging
+import ServiceLifecycle
+
+/// `logbridge demo`: the gateway on its embedded default. An in-process mock Kafka cluster is
+/// seeded with synthetic container logs, consumed through the real consumer-group path into the
+/// spool and out to a file sink; the run ends once every record is delivered.
+public struct Demo: Sendable {
+    public var records: Int
+    public var partitions: Int
+    public var directory: String
+
+    public init(records: Int = 200_000, partitions: Int = 8, directory: String = "demo-data") {
+        self.records = records
+        self.partitions = partitions
+        self.directory = directory
+    }
+
+    /// What the run did, for the summary.
+    public struct Summary: Sendable {
+        public var seeded: Int
+        public var consumed: Int
+        public var spooled: Int
+        public var delivered: Int
+        public var seedSeconds: Double
+        public var elapsedSeconds: Double
+        public var spoolSeconds: Double
+        public var outputPath: String
+        public var outputBytes: Int
+    }
+
+    /// The embedded default configuration, pointed at a mock cluster.
+    public func configuration(bootstrap: String) -> LogBridgeConfiguration {
+        LogBridgeConfiguration(
+            source: KafkaSourceConfiguration(brokers: [bootstrap], topics: ["logs"], groupID: "logbridge-demo"),
+            spool: SpoolConfiguration(path: "\(directory)/spool", maxBytes: 1 << 30),
+            sinks: [
+                SinkConfiguration(
+                    name: "archive", kind: .file(FileSinkConfiguration(path: "\(directory)/events.ndjson")),
+                    runner: SinkRunnerConfiguration(batchSize: 10_000, maxBatchBytes: 4 << 20))
+            ],
+            shutdownTimeout: .seconds(10))
+    }
+
+    public func run(logger: Logger) async throws -> Summary {
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+
+        let seedStart = ContinuousClock.now
+        let cluster = try MockKafkaCluster(brokers: 3)
+        try cluster.createTopic("logs", partitions: partitions)
+        try cluster.produce(topic: "logs", count: records, partitions: partitions) { SyntheticLogs.record($0) }
+        let seedSeconds = (ContinuousClock.now - seedStart).secondsDouble
+        logger.info("mock cluster seeded", metadata: ["records": "\(records)", "bootstrap": "\(cluster.bootstrapServers)"])
+
+        let configuration = configuration(bootstrap: cluster.bootstrapServers)
+        let gateway = try buildGateway(configuration: configuration, logger: logger)
+        let start = ContinuousClock.now
+        let target = records
+        let statistics = gateway.statistics
+        let spooledAt = SpooledClock()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await gateway.serviceGroup.run() }
+            group.addTask {
+                while statistics.sink("archive").delivered.value < target {
+                    if spooledAt.seconds == nil, statistics.spooled.value >= target {
+                        spooledAt.set((ContinuousClock.now - start).secondsDouble)
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                if spooledAt.seconds == nil { spooledAt.set((ContinuousClock.now - start).secondsDouble) }
+                await gateway.serviceGroup.triggerGracefulShutdown()
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = (ContinuousClock.now - start).secondsDouble
+        let outputPath = "\(directory)/events.ndjson"
+        let size = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? Int) ?? 0
+        _ = cluster
+        return Summary(
+            seeded: records, consumed: statistics.consumed.value, spooled: statistics.spooled.value,
+            delivered: statistics.sink("archive").delivered.value, seedSeconds: seedSeconds, elapsedSeconds: elapsed,
+            spoolSeconds: spooledAt.seconds ?? elapsed, outputPath: outputPath, outputBytes: size ?? 0)
+    }
+}
+
+/// When the last seeded record reached the spool.
+private final class SpooledClock: @unchecked Sendable {
+    // `@unchecked Sendable`: guarded by `lock`.
+    private let lock = NSLock()
+    private var value: Double?
+    var seconds: Double? { lock.withLock { value } }
+    func set(_ seconds: Double) { lock.withLock { value = seconds } }
+}

@@ -1,0 +1,59 @@
+import LogBridgeCore
+
+/// Deterministic Fluent Bit-style container log records (~300 bytes of JSON), one in five carrying
+/// personal data (an e-mail address, a card number, an IP address, a phone number), the way
+/// Kubernetes logs arrive in Event Hubs from the Fluent Bit `kafka` output.
+///
+/// Used by `logbridge demo`, the tests and the benchmark harness, so all of them work on the same
+/// shape of data.
+public enum SyntheticLogs {
+    static let namespaces = ["shop", "payments", "identity", "search", "ingress-nginx"]
+    static let apps = ["checkout", "billing", "login", "catalog", "controller"]
+    static let levels = ["INFO", "INFO", "INFO", "WARN", "ERROR", "DEBUG"]
+    static let messages = [
+        "request completed status=200 path=/api/v1/orders duration_ms=%d",
+        "cache miss for key product:%d, loading from database",
+        "retrying upstream call attempt=%d backend=inventory",
+        "user session refreshed session_id=%d ttl=3600",
+        "GET /healthz 200 %dus",
+    ]
+    static let piiMessages = [
+        "order %d placed by jane.doe@example.com card 4111 1111 1111 1111",
+        "password reset requested for user %d email john.smith+test@corp.example.org from 203.0.113.%d",
+        "payment declined for customer %d card 5500-0000-0000-0004 phone +44 20 7946 0958",
+        "login failed for %d from 198.51.100.%d user=alice@example.net",
+    ]
+
+    /// Record `index` as UTF-8 JSON bytes. The epoch base keeps timestamps realistic and stable.
+    public static func record(_ index: Int, baseMillis: Int64 = 1_795_000_000_000) -> [UInt8] {
+        let millis = baseMillis + Int64(index) * 3
+        let app = index % apps.count
+        let hasPII = index % 5 == 0
+        let template = hasPII ? piiMessages[index / 5 % piiMessages.count] : messages[index % messages.count]
+        var message = template.replacingFirst("%d", with: String(index))
+        message = message.replacingFirst("%d", with: String(index % 250 + 1))
+        var stamp: [UInt8] = []
+        Timestamp.appendRFC3339(millis: millis, to: &stamp)
+        let time = String(decoding: stamp, as: UTF8.self)
+        let level = levels[index % levels.count]
+        var line: [UInt8] = []
+        JSONBytes.appendString("\(time) \(level) [\(apps[app])] \(message)", to: &line)
+        let pod = "\(apps[app])-7d9f8b6c5-\(String(index % 97 + 10_000, radix: 36))"
+        return Array("""
+        {"date":\(millis / 1000).\(String(millis % 1000).leftPadded(3)),"time":"\(time)","stream":"\(index % 7 == 0 ? "stderr" : "stdout")","log":\(String(decoding: line, as: UTF8.self)),"kubernetes":{"pod_name":"\(pod)","namespace_name":"\(namespaces[app])","container_name":"\(apps[app])","host":"aks-nodepool1-31415926-vmss00000\(index % 4)"}}
+        """.utf8)
+    }
+}
+
+extension String {
+    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = range(of: target) else { return self }
+        return replacingCharacters(in: range, with: replacement)
+    }
+
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+import Foundation
