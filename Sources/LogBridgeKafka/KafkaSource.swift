@@ -331,7 +331,7 @@ final class ConsumerLoop: @unchecked Sendable {
         if !lost && !offsets.isEmpty {
             let list = RDKafkaTopicPartitionList(capacity: offsets.count)
             for (tp, offset) in offsets { list.add(tp, offset: offset) }
-            let code = rd_kafka_commit(handle, list.pointer, 0)
+            let code = commitSynchronously(list)
             if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR__NO_OFFSET {
                 logger.warning(
                     "committing offsets of revoked partitions failed",
@@ -352,6 +352,20 @@ final class ConsumerLoop: @unchecked Sendable {
         logger.info(
             lost ? "partitions lost" : "partitions revoked",
             metadata: ["partitions": "\(tps.count)", "assigned": "\(assigned.count)"])
+    }
+
+    /// Commits `list` synchronously. During a cooperative rebalance the coordinator may briefly
+    /// answer REBALANCE_IN_PROGRESS while other members sync; the revoked partitions' offsets are
+    /// what keeps the next owner from fetching spooled records again, so retry for a few seconds.
+    private func commitSynchronously(_ list: RDKafkaTopicPartitionList) -> rd_kafka_resp_err_t {
+        var code = RD_KAFKA_RESP_ERR_NO_ERROR
+        for attempt in 0..<20 {
+            code = rd_kafka_commit(handle, list.pointer, 0)
+            guard code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || code == RD_KAFKA_RESP_ERR__WAIT_COORD else { return code }
+            logger.debug("offset commit deferred by the group coordinator; retrying", metadata: ["attempt": "\(attempt)"])
+            usleep(250_000)
+        }
+        return code
     }
 
     func reportFatal() {

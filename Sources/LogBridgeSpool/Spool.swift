@@ -36,8 +36,11 @@ public final class Spool: Sendable {
         self.logger = logger
         try Self.createDirectory(configuration.path)
         lock = try SpoolDirectoryLock(directory: configuration.path)
+        // The map reserves room beyond max_bytes: ingest stops at max_bytes, and the reserve
+        // guarantees that cursor commits and trims, which free space, can always be written.
+        let reserve = max(configuration.maxBytes / 20, 16 << 20)
         env = try LMDBEnvironment(
-            directory: configuration.path, mapSize: configuration.maxBytes, maxDatabases: SpoolDatabases.count + 2)
+            directory: configuration.path, mapSize: configuration.maxBytes + reserve, maxDatabases: SpoolDatabases.count + 2)
         let opened = try Self.load(env: env, path: configuration.path, sinks: sinks, logger: logger)
         db = opened.db
         let state = opened.state

@@ -53,6 +53,9 @@ final class SpoolWriter: @unchecked Sendable {
     private var pending: [IngestBatch] = []
     private var lastFullRetry = ContinuousClock.now
     private var trimBacklog = false
+    /// Live bytes after the last commit; ingest stops short of `maxBytes` so that cursor commits
+    /// and trims (which need pages too) always fit in the map's reserve.
+    private var usedBytes = 0
 
     /// Records deleted per transaction when trimming, so a large trim never makes one huge transaction.
     static let trimLimit = 20_000
@@ -72,6 +75,7 @@ final class SpoolWriter: @unchecked Sendable {
         self.logger = logger
         self.durableOffsets = durableOffsets
         self.trimBacklog = state.firstSequence < state.minimumCursor
+        self.usedBytes = published.read { $0.usage.usedBytes }
     }
 
     func start() {
@@ -160,6 +164,7 @@ final class SpoolWriter: @unchecked Sendable {
         var segment: [WriterItem] = []
         var segmentBytes = 0
         let retryPending = !pending.isEmpty && ContinuousClock.now - lastFullRetry >= .milliseconds(500)
+            && fits(pendingBytes: pending.reduce(0) { $0 + $1.byteCount })
         if retryPending {
             let batches = pending
             pending.removeAll()
@@ -172,8 +177,15 @@ final class SpoolWriter: @unchecked Sendable {
         for item in items {
             switch item {
             case .ingest(let batch):
-                if !pending.isEmpty {
+                if !pending.isEmpty || !fits(pendingBytes: segmentBytes + batch.byteCount) {
                     // Keep Kafka order: nothing overtakes a batch waiting for space.
+                    if pending.isEmpty {
+                        logger.warning(
+                            "spool reached spool.max_bytes; holding fetched records and pausing the source until sinks free room",
+                            metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.spoolBytes: "\(usedBytes)"])
+                        lastFullRetry = .now
+                        published.update { $0.outOfSpace = true }
+                    }
                     pending.append(batch)
                     addPendingBytes(batch.byteCount)
                     continue
@@ -202,6 +214,11 @@ final class SpoolWriter: @unchecked Sendable {
         if !segment.isEmpty || trimBacklog {
             commit(segment)
         }
+    }
+
+    /// Whether `bytes` more payload (plus LMDB's overhead, about half again) stays under max_bytes.
+    private func fits(pendingBytes bytes: Int) -> Bool {
+        usedBytes + bytes + bytes / 2 <= configuration.maxBytes
     }
 
     private func dropPending(of revoked: Set<TopicPartition>) {
@@ -276,6 +293,7 @@ final class SpoolWriter: @unchecked Sendable {
         }
         // Durable from here on.
         state = work.state
+        usedBytes = usage.usedBytes
         statistics.spooled.add(work.spooled)
         statistics.skippedEmpty.add(work.skippedEmpty)
         statistics.oversize.add(work.oversize)

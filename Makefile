@@ -1,0 +1,42 @@
+# logbridge: the two quick-start commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+# Debian packages the build, the tests and the benchmark need.
+DEBIAN_PACKAGES := librdkafka-dev liblmdb-dev pkg-config kcat
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+SWIFT_BUILD_FLAGS ?=
+RELEASE_BIN := .build/release/logbridge
+
+.PHONY: deps build release demo test bench clean
+
+## deps: install the Debian packages logbridge needs, if any is missing.
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## build: debug build.
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+## release: optimised build of the logbridge binary.
+release: deps
+	swift build -c release --product logbridge $(SWIFT_BUILD_FLAGS)
+
+## demo: build in release mode and run the gateway on its embedded default.
+demo: release
+	$(RELEASE_BIN) demo
+
+## test: the whole test suite (unit, mock-cluster integration, kill -9 crash test).
+test: deps
+	swift test $(SWIFT_BUILD_FLAGS)
+
+## bench: consume-to-spool benchmark against kcat on 1,000,000 records.
+bench: release
+	python3 Benchmarks/e2e/bench.py --binary $(RELEASE_BIN)
+
+clean:
+	rm -rf .build demo-data Benchmarks/work

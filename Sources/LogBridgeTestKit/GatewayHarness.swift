@@ -1,0 +1,85 @@
+import Foundation
+import LogBridge
+import LogBridgeCore
+import LogBridgeKafka
+import LogBridgeSinks
+import LogBridgeSpool
+import Logging
+
+/// Runs an in-process gateway against a mock cluster with one file sink, for integration tests.
+public final class GatewayHarness: Sendable {
+    public let directory: TemporaryDirectory
+    public let configuration: LogBridgeConfiguration
+    public var outputPath: String { directory.file("events.ndjson") }
+
+    public init(
+        bootstrap: String, topic: String = "logs", group: String = "logbridge-test",
+        directory: TemporaryDirectory = TemporaryDirectory(), properties: [String: String] = [:],
+        spoolMaxBytes: Int = 256 << 20
+    ) {
+        self.directory = directory
+        var properties = properties
+        // Fast group reactions so tests do not wait for production timeouts.
+        properties["session.timeout.ms", default: "6000"] = properties["session.timeout.ms"] ?? "6000"
+        properties["heartbeat.interval.ms", default: "500"] = properties["heartbeat.interval.ms"] ?? "500"
+        configuration = LogBridgeConfiguration(
+            source: KafkaSourceConfiguration(brokers: [bootstrap], topics: [topic], groupID: group, properties: properties),
+            spool: SpoolConfiguration(path: directory.file("spool"), maxBytes: spoolMaxBytes),
+            sinks: [
+                SinkConfiguration(
+                    name: "archive", kind: .file(FileSinkConfiguration(path: directory.file("events.ndjson"))),
+                    runner: SinkRunnerConfiguration(batchSize: 5_000, maxBatchBytes: 2 << 20))
+            ],
+            shutdownTimeout: .seconds(10))
+    }
+
+    /// A running gateway.
+    public final class Running: Sendable {
+        public let gateway: Gateway
+        let task: Task<Void, any Error>
+
+        init(gateway: Gateway) {
+            self.gateway = gateway
+            task = Task { try await gateway.serviceGroup.run() }
+        }
+
+        public var statistics: GatewayStatistics { gateway.statistics }
+        public var delivered: Int { gateway.statistics.sink("archive").delivered.value }
+
+        /// Waits until `condition` holds or `timeout` passes; returns whether it held.
+        @discardableResult
+        public func wait(timeout: Duration = .seconds(60), until condition: @Sendable () -> Bool) async -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if condition() { return true }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return condition()
+        }
+
+        /// Graceful shutdown, as on SIGTERM; waits for the service group to finish.
+        public func stop() async throws {
+            await gateway.serviceGroup.triggerGracefulShutdown()
+            try await task.value
+        }
+    }
+
+    public func start(logger: Logger = Logger(label: "test")) throws -> Running {
+        Running(gateway: try buildGateway(configuration: configuration, logger: logger, signals: false))
+    }
+}
+
+extension MockKafkaCluster {
+    /// A cluster with a `logs` topic pre-loaded with `records` synthetic records, round robin.
+    public static func seeded(records: Int, partitions: Int, topic: String = "logs", brokers: Int = 3) throws -> MockKafkaCluster {
+        let cluster = try MockKafkaCluster(brokers: brokers)
+        try cluster.createTopic(topic, partitions: partitions)
+        if records > 0 { try cluster.seed(records: records, from: 0, partitions: partitions, topic: topic) }
+        return cluster
+    }
+
+    /// Produces records `from..<from+records` (round robin from partition `from % partitions`).
+    public func seed(records: Int, from: Int, partitions: Int, topic: String = "logs") throws {
+        try produce(topic: topic, count: records, partitions: partitions) { SyntheticLogs.record(from + $0) }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeSinks
+import LogBridgeSpool
+import LogBridgeTestKit
+import Logging
+import Testing
+
+@Suite struct FileSinkTests {
+    func batch(_ values: [String], from sequence: UInt64 = 0) -> RecordBatch {
+        var batch = RecordBatch(topics: ["logs"])
+        for (i, value) in values.enumerated() {
+            let start = batch.bytes.count
+            batch.bytes.append(contentsOf: value.utf8)
+            batch.records.append(.init(
+                sequence: sequence + UInt64(i), topicIndex: 0, partition: 2, offset: Int64(sequence) + Int64(i),
+                timestampMs: 1_795_000_000_123, key: nil, value: start..<batch.bytes.count))
+        }
+        batch.nextSequence = sequence + UInt64(values.count)
+        return batch
+    }
+
+    @Test func reopeningCutsTheFileBackToTheCommittedLength() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("out/events.ndjson")
+        let sink = FileSink(name: "archive", configuration: FileSinkConfiguration(path: path), logger: Logger(label: "t"))
+        try await sink.open(restoring: SinkCheckpoint(nextSequence: 0))
+        let committed = try await sink.deliver(batch([#"{"a":1}"#, "plain text"]))
+        // Delivered but never committed (the process dies before the cursor moves).
+        _ = try await sink.deliver(batch(["lost"], from: 2))
+        await sink.close()
+
+        let reopened = FileSink(name: "archive", configuration: FileSinkConfiguration(path: path), logger: Logger(label: "t"))
+        try await reopened.open(restoring: SinkCheckpoint(nextSequence: 2, state: committed))
+        _ = try await reopened.deliver(batch(["again"], from: 2))
+        await reopened.close()
+
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[0] == #"{"topic":"logs","partition":2,"offset":0,"timestamp":"2026-11-18T11:06:40.123Z","event":{"a":1}}"#)
+        #expect(lines[1].hasSuffix(#""event":"plain text"}"#))
+        #expect(lines[2].hasSuffix(#""event":"again"}"#))
+    }
+
+    @Test func aFileRotatedAwayIsStartedAfresh() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("events.ndjson")
+        let sink = FileSink(name: "archive", configuration: FileSinkConfiguration(path: path, encoding: .raw), logger: Logger(label: "t"))
+        try await sink.open(restoring: SinkCheckpoint(nextSequence: 0))
+        let state = try await sink.deliver(batch(["one", "two"]))
+        await sink.close()
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+
+        let reopened = FileSink(name: "archive", configuration: FileSinkConfiguration(path: path, encoding: .raw), logger: Logger(label: "t"))
+        try await reopened.open(restoring: SinkCheckpoint(nextSequence: 2, state: state))
+        _ = try await reopened.deliver(batch(["three"], from: 2))
+        await reopened.close()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "three\n")
+        #expect(try String(contentsOfFile: path + ".1", encoding: .utf8) == "one\ntwo\n")
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import LogBridge
+import LogBridgeTestKit
+import Testing
+
+@Suite struct ConfigurationTests {
+    static let valid = """
+        source:
+          kafka:
+            brokers: ["127.0.0.1:9092"]
+            topics: ["logs"]
+            group_id: "logbridge"
+            start_from: latest
+            properties:
+              fetch.wait.max.ms: 50
+              ssl.key.password: "hunter2"
+        spool:
+          path: "/var/lib/logbridge"
+          max_bytes: "10GiB"
+        sinks:
+          archive:
+            type: file
+            path: "/var/log/logbridge/events.ndjson"
+            batch_size: 500
+            interval: 250ms
+        admin:
+          listen: "127.0.0.1:9180"
+        """
+
+    func issues(_ yaml: String, environment: [String: String] = [:]) -> [ConfigurationIssue] {
+        do {
+            _ = try LogBridgeConfiguration.parse(yaml: yaml, environment: environment)
+            return []
+        } catch {
+            return error.issues
+        }
+    }
+
+    @Test func theDocumentedKeysLoadWithTheirDefaults() throws {
+        let loaded = try LogBridgeConfiguration.parse(yaml: Self.valid, environment: [:])
+        let c = loaded.configuration
+        #expect(c.source.brokers == ["127.0.0.1:9092"])
+        #expect(c.source.startFrom == .latest)
+        #expect(c.source.properties["fetch.wait.max.ms"] == "50")
+        #expect(c.spool.maxBytes == 10 << 30)
+        #expect(c.spool.highWatermark == 0.9)
+        #expect(c.sinks.map(\.name) == ["archive"])
+        #expect(c.sinks[0].runner.batchSize == 500)
+        #expect(c.sinks[0].runner.interval == .milliseconds(250))
+        #expect(c.admin.listen == "127.0.0.1:9180")
+    }
+
+    @Test func anUnknownKeyIsNamedWithItsLine() {
+        let yaml = Self.valid.replacingOccurrences(of: "    group_id: \"logbridge\"", with: "    group_id: \"logbridge\"\n    gruop: x")
+        let found = issues(yaml)
+        #expect(found.count == 1)
+        #expect(found.first?.path == "source.kafka.gruop")
+        #expect(found.first?.line == 6)
+        #expect(found.first?.description.contains("unknown key 'gruop'") == true)
+    }
+
+    @Test func aWrongTypeIsNamedWithItsLine() {
+        let yaml = Self.valid.replacingOccurrences(of: "batch_size: 500", with: "batch_size: lots")
+        let found = issues(yaml)
+        #expect(found.map(\.path) == ["sinks.archive.batch_size"])
+        #expect(found.first?.line == 17)
+        #expect(found.first?.message.contains("whole number") == true)
+        let list = issues(Self.valid.replacingOccurrences(of: "topics: [\"logs\"]", with: "topics: {a: b}"))
+        #expect(list.map(\.path) == ["source.kafka.topics"])
+        #expect(list.first?.line == 4)
+    }
+
+    @Test func anUnreadableFileReferenceIsNamedWithItsLine() {
+        let yaml = Self.valid.replacingOccurrences(of: "group_id: \"logbridge\"", with: "group_id: \"${file:/nonexistent/secret}\"")
+        let found = issues(yaml)
+        #expect(found.map(\.path) == ["source.kafka.group_id"])
+        #expect(found.first?.line == 5)
+        #expect(found.first?.message.contains("/nonexistent/secret") == true)
+    }
+
+    @Test func missingRequiredValuesAndSeveralProblemsAreAllReported() {
+        let found = issues("""
+            source:
+              kafka:
+                topics: [logs]
+            spool:
+              max_bytes: 12 parsecs
+            sinks:
+              out:
+                type: splunk_hec
+            """)
+        let paths = Set(found.map(\.path))
+        #expect(paths.contains("source.kafka.brokers"))
+        #expect(paths.contains("spool.path"))
+        #expect(paths.contains("spool.max_bytes"))
+        #expect(paths.contains("sinks.out.type"))
+        #expect(found.allSatisfy { $0.line != nil })
+    }
+
+    @Test func environmentAndFileReferencesAreExpandedAndMasked() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let secretFile = directory.file("eventhubs")
+        let connection = "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=c2VjcmV0LWtleS12YWx1ZQ=="
+        try (connection + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let yaml = """
+            source:
+              kafka:
+                connection_string: "${file:\(secretFile)}"
+                topics: ["${env:HUB}"]
+            spool:
+              path: /tmp/spool
+            sinks:
+              out:
+                type: console
+            """
+        let loaded = try LogBridgeConfiguration.parse(yaml: yaml, environment: ["HUB": "aks-logs"])
+        #expect(loaded.configuration.source.topics == ["aks-logs"])
+        #expect(loaded.configuration.source.connectionString?.secret == connection, "trimmed")
+        let props = Dictionary(loaded.configuration.source.librdkafkaProperties(clientID: "x"), uniquingKeysWith: { $1 })
+        #expect(props["bootstrap.servers"] == "contoso.servicebus.windows.net:9093")
+        #expect(props["security.protocol"] == "SASL_SSL")
+        #expect(props["sasl.mechanisms"] == "PLAIN")
+        #expect(props["sasl.username"] == "$ConnectionString")
+        #expect(props["metadata.max.age.ms"] == "180000")
+        let printed = loaded.effectiveYAML()
+        #expect(!printed.contains("c2VjcmV0"))
+        #expect(!printed.contains("SharedAccessKey"))
+        #expect(printed.contains("contoso.servicebus.windows.net"))
+    }
+
+    @Test func secretPropertiesAreMaskedInCheckOutput() throws {
+        let printed = try LogBridgeConfiguration.parse(yaml: Self.valid, environment: [:]).effectiveYAML()
+        #expect(!printed.contains("hunter2"))
+        #expect(printed.contains("ssl.key.password: ********"))
+        #expect(printed.contains("fetch.wait.max.ms: 50"))
+    }
+
+    @Test func aMalformedConnectionStringIsRejectedWithoutEchoingTheKey() {
+        let yaml = """
+            source:
+              kafka:
+                connection_string: "Endpoint=https://contoso.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=TOPSECRETKEY"
+                topics: [logs]
+            spool:
+              path: /tmp/spool
+            sinks:
+              out:
+                type: console
+            """
+        let found = issues(yaml)
+        #expect(found.map(\.path) == ["source.kafka.connection_string"])
+        #expect(found.first?.message.contains("sb://") == true)
+        #expect(!found.description.contains("TOPSECRETKEY"))
+    }
+
+    @Test func reservedLibrdkafkaPropertiesCannotBeOverridden() {
+        let yaml = Self.valid.replacingOccurrences(of: "fetch.wait.max.ms: 50", with: "enable.auto.offset.store: true")
+        #expect(issues(yaml).map(\.path) == ["source.kafka.properties.enable.auto.offset.store"])
+    }
+}
