@@ -126,6 +126,8 @@ public final class Spool: Sendable {
         let topics = published.read { $0.topics }
         var batch = RecordBatch(topics: topics, nextSequence: sequence)
         var corrupt: [DeadLetter] = []
+        var touched = TouchedPages()
+        defer { touched.release() }
         try env.read { (txn) throws(SpoolError) in
             do {
                 try txn.scan(db.records, from: SpoolKey.sequence(sequence)) { (key, value) throws(SpoolError) -> Bool in
@@ -140,6 +142,7 @@ public final class Spool: Sendable {
                     }
                     let base = batch.bytes.count
                     batch.bytes.append(contentsOf: value)
+                    touched.include(value)
                     batch.records.append(RecordBatch.Record(
                         sequence: seq, topicIndex: decoded.topicIndex, partition: decoded.partition,
                         offset: decoded.offset, timestampMs: decoded.timestampMs,
@@ -330,5 +333,33 @@ extension Spool {
         var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
         _ = mdb_version(&major, &minor, &patch)
         return "\(major).\(minor).\(patch)"
+    }
+}
+
+/// The span of the memory map a read went through.
+///
+/// Pages of LMDB's read-only map that a sink has copied records out of count as this process's
+/// resident memory until the kernel reclaims them, so a lagging sink reading through a large backlog
+/// would look like a memory leak. Once the records are copied, the span is released with
+/// `MADV_DONTNEED`: the data stays in the page cache (and in the file), only the mapping is dropped.
+struct TouchedPages {
+    private var low = UInt.max
+    private var high = UInt.min
+
+    mutating func include(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        let start = UInt(bitPattern: base)
+        low = min(low, start)
+        high = max(high, start + UInt(bytes.count))
+    }
+
+    func release() {
+        guard low < high else { return }
+        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        // Whole pages strictly inside the span; the edges may hold records not read yet.
+        let start = (low + page - 1) / page * page
+        let end = high / page * page
+        guard start < end, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, Int(end - start), MADV_DONTNEED)
     }
 }

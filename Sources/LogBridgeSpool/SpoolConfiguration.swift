@@ -16,7 +16,7 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// A write transaction is committed once it holds this many payload bytes. Default: 8 MiB.
     /// Larger transactions amortise the fsync; smaller ones bound the writer's dirty-page memory.
     public var transactionMaxBytes: Int
-    /// Fetched batches waiting for the writer, in bytes, before the source is held back. Default: 32 MiB.
+    /// Fetched batches waiting for the writer, in bytes, before the source is held back. Default: 16 MiB.
     public var queueMaxBytes: Int
 
     public init(
@@ -26,7 +26,7 @@ public struct SpoolConfiguration: Sendable, Equatable {
         lowWatermark: Double = 0.7,
         maxRecordBytes: Int = 1 << 20,
         transactionMaxBytes: Int = 8 << 20,
-        queueMaxBytes: Int = 32 << 20
+        queueMaxBytes: Int = 16 << 20
     ) {
         self.path = path
         self.maxBytes = maxBytes

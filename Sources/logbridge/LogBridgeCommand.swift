@@ -38,6 +38,11 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Path to the configuration file.")
     var config: String
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Stop gracefully once every sink has delivered this many records, and print a JSON timing summary (benchmarks, smoke tests).",
+        valueName: "records"))
+    var untilDelivered: Int?
+
     func run() async throws {
         let loaded = try loadConfiguration(config)
         bootstrapLogging(loaded.configuration.log)
@@ -45,7 +50,13 @@ struct Run: AsyncParsableCommand {
         logger.info("starting logbridge", metadata: ["version": "\(LogBridgeVersion.string)", "config": "\(config)"])
         do {
             let gateway = try buildGateway(configuration: loaded.configuration, logger: logger)
-            try await gateway.serviceGroup.run()
+            if let target = untilDelivered {
+                let sinks = loaded.configuration.sinks.map(\.name)
+                let timing = try await RunTiming.measure(gateway: gateway, sinks: sinks, target: target)
+                print(timing.json)
+            } else {
+                try await gateway.serviceGroup.run()
+            }
         } catch {
             logger.critical("logbridge stopped on an error", metadata: ["error": "\(error)"])
             throw ExitCode(1)

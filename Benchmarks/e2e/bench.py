@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""End-to-end consume-to-spool benchmark behind `make bench`.
+
+Starts a librdkafka mock cluster in its own process (`logbridge mock-cluster`), pre-loaded with
+1,000,000 Fluent Bit-style records (~300 B, 20% with PII) spread round robin over 96 partitions
+(the mock keeps only a few MB per partition), then runs on the same data, in turn:
+
+  1. kcat, simple consumer (`-o beginning -e`): the floor for any librdkafka consumer;
+  2. kcat in a consumer group (`-G`): the same group join logbridge pays;
+  3. logbridge: consumer group -> LMDB spool (fsync'd transactions) -> file sink (fsync'd).
+
+Each run is repeated (default 3 times) and the median reported: wall time, records/s, MB/s,
+CPU seconds (user+sys of that process alone) per million records and peak RSS, then ratios against
+kcat from the same run. Nothing is asserted: the machine is shared and noisy, ratios are what
+matter. Results go to stdout and Benchmarks/results/latest.md.
+"""
+import argparse
+import os
+import re
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_measured(cmd, stdout=subprocess.DEVNULL, timeout=600):
+    """Runs cmd, returns (wall seconds, cpu seconds, peak RSS MiB, stdout text or None)."""
+    start = time.monotonic()
+    out_file = tempfile.TemporaryFile() if stdout is subprocess.PIPE else None
+    proc = subprocess.Popen(cmd, stdout=out_file if out_file else stdout, stderr=subprocess.PIPE)
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid != 0:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"timeout: {' '.join(cmd)}")
+        time.sleep(0.005)
+    wall = time.monotonic() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {stderr[-2000:]}")
+    text = None
+    if out_file:
+        out_file.seek(0)
+        text = out_file.read().decode()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, text
+
+
+class MockCluster:
+    def __init__(self, binary, records, partitions):
+        self.proc = subprocess.Popen(
+            [binary, "mock-cluster", "--records", str(records), "--partitions", str(partitions)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.bootstrap = None
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line.startswith("bootstrap="):
+                self.bootstrap = line.split("=", 1)[1]
+            elif line.startswith("seeded="):
+                print(f"  mock cluster: {line}", flush=True)
+            elif line == "ready":
+                break
+        if not self.bootstrap:
+            raise RuntimeError("mock cluster did not start")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def logbridge_config(directory, bootstrap, group):
+    path = directory / "logbridge.yaml"
+    path.write_text(f"""
+source:
+  kafka:
+    brokers: ["{bootstrap}"]
+    topics: ["logs"]
+    group_id: "{group}"
+spool:
+  path: "{directory / 'spool'}"
+  max_bytes: "4GiB"
+sinks:
+  archive:
+    type: file
+    path: "{directory / 'events.ndjson'}"
+log:
+  level: warning
+""")
+    return path
+
+
+def median_row(rows):
+    keys = rows[0].keys()
+    return {k: statistics.median(r[k] for r in rows) if isinstance(rows[0][k], (int, float)) else rows[0][k] for k in keys}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", default=str(ROOT / ".build/release/logbridge"))
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--partitions", type=int, default=96)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--output", default=str(ROOT / "Benchmarks/results/latest.md"))
+    args = parser.parse_args()
+    if not shutil.which("kcat"):
+        sys.exit("kcat is missing: run `make deps`")
+
+    work = Path(tempfile.mkdtemp(prefix="logbridge-bench-"))
+    print(f"seeding {args.records} records over {args.partitions} partitions...", flush=True)
+    cluster = MockCluster(args.binary, args.records, args.partitions)
+    # Size of the data set, measured with kcat's own output.
+    _, _, _, sample = run_measured(
+        ["kcat", "-C", "-b", cluster.bootstrap, "-t", "logs", "-o", "beginning", "-c", "2000", "-q", "-f", "%S\n"],
+        stdout=subprocess.PIPE)
+    sizes = [int(x) for x in sample.split()]
+    avg_bytes = sum(sizes) / len(sizes)
+    megabytes = args.records * avg_bytes / 1e6
+    print(f"  average record {avg_bytes:.0f} B, data set {megabytes:.0f} MB", flush=True)
+
+    results = {"kcat (simple consumer)": [], "kcat -G (consumer group)": [], "logbridge -> spool -> file": []}
+    spool_windows = []
+    try:
+        for run in range(args.runs):
+            wall, cpu, rss, _ = run_measured(
+                ["kcat", "-C", "-b", cluster.bootstrap, "-t", "logs", "-o", "beginning", "-e", "-q"])
+            results["kcat (simple consumer)"].append(dict(wall=wall, cpu=cpu, rss=rss))
+            print(f"  run {run + 1}: kcat {wall:.2f} s wall, {cpu:.2f} CPU s, {rss:.0f} MiB", flush=True)
+
+            group_cmd = ["kcat", "-b", cluster.bootstrap, "-G", f"kcat-{run}", "-o", "beginning", "-e", "-q",
+                         "-X", "auto.offset.reset=earliest", "logs"]
+            wall, cpu, rss, _ = run_measured(group_cmd)
+            results["kcat -G (consumer group)"].append(dict(wall=wall, cpu=cpu, rss=rss))
+            print(f"  run {run + 1}: kcat -G {wall:.2f} s wall, {cpu:.2f} CPU s, {rss:.0f} MiB", flush=True)
+
+            directory = work / f"logbridge-{run}"
+            directory.mkdir()
+            config = logbridge_config(directory, cluster.bootstrap, f"logbridge-bench-{run}")
+            wall, cpu, rss, out = run_measured(
+                [args.binary, "run", "--config", str(config), "--until-delivered", str(args.records)],
+                stdout=subprocess.PIPE)
+            timing = json.loads(out.strip().splitlines()[-1])
+            if timing["spooled"] != args.records or timing["delivered"] != args.records:
+                raise RuntimeError(f"logbridge did not spool/deliver every record exactly once: {timing}")
+            window = timing["spooled_s"] - timing["first_record_s"]
+            spool_windows.append(dict(window=window, first=timing["first_record_s"], spooled=timing["spooled_s"],
+                                      delivered=timing["delivered_s"]))
+            results["logbridge -> spool -> file"].append(dict(wall=wall, cpu=cpu, rss=rss))
+            print(f"  run {run + 1}: logbridge {wall:.2f} s wall (group joined after {timing['first_record_s']:.2f} s, "
+                  f"all spooled at {timing['spooled_s']:.2f} s, delivered at {timing['delivered_s']:.2f} s), "
+                  f"{cpu:.2f} CPU s, {rss:.0f} MiB", flush=True)
+            shutil.rmtree(directory, ignore_errors=True)
+    finally:
+        cluster.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    medians = {name: median_row(rows) for name, rows in results.items()}
+    window = median_row(spool_windows)
+    kcat = medians["kcat (simple consumer)"]
+    kcat_group = medians["kcat -G (consumer group)"]
+    lb = medians["logbridge -> spool -> file"]
+    spool_rate = args.records / window["window"]
+    kcat_rate = args.records / kcat["wall"]
+
+    lines = [
+        f"# logbridge benchmark: consume to spool",
+        "",
+        f"{args.records:,} records (~{avg_bytes:.0f} B, Fluent Bit-style JSON, 20% with PII), {args.partitions} partitions, "
+        f"librdkafka mock cluster in its own process; median of {args.runs} runs on this machine ({os.cpu_count()} cores). "
+        f"Generated by `make bench` on {time.strftime('%Y-%m-%d')}.",
+        "",
+        "| run | wall s | records/s | MB/s | CPU s per 1M records | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, m in medians.items():
+        rate = args.records / m["wall"]
+        lines.append(f"| {name} | {m['wall']:.2f} | {rate:,.0f} | {rate * avg_bytes / 1e6:.0f} | "
+                     f"{m['cpu'] * 1e6 / args.records:.2f} | {m['rss']:.0f} |")
+    lines.append(f"| logbridge, first record to last record durably spooled | {window['window']:.2f} | {spool_rate:,.0f} | "
+                 f"{spool_rate * avg_bytes / 1e6:.0f} | | |")
+    lines += [
+        "",
+        "Ratios (same run):",
+        "",
+        f"- consume-to-spool rate vs kcat's consume rate: **{spool_rate / kcat_rate:.2f}** "
+        f"(target >= 0.60; logbridge fsyncs every spool transaction, kcat writes nothing)",
+        f"- end-to-end wall (join + spool + file sink, fsync'd) vs kcat -G (join + consume): **{kcat_group['wall'] / lb['wall']:.2f}**",
+        f"- CPU per record vs kcat: **{lb['cpu'] / kcat['cpu']:.2f}x** (logbridge also writes LMDB and the output file)",
+        f"- peak RSS: **{lb['rss']:.0f} MiB** (target <= 256 MiB)",
+        "",
+        f"logbridge timeline (median): group joined and first record at {window['first']:.2f} s, "
+        f"all spooled at {window['spooled']:.2f} s, all delivered to the file at {window['delivered']:.2f} s.",
+    ]
+    report = "\n".join(lines) + "\n"
+    print()
+    print(report)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(report)
+
+
+if __name__ == "__main__":
+    main()
