@@ -66,6 +66,9 @@ final class ConsumerLoop: @unchecked Sendable {
     let statistics: GatewayStatistics
     let logger: Logger
     let handle: OpaquePointer
+    /// Set once the consumer has left the group: the handle is destroyed then, so librdkafka stops
+    /// its threads and reconnect attempts even while this object lives on.
+    private let destroyed = Mutex<Bool>(false)
     let fatal = Mutex<KafkaError?>(nil)
     let sharedAssignment = Mutex<Set<TopicPartition>>([])
     private let stopRequested = Atomic<Bool>(false)
@@ -112,10 +115,16 @@ final class ConsumerLoop: @unchecked Sendable {
         target.onDurableOffsets { [weak self] offsets in self?.storeOffsets(offsets) }
     }
 
-    deinit {
-        let opaque = rd_kafka_opaque(handle)
-        rd_kafka_destroy(handle)
-        if let opaque { Unmanaged<CallbackContext>.fromOpaque(opaque).release() }
+    deinit { destroy() }
+
+    private func destroy() {
+        destroyed.withLock { done in
+            guard !done else { return }
+            done = true
+            let opaque = rd_kafka_opaque(handle)
+            rd_kafka_destroy(handle)
+            if let opaque { Unmanaged<CallbackContext>.fromOpaque(opaque).release() }
+        }
     }
 
     func subscribe() throws(KafkaError) {
@@ -132,7 +141,10 @@ final class ConsumerLoop: @unchecked Sendable {
 
     func requestStop() { stopRequested.store(true, ordering: .releasing) }
 
-    func closeWithoutRunning() { rd_kafka_consumer_close(handle) }
+    func closeWithoutRunning() {
+        rd_kafka_consumer_close(handle)
+        destroy()
+    }
 
     // MARK: Poll loop
 
@@ -247,6 +259,7 @@ final class ConsumerLoop: @unchecked Sendable {
             logger.warning("consumer close reported an error", metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
         }
         statistics.pausedPartitions.set(0)
+        destroy()
     }
 
     // MARK: Offsets
@@ -256,8 +269,10 @@ final class ConsumerLoop: @unchecked Sendable {
         let list = RDKafkaTopicPartitionList(capacity: offsets.count)
         for (tp, offset) in offsets { list.add(tp, offset: offset) }
         // Partitions revoked in the meantime answer ERR__STATE; their offsets were committed on
-        // revocation.
-        _ = rd_kafka_offsets_store(handle, list.pointer)
+        // revocation. The lock keeps the handle alive during the call.
+        destroyed.withLock { done in
+            if !done { _ = rd_kafka_offsets_store(handle, list.pointer) }
+        }
     }
 
     // MARK: Rebalance (poll thread, from inside rd_kafka_consumer_poll or close)
@@ -400,8 +415,8 @@ private let kafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePoint
     let logLevel: Logger.Level
     switch level {
     case ...2: logLevel = .critical
-    case 3: logLevel = .error
-    case 4: logLevel = .warning
+    // librdkafka logs connection failures at 3 and retries by itself: a warning, not an error.
+    case 3, 4: logLevel = .warning
     case 5, 6: logLevel = .info
     default: logLevel = .debug
     }

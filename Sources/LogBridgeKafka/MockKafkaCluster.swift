@@ -106,6 +106,28 @@ public final class MockKafkaCluster: @unchecked Sendable {
         }
     }
 
+    /// How many records each partition of `topic` still holds (high minus low watermark). The mock
+    /// silently drops old message sets beyond a few MB per partition; this is how to notice.
+    public func retainedRecords(topic: String, partitions: Int) throws(KafkaError) -> [Int] {
+        var counts: [Int] = []
+        for partition in 0..<Int32(partitions) {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let code = rd_kafka_query_watermark_offsets(producer, topic, partition, &low, &high, 10_000)
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw .client(code: code.rawValue, message: RDKafkaConfig.errorMessage(code), operation: "query watermarks")
+            }
+            counts.append(Int(high - low))
+        }
+        return counts
+    }
+
+    /// Partitions needed to hold `records` records of about `recordBytes` bytes in the mock, which
+    /// keeps only a few MB per partition (3 MB is used here, with margin).
+    public static func partitionsNeeded(records: Int, recordBytes: Int = 340) -> Int {
+        max(1, (records * recordBytes + (3 << 20) - 1) / (3 << 20))
+    }
+
     /// Takes broker `id` (1-based) down: its listener closes and connections drop.
     public func setBrokerDown(_ id: Int32) { _ = rd_kafka_mock_broker_set_down(cluster, id) }
 

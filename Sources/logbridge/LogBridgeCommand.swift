@@ -94,8 +94,8 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Synthetic records to seed.")
     var records = 200_000
 
-    @Option(help: "Partitions of the demo topic.")
-    var partitions = 8
+    @Option(help: "Partitions of the demo topic (default: enough for the mock cluster to keep every record).")
+    var partitions: Int?
 
     @Option(help: "Directory for the spool and the output file (emptied first).")
     var directory = "demo-data"
@@ -105,6 +105,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         bootstrapLogging(LogConfiguration(level: Logger.Level(rawValue: logLevel) ?? .notice))
+        let partitions = self.partitions ?? max(8, MockKafkaCluster.partitionsNeeded(records: records))
         let demo = LogBridge.Demo(records: records, partitions: partitions, directory: directory)
         print("logbridge demo: seeding \(records) Fluent Bit-style records (20% with PII) into an in-process mock Kafka cluster, \(partitions) partitions...")
         let summary = try await demo.run(logger: Logger(label: "logbridge"))
@@ -147,6 +148,11 @@ struct MockCluster: AsyncParsableCommand {
         fflush(nil)
         let start = Date()
         try cluster.produce(topic: topic, count: records, partitions: partitions) { SyntheticLogs.record($0) }
+        let retained = try cluster.retainedRecords(topic: topic, partitions: partitions).reduce(0, +)
+        guard retained == records else {
+            FileHandle.standardError.write(Data("mock cluster kept only \(retained) of \(records) records; use --partitions \(MockKafkaCluster.partitionsNeeded(records: records)) or more\n".utf8))
+            throw ExitCode(1)
+        }
         print("seeded=\(records) seconds=\(String(format: "%.2f", Date().timeIntervalSince(start)))")
         print("ready")
         fflush(nil)

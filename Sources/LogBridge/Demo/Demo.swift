@@ -54,6 +54,12 @@ public struct Demo: Sendable {
         let cluster = try MockKafkaCluster(brokers: 3)
         try cluster.createTopic("logs", partitions: partitions)
         try cluster.produce(topic: "logs", count: records, partitions: partitions) { SyntheticLogs.record($0) }
+        let retained = try cluster.retainedRecords(topic: "logs", partitions: partitions).reduce(0, +)
+        guard retained == records else {
+            throw DemoError.mockDroppedRecords(
+                seeded: records, retained: retained,
+                partitionsNeeded: MockKafkaCluster.partitionsNeeded(records: records))
+        }
         let seedSeconds = (ContinuousClock.now - seedStart).secondsDouble
         logger.info("mock cluster seeded", metadata: ["records": "\(records)", "bootstrap": "\(cluster.bootstrapServers)"])
 
@@ -66,7 +72,15 @@ public struct Demo: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await gateway.serviceGroup.run() }
             group.addTask {
+                var lastProgress = (count: -1, at: ContinuousClock.now)
                 while statistics.sink("archive").delivered.value < target {
+                    let delivered = statistics.sink("archive").delivered.value
+                    if delivered != lastProgress.count {
+                        lastProgress = (delivered, .now)
+                    } else if ContinuousClock.now - lastProgress.at > .seconds(60) {
+                        await gateway.serviceGroup.triggerGracefulShutdown()
+                        throw DemoError.stalled(delivered: delivered, expected: target)
+                    }
                     if spooledAt.seconds == nil, statistics.spooled.value >= target {
                         spooledAt.set((ContinuousClock.now - start).secondsDouble)
                     }
@@ -95,4 +109,19 @@ private final class SpooledClock: @unchecked Sendable {
     private var value: Double?
     var seconds: Double? { lock.withLock { value } }
     func set(_ seconds: Double) { lock.withLock { value = seconds } }
+}
+
+/// Why a demo run could not show what it should.
+public enum DemoError: Error, CustomStringConvertible {
+    case mockDroppedRecords(seeded: Int, retained: Int, partitionsNeeded: Int)
+    case stalled(delivered: Int, expected: Int)
+
+    public var description: String {
+        switch self {
+        case .mockDroppedRecords(let seeded, let retained, let needed):
+            return "the mock cluster kept only \(retained) of \(seeded) records (it holds a few MB per partition); use --partitions \(needed) or more"
+        case .stalled(let delivered, let expected):
+            return "no progress for 60 s after \(delivered) of \(expected) records; see the log above"
+        }
+    }
 }
