@@ -57,6 +57,12 @@ public final class IngestBatch: @unchecked Sendable {
         byteCount = records.reduce(0) { $0 + $1.valueCount }
     }
 
+    /// Drops the first `count` records (written by a transaction that had room for no more).
+    public func removeFirst(_ count: Int) {
+        records.removeFirst(min(count, records.count))
+        byteCount = records.reduce(0) { $0 + $1.valueCount }
+    }
+
     public func topicPartition(of record: IngestRecord) -> TopicPartition {
         TopicPartition(topic: topics[record.topicIndex], partition: record.partition)
     }

@@ -7,6 +7,9 @@ import Logging
 enum WriterItem {
     /// Records fetched from Kafka, to be spooled with their partitions' next offsets.
     case ingest(IngestBatch)
+    /// The writer's own: the part of a batch that fits in the spool (at least one record); the
+    /// rest goes back to `pending` once the transaction is durable.
+    case partialIngest(IngestBatch, byteLimit: Int)
     /// A sink delivered everything before `checkpoint.nextSequence`.
     case checkpoint(sink: String, SinkCheckpoint, done: @Sendable (SpoolError?) -> Void)
     case deadLetters([DeadLetter], done: @Sendable (SpoolError?) -> Void)
@@ -51,7 +54,6 @@ final class SpoolWriter: @unchecked Sendable {
     private var state: SpoolState
     /// Batches that could not be written because the map or disk was full; retried as space frees.
     private var pending: [IngestBatch] = []
-    private var lastFullRetry = ContinuousClock.now
     private var trimBacklog = false
     /// Live bytes after the last commit; ingest stops short of `maxBytes` so that cursor commits
     /// and trims (which need pages too) always fit in the map's reserve.
@@ -163,46 +165,53 @@ final class SpoolWriter: @unchecked Sendable {
     private func process(_ items: [WriterItem]) {
         var segment: [WriterItem] = []
         var segmentBytes = 0
-        let retryPending = !pending.isEmpty && ContinuousClock.now - lastFullRetry >= .milliseconds(500)
-            && fits(pendingBytes: pending.reduce(0) { $0 + $1.byteCount })
-        if retryPending {
-            let batches = pending
-            pending.removeAll()
-            setPendingBytes(0)
-            for batch in batches {
+        var stopAdmitting = false
+
+        func flush() {
+            commit(segment)
+            segment.removeAll()
+            segmentBytes = 0
+        }
+        /// Takes a batch into the transaction as far as max_bytes allows; the rest waits in
+        /// `pending`, in Kafka order, until sinks free room.
+        func admit(_ batch: IngestBatch) {
+            if stopAdmitting || !pending.isEmpty {
+                pending.append(batch)
+                addPendingBytes(batch.byteCount)
+                return
+            }
+            let room = roomForPayload() - segmentBytes
+            if batch.byteCount <= room {
                 segment.append(.ingest(batch))
                 segmentBytes += batch.byteCount
+                if segmentBytes >= configuration.transactionMaxBytes { flush() }
+            } else {
+                if room > 0 {
+                    segment.append(.partialIngest(batch, byteLimit: room))
+                } else {
+                    pending.append(batch)
+                    addPendingBytes(batch.byteCount)
+                }
+                stopAdmitting = true
             }
+        }
+
+        let waiting = pending
+        if !waiting.isEmpty {
+            pending.removeAll()
+            setPendingBytes(0)
+            for batch in waiting { admit(batch) }
         }
         for item in items {
             switch item {
             case .ingest(let batch):
-                if !pending.isEmpty || !fits(pendingBytes: segmentBytes + batch.byteCount) {
-                    // Keep Kafka order: nothing overtakes a batch waiting for space.
-                    if pending.isEmpty {
-                        logger.warning(
-                            "spool reached spool.max_bytes; holding fetched records and pausing the source until sinks free room",
-                            metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.spoolBytes: "\(usedBytes)"])
-                        lastFullRetry = .now
-                        published.update { $0.outOfSpace = true }
-                    }
-                    pending.append(batch)
-                    addPendingBytes(batch.byteCount)
-                    continue
-                }
-                segment.append(item)
-                segmentBytes += batch.byteCount
-                if segmentBytes >= configuration.transactionMaxBytes {
-                    commit(segment)
-                    segment.removeAll()
-                    segmentBytes = 0
-                }
+                admit(batch)
+            case .partialIngest:
+                preconditionFailure("partial batches are made by the writer only")
             case .checkpoint, .deadLetters:
                 segment.append(item)
             case .barrier(let revoked, let done):
-                commit(segment)
-                segment.removeAll()
-                segmentBytes = 0
+                flush()
                 dropPending(of: revoked)
                 var answer: [TopicPartition: Int64] = [:]
                 for tp in revoked {
@@ -211,14 +220,22 @@ final class SpoolWriter: @unchecked Sendable {
                 done(answer)
             }
         }
-        if !segment.isEmpty || trimBacklog {
-            commit(segment)
+        if !segment.isEmpty || trimBacklog { flush() }
+
+        let waitingForRoom = !pending.isEmpty
+        if waitingForRoom && waiting.isEmpty {
+            logger.warning(
+                "spool reached spool.max_bytes; holding fetched records and pausing the source until sinks free room",
+                metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.spoolBytes: "\(usedBytes)"])
+        } else if !waitingForRoom && !waiting.isEmpty {
+            logger.info("spool has room again", metadata: [LogKey.spoolBytes: "\(usedBytes)"])
         }
+        published.update { $0.outOfSpace = waitingForRoom }
     }
 
-    /// Whether `bytes` more payload (plus LMDB's overhead, about half again) stays under max_bytes.
-    private func fits(pendingBytes bytes: Int) -> Bool {
-        usedBytes + bytes + bytes / 2 <= configuration.maxBytes
+    /// Payload bytes that still fit under max_bytes, allowing about half again for LMDB's pages.
+    private func roomForPayload() -> Int {
+        max(0, (configuration.maxBytes - usedBytes) * 2 / 3)
     }
 
     private func dropPending(of revoked: Set<TopicPartition>) {
@@ -235,10 +252,17 @@ final class SpoolWriter: @unchecked Sendable {
             try commitTransaction(segment)
         } catch {
             let batches = segment.compactMap { item -> IngestBatch? in
-                if case .ingest(let batch) = item { return batch }
-                return nil
+                switch item {
+                case .ingest(let batch), .partialIngest(let batch, _): return batch
+                default: return nil
+                }
             }
-            let others = segment.filter { if case .ingest = $0 { return false } else { return true } }
+            let others = segment.filter {
+                switch $0 {
+                case .ingest, .partialIngest: return false
+                default: return true
+                }
+            }
             if error.isOutOfSpace {
                 if pending.isEmpty {
                     logger.warning(
@@ -250,7 +274,6 @@ final class SpoolWriter: @unchecked Sendable {
                     "spool write failed; holding the records and retrying",
                     metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.error: "\(error)"])
             }
-            lastFullRetry = .now
             pending.insert(contentsOf: batches, at: 0)
             addPendingBytes(batches.reduce(0) { $0 + $1.byteCount })
             published.update { $0.outOfSpace = true }
@@ -275,7 +298,9 @@ final class SpoolWriter: @unchecked Sendable {
             for item in segment {
                 switch item {
                 case .ingest(let batch):
-                    try write(batch, into: txn, work: &work)
+                    _ = try write(batch, byteLimit: nil, into: txn, work: &work)
+                case .partialIngest(let batch, let limit):
+                    work.partialConsumed = try write(batch, byteLimit: limit, into: txn, work: &work)
                 case .checkpoint(let sink, let checkpoint, _):
                     var value = SpoolKey.uint64(checkpoint.nextSequence)
                     value.append(contentsOf: checkpoint.state)
@@ -301,6 +326,15 @@ final class SpoolWriter: @unchecked Sendable {
         statistics.spoolTransactions.add(1)
         statistics.spoolBytes.set(usage.usedBytes)
         statistics.spoolRecords.set(usage.records)
+        for item in segment {
+            if case .partialIngest(let batch, _) = item {
+                batch.removeFirst(work.partialConsumed)
+                if !batch.records.isEmpty {
+                    pending.insert(batch, at: 0)
+                    addPendingBytes(batch.byteCount)
+                }
+            }
+        }
         let stillWaiting = !pending.isEmpty
         published.update { shared in
             shared.apply(state, usage: usage, configuration: configuration)
@@ -322,7 +356,11 @@ final class SpoolWriter: @unchecked Sendable {
         }
     }
 
-    private func write(_ batch: IngestBatch, into txn: borrowing LMDBTransaction, work: inout TransactionWork) throws(SpoolError) {
+    /// Writes the batch's records (all of them, or while their payload stays under `byteLimit`,
+    /// at least one) and returns how many records it went through.
+    private func write(
+        _ batch: IngestBatch, byteLimit: Int?, into txn: borrowing LMDBTransaction, work: inout TransactionWork
+    ) throws(SpoolError) -> Int {
         // Map the batch's topic names to spool topic indexes once per batch, not per record.
         var topicMap: [UInt16] = []
         topicMap.reserveCapacity(batch.topics.count)
@@ -331,7 +369,12 @@ final class SpoolWriter: @unchecked Sendable {
         let maxRecordBytes = configuration.maxRecordBytes
         var lastKey: PartitionKey?
         var lastNext: Int64 = -1
+        var consumed = 0
+        var payload = 0
         for record in batch.records {
+            if let byteLimit, consumed > 0, payload + record.valueCount > byteLimit { break }
+            consumed += 1
+            payload += record.valueCount
             let key = PartitionKey(topic: topicMap[record.topicIndex], partition: record.partition)
             if key != lastKey {
                 if let lastKey { work.setNextOffset(lastNext, for: lastKey) }
@@ -367,6 +410,7 @@ final class SpoolWriter: @unchecked Sendable {
             work.spooled += 1
         }
         if let lastKey { work.setNextOffset(lastNext, for: lastKey) }
+        return consumed
     }
 
     /// Deletes records every sink has delivered, a bounded number per transaction.
@@ -434,6 +478,8 @@ private struct TransactionWork {
     var skippedEmpty = 0
     var oversize = 0
     var duplicates = 0
+    /// Records of the transaction's partial batch that were written.
+    var partialConsumed = 0
     private let initialNextSequence: UInt64
     private let initialNextDeadLetter: UInt64
 

@@ -97,6 +97,9 @@ extension LogBridgeConfiguration {
                 r.report("spool.low_watermark", s["low_watermark"] ?? spoolNode, "must be below spool.high_watermark")
             }
             configuration.maxRecordBytes = maxRecordBytes
+            if configuration.maxBytes < 4 * maxRecordBytes {
+                r.report("spool.max_bytes", s["max_bytes"] ?? spoolNode, "must be at least 4 x source.kafka.max_record_bytes (\(ByteSize.format(4 * maxRecordBytes)))")
+            }
             spool = path == nil ? nil : configuration
         } else if sections["spool"] == nil {
             r.report("spool", root, "required key is missing")

@@ -1,0 +1,59 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeKafka
+import LogBridgeSpool
+import LogBridgeTestKit
+import Logging
+import Testing
+
+/// A full spool pauses the Kafka partitions (polling continues), and they resume once a sink frees
+/// room; nothing is lost or spooled twice on the way.
+@Suite(.serialized)
+struct BackpressureTests {
+    @Test func aFullSpoolPausesConsumptionAndResumesWhenSinksCatchUp() async throws {
+        let partitions = 4
+        let records = 20_000  // ~6.5 MB of payload against a 4 MiB spool
+        let cluster = try MockKafkaCluster.seeded(records: records, partitions: partitions)
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let statistics = GatewayStatistics()
+        let logger = Logger(label: "backpressure")
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 4 << 20),
+            sinks: ["slow"], statistics: statistics, logger: logger)
+        let source = try KafkaSource(
+            configuration: KafkaSourceConfiguration(
+                brokers: [cluster.bootstrapServers], topics: ["logs"], groupID: "backpressure",
+                properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
+            target: spool, statistics: statistics, logger: logger)
+        try source.start()
+
+        // Nobody delivers: the spool fills up and the source pauses instead of dropping or crashing.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, statistics.pausedPartitions.value == 0 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(statistics.pausedPartitions.value == partitions)
+        #expect(spool.wantsSourcePaused)
+        let consumedWhilePaused = statistics.consumed.value
+        try await Task.sleep(for: .seconds(2))
+        #expect(statistics.consumed.value == consumedWhilePaused, "nothing is fetched while paused")
+        #expect(statistics.spooled.value < records)
+        #expect(spool.usage.usedBytes <= 4 << 20, "the spool stays under max_bytes")
+
+        // A sink delivers what is spooled, again and again: consumption resumes and completes.
+        var delivered = 0
+        let drainDeadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < drainDeadline, delivered < records {
+            let batch = try spool.read(from: spool.checkpoint(sink: "slow").nextSequence, maxRecords: 5_000, maxBytes: 8 << 20)
+            delivered += batch.count
+            try await spool.commit(sink: "slow", checkpoint: SinkCheckpoint(nextSequence: batch.nextSequence))
+            if batch.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        source.stop()
+        spool.close()
+        #expect(delivered == records)
+        #expect(statistics.spooled.value == records)
+        #expect(statistics.pausedPartitions.value == 0)
+    }
+}
