@@ -37,20 +37,17 @@ public struct EventHubsConnectionString: Sendable, Equatable {
         guard !host.isEmpty, host.contains("."), !host.contains(" ") else {
             throw .invalidConnectionString(reason: "Endpoint has no namespace host name")
         }
-        guard let keyName = fields["sharedaccesskeyname"], !keyName.isEmpty else {
-            if fields["sharedaccesssignature"] != nil {
-                self.host = host.split(separator: ":").first.map(String.init) ?? host
-                self.entityPath = fields["entitypath"].flatMap { $0.isEmpty ? nil : $0 }
-                self.secret = trimmed
-                return
+        // Either a key (SharedAccessKeyName + SharedAccessKey) or a SAS token.
+        if fields["sharedaccesssignature"]?.isEmpty == false {
+            // The token carries its own scope.
+        } else {
+            guard fields["sharedaccesskeyname"]?.isEmpty == false else {
+                throw .invalidConnectionString(reason: "SharedAccessKeyName is missing")
             }
-            throw .invalidConnectionString(reason: "SharedAccessKeyName is missing")
+            guard fields["sharedaccesskey"]?.isEmpty == false else {
+                throw .invalidConnectionString(reason: "SharedAccessKey is missing or empty")
+            }
         }
-        _ = keyName
-        guard let key = fields["sharedaccesskey"], !key.isEmpty else {
-            throw .invalidConnectionString(reason: "SharedAccessKey is missing or empty")
-        }
-        _ = key
         self.host = host.split(separator: ":").first.map(String.init) ?? host
         self.entityPath = fields["entitypath"].flatMap { $0.isEmpty ? nil : $0 }
         self.secret = trimmed

@@ -129,7 +129,6 @@ public final class Spool: Sendable {
         var touched = TouchedPages()
         defer { touched.release() }
         try env.read { (txn) throws(SpoolError) in
-            do {
                 try txn.scan(db.records, from: SpoolKey.sequence(sequence)) { (key, value) throws(SpoolError) -> Bool in
                     let seq = SpoolKey.decodeSequence(key)
                     guard let decoded = RecordCodec.decode(value), decoded.topicIndex < topics.count else {
@@ -151,7 +150,6 @@ public final class Spool: Sendable {
                     batch.nextSequence = seq + 1
                     return batch.records.count < maxRecords && batch.bytes.count < maxBytes
                 }
-            }
         }
         if !corrupt.isEmpty {
             logger.error("quarantined corrupt spool records to the dead-letter store", metadata: [LogKey.records: "\(corrupt.count)"])
@@ -217,7 +215,8 @@ public final class Spool: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw .cannotCreateDirectory(path: path, errno: (error as NSError).code == 0 ? EACCES : Int32(EACCES))
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            throw .cannotCreateDirectory(path: path, errno: Int32(underlying?.code ?? Int(EACCES)))
         }
     }
 

@@ -18,10 +18,8 @@ public final class GatewayHarness: Sendable {
         spoolMaxBytes: Int = 256 << 20
     ) {
         self.directory = directory
-        var properties = properties
         // Fast group reactions so tests do not wait for production timeouts.
-        properties["session.timeout.ms", default: "6000"] = properties["session.timeout.ms"] ?? "6000"
-        properties["heartbeat.interval.ms", default: "500"] = properties["heartbeat.interval.ms"] ?? "500"
+        let properties = properties.merging(["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]) { given, _ in given }
         configuration = LogBridgeConfiguration(
             source: KafkaSourceConfiguration(brokers: [bootstrap], topics: [topic], groupID: group, properties: properties),
             spool: SpoolConfiguration(path: directory.file("spool"), maxBytes: spoolMaxBytes),

@@ -1,0 +1,71 @@
+import Foundation
+import LogBridgeTestKit
+import Testing
+
+/// The `logbridge` command's public contract: exit codes and what `check` and `version` print.
+@Suite struct CommandLineTests {
+    func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        let directory = TemporaryDirectory(prefix: "logbridge-cli")
+        defer { directory.remove() }
+        let log = directory.file("out.log")
+        let process = try LogBridgeBinary.run(try LogBridgeBinary.locate(), arguments, log: log)
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    @Test func checkPrintsTheEffectiveConfigurationWithSecretsMasked() throws {
+        let directory = TemporaryDirectory(prefix: "logbridge-cli")
+        defer { directory.remove() }
+        try "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=S3CRETKEYVALUE="
+            .write(toFile: directory.file("eventhubs"), atomically: true, encoding: .utf8)
+        try """
+        source:
+          kafka:
+            connection_string: "${file:\(directory.file("eventhubs"))}"
+            topics: [aks-logs]
+        spool:
+          path: \(directory.file("spool"))
+        sinks:
+          archive:
+            type: file
+            path: \(directory.file("out.ndjson"))
+        """.write(toFile: directory.file("good.yaml"), atomically: true, encoding: .utf8)
+        let (status, output) = try run(["check", "--config", directory.file("good.yaml")])
+        #expect(status == 0)
+        #expect(output.contains("connection_string: ********"))
+        #expect(output.contains("max_bytes: 10GiB"), "defaults are filled in")
+        #expect(!output.contains("S3CRETKEYVALUE"))
+    }
+
+    @Test func checkNamesTheKeyAndLineOfEveryProblemAndExitsOne() throws {
+        let directory = TemporaryDirectory(prefix: "logbridge-cli")
+        defer { directory.remove() }
+        try """
+        source:
+          kafka:
+            brokers: ["127.0.0.1:9092"]
+            topics: [logs]
+            group_id: "${file:/nonexistent/group}"
+        spool:
+          path: /tmp/x
+          max_bytes: lots
+        sinks:
+          archive:
+            type: file
+            path: /tmp/x.ndjson
+            colour: blue
+        """.write(toFile: directory.file("bad.yaml"), atomically: true, encoding: .utf8)
+        let (status, output) = try run(["check", "--config", directory.file("bad.yaml")])
+        #expect(status == 1)
+        #expect(output.contains("line 5: source.kafka.group_id: cannot read /nonexistent/group"))
+        #expect(output.contains("line 8: spool.max_bytes:"))
+        #expect(output.contains("line 13: sinks.archive.colour: unknown key 'colour'"))
+    }
+
+    @Test func versionNamesTheCLibraries() throws {
+        let (status, output) = try run(["version"])
+        #expect(status == 0)
+        #expect(output.contains("librdkafka 2."))
+        #expect(output.contains("LMDB 0.9"))
+    }
+}
