@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps build release demo test bench clean
+.PHONY: deps build release demo test bench bench-micro clean
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -38,5 +38,11 @@ test: deps
 bench: release
 	python3 Benchmarks/e2e/bench.py --binary $(RELEASE_BIN)
 
+## bench-micro: micro-benchmarks (package-benchmark, its own package in Benchmarks/): spool ingest
+## against raw liblmdb, JSON validation, envelope encoding. Extra plugin options through
+## BENCH_MICRO_FLAGS, e.g. BENCH_MICRO_FLAGS="--filter SpoolIngest".
+bench-micro: deps
+	cd Benchmarks && swift package benchmark $(BENCH_MICRO_FLAGS)
+
 clean:
-	rm -rf .build demo-data Benchmarks/work
+	rm -rf .build demo-data Benchmarks/.build
