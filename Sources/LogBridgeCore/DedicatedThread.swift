@@ -14,9 +14,7 @@ public final class DedicatedThread: @unchecked Sendable {
 
     /// - Parameter name: shown by `top -H` and in crash reports.
     public init(name: String) {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = name
-        thread.start()
+        startNamedThread(name) { [self] in self.loop() }
     }
 
     private func loop() {
@@ -66,4 +64,22 @@ public final class DedicatedThread: @unchecked Sendable {
         condition.signal()
         condition.unlock()
     }
+}
+
+/// Starts a thread named `name` (shown by `top -H` and `ps -L`; Linux keeps 15 characters).
+///
+/// Foundation's `Thread.name` does not reach the kernel on Linux, and `pthread_setname_np` is not
+/// visible to Swift there, so the thread writes its name to `/proc/thread-self/comm` itself.
+public func startNamedThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+    let thread = Thread {
+        #if os(Linux)
+        if let comm = FileHandle(forWritingAtPath: "/proc/thread-self/comm") {
+            try? comm.write(contentsOf: Array(name.utf8.prefix(15)))
+            try? comm.close()
+        }
+        #endif
+        body()
+    }
+    thread.name = name
+    thread.start()
 }

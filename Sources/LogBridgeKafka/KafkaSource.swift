@@ -32,12 +32,10 @@ public final class KafkaSource: Sendable {
     public func start() throws(KafkaError) {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try loop.subscribe()
-        let thread = Thread { [loop, finished] in
+        startNamedThread("lb-kafka-poll") { [loop, finished] in
             loop.run()
             finished.signal()
         }
-        thread.name = "logbridge-kafka-poll"
-        thread.start()
     }
 
     /// Stops fetching, hands what was fetched to the spool, commits offsets and leaves the group.

@@ -81,12 +81,10 @@ final class SpoolWriter: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        startNamedThread("lb-spool-writer") { [self] in
             self.loop()
             self.finished.signal()
         }
-        thread.name = "logbridge-spool-writer"
-        thread.start()
     }
 
     // MARK: - Producers (any thread)

@@ -79,12 +79,10 @@ struct KafkaSourceService: Service {
         }
         // stop() blocks while the final offsets are committed: keep it off the cooperative pool.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
+            startNamedThread("lb-kafka-stop") {
                 source.stop()
                 continuation.resume()
             }
-            thread.name = "logbridge-kafka-stop"
-            thread.start()
         }
         if let fatal = source.fatalError { throw fatal }
     }

@@ -30,7 +30,7 @@ public final class SinkRunner: Service, Sendable {
         var logger = logger
         logger[metadataKey: LogKey.sink] = "\(sink.name)"
         self.logger = logger
-        reader = DedicatedThread(name: "logbridge-sink-\(sink.name)")
+        reader = DedicatedThread(name: "lb-read-\(sink.name)")
     }
 
     public func run() async throws {

@@ -13,6 +13,8 @@ import Glibc
 /// On start the file is cut back to that length, so bytes written after the last commit (a crash
 /// between the write and the commit) are removed and rewritten from the spool, never duplicated.
 /// If the file was rotated away or truncated by someone else, writing continues at its end.
+/// A path that is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written sequentially,
+/// without fsync or truncation: at-least-once, like the console sink.
 public final class FileSink: Sink, @unchecked Sendable {
     // `@unchecked Sendable`: `descriptor`, `length` and `identity` are only touched on `io`, one job
     // at a time.
@@ -23,6 +25,7 @@ public final class FileSink: Sink, @unchecked Sendable {
     private var descriptor: Int32 = -1
     private var length: UInt64 = 0
     private var identity = FileIdentity(device: 0, inode: 0)
+    private var isRegularFile = true
 
     public init(name: String, configuration: FileSinkConfiguration, logger: Logger) {
         self.name = name
@@ -31,7 +34,7 @@ public final class FileSink: Sink, @unchecked Sendable {
         logger[metadataKey: LogKey.sink] = "\(name)"
         logger[metadataKey: LogKey.sinkPath] = "\(configuration.path)"
         self.logger = logger
-        io = DedicatedThread(name: "logbridge-file-\(name)")
+        io = DedicatedThread(name: "lb-file-\(name)")
     }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {
@@ -74,6 +77,12 @@ public final class FileSink: Sink, @unchecked Sendable {
         }
         let current = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         let size = UInt64(info.st_size)
+        isRegularFile = info.st_mode & S_IFMT == S_IFREG
+        guard isRegularFile else {
+            descriptor = fd
+            length = 0
+            return
+        }
         if let saved, saved.identity == current, size >= saved.length {
             if size > saved.length {
                 logger.info(
@@ -101,7 +110,9 @@ public final class FileSink: Sink, @unchecked Sendable {
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { buffer in
-                pwrite(descriptor, buffer.baseAddress! + written, buffer.count - written, off_t(length) + off_t(written))
+                isRegularFile
+                    ? pwrite(descriptor, buffer.baseAddress! + written, buffer.count - written, off_t(length) + off_t(written))
+                    : write(descriptor, buffer.baseAddress! + written, buffer.count - written)
             }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -110,6 +121,7 @@ public final class FileSink: Sink, @unchecked Sendable {
             }
             written += n
         }
+        guard isRegularFile else { return [] }
         if configuration.fsync, fdatasync(descriptor) != 0 {
             throw failure("fdatasync failed", errno: errno)
         }
