@@ -27,8 +27,11 @@ public struct Demo: Sendable {
         public var spooled: Int
         public var delivered: Int
         public var seedSeconds: Double
+        /// Seconds from start until every record was delivered (shutdown not included).
         public var elapsedSeconds: Double
         public var spoolSeconds: Double
+        /// Seconds until the first record arrived (consumer-group join and assignment).
+        public var firstRecordSeconds: Double
         public var outputPath: String
         public var outputBytes: Int
     }
@@ -69,6 +72,8 @@ public struct Demo: Sendable {
         let target = records
         let statistics = gateway.statistics
         let spooledAt = SpooledClock()
+        let firstRecordAt = SpooledClock()
+        let deliveredAt = SpooledClock()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await gateway.serviceGroup.run() }
             group.addTask {
@@ -81,28 +86,32 @@ public struct Demo: Sendable {
                         await gateway.serviceGroup.triggerGracefulShutdown()
                         throw DemoError.stalled(delivered: delivered, expected: target)
                     }
+                    if firstRecordAt.seconds == nil, statistics.consumed.value > 0 {
+                        firstRecordAt.set((ContinuousClock.now - start).secondsDouble)
+                    }
                     if spooledAt.seconds == nil, statistics.spooled.value >= target {
                         spooledAt.set((ContinuousClock.now - start).secondsDouble)
                     }
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 if spooledAt.seconds == nil { spooledAt.set((ContinuousClock.now - start).secondsDouble) }
+                deliveredAt.set((ContinuousClock.now - start).secondsDouble)
                 await gateway.serviceGroup.triggerGracefulShutdown()
             }
             try await group.waitForAll()
         }
-        let elapsed = (ContinuousClock.now - start).secondsDouble
+        let elapsed = deliveredAt.seconds ?? (ContinuousClock.now - start).secondsDouble
         let outputPath = "\(directory)/events.ndjson"
         let size = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? Int) ?? 0
         _ = cluster
         return Summary(
             seeded: records, consumed: statistics.consumed.value, spooled: statistics.spooled.value,
             delivered: statistics.sink("archive").delivered.value, seedSeconds: seedSeconds, elapsedSeconds: elapsed,
-            spoolSeconds: spooledAt.seconds ?? elapsed, outputPath: outputPath, outputBytes: size ?? 0)
+            spoolSeconds: spooledAt.seconds ?? elapsed, firstRecordSeconds: firstRecordAt.seconds ?? 0, outputPath: outputPath, outputBytes: size ?? 0)
     }
 }
 
-/// When the last seeded record reached the spool.
+/// A moment of the run, set once from the monitoring task and read at the end.
 private final class SpooledClock: @unchecked Sendable {
     // `@unchecked Sendable`: guarded by `lock`.
     private let lock = NSLock()
