@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
     ],
     targets: [
         // C libraries from Debian (librdkafka-dev, liblmdb-dev), found through pkg-config.
@@ -28,6 +31,12 @@ let package = Package(
             name: "CLMDB",
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
+        ),
+        // gzip request bodies (sinks) and their decoding (fake servers in the test kit).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
 
         .target(
@@ -55,9 +64,13 @@ let package = Package(
         .target(
             name: "LogBridgeSinks",
             dependencies: [
-                "LogBridgeCore", "LogBridgeSpool", "LogBridgePipeline",
+                "LogBridgeCore", "LogBridgeSpool", "LogBridgePipeline", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -71,7 +84,12 @@ let package = Package(
         ),
         .target(
             name: "LogBridgeTestKit",
-            dependencies: ["LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridge"]
+            dependencies: [
+                "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridgeSinks", "LogBridge", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "logbridge",

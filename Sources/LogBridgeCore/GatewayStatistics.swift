@@ -63,5 +63,7 @@ public final class SinkStatistics: Sendable {
     public let deliveredBytes = Counter()
     public let batches = Counter()
     public let failures = Counter()
+    /// Records the destination rejected for good, stored in the dead-letter store.
+    public let deadLettered = Counter()
     public init() {}
 }

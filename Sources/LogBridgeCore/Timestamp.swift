@@ -32,7 +32,7 @@ public enum Timestamp {
     }
 
     /// Howard Hinnant's days-from-civil inverse: proleptic Gregorian calendar, any year.
-    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
+    public static func civil(fromDays z0: Int) -> (Int, Int, Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -46,7 +46,7 @@ public enum Timestamp {
     }
 
     @inline(__always)
-    static func appendPadded(_ value: Int, width: Int, to out: inout [UInt8]) {
+    public static func appendPadded(_ value: Int, width: Int, to out: inout [UInt8]) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }
         var v = value

@@ -160,9 +160,10 @@ public final class Spool: Sendable {
 
     /// Durably moves a sink's cursor (and its state) forward; records every sink has passed are then
     /// deleted.
-    public func commit(sink: String, checkpoint: SinkCheckpoint) async throws(SpoolError) {
+    /// - Parameter deadLetters: records the sink rejected for good, stored in the same transaction.
+    public func commit(sink: String, checkpoint: SinkCheckpoint, deadLetters: [DeadLetter] = []) async throws(SpoolError) {
         let error: SpoolError? = await withCheckedContinuation { continuation in
-            writer.enqueue(.checkpoint(sink: sink, checkpoint, done: { continuation.resume(returning: $0) }))
+            writer.enqueue(.checkpoint(sink: sink, checkpoint, deadLetters: deadLetters, done: { continuation.resume(returning: $0) }))
         }
         if let error { throw error }
     }

@@ -11,7 +11,7 @@ enum WriterItem {
     /// rest goes back to `pending` once the transaction is durable.
     case partialIngest(IngestBatch, byteLimit: Int)
     /// A sink delivered everything before `checkpoint.nextSequence`.
-    case checkpoint(sink: String, SinkCheckpoint, done: @Sendable (SpoolError?) -> Void)
+    case checkpoint(sink: String, SinkCheckpoint, deadLetters: [DeadLetter], done: @Sendable (SpoolError?) -> Void)
     case deadLetters([DeadLetter], done: @Sendable (SpoolError?) -> Void)
     /// Everything queued before is committed (or, while the spool is full, dropped for `revoked`);
     /// `done` receives the revoked partitions' next offsets.
@@ -282,7 +282,7 @@ final class SpoolWriter: @unchecked Sendable {
                 logger.error("spool checkpoint write failed", metadata: [LogKey.error: "\(error)"])
                 for item in others {
                     switch item {
-                    case .checkpoint(_, _, let done), .deadLetters(_, let done): done(error)
+                    case .checkpoint(_, _, _, let done), .deadLetters(_, let done): done(error)
                     default: break
                     }
                 }
@@ -299,10 +299,11 @@ final class SpoolWriter: @unchecked Sendable {
                     _ = try write(batch, byteLimit: nil, into: txn, work: &work)
                 case .partialIngest(let batch, let limit):
                     work.partialConsumed = try write(batch, byteLimit: limit, into: txn, work: &work)
-                case .checkpoint(let sink, let checkpoint, _):
+                case .checkpoint(let sink, let checkpoint, let letters, _):
                     var value = SpoolKey.uint64(checkpoint.nextSequence)
                     value.append(contentsOf: checkpoint.state)
                     try txn.put(db.cursors, key: Array(sink.utf8), value: value)
+                    for letter in letters { try work.put(letter, into: txn, db: db) }
                     work.state.cursors[sink] = checkpoint
                 case .deadLetters(let letters, _):
                     for letter in letters { try work.put(letter, into: txn, db: db) }
@@ -348,7 +349,7 @@ final class SpoolWriter: @unchecked Sendable {
         signal.publish(next: state.nextSequence)
         for item in segment {
             switch item {
-            case .checkpoint(_, _, let done), .deadLetters(_, let done): done(nil)
+            case .checkpoint(_, _, _, let done), .deadLetters(_, let done): done(nil)
             default: break
             }
         }

@@ -26,7 +26,7 @@ import Testing
         let path = directory.file("out/events.ndjson")
         let sink = FileSink(name: "archive", configuration: FileSinkConfiguration(path: path), logger: Logger(label: "t"))
         try await sink.open(restoring: SinkCheckpoint(nextSequence: 0))
-        let committed = try await sink.deliver(batch([#"{"a":1}"#, "plain text"]))
+        let committed = try await sink.deliver(batch([#"{"a":1}"#, "plain text"])).state
         // Delivered but never committed (the process dies before the cursor moves).
         _ = try await sink.deliver(batch(["lost"], from: 2))
         await sink.close()
@@ -49,7 +49,7 @@ import Testing
         let path = directory.file("events.ndjson")
         let sink = FileSink(name: "archive", configuration: FileSinkConfiguration(path: path, encoding: .raw), logger: Logger(label: "t"))
         try await sink.open(restoring: SinkCheckpoint(nextSequence: 0))
-        let state = try await sink.deliver(batch(["one", "two"]))
+        let state = try await sink.deliver(batch(["one", "two"])).state
         await sink.close()
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
 

@@ -53,6 +53,12 @@ extension LoadedConfiguration {
                 lines.append("    fsync: \(file.fsync)")
             case .console(let encoding):
                 lines.append("    encoding: \(encoding.rawValue)")
+            case .elasticsearch(let es):
+                lines.append("    endpoints: [\(es.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
+                lines.append("    index: \(quote(es.index.source))")
+                if let pipeline = es.pipeline { lines.append("    pipeline: \(quote(pipeline))") }
+                describeHTTP(es.http, prefix: prefix, into: &lines)
+                lines.append("    concurrency: \(sink.runner.concurrency)")
             }
             lines.append("    batch_size: \(sink.runner.batchSize)")
             lines.append("    max_batch_bytes: \(ByteSize.format(sink.runner.maxBatchBytes))")
@@ -65,6 +71,24 @@ extension LoadedConfiguration {
         lines.append("  format: \(c.log.format.rawValue)")
         lines.append("shutdown_timeout: \(DurationText.format(c.shutdownTimeout))")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func describeHTTP(_ http: HTTPSinkSettings, prefix: String, into lines: inout [String]) {
+        switch http.authentication {
+        case .none: break
+        case .basic(let user, _):
+            lines.append("    user: \(quote(user))")
+            lines.append("    password: \(Self.mask)")
+        case .bearer: lines.append("    bearer_token: \(Self.mask)")
+        case .header(let name, _): lines.append("    # \(name) header: \(Self.mask)")
+        }
+        lines.append("    compression: \(http.compression.rawValue)")
+        lines.append("    request_timeout: \(DurationText.format(http.requestTimeout))")
+        lines.append("    tls:")
+        if let ca = http.tls.caFile { lines.append("      ca_file: \(quote(ca))") }
+        if let cert = http.tls.certFile { lines.append("      cert_file: \(quote(cert))") }
+        if let key = http.tls.keyFile { lines.append("      key_file: \(quote(key))") }
+        lines.append("      verify: \(http.tls.verify)")
     }
 
     private func quote(_ text: String) -> String {

@@ -56,9 +56,11 @@ extension LogBridgeConfiguration {
     ]
     static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark"]
     static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval"]
+    static let httpKeys = ["endpoints", "compression", "tls", "request_timeout", "concurrency", "user", "password"]
     static let sinkKeys: [String: [String]] = [
         "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
         "console": ["type", "encoding"] + sinkRunnerKeys,
+        "elasticsearch": ["type", "index", "pipeline", "api_key"] + httpKeys + sinkRunnerKeys,
     ]
 
     private static func decode(_ root: Node?, _ r: ConfigReader) -> LogBridgeConfiguration? {
@@ -211,15 +213,38 @@ extension LogBridgeConfiguration {
         let s = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
 
         var runner = SinkRunnerConfiguration()
-        // File and console sinks write whatever is ready; larger batches amortise the fsync.
-        runner.batchSize = 10_000
-        runner.maxBatchBytes = 4 << 20
+        if type == "file" || type == "console" {
+            // File and console sinks write whatever is ready; larger batches amortise the fsync.
+            runner.batchSize = 10_000
+            runner.maxBatchBytes = 4 << 20
+        } else {
+            // HTTP sinks: the Splunk add-on's defaults, a short flush interval and a few requests
+            // in flight.
+            runner.batchSize = 500
+            runner.maxBatchBytes = 1 << 20
+            runner.interval = .seconds(1)
+            runner.concurrency = 4
+        }
         if let value = r.int(s["batch_size"], "\(path).batch_size", range: 1...1_000_000) { runner.batchSize = value }
         if let value = r.byteSize(s["max_batch_bytes"], "\(path).max_batch_bytes", minimum: 1024) { runner.maxBatchBytes = value }
         if let value = r.duration(s["interval"], "\(path).interval") { runner.interval = value }
         let encoding = r.choice(s["encoding"], "\(path).encoding", as: RecordEncoding.self) ?? .envelope
 
         switch type {
+        case "elasticsearch":
+            guard let http = decodeHTTP(s, path: path, node: node, r, runner: &runner) else { return nil }
+            var configuration = ElasticsearchSinkConfiguration(http: http)
+            if let index = r.string(s["index"], "\(path).index") {
+                do { configuration.index = try FieldTemplate(index) } catch {
+                    r.report("\(path).index", s["index"], error.message)
+                }
+            }
+            configuration.pipeline = r.string(s["pipeline"], "\(path).pipeline")
+            if let key = r.string(s["api_key"], "\(path).api_key", secret: true) {
+                if s["user"] != nil { r.report("\(path).api_key", s["api_key"], "set either api_key or user/password, not both") }
+                configuration.http.authentication = .header(name: "Authorization", value: "ApiKey \(key)")
+            }
+            return SinkConfiguration(name: name, kind: .elasticsearch(configuration), runner: runner)
         case "file":
             guard let file = r.require(r.string(s["path"], "\(path).path"), s["path"], "\(path).path", parent: node) else { return nil }
             var configuration = FileSinkConfiguration(path: file, encoding: encoding)
@@ -228,6 +253,46 @@ extension LogBridgeConfiguration {
         default:
             return SinkConfiguration(name: name, kind: .console(encoding), runner: runner)
         }
+    }
+}
+
+extension LogBridgeConfiguration {
+    /// The keys every HTTP sink shares: endpoints, basic auth, compression, TLS, timeout, concurrency.
+    fileprivate static func decodeHTTP(
+        _ s: [String: Node], path: String, node: Node, _ r: ConfigReader, runner: inout SinkRunnerConfiguration
+    ) -> HTTPSinkSettings? {
+        guard let endpoints = r.require(r.stringList(s["endpoints"], "\(path).endpoints"), s["endpoints"], "\(path).endpoints", parent: node) else {
+            return nil
+        }
+        if endpoints.isEmpty { r.report("\(path).endpoints", s["endpoints"], "must list at least one URL") }
+        for (index, url) in endpoints.enumerated() where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            r.report("\(path).endpoints[\(index)]", s["endpoints"], "expected an http:// or https:// URL, found '\(url)'")
+        }
+        var http = HTTPSinkSettings(endpoints: endpoints)
+        if let user = r.string(s["user"], "\(path).user") {
+            guard let password = r.require(r.string(s["password"], "\(path).password", secret: true), s["password"], "\(path).password", parent: node) else {
+                return nil
+            }
+            http.authentication = .basic(user: user, password: password)
+        } else if s["password"] != nil {
+            r.report("\(path).password", s["password"], "needs \(path).user")
+        }
+        if let compression = r.choice(s["compression"], "\(path).compression", as: HTTPSinkSettings.Compression.self) {
+            http.compression = compression
+        }
+        if let timeout = r.duration(s["request_timeout"], "\(path).request_timeout") { http.requestTimeout = timeout }
+        if let concurrency = r.int(s["concurrency"], "\(path).concurrency", range: 1...64) { runner.concurrency = concurrency }
+        if let entries = r.mapping(s["tls"], "\(path).tls", allowed: ["ca_file", "cert_file", "key_file", "verify"]) {
+            let t = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            http.tls.caFile = r.string(t["ca_file"], "\(path).tls.ca_file")
+            http.tls.certFile = r.string(t["cert_file"], "\(path).tls.cert_file")
+            http.tls.keyFile = r.string(t["key_file"], "\(path).tls.key_file")
+            if (http.tls.certFile == nil) != (http.tls.keyFile == nil) {
+                r.report("\(path).tls", s["tls"], "cert_file and key_file go together")
+            }
+            if let verify = r.bool(t["verify"], "\(path).tls.verify") { http.tls.verify = verify }
+        }
+        return http
     }
 }
 

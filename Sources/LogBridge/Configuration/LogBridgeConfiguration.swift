@@ -34,11 +34,13 @@ public struct SinkConfiguration: Sendable {
     public enum Kind: Sendable, Equatable {
         case file(FileSinkConfiguration)
         case console(RecordEncoding)
+        case elasticsearch(ElasticsearchSinkConfiguration)
 
         public var typeName: String {
             switch self {
             case .file: return "file"
             case .console: return "console"
+            case .elasticsearch: return "elasticsearch"
             }
         }
     }

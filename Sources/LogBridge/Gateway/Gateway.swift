@@ -27,11 +27,12 @@ public func buildGateway(
 ) throws -> Gateway {
     let spool = try Spool(
         configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: statistics, logger: logger)
-    let sinks: [SinkRunner] = configuration.sinks.map { sink in
+    let sinks: [SinkRunner] = try configuration.sinks.map { sink in
         let implementation: any Sink
         switch sink.kind {
         case .file(let file): implementation = FileSink(name: sink.name, configuration: file, logger: logger)
         case .console(let encoding): implementation = ConsoleSink(name: sink.name, encoding: encoding)
+        case .elasticsearch(let es): implementation = try ElasticsearchSink(name: sink.name, configuration: es, logger: logger)
         }
         return SinkRunner(sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger)
     }

@@ -15,14 +15,14 @@ public final class ConsoleSink: Sink, Sendable {
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
 
-    public func deliver(_ batch: RecordBatch) async throws(SinkError) -> [UInt8] {
+    public func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery {
         let bytes = encoding.encode(batch)
         do {
             try FileHandle.standardOutput.write(contentsOf: bytes)
         } catch {
             throw SinkError(sink: name, message: "cannot write to standard output: \(error)")
         }
-        return []
+        return SinkDelivery()
     }
 
     public func close() async {}

@@ -16,13 +16,28 @@ public protocol Sink: Sendable {
     /// file back to the length that was durably delivered). Called once, before the first batch.
     func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError)
 
-    /// Delivers a batch durably.
-    /// - Returns: the sink's state to commit with the cursor (empty if it keeps none).
-    /// - Throws: ``SinkError``; retriable errors are retried with backoff, the batch is never skipped.
-    func deliver(_ batch: RecordBatch) async throws(SinkError) -> [UInt8]
+    /// Delivers a batch durably: every record is either confirmed by the destination or returned
+    /// as a dead letter (permanently rejected, with the reason).
+    /// - Returns: the sink's state and dead letters, committed with the cursor in one spool
+    ///   transaction, so a crash never loses a rejection or records it twice.
+    /// - Throws: ``SinkError``; the runner retries the whole batch with backoff, it is never skipped.
+    func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery
 
     /// Releases resources; no batch follows.
     func close() async
+}
+
+/// What a sink reports for a delivered batch.
+public struct SinkDelivery: Sendable {
+    /// Opaque state committed with the cursor (the file sink's length); empty for most sinks.
+    public var state: [UInt8]
+    /// Records the destination rejected for good.
+    public var deadLetters: [DeadLetter]
+
+    public init(state: [UInt8] = [], deadLetters: [DeadLetter] = []) {
+        self.state = state
+        self.deadLetters = deadLetters
+    }
 }
 
 /// Errors a sink reports for a batch.

@@ -46,42 +46,69 @@ public final class SinkRunner: Service, Sendable {
     private func deliverLoop() async throws {
         let checkpoint = spool.checkpoint(sink: sink.name)
         try await sink.open(restoring: checkpoint)
-        var cursor = checkpoint.nextSequence
+        var committed = checkpoint.nextSequence
+        var readCursor = committed
         var shutdownDeadline: ContinuousClock.Instant?
-        logger.info("sink started", metadata: [LogKey.sequence: "\(cursor)"])
+        // Batches in flight, oldest first: they may finish in any order, but cursors are committed
+        // in spool order, so a crash never skips an undelivered batch.
+        var inFlight: [(batch: RecordBatch, task: Task<SinkDelivery, any Error>)] = []
+        defer { for entry in inFlight { entry.task.cancel() } }
+        logger.info("sink started", metadata: [LogKey.sequence: "\(committed)", "concurrency": "\(configuration.concurrency)"])
 
         while !Task.isCancelled {
-            if shuttingDown.load(ordering: .acquiring) {
+            let draining = shuttingDown.load(ordering: .acquiring)
+            if draining {
                 let deadline = shutdownDeadline ?? .now + configuration.shutdownTimeout
                 shutdownDeadline = deadline
-                if cursor >= spool.nextSequence { break }
+                if committed >= spool.nextSequence && inFlight.isEmpty { break }
                 if ContinuousClock.now >= deadline {
                     logger.warning(
                         "shutdown timeout reached before the sink caught up; the rest stays spooled",
-                        metadata: [LogKey.records: "\(spool.nextSequence - cursor)"])
+                        metadata: [LogKey.records: "\(spool.nextSequence - committed)"])
                     break
                 }
             }
-            let from = cursor
-            let spool = self.spool
-            let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
-            var batch = try await reader.run { try spool.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes) }
-            if batch.nextSequence == cursor {
-                await waitForRecords(from: cursor, timeout: .seconds(1))
-                continue
+            // Fill the window.
+            if inFlight.count < configuration.concurrency {
+                let batch = try await readBatch(from: readCursor, allowWaiting: inFlight.isEmpty && !draining)
+                if batch.nextSequence > readCursor {
+                    readCursor = batch.nextSequence
+                    let sink = self.sink
+                    let task = Task { try await self.deliverWithRetry(batch, to: sink) }
+                    inFlight.append((batch, task))
+                    if inFlight.count < configuration.concurrency { continue }
+                } else if inFlight.isEmpty {
+                    await waitForRecords(from: readCursor, timeout: .seconds(1))
+                    continue
+                }
             }
-            let partial = batch.count < configuration.batchSize
-            if partial, configuration.interval > .zero, !shuttingDown.load(ordering: .acquiring) {
-                batch = try await fillPartialBatch(batch, from: from)
-            }
-            let state = try await deliverWithRetry(batch)
-            try await commit(SinkCheckpoint(nextSequence: batch.nextSequence, state: state))
-            cursor = batch.nextSequence
-            statistics.delivered.add(batch.count)
+            // Complete the oldest.
+            let (batch, task) = inFlight.removeFirst()
+            let delivery = try await task.value
+            try await commit(SinkCheckpoint(nextSequence: batch.nextSequence, state: delivery.state), deadLetters: delivery.deadLetters)
+            committed = batch.nextSequence
+            let rejected = delivery.deadLetters.count
+            statistics.delivered.add(batch.count - rejected)
+            statistics.deadLettered.add(rejected)
             statistics.deliveredBytes.add(batch.records.reduce(0) { $0 + $1.value.count })
             statistics.batches.add(1)
+            if rejected > 0 {
+                logger.warning("records rejected by the destination went to the dead-letter store", metadata: [LogKey.records: "\(rejected)"])
+            }
         }
-        logger.info("sink stopped", metadata: [LogKey.sequence: "\(cursor)"])
+        logger.info("sink stopped", metadata: [LogKey.sequence: "\(committed)"])
+    }
+
+    /// Reads the next batch; with `allowWaiting`, a partial batch may wait up to `interval` to fill.
+    private func readBatch(from cursor: UInt64, allowWaiting: Bool) async throws -> RecordBatch {
+        let spool = self.spool
+        let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
+        let batch = try await reader.run { try spool.read(from: cursor, maxRecords: maxRecords, maxBytes: maxBytes) }
+        let partial = batch.count < configuration.batchSize && batch.bytes.count < configuration.maxBatchBytes
+        if partial, !batch.isEmpty, allowWaiting, configuration.interval > .zero, !shuttingDown.load(ordering: .acquiring) {
+            return try await fillPartialBatch(batch, from: cursor)
+        }
+        return batch
     }
 
     /// Waits up to `interval` for a partial batch to fill, then reads it again.
@@ -107,7 +134,7 @@ public final class SinkRunner: Service, Sendable {
         }
     }
 
-    private func deliverWithRetry(_ batch: RecordBatch) async throws -> [UInt8] {
+    private func deliverWithRetry(_ batch: RecordBatch, to sink: any Sink) async throws -> SinkDelivery {
         var backoff = configuration.initialBackoff
         var attempt = 0
         while true {
@@ -125,11 +152,11 @@ public final class SinkRunner: Service, Sendable {
         }
     }
 
-    private func commit(_ checkpoint: SinkCheckpoint) async throws {
+    private func commit(_ checkpoint: SinkCheckpoint, deadLetters: [DeadLetter]) async throws {
         var backoff = configuration.initialBackoff
         while true {
             do {
-                try await spool.commit(sink: sink.name, checkpoint: checkpoint)
+                try await spool.commit(sink: sink.name, checkpoint: checkpoint, deadLetters: deadLetters)
                 return
             } catch {
                 logger.error("cannot commit the sink cursor; retrying", metadata: [LogKey.error: "\(error)"])

@@ -12,12 +12,16 @@ public struct SinkRunnerConfiguration: Sendable, Equatable {
     public var maxBackoff: Duration
     /// On shutdown, how long the sink may keep draining the spool. Default: 30 s.
     public var shutdownTimeout: Duration
+    /// Batches in flight at once. Cursors still move in spool order. Default: 1 (file and console
+    /// sinks must stay at 1: their state is the write position).
+    public var concurrency: Int
 
     public init(
         batchSize: Int = 500, maxBatchBytes: Int = 1 << 20, interval: Duration = .zero,
         initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(30),
-        shutdownTimeout: Duration = .seconds(30)
+        shutdownTimeout: Duration = .seconds(30), concurrency: Int = 1
     ) {
+        self.concurrency = concurrency
         self.batchSize = batchSize
         self.maxBatchBytes = maxBatchBytes
         self.interval = interval

@@ -45,9 +45,9 @@ public final class FileSink: Sink, @unchecked Sendable {
         }
     }
 
-    public func deliver(_ batch: RecordBatch) async throws(SinkError) -> [UInt8] {
+    public func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery {
         do {
-            return try await io.run { try self.append(batch) }
+            return SinkDelivery(state: try await io.run { try self.append(batch) })
         } catch {
             throw error as? SinkError ?? SinkError(sink: name, message: "\(error)")
         }

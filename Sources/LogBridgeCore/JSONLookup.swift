@@ -1,0 +1,115 @@
+/// Finding one field in a JSON document without parsing the rest: for index names, labels and
+/// metadata templates that read a handful of fields per event.
+extension JSONBytes {
+    /// The raw bytes of the value at `path` (object keys, outermost first) inside `bytes`, or nil
+    /// when a key is missing or the document is malformed on the way. String values are returned
+    /// without their quotes (escapes left as they are); other values as written.
+    public static func lookup(_ path: [String], in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard !path.isEmpty else { return nil }
+        var scanner = Scanner(bytes: bytes)
+        for (depth, key) in path.enumerated() {
+            guard scanner.find(key: key) else { return nil }
+            if depth == path.count - 1 {
+                return scanner.valueRange().map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
+            }
+        }
+        return nil
+    }
+
+    /// Whether the top-level object has `key`.
+    public static func hasTopLevelKey(_ key: String, in bytes: UnsafeRawBufferPointer) -> Bool {
+        var scanner = Scanner(bytes: bytes)
+        return scanner.find(key: key)
+    }
+
+    struct Scanner {
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
+
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        mutating func skipSpace() {
+            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+                index += 1
+            }
+        }
+
+        /// Expects an object at the current position and moves to the value of `key`.
+        mutating func find(key: String) -> Bool {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
+            index += 1
+            let wanted = Array(key.utf8)
+            while true {
+                skipSpace()
+                guard index < bytes.count else { return false }
+                if bytes[index] == UInt8(ascii: "}") { return false }
+                guard bytes[index] == UInt8(ascii: "\""), let name = stringRange() else { return false }
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
+                index += 1
+                skipSpace()
+                if name.count == wanted.count, bytes[name].elementsEqual(wanted) { return true }
+                guard skipValue(depth: 0) else { return false }
+                skipSpace()
+                guard index < bytes.count else { return false }
+                if bytes[index] == UInt8(ascii: ",") { index += 1 } else { return false }
+            }
+        }
+
+        /// The current value's range (string contents without quotes).
+        mutating func valueRange() -> Range<Int>? {
+            skipSpace()
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: "\"") { return stringRange() }
+            let start = index
+            guard skipValue(depth: 0) else { return nil }
+            return start..<index
+        }
+
+        /// Moves past a string; returns its contents' range.
+        mutating func stringRange() -> Range<Int>? {
+            index += 1
+            let start = index
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    return start..<(index - 1)
+                case UInt8(ascii: "\\"):
+                    index += 2
+                default:
+                    index += 1
+                }
+            }
+            return nil
+        }
+
+        mutating func skipValue(depth: Int) -> Bool {
+            guard depth < 512, index < bytes.count else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                return stringRange() != nil
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                index += 1
+                while true {
+                    skipSpace()
+                    guard index < bytes.count else { return false }
+                    if bytes[index] == close { index += 1; return true }
+                    guard skipValue(depth: depth + 1) else { return false }
+                    skipSpace()
+                    guard index < bytes.count else { return false }
+                    if bytes[index] == UInt8(ascii: ",") || bytes[index] == UInt8(ascii: ":") { index += 1 }
+                }
+            default:
+                while index < bytes.count {
+                    let b = bytes[index]
+                    if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { break }
+                    index += 1
+                }
+                return true
+            }
+        }
+    }
+}

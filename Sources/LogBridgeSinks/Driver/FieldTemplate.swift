@@ -1,0 +1,114 @@
+import LogBridgeCore
+
+/// A string built per record from literal text, event fields and the event's date:
+/// `logs-{kubernetes.namespace_name}-%Y.%m.%d`, `{kubernetes.host}`.
+///
+/// - `{a.b.c}`: the field at that path of the record's JSON value (strings without quotes);
+///   `fallback` when missing.
+/// - `%Y`, `%m`, `%d`, `%H`: the record's timestamp in UTC, so a retry lands in the same place.
+/// - `%%`, `{{`: literal `%` and `{`.
+public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
+    enum Part: Sendable, Equatable {
+        case literal([UInt8])
+        case field([String])
+        case year, month, day, hour
+    }
+
+    let parts: [Part]
+    public let source: String
+    public let fallback: String
+
+    /// - Throws: a message naming what is wrong (for the configuration error).
+    public init(_ source: String, fallback: String = "unknown") throws(TemplateError) {
+        self.source = source
+        self.fallback = fallback
+        var parts: [Part] = []
+        var literal: [UInt8] = []
+        var chars = Array(source.unicodeScalars)[...]
+        func flush() {
+            if !literal.isEmpty { parts.append(.literal(literal)); literal = [] }
+        }
+        while let c = chars.popFirst() {
+            switch c {
+            case "%":
+                guard let spec = chars.popFirst() else { throw TemplateError(message: "'%' at the end of '\(source)'") }
+                switch spec {
+                case "Y": flush(); parts.append(.year)
+                case "m": flush(); parts.append(.month)
+                case "d": flush(); parts.append(.day)
+                case "H": flush(); parts.append(.hour)
+                case "%": literal.append(UInt8(ascii: "%"))
+                default: throw TemplateError(message: "unknown date field %\(spec) in '\(source)' (use %Y, %m, %d, %H)")
+                }
+            case "{":
+                if chars.first == "{" {
+                    chars.removeFirst()
+                    literal.append(UInt8(ascii: "{"))
+                    continue
+                }
+                guard let end = chars.firstIndex(of: "}") else { throw TemplateError(message: "unclosed '{' in '\(source)'") }
+                let name = String(String.UnicodeScalarView(chars[..<end]))
+                chars = chars[chars.index(after: end)...]
+                let path = name.split(separator: ".").map(String.init)
+                guard !path.isEmpty, !path.contains(where: \.isEmpty) else { throw TemplateError(message: "empty field name in '\(source)'") }
+                flush()
+                parts.append(.field(path))
+            default:
+                literal.append(contentsOf: Array(String(c).utf8))
+            }
+        }
+        flush()
+        self.parts = parts
+    }
+
+    public var description: String { source }
+
+    /// Whether the result is the same for every record (no fields, no dates).
+    public var isConstant: Bool { parts.allSatisfy { if case .literal = $0 { return true } else { return false } } }
+
+    /// The fields the template reads.
+    public var fieldPaths: [[String]] {
+        parts.compactMap { if case .field(let path) = $0 { return path } else { return nil } }
+    }
+
+    /// Renders for one record, appending to `out`. `transform` post-processes field values
+    /// (lowercasing for index names, for example).
+    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, into out: inout [UInt8]) {
+        var civil: (Int, Int, Int, Int)?
+        func date() -> (Int, Int, Int, Int) {
+            if let civil { return civil }
+            let millis = timestampMs >= 0 ? timestampMs : 0
+            let days = Int(millis / 86_400_000)
+            let (y, m, d) = Timestamp.civil(fromDays: days)
+            let computed = (y, m, d, Int(millis / 3_600_000 % 24))
+            civil = computed
+            return computed
+        }
+        for part in parts {
+            switch part {
+            case .literal(let bytes): out.append(contentsOf: bytes)
+            case .field(let path):
+                if let found = JSONBytes.lookup(path, in: value), !found.isEmpty {
+                    out.append(contentsOf: found)
+                } else {
+                    out.append(contentsOf: fallback.utf8)
+                }
+            case .year: Timestamp.appendPadded(date().0, width: 4, to: &out)
+            case .month: Timestamp.appendPadded(date().1, width: 2, to: &out)
+            case .day: Timestamp.appendPadded(date().2, width: 2, to: &out)
+            case .hour: Timestamp.appendPadded(date().3, width: 2, to: &out)
+            }
+        }
+    }
+
+    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64) -> String {
+        var out: [UInt8] = []
+        render(value: value, timestampMs: timestampMs, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+public struct TemplateError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,101 @@
+import LogBridgeCore
+
+/// Builds `_bulk` bodies: one `create` action per record with `_id` = `topic-partition-offset`, so a
+/// batch sent again after a crash or a retry cannot index a record twice (ES answers 409).
+struct ElasticsearchRequestBuilder: Sendable {
+    let index: FieldTemplate
+
+    /// The bulk body for the records at `indices` of `batch`.
+    func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(indices.count * 96 + batch.bytes.count)
+        batch.bytes.withUnsafeBytes { bytes in
+            for i in indices {
+                let record = batch.records[i]
+                let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
+                out.append(contentsOf: Self.createIndex)
+                var name: [UInt8] = []
+                index.render(value: value, timestampMs: record.timestampMs, into: &name)
+                Self.appendIndexName(name, to: &out)
+                out.append(contentsOf: Self.idKey)
+                Self.appendID(of: record, topic: batch.topics[record.topicIndex], to: &out)
+                out.append(contentsOf: Self.actionEnd)
+                Self.appendDocument(value, timestampMs: record.timestampMs, to: &out)
+                out.append(UInt8(ascii: "\n"))
+            }
+        }
+        return out
+    }
+
+    /// `topic-partition-offset`: stable across retries, restarts and replays.
+    static func appendID(of record: RecordBatch.Record, topic: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in topic.utf8 where byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") { out.append(byte) }
+        out.append(UInt8(ascii: "-"))
+        JSONBytes.appendInteger(Int64(record.partition), to: &out)
+        out.append(UInt8(ascii: "-"))
+        JSONBytes.appendInteger(record.offset, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func id(of record: RecordBatch.Record, topic: String) -> String {
+        var out: [UInt8] = []
+        appendID(of: record, topic: topic, to: &out)
+        return String(decoding: out.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    /// Index names must be lowercase and free of `\ / * ? " < > | , #` and spaces; anything else
+    /// becomes `_`, and a leading `-`, `_` or `+` is dropped.
+    static func appendIndexName(_ name: [UInt8], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var started = false
+        for var byte in name {
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 32 }
+            switch byte {
+            case UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "\""),
+                 UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: ","), UInt8(ascii: "#"),
+                 UInt8(ascii: " "), UInt8(ascii: ":"):
+                byte = UInt8(ascii: "_")
+            default:
+                if byte < 0x20 { byte = UInt8(ascii: "_") }
+            }
+            if !started && (byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+")) { continue }
+            started = true
+            out.append(byte)
+        }
+        if !started { out.append(contentsOf: "unknown".utf8) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// The document: a JSON object as it is, with `@timestamp` added from the record's timestamp
+    /// when it has none; any other value becomes `{"@timestamp":…,"message":"…"}`.
+    static func appendDocument(_ value: UnsafeRawBufferPointer, timestampMs: Int64, to out: inout [UInt8]) {
+        let isObject = value.first == UInt8(ascii: "{") && JSONBytes.isValid(value)
+        if isObject && JSONBytes.hasTopLevelKey("@timestamp", in: value) {
+            out.append(contentsOf: value)
+            return
+        }
+        out.append(contentsOf: timestampKey)
+        Timestamp.appendRFC3339(millis: max(timestampMs, 0), to: &out)
+        out.append(UInt8(ascii: "\""))
+        if isObject {
+            // Splice the remaining members in after `{`; an empty object closes at once.
+            var rest = value.index(after: value.startIndex)
+            while rest < value.endIndex, value[rest] == 0x20 || value[rest] == 0x0A || value[rest] == 0x0D || value[rest] == 0x09 {
+                rest += 1
+            }
+            if rest < value.endIndex, value[rest] != UInt8(ascii: "}") { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[rest...]))
+        } else {
+            out.append(contentsOf: messageKey)
+            JSONBytes.appendString(value, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static let createIndex = Array(#"{"create":{"_index":"#.utf8)
+    private static let idKey = Array(#","_id":"#.utf8)
+    private static let actionEnd = Array("}}\n".utf8)
+    private static let timestampKey = Array(#"{"@timestamp":""#.utf8)
+    private static let messageKey = Array(#","message":"#.utf8)
+}

@@ -1,0 +1,77 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeSpool
+import Logging
+
+/// Delivers batches with the Elasticsearch bulk API.
+///
+/// Each record becomes a `create` with `_id` = `topic-partition-offset`, so replays after a crash
+/// and retries are idempotent (409 counts as delivered, within one index: data-stream rollovers
+/// are not covered). Items failing with 429 or 5xx are sent again alone; other item errors are
+/// dead-lettered with ES's error type and reason; 413 splits the batch.
+public final class ElasticsearchSink: Sink, Sendable {
+    public let name: String
+    private let configuration: ElasticsearchSinkConfiguration
+    private let transport: HTTPTransport
+    private let driver: HTTPBatchDriver
+    private let builder: ElasticsearchRequestBuilder
+    private let path: String
+
+    public init(name: String, configuration: ElasticsearchSinkConfiguration, logger: Logger) throws {
+        self.name = name
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: LogKey.sink] = "\(name)"
+        transport = try HTTPTransport(settings: configuration.http, logger: logger)
+        let pool = EndpointPool(
+            urls: configuration.http.endpoints, ejectAfterFailures: configuration.http.ejectAfterFailures,
+            ejectionTime: configuration.http.ejectionTime)
+        driver = HTTPBatchDriver(pool: pool, sinkName: name, logger: logger)
+        builder = ElasticsearchRequestBuilder(index: configuration.index)
+        var query = ElasticsearchResponse.filterPath
+        if let pipeline = configuration.pipeline { query += "&pipeline=\(pipeline)" }
+        path = "/_bulk?\(query)"
+    }
+
+    public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
+
+    public func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery {
+        let transport = self.transport
+        let builder = self.builder
+        let path = self.path
+        let rejected = try await driver.deliver(
+            Array(batch.records.indices),
+            send: { (chunk, endpoint) throws(HTTPTransportError) -> HTTPResponse in
+                try await transport.post(endpoint, path: path, contentType: "application/x-ndjson", body: builder.body(for: chunk, of: batch))
+            },
+            judge: { chunk, response in
+                guard (200..<300).contains(response.status) else { return HTTPBatchDriver.commonVerdict(response) }
+                guard let outcomes = ElasticsearchResponse.outcomes(response.body, expected: chunk.count) else {
+                    return .retryAll(after: nil, endpointFailed: true)
+                }
+                var retry: [Int] = []
+                var refused: [HTTPChunkVerdict.Rejection] = []
+                for (index, outcome) in zip(chunk, outcomes) {
+                    switch outcome {
+                    case .delivered: break
+                    case .retry: retry.append(index)
+                    case .rejected(let status, let reason): refused.append(.init(index: index, status: status, reason: reason))
+                    }
+                }
+                return .partial(retry: retry, rejected: refused)
+            })
+        return SinkDelivery(deadLetters: rejected.map { deadLetter(for: $0, of: batch) })
+    }
+
+    private func deadLetter(for rejection: HTTPChunkVerdict.Rejection, of batch: RecordBatch) -> DeadLetter {
+        let record = batch.records[rejection.index]
+        return DeadLetter(
+            stage: name, reason: rejection.reason, status: "\(rejection.status)", topic: batch.topics[record.topicIndex],
+            partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
+            deadLetteredAtMs: Int64(Date().timeIntervalSince1970 * 1000), payload: Array(batch.bytes[record.value]))
+    }
+
+    public func close() async {
+        await transport.shutdown()
+    }
+}

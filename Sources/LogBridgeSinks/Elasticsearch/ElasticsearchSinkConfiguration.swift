@@ -1,0 +1,15 @@
+/// `type: elasticsearch`: the bulk API with `create` actions and deterministic ids.
+public struct ElasticsearchSinkConfiguration: Sendable, Equatable {
+    public var http: HTTPSinkSettings
+    /// Index name template, from event fields and the event date, so a retry lands in the same
+    /// index. Default: `logs-%Y.%m.%d`.
+    public var index: FieldTemplate
+    /// Ingest pipeline to run on the documents, if any.
+    public var pipeline: String?
+
+    public init(http: HTTPSinkSettings, index: FieldTemplate = try! FieldTemplate("logs-%Y.%m.%d"), pipeline: String? = nil) {
+        self.http = http
+        self.index = index
+        self.pipeline = pipeline
+    }
+}

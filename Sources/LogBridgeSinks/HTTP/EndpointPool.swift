@@ -1,0 +1,87 @@
+import Synchronization
+
+/// Round robin over healthy endpoints, with passive health checking: an endpoint that fails
+/// `ejectAfterFailures` times in a row is ejected for `ejectionTime` (doubling, up to 2 minutes),
+/// then gets one probe request; a success brings it back.
+public final class EndpointPool: Sendable {
+    public struct Endpoint: Sendable, Hashable {
+        public var index: Int
+        public var url: String
+    }
+
+    private struct Health {
+        var consecutiveFailures = 0
+        var ejectedUntil: ContinuousClock.Instant?
+        var ejections = 0
+        var probing = false
+    }
+
+    private struct State {
+        var health: [Health]
+        var next = 0
+    }
+
+    public let endpoints: [Endpoint]
+    private let ejectAfterFailures: Int
+    private let ejectionTime: Duration
+    private let state: Mutex<State>
+
+    public init(urls: [String], ejectAfterFailures: Int, ejectionTime: Duration) {
+        endpoints = urls.enumerated().map { Endpoint(index: $0.offset, url: $0.element) }
+        self.ejectAfterFailures = max(1, ejectAfterFailures)
+        self.ejectionTime = ejectionTime
+        state = Mutex(State(health: Array(repeating: Health(), count: urls.count)))
+    }
+
+    /// The endpoint for the next request: the next healthy one in turn, an ejected one whose time
+    /// is up (as a probe), or, when every endpoint is ejected, the one that comes back soonest.
+    public func next(now: ContinuousClock.Instant = .now) -> Endpoint {
+        state.withLock { state in
+            let count = endpoints.count
+            for step in 0..<count {
+                let i = (state.next + step) % count
+                let health = state.health[i]
+                if let until = health.ejectedUntil {
+                    guard now >= until, !health.probing else { continue }
+                    state.health[i].probing = true
+                }
+                state.next = (i + 1) % count
+                return endpoints[i]
+            }
+            let soonest = state.health.indices.min {
+                (state.health[$0].ejectedUntil ?? now) < (state.health[$1].ejectedUntil ?? now)
+            } ?? 0
+            return endpoints[soonest]
+        }
+    }
+
+    public func reportSuccess(_ endpoint: Endpoint) {
+        state.withLock { $0.health[endpoint.index] = Health() }
+    }
+
+    /// Returns true when this failure ejected the endpoint.
+    @discardableResult
+    public func reportFailure(_ endpoint: Endpoint, now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { state in
+            var health = state.health[endpoint.index]
+            health.consecutiveFailures += 1
+            let wasProbe = health.probing
+            health.probing = false
+            var ejected = false
+            if wasProbe || health.consecutiveFailures >= ejectAfterFailures {
+                let factor = 1 << min(health.ejections, 5)
+                let time = min(ejectionTime * factor, .seconds(120))
+                health.ejectedUntil = now + time
+                health.ejections += 1
+                ejected = true
+            }
+            state.health[endpoint.index] = health
+            return ejected
+        }
+    }
+
+    /// Whether an endpoint is in rotation now (for health metrics and `/readyz`).
+    public func isHealthy(_ endpoint: Endpoint, now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { ($0.health[endpoint.index].ejectedUntil.map { now >= $0 }) ?? true }
+    }
+}

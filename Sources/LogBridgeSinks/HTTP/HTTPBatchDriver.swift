@@ -1,0 +1,137 @@
+import LogBridgeCore
+import Logging
+
+/// What a protocol makes of one response to a chunk of records.
+public enum HTTPChunkVerdict: Sendable, Equatable {
+    /// Per-record outcome: `retry` are sent again (after backoff), `rejected` dead-lettered, the
+    /// rest are delivered.
+    case partial(retry: [Int], rejected: [Rejection])
+    /// Nothing was stored: send the same chunk again after backoff (at least `after`, from
+    /// Retry-After). `endpointFailed` counts against the endpoint's health (5xx, not 429).
+    case retryAll(after: Duration?, endpointFailed: Bool)
+    /// Too large (413): send it in halves.
+    case split
+    /// The whole request was refused for its content: halves until the bad record is alone, then
+    /// dead-letter it with this status and reason.
+    case rejectAll(status: Int, reason: String)
+
+    public struct Rejection: Sendable, Equatable {
+        public var index: Int
+        public var status: Int
+        public var reason: String
+        public init(index: Int, status: Int, reason: String) {
+            self.index = index
+            self.status = status
+            self.reason = reason
+        }
+    }
+}
+
+/// The delivery loop every HTTP sink shares: endpoint rotation and ejection, transport errors,
+/// exponential backoff with jitter honouring Retry-After, retrying only what failed, splitting on
+/// 413, isolating bad records. It returns once every record of the batch is delivered or rejected.
+public struct HTTPBatchDriver: Sendable {
+    public let pool: EndpointPool
+    public let sinkName: String
+    public let logger: Logger
+    public var initialBackoff: Duration = .milliseconds(100)
+    public var maxBackoff: Duration = .seconds(30)
+
+    public init(pool: EndpointPool, sinkName: String, logger: Logger) {
+        self.pool = pool
+        self.sinkName = sinkName
+        self.logger = logger
+    }
+
+    /// - Parameters:
+    ///   - indices: the records to deliver (indexes into the batch).
+    ///   - send: sends one chunk to one endpoint.
+    ///   - judge: reads the response for that chunk.
+    /// - Returns: the records rejected for good.
+    public func deliver(
+        _ indices: [Int],
+        send: @Sendable ([Int], EndpointPool.Endpoint) async throws(HTTPTransportError) -> HTTPResponse,
+        judge: @Sendable ([Int], HTTPResponse) -> HTTPChunkVerdict
+    ) async throws(SinkError) -> [HTTPChunkVerdict.Rejection] {
+        var queue: [[Int]] = indices.isEmpty ? [] : [indices]
+        var rejected: [HTTPChunkVerdict.Rejection] = []
+        var backoff = initialBackoff
+        while !queue.isEmpty {
+            let chunk = queue.removeFirst()
+            let endpoint = pool.next()
+            let response: HTTPResponse
+            do {
+                response = try await send(chunk, endpoint)
+            } catch {
+                if pool.reportFailure(endpoint) {
+                    logger.warning("endpoint ejected after repeated failures", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
+                } else {
+                    logger.warning("request failed; retrying", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
+                }
+                queue.insert(chunk, at: 0)
+                try await pause(&backoff, atLeast: nil)
+                continue
+            }
+            switch judge(chunk, response) {
+            case .partial(let retry, let refused):
+                pool.reportSuccess(endpoint)
+                rejected += refused
+                if retry.isEmpty {
+                    backoff = initialBackoff
+                } else {
+                    logger.info("some records were not accepted yet; retrying them", metadata: [LogKey.records: "\(retry.count)"])
+                    queue.insert(retry, at: 0)
+                    try await pause(&backoff, atLeast: nil)
+                }
+            case .retryAll(let after, let endpointFailed):
+                if endpointFailed { pool.reportFailure(endpoint) } else { pool.reportSuccess(endpoint) }
+                logger.warning(
+                    "destination asked to retry",
+                    metadata: ["endpoint": "\(endpoint.url)", "http.status": "\(response.status)", "retry_after": "\(after.map { "\($0)" } ?? "-")"])
+                queue.insert(chunk, at: 0)
+                try await pause(&backoff, atLeast: after)
+            case .split:
+                pool.reportSuccess(endpoint)
+                if chunk.count > 1 {
+                    let half = chunk.count / 2
+                    queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
+                } else {
+                    rejected.append(.init(index: chunk[0], status: response.status, reason: "record too large for the destination (HTTP 413)"))
+                }
+            case .rejectAll(let status, let reason):
+                pool.reportSuccess(endpoint)
+                if chunk.count > 1 {
+                    let half = chunk.count / 2
+                    queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
+                } else {
+                    rejected.append(.init(index: chunk[0], status: status, reason: reason))
+                }
+            }
+        }
+        return rejected
+    }
+
+    private func pause(_ backoff: inout Duration, atLeast floor: Duration?) async throws(SinkError) {
+        let delay = max(backoff * Double.random(in: 0.5...1.0), floor ?? .zero)
+        backoff = min(backoff * 2, maxBackoff)
+        do {
+            try await Task.sleep(for: delay)
+        } catch {
+            throw SinkError(sink: sinkName, message: "delivery cancelled during shutdown")
+        }
+    }
+
+    /// The status classes every protocol shares; protocols handle 2xx and their own codes first.
+    public static func commonVerdict(_ response: HTTPResponse) -> HTTPChunkVerdict {
+        switch response.status {
+        case 413: return .split
+        case 429: return .retryAll(after: RetryAfter.delay(response.header("Retry-After")), endpointFailed: false)
+        case 408, 500..<600: return .retryAll(after: RetryAfter.delay(response.header("Retry-After")), endpointFailed: true)
+        // Credentials or routing are wrong: nothing is dropped, the sink waits for the operator
+        // (the spool holds the backlog, Kafka pauses when it is full).
+        case 401, 403, 404: return .retryAll(after: .seconds(5), endpointFailed: true)
+        case 400..<500: return .rejectAll(status: response.status, reason: "HTTP \(response.status): \(response.bodyText)")
+        default: return .retryAll(after: nil, endpointFailed: true)
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import LogBridgeSinks
+import Synchronization
+
+/// An Elasticsearch `_bulk` endpoint that checks what a real node checks and fails the way real
+/// nodes fail.
+///
+/// Checks: `POST /_bulk` or `/{index}/_bulk`, `Content-Type` application/x-ndjson or
+/// application/json (else 406), optional basic or ApiKey auth (else 401), gzip bodies, the body
+/// ending in a newline (else 400), each action line a JSON object with `create`/`index` and a
+/// valid document after it. A `create` whose `_id` exists in that index answers 409, as ES does.
+/// Documents are kept per index and id so tests can count deliveries and duplicates.
+public final class FakeElasticsearch: Sendable {
+    /// Injected behaviour for the next requests, used once each, in order.
+    public enum Fault: Sendable {
+        /// Answer the whole request with this status (429, 503, ...) and optional Retry-After.
+        case status(Int, retryAfter: String? = nil)
+        /// Store the request, but answer every `every`-th item with this status (429: retry it).
+        case itemFailures(every: Int, status: Int)
+        /// Answer after a delay (past the client's timeout: a timeout).
+        case slow(Duration)
+        /// Close the connection without answering.
+        case drop
+    }
+
+    private struct State {
+        var faults: [Fault] = []
+        var indices: [String: [String: [UInt8]]] = [:]
+        var requests = 0
+        var conflicts = 0
+        var rejectedItems = 0
+        var gzipRequests = 0
+    }
+
+    private let store: Store
+    private let server: FakeHTTPServer
+
+    /// The fake's state, shared with the server's request handler.
+    private final class Store: Sendable {
+        let state = Mutex(State())
+    }
+    /// Documents containing this text are refused for good (a mapping error).
+    public let poison: String?
+    private let authorization: String?
+
+    public var url: String { server.url }
+
+    /// - Parameters:
+    ///   - basicAuth: require `Authorization: Basic` with these credentials.
+    ///   - poison: a marker; documents containing it fail with `mapper_parsing_exception` (400).
+    public init(basicAuth: (user: String, password: String)? = nil, poison: String? = nil) async throws {
+        self.poison = poison
+        let authorization = basicAuth.map { "Basic " + Data("\($0.user):\($0.password)".utf8).base64EncodedString() }
+        self.authorization = authorization
+        let store = Store()
+        self.store = store
+        server = try await FakeHTTPServer { request in
+            await Self.handle(request, state: store, poison: poison, authorization: authorization)
+        }
+    }
+
+    public func inject(_ faults: Fault...) { store.state.withLock { $0.faults += faults } }
+
+    public func shutdown() async { await server.shutdown() }
+
+    /// Documents stored, over all indices.
+    public var documentCount: Int { store.state.withLock { $0.indices.values.reduce(0) { $0 + $1.count } } }
+    /// `create`s refused with 409 because the `_id` was already there (replays).
+    public var conflicts: Int { store.state.withLock { $0.conflicts } }
+    public var requests: Int { store.state.withLock { $0.requests } }
+    public var gzipRequests: Int { store.state.withLock { $0.gzipRequests } }
+    public var indexNames: [String] { store.state.withLock { Array($0.indices.keys).sorted() } }
+    public func document(index: String, id: String) -> [UInt8]? { store.state.withLock { $0.indices[index]?[id] } }
+    public var allIDs: [String] { store.state.withLock { $0.indices.values.flatMap(\.keys) } }
+
+    private static func handle(_ request: FakeHTTPServer.Request, state store: Store, poison: String?, authorization: String?) async -> FakeHTTPServer.Reply {
+        let fault: Fault? = store.state.withLock { state in
+            state.requests += 1
+            return state.faults.isEmpty ? nil : state.faults.removeFirst()
+        }
+        switch fault {
+        case .status(let status, let retryAfter):
+            var headers = [("Content-Type", "application/json")]
+            if let retryAfter { headers.append(("Retry-After", retryAfter)) }
+            let type = status == 429 ? "es_rejected_execution_exception" : "unavailable_shards_exception"
+            return .respond(status: status, headers: headers, body: error(type, "injected", status: status))
+        case .slow(let delay):
+            return .delayed(delay, status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"took":1,"errors":false,"items":[]}"#.utf8))
+        case .drop:
+            return .drop
+        default:
+            break
+        }
+        guard request.method == "POST", request.path == "/_bulk" || request.path.hasSuffix("/_bulk") else {
+            return .respond(status: 405, headers: [("Content-Type", "application/json")], body: error("illegal_argument_exception", "unsupported \(request.method) \(request.path)", status: 405))
+        }
+        if let authorization, request.header("Authorization") != authorization {
+            return .respond(status: 401, headers: [("WWW-Authenticate", "Basic realm=\"security\"")], body: error("security_exception", "unable to authenticate user", status: 401))
+        }
+        let contentType = request.header("Content-Type")?.split(separator: ";").first.map { String($0).lowercased() } ?? ""
+        guard contentType == "application/x-ndjson" || contentType == "application/json" else {
+            return .respond(status: 406, headers: [("Content-Type", "application/json")], body: error("media_type_header_exception", "Content-Type header [\(contentType)] is not supported", status: 406))
+        }
+        var body = request.body
+        if request.header("Content-Encoding")?.lowercased() == "gzip" {
+            guard let inflated = Gzip.decompress(body) else {
+                return .respond(status: 400, headers: [("Content-Type", "application/json")], body: error("parse_exception", "invalid gzip body", status: 400))
+            }
+            body = inflated
+            store.state.withLock { $0.gzipRequests += 1 }
+        }
+        guard body.last == UInt8(ascii: "\n") else {
+            return .respond(status: 400, headers: [("Content-Type", "application/json")], body: error("illegal_argument_exception", "The bulk request must be terminated by a newline [\\n]", status: 400))
+        }
+        let lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        guard lines.count % 2 == 0 else {
+            return .respond(status: 400, headers: [("Content-Type", "application/json")], body: error("illegal_argument_exception", "action without a document", status: 400))
+        }
+        var items: [String] = []
+        var anyErrors = false
+        let failEvery: (Int, Int)? = if case .itemFailures(let every, let status) = fault { (every, status) } else { nil }
+        for pair in stride(from: 0, to: lines.count, by: 2) {
+            guard let action = try? JSONSerialization.jsonObject(with: Data(lines[pair])) as? [String: Any],
+                let (op, meta) = action.first, op == "create" || op == "index", let meta = meta as? [String: Any]
+            else {
+                return .respond(status: 400, headers: [("Content-Type", "application/json")], body: error("illegal_argument_exception", "Malformed action/metadata line [\(pair + 1)]", status: 400))
+            }
+            let index = meta["_index"] as? String ?? String(request.path.dropLast(6).dropFirst())
+            let id = meta["_id"] as? String ?? UUID().uuidString
+            let document = Array(lines[pair + 1])
+            let itemNumber = pair / 2 + 1
+            let status: Int
+            var errorJSON = ""
+            if let (every, injected) = failEvery, itemNumber % every == 0 {
+                status = injected
+                errorJSON = #","error":{"type":"es_rejected_execution_exception","reason":"injected item failure"}"#
+            } else if (try? JSONSerialization.jsonObject(with: Data(document))) as? [String: Any] == nil {
+                status = 400
+                errorJSON = #","error":{"type":"mapper_parsing_exception","reason":"failed to parse"}"#
+            } else if let poison, String(decoding: document, as: UTF8.self).contains(poison) {
+                status = 400
+                errorJSON = #","error":{"type":"mapper_parsing_exception","reason":"failed to parse field [log] of type [date]"}"#
+            } else {
+                status = store.state.withLock { state -> Int in
+                    if op == "create", state.indices[index]?[id] != nil {
+                        state.conflicts += 1
+                        return 409
+                    }
+                    state.indices[index, default: [:]][id] = document
+                    return 201
+                }
+                if status == 409 {
+                    errorJSON = #","error":{"type":"version_conflict_engine_exception","reason":"document already exists"}"#
+                }
+            }
+            if status >= 300 {
+                anyErrors = true
+                if status != 409 { store.state.withLock { $0.rejectedItems += 1 } }
+            }
+            items.append(#"{"\#(op)":{"_index":"\#(index)","_id":"\#(id)","status":\#(status)\#(errorJSON)}}"#)
+        }
+        let response = #"{"took":3,"errors":\#(anyErrors),"items":[\#(items.joined(separator: ","))]}"#
+        return .respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(response.utf8))
+    }
+
+    private static func error(_ type: String, _ reason: String, status: Int) -> [UInt8] {
+        Array(#"{"error":{"root_cause":[{"type":"\#(type)","reason":"\#(reason)"}],"type":"\#(type)","reason":"\#(reason)"},"status":\#(status)}"#.utf8)
+    }
+}

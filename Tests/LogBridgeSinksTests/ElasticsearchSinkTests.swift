@@ -1,0 +1,177 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeSinks
+import LogBridgeSpool
+import LogBridgeTestKit
+import Logging
+import Testing
+
+/// The Elasticsearch sink against the protocol fake: idempotent creates, per-item retries,
+/// dead letters, splitting, endpoint ejection, gzip and auth.
+@Suite struct ElasticsearchSinkTests {
+    static func batch(_ values: [String], from offset: Int64 = 0, partition: Int32 = 1) -> RecordBatch {
+        var batch = RecordBatch(topics: ["logs"])
+        for (i, value) in values.enumerated() {
+            let start = batch.bytes.count
+            batch.bytes.append(contentsOf: value.utf8)
+            batch.records.append(.init(
+                sequence: UInt64(offset) + UInt64(i), topicIndex: 0, partition: partition, offset: offset + Int64(i),
+                timestampMs: 1_795_000_000_000, key: nil, value: start..<batch.bytes.count))
+        }
+        batch.nextSequence = UInt64(offset) + UInt64(values.count)
+        return batch
+    }
+
+    static func records(_ count: Int, marker: (Int) -> String = { _ in "" }) -> [String] {
+        (0..<count).map { #"{"log":"line \#($0) \#(marker($0))","kubernetes":{"namespace_name":"Shop"}}"# }
+    }
+
+    func sink(_ endpoints: [String], compression: HTTPSinkSettings.Compression = .none,
+              auth: HTTPSinkSettings.Authentication = .none, timeout: Duration = .seconds(5)) throws -> ElasticsearchSink {
+        var http = HTTPSinkSettings(endpoints: endpoints, authentication: auth, compression: compression, requestTimeout: timeout)
+        http.ejectionTime = .seconds(30)
+        return try ElasticsearchSink(
+            name: "es",
+            configuration: ElasticsearchSinkConfiguration(http: http, index: try FieldTemplate("logs-{kubernetes.namespace_name}-%Y.%m.%d")),
+            logger: Logger(label: "es-test"))
+    }
+
+    @Test func deliversEveryRecordAndAReplayCreatesNothingTwice() async throws {
+        let es = try await FakeElasticsearch()
+        let sink = try sink([es.url])
+        let batch = Self.batch(Self.records(200))
+        let first = try await sink.deliver(batch)
+        #expect(first.deadLetters.isEmpty)
+        #expect(es.documentCount == 200)
+        #expect(es.indexNames == ["logs-shop-2026.11.18"], "index from an event field, lowercased, and the event date")
+        let doc = try #require(es.document(index: "logs-shop-2026.11.18", id: "logs-1-7"))
+        #expect(String(decoding: doc, as: UTF8.self).hasPrefix(#"{"@timestamp":"2026-11-18T11:06:40.000Z","log":"line 7 ""#))
+
+        // The same batch again (a crash before the cursor moved): 409s, counted as delivered.
+        let replay = try await sink.deliver(batch)
+        #expect(replay.deadLetters.isEmpty)
+        #expect(es.documentCount == 200)
+        #expect(es.conflicts == 200)
+        await sink.close()
+        await es.shutdown()
+    }
+
+    @Test func itemsRejectedWith429AreRetriedAloneAndPoisonGoesToTheDeadLetters() async throws {
+        let es = try await FakeElasticsearch(poison: "POISON")
+        es.inject(.itemFailures(every: 3, status: 429))
+        let sink = try sink([es.url])
+        let batch = Self.batch(Self.records(90) { $0 == 41 ? "POISON" : "" })
+        let delivery = try await sink.deliver(batch)
+        #expect(es.documentCount == 89)
+        #expect(es.requests == 2, "one bulk, then only the 30 items that got 429")
+        #expect(delivery.deadLetters.count == 1)
+        let letter = try #require(delivery.deadLetters.first)
+        #expect(letter.offset == 41)
+        #expect(letter.status == "400")
+        #expect(letter.reason.contains("mapper_parsing_exception"))
+        #expect(letter.stage == "es")
+        #expect(String(decoding: letter.payload, as: UTF8.self).contains("POISON"))
+        await sink.close()
+        await es.shutdown()
+    }
+
+    @Test func overloadAndOutagesAreRetriedHonouringRetryAfter() async throws {
+        let es = try await FakeElasticsearch()
+        es.inject(.status(429, retryAfter: "1"), .status(503), .drop, .slow(.seconds(3)))
+        let sink = try sink([es.url], timeout: .seconds(1))
+        let start = ContinuousClock.now
+        let delivery = try await sink.deliver(Self.batch(Self.records(50)))
+        let elapsed = ContinuousClock.now - start
+        #expect(delivery.deadLetters.isEmpty)
+        #expect(es.documentCount == 50)
+        #expect(es.requests == 5)
+        #expect(elapsed >= .seconds(1), "waited at least Retry-After")
+        await sink.close()
+        await es.shutdown()
+    }
+
+    @Test func aTooLargeRequestIsSplit() async throws {
+        let es = try await FakeElasticsearch()
+        es.inject(.status(413), .status(413))
+        let sink = try sink([es.url])
+        let delivery = try await sink.deliver(Self.batch(Self.records(40)))
+        #expect(delivery.deadLetters.isEmpty)
+        #expect(es.documentCount == 40)
+        #expect(es.requests == 5, "413, then halves: 413 again for the first, its halves, then the second half")
+        await sink.close()
+        await es.shutdown()
+    }
+
+    @Test func aDeadEndpointIsEjectedAndBatchesGoToTheHealthyOne() async throws {
+        let es = try await FakeElasticsearch()
+        let dead = "http://127.0.0.1:1"  // nothing listens on port 1
+        let sink = try sink([dead, es.url])
+        for round in 0..<6 {
+            let delivery = try await sink.deliver(Self.batch(Self.records(10), from: Int64(round * 10)))
+            #expect(delivery.deadLetters.isEmpty)
+        }
+        #expect(es.documentCount == 60)
+        #expect(es.requests == 6, "every batch reached the healthy endpoint once")
+        await sink.close()
+        await es.shutdown()
+    }
+
+    @Test func gzipAndBasicAuthAreUnderstood() async throws {
+        let es = try await FakeElasticsearch(basicAuth: ("elastic", "changeme"))
+        let sink = try sink([es.url], compression: .gzip, auth: .basic(user: "elastic", password: "changeme"))
+        let delivery = try await sink.deliver(Self.batch(Self.records(100) + ["not json at all"]))
+        #expect(delivery.deadLetters.isEmpty)
+        #expect(es.documentCount == 101)
+        #expect(es.gzipRequests == 1)
+        let plain = try #require(es.document(index: "logs-unknown-2026.11.18", id: "logs-1-100"))
+        #expect(String(decoding: plain, as: UTF8.self) == #"{"@timestamp":"2026-11-18T11:06:40.000Z","message":"not json at all"}"#)
+        await sink.close()
+        await es.shutdown()
+    }
+}
+
+@Suite struct HTTPMachineryTests {
+    @Test func endpointsAreEjectedAfterRepeatedFailuresAndProbedBackIn() {
+        let pool = EndpointPool(urls: ["a", "b"], ejectAfterFailures: 2, ejectionTime: .seconds(10))
+        let start = ContinuousClock.now
+        let a = pool.endpoints[0]
+        #expect(pool.next(now: start).url == "a")
+        #expect(pool.next(now: start).url == "b")
+        #expect(!pool.reportFailure(a, now: start))
+        #expect(pool.reportFailure(a, now: start))
+        #expect((0..<4).map { _ in pool.next(now: start).url } == ["b", "b", "b", "b"])
+        // After the ejection time: one probe goes to a; while it is out, b takes the rest.
+        let later = start + .seconds(11)
+        let picks = (0..<3).map { _ in pool.next(now: later).url }
+        #expect(picks.filter { $0 == "a" }.count == 1)
+        pool.reportSuccess(a)
+        #expect(pool.isHealthy(a, now: later))
+    }
+
+    @Test func retryAfterReadsSecondsAndDates() {
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        #expect(RetryAfter.delay("7", now: now) == .seconds(7))
+        #expect(RetryAfter.delay("100000", now: now) == .seconds(300))
+        #expect(RetryAfter.delay("Wed, 18 Nov 2026 11:07:00 GMT", now: now) == .seconds(20))
+        #expect(RetryAfter.delay("soon", now: now) == nil)
+        #expect(RetryAfter.delay(nil, now: now) == nil)
+    }
+
+    @Test func gzipRoundTrips() {
+        let input = Array(String(repeating: #"{"log":"hello world"}"#, count: 1000).utf8)
+        let compressed = Gzip.compress(input)
+        #expect(compressed.count < input.count / 10)
+        #expect(compressed.prefix(2) == [0x1F, 0x8B])
+        #expect(Gzip.decompress(compressed) == input)
+        #expect(Gzip.decompress([1, 2, 3]) == nil)
+    }
+
+    @Test func templatesReadFieldsAndTheEventDate() throws {
+        let template = try FieldTemplate("k8s-{kubernetes.namespace_name}-{missing}-%Y.%m.%d-%H")
+        let value = Array(#"{"log":"x","kubernetes":{"pod":{"a":[1,{"b":2}]},"namespace_name":"payments"}}"#.utf8)
+        let rendered = value.withUnsafeBytes { template.render(value: $0, timestampMs: 1_795_000_000_000) }
+        #expect(rendered == "k8s-payments-unknown-2026.11.18-11")
+        #expect(throws: TemplateError.self) { try FieldTemplate("logs-%q") }
+        #expect(throws: TemplateError.self) { try FieldTemplate("logs-{unclosed") }
+    }
+}
