@@ -15,7 +15,7 @@ public final class GatewayHarness: Sendable {
     public init(
         bootstrap: String, topic: String = "logs", group: String = "logbridge-test",
         directory: TemporaryDirectory = TemporaryDirectory(), properties: [String: String] = [:],
-        spoolMaxBytes: Int = 256 << 20
+        spoolMaxBytes: Int = 256 << 20, sinks: [SinkConfiguration]? = nil
     ) {
         self.directory = directory
         // Fast group reactions so tests do not wait for production timeouts.
@@ -23,7 +23,7 @@ public final class GatewayHarness: Sendable {
         configuration = LogBridgeConfiguration(
             source: KafkaSourceConfiguration(brokers: [bootstrap], topics: [topic], groupID: group, properties: properties),
             spool: SpoolConfiguration(path: directory.file("spool"), maxBytes: spoolMaxBytes),
-            sinks: [
+            sinks: sinks ?? [
                 SinkConfiguration(
                     name: "archive", kind: .file(FileSinkConfiguration(path: directory.file("events.ndjson"))),
                     runner: SinkRunnerConfiguration(batchSize: 5_000, maxBatchBytes: 2 << 20))
@@ -43,6 +43,7 @@ public final class GatewayHarness: Sendable {
 
         public var statistics: GatewayStatistics { gateway.statistics }
         public var delivered: Int { gateway.statistics.sink("archive").delivered.value }
+        public func delivered(_ sink: String) -> Int { gateway.statistics.sink(sink).delivered.value }
 
         /// Waits until `condition` holds or `timeout` passes; returns whether it held.
         @discardableResult

@@ -48,14 +48,19 @@ public final class FakeElasticsearch: Sendable {
     /// - Parameters:
     ///   - basicAuth: require `Authorization: Basic` with these credentials.
     ///   - poison: a marker; documents containing it fail with `mapper_parsing_exception` (400).
-    public init(basicAuth: (user: String, password: String)? = nil, poison: String? = nil) async throws {
+    ///   - latency: how long every bulk answer takes (a loaded cluster).
+    public init(basicAuth: (user: String, password: String)? = nil, poison: String? = nil, latency: Duration = .zero) async throws {
         self.poison = poison
         let authorization = basicAuth.map { "Basic " + Data("\($0.user):\($0.password)".utf8).base64EncodedString() }
         self.authorization = authorization
         let store = Store()
         self.store = store
         server = try await FakeHTTPServer { request in
-            await Self.handle(request, state: store, poison: poison, authorization: authorization)
+            let reply = await Self.handle(request, state: store, poison: poison, authorization: authorization)
+            if latency > .zero, case .respond(let status, let headers, let body) = reply {
+                return .delayed(latency, status: status, headers: headers, body: body)
+            }
+            return reply
         }
     }
 
