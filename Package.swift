@@ -100,6 +100,15 @@ let package = Package(
             ]
         ),
 
+        // Protocol fakes in their own process, for `make bench` (not shipped with logbridge).
+        .executableTarget(
+            name: "logbridge-fakes",
+            dependencies: [
+                "LogBridgeTestKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         .testTarget(name: "LogBridgeCoreTests", dependencies: ["LogBridgeCore"]),
         .testTarget(name: "LogBridgeKafkaTests", dependencies: ["LogBridgeKafka", "LogBridgeTestKit"]),
         .testTarget(name: "LogBridgeSpoolTests", dependencies: ["LogBridgeSpool", "LogBridgeTestKit"]),

@@ -1,4 +1,5 @@
 import Foundation
+import LogBridgeCore
 import LogBridgeSinks
 import Synchronization
 
@@ -49,14 +50,18 @@ public final class FakeElasticsearch: Sendable {
     ///   - basicAuth: require `Authorization: Basic` with these credentials.
     ///   - poison: a marker; documents containing it fail with `mapper_parsing_exception` (400).
     ///   - latency: how long every bulk answer takes (a loaded cluster).
-    public init(basicAuth: (user: String, password: String)? = nil, poison: String? = nil, latency: Duration = .zero) async throws {
+    ///   - keepDocuments: keep document bodies (tests read them); benchmarks keep only the ids.
+    public init(
+        basicAuth: (user: String, password: String)? = nil, poison: String? = nil, latency: Duration = .zero,
+        keepDocuments: Bool = true
+    ) async throws {
         self.poison = poison
         let authorization = basicAuth.map { "Basic " + Data("\($0.user):\($0.password)".utf8).base64EncodedString() }
         self.authorization = authorization
         let store = Store()
         self.store = store
         server = try await FakeHTTPServer { request in
-            let reply = await Self.handle(request, state: store, poison: poison, authorization: authorization)
+            let reply = await Self.handle(request, state: store, poison: poison, authorization: authorization, keepDocuments: keepDocuments)
             if latency > .zero, case .respond(let status, let headers, let body) = reply {
                 return .delayed(latency, status: status, headers: headers, body: body)
             }
@@ -78,7 +83,9 @@ public final class FakeElasticsearch: Sendable {
     public func document(index: String, id: String) -> [UInt8]? { store.state.withLock { $0.indices[index]?[id] } }
     public var allIDs: [String] { store.state.withLock { $0.indices.values.flatMap(\.keys) } }
 
-    private static func handle(_ request: FakeHTTPServer.Request, state store: Store, poison: String?, authorization: String?) async -> FakeHTTPServer.Reply {
+    private static func handle(
+        _ request: FakeHTTPServer.Request, state store: Store, poison: String?, authorization: String?, keepDocuments: Bool
+    ) async -> FakeHTTPServer.Reply {
         let fault: Fault? = store.state.withLock { state in
             state.requests += 1
             return state.faults.isEmpty ? nil : state.faults.removeFirst()
@@ -125,13 +132,22 @@ public final class FakeElasticsearch: Sendable {
         var anyErrors = false
         let failEvery: (Int, Int)? = if case .itemFailures(let every, let status) = fault { (every, status) } else { nil }
         for pair in stride(from: 0, to: lines.count, by: 2) {
-            guard let action = try? JSONSerialization.jsonObject(with: Data(lines[pair])) as? [String: Any],
-                let (op, meta) = action.first, op == "create" || op == "index", let meta = meta as? [String: Any]
-            else {
+            // Byte-level parsing: the fake must keep up with the sink in benchmarks.
+            let action = Array(lines[pair])
+            let parsed = action.withUnsafeBytes { bytes -> (op: String, index: String?, id: String?)? in
+                guard JSONBytes.isValid(bytes) else { return nil }
+                for op in ["create", "index"] where JSONBytes.hasTopLevelKey(op, in: bytes) {
+                    let index = JSONBytes.lookup([op, "_index"], in: bytes).map { String(decoding: $0, as: UTF8.self) }
+                    let id = JSONBytes.lookup([op, "_id"], in: bytes).map { String(decoding: $0, as: UTF8.self) }
+                    return (op, index, id)
+                }
+                return nil
+            }
+            guard let (op, actionIndex, actionID) = parsed else {
                 return .respond(status: 400, headers: [("Content-Type", "application/json")], body: error("illegal_argument_exception", "Malformed action/metadata line [\(pair + 1)]", status: 400))
             }
-            let index = meta["_index"] as? String ?? String(request.path.dropLast(6).dropFirst())
-            let id = meta["_id"] as? String ?? UUID().uuidString
+            let index = actionIndex ?? String(request.path.dropLast(6).dropFirst())
+            let id = actionID ?? UUID().uuidString
             let document = Array(lines[pair + 1])
             let itemNumber = pair / 2 + 1
             let status: Int
@@ -139,7 +155,7 @@ public final class FakeElasticsearch: Sendable {
             if let (every, injected) = failEvery, itemNumber % every == 0 {
                 status = injected
                 errorJSON = #","error":{"type":"es_rejected_execution_exception","reason":"injected item failure"}"#
-            } else if (try? JSONSerialization.jsonObject(with: Data(document))) as? [String: Any] == nil {
+            } else if document.first != UInt8(ascii: "{") || !document.withUnsafeBytes({ JSONBytes.isValid($0) }) {
                 status = 400
                 errorJSON = #","error":{"type":"mapper_parsing_exception","reason":"failed to parse"}"#
             } else if let poison, String(decoding: document, as: UTF8.self).contains(poison) {
@@ -151,7 +167,7 @@ public final class FakeElasticsearch: Sendable {
                         state.conflicts += 1
                         return 409
                     }
-                    state.indices[index, default: [:]][id] = document
+                    state.indices[index, default: [:]][id] = keepDocuments ? document : []
                     return 201
                 }
                 if status == 409 {
