@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps build release demo test bench bench-micro clean
+.PHONY: deps build release fakes demo test bench bench-micro clean
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -26,6 +26,10 @@ build: deps
 release: deps
 	swift build -c release --product logbridge $(SWIFT_BUILD_FLAGS)
 
+## fakes: the protocol fakes as a process of their own (for make bench).
+fakes: deps
+	swift build -c release --product logbridge-fakes $(SWIFT_BUILD_FLAGS)
+
 ## demo: build in release mode and run the gateway on its embedded default.
 demo: release
 	$(RELEASE_BIN) demo
@@ -34,8 +38,8 @@ demo: release
 test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
 
-## bench: consume-to-spool benchmark against kcat on 1,000,000 records.
-bench: release
+## bench: consume-to-spool and end-to-end (file, Elasticsearch) benchmark against kcat, 1,000,000 records.
+bench: release fakes
 	python3 Benchmarks/e2e/bench.py --binary $(RELEASE_BIN)
 
 ## bench-micro: micro-benchmarks (package-benchmark, its own package in Benchmarks/): spool ingest
