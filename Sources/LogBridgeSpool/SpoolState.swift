@@ -44,9 +44,11 @@ struct PublishedState: Sendable {
         cursors = state.cursors
         topics = state.topics
         self.usage = usage
-        outOfSpace = false
         let high = Double(configuration.maxBytes) * configuration.highWatermark
         let low = Double(configuration.maxBytes) * configuration.lowWatermark
+        // Once full, stay "out of space" until the low watermark, like the high one: resuming as
+        // soon as one batch fits would flap the partitions between paused and fetching.
+        if Double(usage.usedBytes) <= low { outOfSpace = false }
         if Double(usage.usedBytes) >= high {
             pausedForSpace = true
         } else if Double(usage.usedBytes) <= low {

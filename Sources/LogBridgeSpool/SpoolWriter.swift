@@ -228,7 +228,7 @@ final class SpoolWriter: @unchecked Sendable {
         } else if !waitingForRoom && !waiting.isEmpty {
             logger.info("spool has room again", metadata: [LogKey.spoolBytes: "\(usedBytes)"])
         }
-        published.update { $0.outOfSpace = waitingForRoom }
+        published.update { $0.outOfSpace = $0.outOfSpace || waitingForRoom }
     }
 
     /// Payload bytes that still fit under max_bytes, allowing about half again for LMDB's pages.
@@ -337,7 +337,7 @@ final class SpoolWriter: @unchecked Sendable {
         let stillWaiting = !pending.isEmpty
         published.update { shared in
             shared.apply(state, usage: usage, configuration: configuration)
-            shared.outOfSpace = stillWaiting
+            shared.outOfSpace = shared.outOfSpace || stillWaiting
         }
         if !work.changedOffsets.isEmpty {
             var offsets: [TopicPartition: Int64] = [:]

@@ -95,7 +95,7 @@ struct ElasticsearchEndToEndTests {
         last.waitUntilExit()
 
         let ids = es.allIDs
-        #expect(last.terminationStatus == 0)
+        #expect(last.terminationStatus == 0, "graceful stop; log: \((try? String(contentsOfFile: directory.file("run-final.log"), encoding: .utf8))?.suffix(3000) ?? "")")
         #expect(es.documentCount == records)
         #expect(Set(ids).count == ids.count, "zero duplicate _ids")
         // Replays after each crash were answered 409 and counted as delivered, not indexed again.

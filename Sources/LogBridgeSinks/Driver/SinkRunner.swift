@@ -35,10 +35,16 @@ public final class SinkRunner: Service, Sendable {
 
     public func run() async throws {
         defer { reader.shutdown() }
-        try await withGracefulShutdownHandler {
-            try await deliverLoop()
-        } onGracefulShutdown: {
-            self.shuttingDown.store(true, ordering: .releasing)
+        do {
+            try await withGracefulShutdownHandler {
+                try await deliverLoop()
+            } onGracefulShutdown: {
+                self.shuttingDown.store(true, ordering: .releasing)
+            }
+        } catch {
+            // Cancelled or failed: the sink still releases its connections and files.
+            await sink.close()
+            throw error
         }
         await sink.close()
     }
