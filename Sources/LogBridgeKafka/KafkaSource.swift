@@ -67,6 +67,8 @@ final class ConsumerLoop: @unchecked Sendable {
     /// Set once the consumer has left the group: the handle is destroyed then, so librdkafka stops
     /// its threads and reconnect attempts even while this object lives on.
     private let destroyed = Mutex<Bool>(false)
+    /// Whether the group ever handed this member an assignment (even an empty one).
+    private let everAssigned = Atomic<Bool>(false)
     let fatal = Mutex<KafkaError?>(nil)
     let sharedAssignment = Mutex<Set<TopicPartition>>([])
     private let stopRequested = Atomic<Bool>(false)
@@ -119,6 +121,13 @@ final class ConsumerLoop: @unchecked Sendable {
         destroyed.withLock { done in
             guard !done else { return }
             done = true
+            guard everAssigned.load(ordering: .acquiring) else {
+                // librdkafka < 2.3.0 (Debian ships 2.0.2) aborts in
+                // rd_kafka_sticky_assignor_state_destroy when a cooperative-sticky consumer that
+                // never received an assignment is destroyed (librdkafka issue #4312). The consumer
+                // has already left the group; its handle is reclaimed with the process instead.
+                return
+            }
             let opaque = rd_kafka_opaque(handle)
             rd_kafka_destroy(handle)
             if let opaque { Unmanaged<CallbackContext>.fromOpaque(opaque).release() }
@@ -280,6 +289,7 @@ final class ConsumerLoop: @unchecked Sendable {
         statistics.rebalances.add(1)
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            everAssigned.store(true, ordering: .releasing)
             assign(partitions, cooperative: cooperative)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             revoke(partitions, cooperative: cooperative)
