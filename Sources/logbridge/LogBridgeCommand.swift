@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogBridge
 import LogBridgeKafka
+import LogBridgeCore
 import LogBridgeSpool
 import Logging
 
@@ -15,7 +16,7 @@ struct LogBridgeCommand: AsyncParsableCommand {
         commandName: "logbridge",
         abstract: "Forwards logs from Azure Event Hubs (Kafka) to on-prem log stores, durably.",
         version: LogBridgeVersion.string,
-        subcommands: [Run.self, Check.self, Version.self, Demo.self, MockCluster.self])
+        subcommands: [Run.self, Check.self, Version.self, Demo.self, DeadLetters.self, MockCluster.self])
 }
 
 enum LogBridgeVersion {
@@ -159,5 +160,53 @@ struct MockCluster: AsyncParsableCommand {
         // Serve until standard input closes (the parent went away) or a signal ends the process.
         while let _ = readLine(strippingNewline: true) {}
         _ = cluster
+    }
+}
+
+/// `logbridge dlq`: the records set aside with a reason (rejected by a sink, oversize, corrupt).
+struct DeadLetters: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "Inspect the dead-letter store.",
+        subcommands: [List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List dead letters as JSON lines (safe while the gateway runs).")
+
+        @Option(name: .long, help: "Path to the configuration file.") var config: String
+        @Option(name: .long, help: "Only those of this sink (or 'source' for records refused on the way in).") var sink: String?
+        @Option(name: .long, help: "At most this many, oldest first.") var limit = 1000
+        @Flag(name: .long, help: "Include each record's payload.") var payload = false
+
+        func run() throws {
+            let loaded = try loadConfiguration(config)
+            let letters: [DeadLetter]
+            do {
+                letters = try SpoolInspector(path: loaded.configuration.spool.path).deadLetters(stage: sink, limit: limit)
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            for letter in letters {
+                var out: [UInt8] = Array(#"{"stage":"#.utf8)
+                JSONBytes.appendString(letter.stage, to: &out)
+                out += Array(#","status":"#.utf8)
+                JSONBytes.appendString(letter.status, to: &out)
+                out += Array(#","reason":"#.utf8)
+                JSONBytes.appendString(letter.reason, to: &out)
+                out += Array(#","topic":"#.utf8)
+                JSONBytes.appendString(letter.topic, to: &out)
+                out += Array(#","partition":\#(letter.partition),"offset":\#(letter.offset),"dead_lettered_at":""#.utf8)
+                Timestamp.appendRFC3339(millis: letter.deadLetteredAtMs, to: &out)
+                out += Array(#"","bytes":\#(letter.payload.count)"#.utf8)
+                if payload {
+                    out += Array(#","payload":"#.utf8)
+                    letter.payload.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                }
+                out.append(UInt8(ascii: "}"))
+                print(String(decoding: out, as: UTF8.self))
+            }
+        }
     }
 }

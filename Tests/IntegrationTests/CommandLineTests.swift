@@ -1,5 +1,8 @@
 import Foundation
+import LogBridgeCore
+import LogBridgeSpool
 import LogBridgeTestKit
+import Logging
 import Testing
 
 /// The `logbridge` command's public contract: exit codes and what `check` and `version` print.
@@ -67,5 +70,40 @@ import Testing
         #expect(status == 0)
         #expect(output.contains("librdkafka 2."))
         #expect(output.contains("LMDB 0.9"))
+    }
+
+    @Test func dlqListShowsDeadLettersWhileTheSpoolIsOpen() throws {
+        let directory = TemporaryDirectory(prefix: "logbridge-cli")
+        defer { directory.remove() }
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxRecordBytes: 1024),
+            sinks: ["archive"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
+        defer { spool.close() }
+        #expect(spool.offer(TestIngest.batch([
+            .init(partition: 2, offset: 7, value: Array(repeating: UInt8(ascii: "x"), count: 4096)),
+            .init(partition: 2, offset: 8, value: Array("fine".utf8)),
+        ]), timeout: .seconds(1)))
+        _ = spool.finishWrites(revoking: [])
+        try """
+        source:
+          kafka:
+            brokers: ["127.0.0.1:9092"]
+            topics: [logs]
+        spool:
+          path: \(directory.file("spool"))
+        sinks:
+          archive:
+            type: file
+            path: \(directory.file("out.ndjson"))
+        """.write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
+        let (status, output) = try run(["dlq", "list", "--config", directory.file("c.yaml")])
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains(#""stage":"source""#) == true)
+        #expect(lines.first?.contains(#""partition":2,"offset":7"#) == true)
+        #expect(lines.first?.contains(#""bytes":4096"#) == true)
+        let (_, none) = try run(["dlq", "list", "--config", directory.file("c.yaml"), "--sink", "archive"])
+        #expect(none.split(separator: "\n").filter { $0.hasPrefix("{") }.isEmpty)
     }
 }

@@ -12,7 +12,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// - Parameters:
     ///   - mapSize: the largest the data file may grow; LMDB only reserves address space for it,
     ///     the file grows as pages are used.
-    init(directory: String, mapSize: Int, maxDatabases: Int) throws(SpoolError) {
+    /// - Parameter readOnly: open beside a running gateway, for inspection only.
+    init(directory: String, mapSize: Int, maxDatabases: Int, readOnly: Bool = false) throws(SpoolError) {
         var handle: OpaquePointer?
         try lmdbCheck(mdb_env_create(&handle), "mdb_env_create")
         guard let handle else { throw .lmdb(code: -1, message: "no handle", operation: "mdb_env_create") }
@@ -23,7 +24,7 @@ final class LMDBEnvironment: @unchecked Sendable {
             // NOTLS: read transactions are not tied to a thread, so a reader may be resumed on any
             // thread. NORDAHEAD: the spool is read sequentially near its tail; OS read-ahead of
             // random pages only inflates resident memory.
-            let flags = UInt32(MDB_NOTLS | MDB_NORDAHEAD)
+            let flags = UInt32(MDB_NOTLS | MDB_NORDAHEAD | (readOnly ? MDB_RDONLY : 0))
             try lmdbCheck(mdb_env_open(env, directory, flags, 0o640), "mdb_env_open")
         } catch {
             mdb_env_close(env)
@@ -53,10 +54,19 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// Runs `body` in a read-only snapshot.
-    func read<T>(_ body: (borrowing LMDBTransaction) throws(SpoolError) -> T) throws(SpoolError) -> T {
+    /// - Parameter keepHandles: commit the read transaction instead of aborting it, so database
+    ///   handles opened in it stay valid (LMDB closes them on abort).
+    func read<T>(keepHandles: Bool = false, _ body: (borrowing LMDBTransaction) throws(SpoolError) -> T) throws(SpoolError) -> T {
         let txn = try LMDBTransaction(env: env, readOnly: true)
-        defer { txn.abort() }
-        return try body(txn)
+        let result: T
+        do {
+            result = try body(txn)
+        } catch {
+            txn.abort()
+            throw error
+        }
+        if keepHandles { try txn.commit() } else { txn.abort() }
+        return result
     }
 
     /// The largest the map may grow, in bytes.
