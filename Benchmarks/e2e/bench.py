@@ -81,33 +81,6 @@ class MockCluster:
         self.proc.wait(timeout=30)
 
 
-def elasticsearch_config(directory, bootstrap, group, url, compression):
-    path = directory / "logbridge.yaml"
-    path.write_text(f"""
-source:
-  kafka:
-    brokers: ["{bootstrap}"]
-    topics: ["logs"]
-    group_id: "{group}"
-spool:
-  path: "{directory / 'spool'}"
-  max_bytes: "4GiB"
-sinks:
-  es:
-    type: elasticsearch
-    endpoints: ["{url}"]
-    index: "logs-{{kubernetes.namespace_name}}-%Y.%m.%d"
-    compression: {compression}
-    batch_size: 2000
-    max_batch_bytes: 4MiB
-    interval: 200ms
-    concurrency: 4
-log:
-  level: warning
-""")
-    return path
-
-
 class FakeElasticsearch:
     def __init__(self, binary):
         self.proc = subprocess.Popen([binary, "elasticsearch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -124,7 +97,8 @@ class FakeElasticsearch:
         return dict(item.split("=") for item in counts.split())
 
 
-def logbridge_config(directory, bootstrap, group, output=None):
+def logbridge_config(directory, bootstrap, group, sink):
+    """A config for one run; `sink` is the YAML of the single sink's settings."""
     path = directory / "logbridge.yaml"
     path.write_text(f"""
 source:
@@ -136,13 +110,27 @@ spool:
   path: "{directory / 'spool'}"
   max_bytes: "4GiB"
 sinks:
-  archive:
-    type: file
-    path: "{output or directory / 'events.ndjson'}"
+  out:
+{sink}
 log:
   level: warning
 """)
     return path
+
+
+def file_sink(path):
+    return '    type: file\n    path: "%s"' % path
+
+
+def elasticsearch_sink(url, compression):
+    return f"""    type: elasticsearch
+    endpoints: ["{url}"]
+    index: "logs-{{kubernetes.namespace_name}}-%Y.%m.%d"
+    compression: {compression}
+    batch_size: 2000
+    max_batch_bytes: 4MiB
+    interval: 200ms
+    concurrency: 4"""
 
 
 def median_row(rows):
@@ -202,12 +190,13 @@ def main():
                 directory = work / f"logbridge-{run}-{index}"
                 directory.mkdir()
                 fake = None
+                group = f"logbridge-bench-{run}-{index}"
                 if output and output.startswith("es:"):
                     fake = FakeElasticsearch(args.fakes)
-                    config = elasticsearch_config(directory, cluster.bootstrap, f"logbridge-bench-{run}-{index}",
-                                                  fake.url, output.split(":")[1])
+                    sink = elasticsearch_sink(fake.url, output.split(":")[1])
                 else:
-                    config = logbridge_config(directory, cluster.bootstrap, f"logbridge-bench-{run}-{index}", output)
+                    sink = file_sink(output or directory / "events.ndjson")
+                config = logbridge_config(directory, cluster.bootstrap, group, sink)
                 try:
                     wall, cpu, rss, out = run_measured(
                         [args.binary, "run", "--config", str(config), "--until-delivered", str(args.records)],

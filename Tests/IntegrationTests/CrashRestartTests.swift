@@ -13,49 +13,15 @@ struct CrashRestartTests {
         let directory = TemporaryDirectory(prefix: "logbridge-crash")
         defer { directory.remove() }
         let output = directory.file("events.ndjson")
-        let config = directory.file("logbridge.yaml")
-        try """
-        source:
-          kafka:
-            brokers: ["\(cluster.bootstrapServers)"]
-            topics: ["logs"]
-            group_id: "crash-test"
-            properties:
-              session.timeout.ms: "3000"
-              heartbeat.interval.ms: "300"
-        spool:
-          path: "\(directory.file("spool"))"
-          max_bytes: "512MiB"
-        sinks:
-          archive:
-            type: file
-            path: "\(output)"
-            batch_size: 2000
-        log:
-          level: warning
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-
-        let binary = try LogBridgeBinary.locate()
-        var kills = 0
-        var generator = SystemRandomNumberGenerator()
-        for round in 0..<6 {
-            let process = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run-\(round).log"))
-            // Random moment: during group join, mid-consumption or mid-delivery.
-            try await Task.sleep(for: .milliseconds(Int.random(in: 300...2_500, using: &generator)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            kills += 1
-        }
-        // Final run to completion, then a graceful stop.
-        let last = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run-final.log"))
-        let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline, DeliveryAudit(files: [output]).lines < records {
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        // Anything duplicated would show up after the last expected record: give it a moment.
-        try await Task.sleep(for: .seconds(1))
-        kill(last.processIdentifier, SIGTERM)
-        last.waitUntilExit()
+        let config = try LogBridgeBinary.writeConfig(in: directory, bootstrap: cluster.bootstrapServers, group: "crash-test", sinks: """
+              archive:
+                type: file
+                path: "\(output)"
+                batch_size: 2000
+            """)
+        // Random moments: during group join, mid-consumption or mid-delivery.
+        let (kills, last) = try await LogBridgeBinary.killRepeatedly(config: config, in: directory, rounds: 6, afterMilliseconds: 300...2_500)
+        try await LogBridgeBinary.stop(last, when: { DeliveryAudit(files: [output]).lines >= records })
 
         let audit = DeliveryAudit(files: [output])
         #expect(kills == 6)
@@ -80,6 +46,59 @@ enum LogBridgeBinary {
         candidates.append(FileManager.default.currentDirectoryPath + "/.build/debug/logbridge")
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { throw NotFound() }
         return found
+    }
+
+    /// Writes a configuration for a run against the mock cluster, with fast group timeouts so a
+    /// restarted process does not wait long for its killed predecessor to leave the group.
+    static func writeConfig(in directory: TemporaryDirectory, bootstrap: String, group: String, sinks: String) throws -> String {
+        let path = directory.file("logbridge.yaml")
+        try """
+        source:
+          kafka:
+            brokers: ["\(bootstrap)"]
+            topics: ["logs"]
+            group_id: "\(group)"
+            properties:
+              session.timeout.ms: "3000"
+              heartbeat.interval.ms: "300"
+        spool:
+          path: "\(directory.file("spool"))"
+          max_bytes: "512MiB"
+        sinks:
+        \(sinks)
+        log:
+          level: warning
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Starts `logbridge run` `rounds` times, `kill -9`ing each after a random delay, then starts
+    /// the final run and returns it.
+    static func killRepeatedly(
+        config: String, in directory: TemporaryDirectory, rounds: Int, afterMilliseconds window: ClosedRange<Int>
+    ) async throws -> (kills: Int, last: Process) {
+        let binary = try locate()
+        var kills = 0
+        for round in 0..<rounds {
+            let process = try run(binary, ["run", "--config", config], log: directory.file("run-\(round).log"))
+            try await Task.sleep(for: .milliseconds(Int.random(in: window)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            kills += 1
+        }
+        return (kills, try run(binary, ["run", "--config", config], log: directory.file("run-final.log")))
+    }
+
+    /// Waits (up to two minutes) until `condition` holds, gives duplicates a second to show up,
+    /// then stops the process gracefully with SIGTERM.
+    static func stop(_ process: Process, when condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline, !condition() {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        try await Task.sleep(for: .seconds(1))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
     }
 
     static func run(_ binary: String, _ arguments: [String], log: String) throws -> Process {

@@ -52,47 +52,18 @@ struct ElasticsearchEndToEndTests {
         let es = try await FakeElasticsearch(latency: .milliseconds(100))
         let directory = TemporaryDirectory(prefix: "logbridge-es-crash")
         defer { directory.remove() }
-        let config = directory.file("logbridge.yaml")
-        try """
-        source:
-          kafka:
-            brokers: ["\(cluster.bootstrapServers)"]
-            topics: ["logs"]
-            group_id: "es-crash"
-            properties:
-              session.timeout.ms: "3000"
-              heartbeat.interval.ms: "300"
-        spool:
-          path: "\(directory.file("spool"))"
-          max_bytes: "512MiB"
-        sinks:
-          es:
-            type: elasticsearch
-            endpoints: ["\(es.url)"]
-            index: "logs-%Y.%m.%d"
-            batch_size: 250
-            interval: 100ms
-            concurrency: 4
-        log:
-          level: warning
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-
-        let binary = try LogBridgeBinary.locate()
-        for round in 0..<5 {
-            let process = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run-\(round).log"))
-            // After the ~3 s group join: mid-delivery.
-            try await Task.sleep(for: .milliseconds(Int.random(in: 3_200...5_000)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        let last = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run-final.log"))
-        let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline, es.documentCount < records {
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        try await Task.sleep(for: .seconds(1))
-        kill(last.processIdentifier, SIGTERM)
-        last.waitUntilExit()
+        let config = try LogBridgeBinary.writeConfig(in: directory, bootstrap: cluster.bootstrapServers, group: "es-crash", sinks: """
+              es:
+                type: elasticsearch
+                endpoints: ["\(es.url)"]
+                index: "logs-%Y.%m.%d"
+                batch_size: 250
+                interval: 100ms
+                concurrency: 4
+            """)
+        // After the ~3 s group join: mid-delivery.
+        let (_, last) = try await LogBridgeBinary.killRepeatedly(config: config, in: directory, rounds: 5, afterMilliseconds: 3_200...5_000)
+        try await LogBridgeBinary.stop(last, when: { es.documentCount >= records })
 
         let ids = es.allIDs
         #expect(last.terminationStatus == 0, "graceful stop; log: \((try? String(contentsOfFile: directory.file("run-final.log"), encoding: .utf8))?.suffix(3000) ?? "")")
