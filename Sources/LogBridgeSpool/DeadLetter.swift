@@ -1,3 +1,4 @@
+import CLMDB
 import LogBridgeCore
 
 /// A record that could not be spooled or delivered, kept with the reason instead of being dropped.
@@ -32,6 +33,18 @@ public struct DeadLetter: Sendable, Equatable {
     }
 
     static let version: UInt8 = 1
+
+    /// Dead letters in store order, optionally only those of one stage.
+    static func scan(
+        _ txn: borrowing LMDBTransaction, _ dbi: MDB_dbi, stage: String?, limit: Int
+    ) throws(SpoolError) -> [DeadLetter] {
+        var result: [DeadLetter] = []
+        try txn.scan(dbi, from: nil) { (_, value) throws(SpoolError) -> Bool in
+            if let letter = DeadLetter(decoding: value), stage == nil || letter.stage == stage { result.append(letter) }
+            return result.count < limit
+        }
+        return result
+    }
 
     func encoded() -> [UInt8] {
         var out: [UInt8] = [Self.version]

@@ -189,14 +189,7 @@ public final class Spool: Sendable {
 
     /// Reads up to `limit` dead letters, oldest first.
     public func deadLetters(limit: Int) throws(SpoolError) -> [DeadLetter] {
-        var result: [DeadLetter] = []
-        try env.read { (txn) throws(SpoolError) in
-            try txn.scan(db.deadLetters, from: nil) { (_, value) throws(SpoolError) -> Bool in
-                if let letter = DeadLetter(decoding: value) { result.append(letter) }
-                return result.count < limit
-            }
-        }
-        return result
+        try env.read { (txn) throws(SpoolError) in try DeadLetter.scan(txn, db.deadLetters, stage: nil, limit: limit) }
     }
 
     /// Commits what is queued, stops the writer and releases the directory lock. Idempotent.

@@ -24,14 +24,7 @@ public final class SpoolInspector: Sendable {
 
     /// Dead letters, oldest first, optionally only those of one stage (a sink's name, or `source`).
     public func deadLetters(stage: String? = nil, limit: Int = .max) throws(SpoolError) -> [DeadLetter] {
-        var result: [DeadLetter] = []
-        try env.read { (txn) throws(SpoolError) in
-            try txn.scan(deadLetterDB, from: nil) { (_, value) throws(SpoolError) -> Bool in
-                if let letter = DeadLetter(decoding: value), stage == nil || letter.stage == stage { result.append(letter) }
-                return result.count < limit
-            }
-        }
-        return result
+        try env.read { (txn) throws(SpoolError) in try DeadLetter.scan(txn, deadLetterDB, stage: stage, limit: limit) }
     }
 
     /// Records waiting in the spool and each sink's position.

@@ -9,12 +9,13 @@ struct ElasticsearchRequestBuilder: Sendable {
     func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 96 + batch.bytes.count)
+        var name: [UInt8] = []
         batch.bytes.withUnsafeBytes { bytes in
             for i in indices {
                 let record = batch.records[i]
                 let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
                 out.append(contentsOf: Self.createIndex)
-                var name: [UInt8] = []
+                name.removeAll(keepingCapacity: true)
                 index.render(value: value, timestampMs: record.timestampMs, into: &name)
                 Self.appendIndexName(name, to: &out)
                 out.append(contentsOf: Self.idKey)

@@ -40,7 +40,20 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Runs `body` in a write transaction, committing when it returns and aborting when it throws.
     /// Only the spool writer thread calls this.
     func write<T>(_ body: (borrowing LMDBTransaction) throws(SpoolError) -> T) throws(SpoolError) -> T {
-        let txn = try LMDBTransaction(env: env, readOnly: false)
+        try transaction(readOnly: false, commit: true, body)
+    }
+
+    /// Runs `body` in a read-only snapshot.
+    /// - Parameter keepHandles: commit the read transaction instead of aborting it, so database
+    ///   handles opened in it stay valid (LMDB closes them on abort).
+    func read<T>(keepHandles: Bool = false, _ body: (borrowing LMDBTransaction) throws(SpoolError) -> T) throws(SpoolError) -> T {
+        try transaction(readOnly: true, commit: keepHandles, body)
+    }
+
+    private func transaction<T>(
+        readOnly: Bool, commit: Bool, _ body: (borrowing LMDBTransaction) throws(SpoolError) -> T
+    ) throws(SpoolError) -> T {
+        let txn = try LMDBTransaction(env: env, readOnly: readOnly)
         let result: T
         do {
             result = try body(txn)
@@ -49,23 +62,7 @@ final class LMDBEnvironment: @unchecked Sendable {
             throw error
         }
         // A failed commit frees the transaction too.
-        try txn.commit()
-        return result
-    }
-
-    /// Runs `body` in a read-only snapshot.
-    /// - Parameter keepHandles: commit the read transaction instead of aborting it, so database
-    ///   handles opened in it stay valid (LMDB closes them on abort).
-    func read<T>(keepHandles: Bool = false, _ body: (borrowing LMDBTransaction) throws(SpoolError) -> T) throws(SpoolError) -> T {
-        let txn = try LMDBTransaction(env: env, readOnly: true)
-        let result: T
-        do {
-            result = try body(txn)
-        } catch {
-            txn.abort()
-            throw error
-        }
-        if keepHandles { try txn.commit() } else { txn.abort() }
+        if commit { try txn.commit() } else { txn.abort() }
         return result
     }
 
