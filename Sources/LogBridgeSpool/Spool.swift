@@ -18,7 +18,7 @@ public final class Spool: Sendable {
     private let db: SpoolDatabases
     private let writer: SpoolWriter
     private let published: Published
-    private let signal: SpoolSignal
+    private let signal: SequenceSignal
     private let lock: SpoolDirectoryLock
     private let logger: Logger
     private let durableOffsetsHandler = DurableOffsetsHandler()
@@ -51,7 +51,7 @@ public final class Spool: Sendable {
         var initial = PublishedState(usage: usage)
         initial.apply(state, usage: usage, configuration: configuration)
         published = Published(initial)
-        signal = SpoolSignal(next: state.nextSequence)
+        signal = SequenceSignal(next: state.nextSequence)
         statistics.spoolBytes.set(usage.usedBytes)
         statistics.spoolRecords.set(usage.records)
         let handler = durableOffsetsHandler
@@ -174,6 +174,22 @@ public final class Spool: Sendable {
             writer.enqueue(.deadLetters(letters, done: { continuation.resume(returning: $0) }))
         }
         if let error { throw error }
+    }
+
+    /// Durably stores (or, with nil, deletes) a sink's own note, such as the Splunk HEC channels and
+    /// the acknowledgements it still waits for, so a restarted gateway picks up where it stopped.
+    public func saveNote(sink: String, name: String, value: [UInt8]?) async throws(SpoolError) {
+        let key = SpoolKey.note(sink: sink, name: name)
+        let error: SpoolError? = await withCheckedContinuation { continuation in
+            writer.enqueue(.note(key: key, value: value, done: { continuation.resume(returning: $0) }))
+        }
+        if let error { throw error }
+    }
+
+    /// A note saved with ``saveNote(sink:name:value:)``, or nil.
+    public func note(sink: String, name: String) throws(SpoolError) -> [UInt8]? {
+        let key = SpoolKey.note(sink: sink, name: name)
+        return try env.read { (txn) throws(SpoolError) in try txn.get(db.meta, key: key) }
     }
 
     /// Returns once a record with sequence >= `sequence` is committed, the spool closes, or the

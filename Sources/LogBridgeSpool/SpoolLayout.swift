@@ -10,7 +10,8 @@ import LogBridgeCore
 /// - `offsets`: `topic NUL partition(BE32)` -> next offset to spool (LE64).
 /// - `cursors`: sink name -> next sequence (LE64) + the sink's opaque state.
 /// - `dead_letters`: big-endian sequence -> dead letter.
-/// - `meta`: format version, next sequence, topic table (`topic/NAME` -> index).
+/// - `meta`: format version, next sequence, topic table (`topic/NAME` -> index), sinks' notes
+///   (`note/SINK/NAME`).
 struct SpoolDatabases {
     var records: MDB_dbi
     var offsets: MDB_dbi
@@ -29,6 +30,9 @@ enum SpoolKey {
     static let nextSequence = Array("next_seq".utf8)
     static let nextDeadLetter = Array("next_dlq".utf8)
     static let topicPrefix = Array("topic/".utf8)
+
+    /// `note/SINK/NAME`: a sink's own bookkeeping, outside its cursor.
+    static func note(sink: String, name: String) -> [UInt8] { Array("note/\(sink)/\(name)".utf8) }
 
     static func sequence(_ value: UInt64) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
 

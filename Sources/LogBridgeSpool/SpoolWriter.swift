@@ -13,6 +13,8 @@ enum WriterItem {
     /// A sink delivered everything before `checkpoint.nextSequence`.
     case checkpoint(sink: String, SinkCheckpoint, deadLetters: [DeadLetter], done: @Sendable (SpoolError?) -> Void)
     case deadLetters([DeadLetter], done: @Sendable (SpoolError?) -> Void)
+    /// A sink's own bookkeeping (HEC channels and outstanding acks): `value` nil deletes it.
+    case note(key: [UInt8], value: [UInt8]?, done: @Sendable (SpoolError?) -> Void)
     /// Everything queued before is committed (or, while the spool is full, dropped for `revoked`);
     /// `done` receives the revoked partitions' next offsets.
     case barrier(revoked: Set<TopicPartition>, done: @Sendable ([TopicPartition: Int64]) -> Void)
@@ -39,7 +41,7 @@ final class SpoolWriter: @unchecked Sendable {
     private let statistics: GatewayStatistics
     private let logger: Logger
     private let published: Published
-    private let signal: SpoolSignal
+    private let signal: SequenceSignal
     private let durableOffsets: @Sendable ([TopicPartition: Int64]) -> Void
 
     // Guarded by `condition`.
@@ -64,7 +66,7 @@ final class SpoolWriter: @unchecked Sendable {
 
     init(
         env: LMDBEnvironment, db: SpoolDatabases, state: SpoolState, configuration: SpoolConfiguration,
-        statistics: GatewayStatistics, published: Published, signal: SpoolSignal, logger: Logger,
+        statistics: GatewayStatistics, published: Published, signal: SequenceSignal, logger: Logger,
         durableOffsets: @escaping @Sendable ([TopicPartition: Int64]) -> Void
     ) {
         self.env = env
@@ -206,7 +208,7 @@ final class SpoolWriter: @unchecked Sendable {
                 admit(batch)
             case .partialIngest:
                 preconditionFailure("partial batches are made by the writer only")
-            case .checkpoint, .deadLetters:
+            case .checkpoint, .deadLetters, .note:
                 segment.append(item)
             case .barrier(let revoked, let done):
                 flush()
@@ -282,7 +284,7 @@ final class SpoolWriter: @unchecked Sendable {
                 logger.error("spool checkpoint write failed", metadata: [LogKey.error: "\(error)"])
                 for item in others {
                     switch item {
-                    case .checkpoint(_, _, _, let done), .deadLetters(_, let done): done(error)
+                    case .checkpoint(_, _, _, let done), .deadLetters(_, let done), .note(_, _, let done): done(error)
                     default: break
                     }
                 }
@@ -307,6 +309,8 @@ final class SpoolWriter: @unchecked Sendable {
                     work.state.cursors[sink] = checkpoint
                 case .deadLetters(let letters, _):
                     for letter in letters { try work.put(letter, into: txn, db: db) }
+                case .note(let key, let value, _):
+                    if let value { try txn.put(db.meta, key: key, value: value) } else { try txn.delete(db.meta, key: key) }
                 case .barrier:
                     break
                 }
@@ -349,7 +353,7 @@ final class SpoolWriter: @unchecked Sendable {
         signal.publish(next: state.nextSequence)
         for item in segment {
             switch item {
-            case .checkpoint(_, _, _, let done), .deadLetters(_, let done): done(nil)
+            case .checkpoint(_, _, _, let done), .deadLetters(_, let done), .note(_, _, let done): done(nil)
             default: break
             }
         }

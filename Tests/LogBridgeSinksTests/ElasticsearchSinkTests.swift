@@ -9,23 +9,6 @@ import Testing
 /// The Elasticsearch sink against the protocol fake: idempotent creates, per-item retries,
 /// dead letters, splitting, endpoint ejection, gzip and auth.
 @Suite struct ElasticsearchSinkTests {
-    static func batch(_ values: [String], from offset: Int64 = 0, partition: Int32 = 1) -> RecordBatch {
-        var batch = RecordBatch(topics: ["logs"])
-        for (i, value) in values.enumerated() {
-            let start = batch.bytes.count
-            batch.bytes.append(contentsOf: value.utf8)
-            batch.records.append(.init(
-                sequence: UInt64(offset) + UInt64(i), topicIndex: 0, partition: partition, offset: offset + Int64(i),
-                timestampMs: 1_795_000_000_000, key: nil, value: start..<batch.bytes.count))
-        }
-        batch.nextSequence = UInt64(offset) + UInt64(values.count)
-        return batch
-    }
-
-    static func records(_ count: Int, marker: (Int) -> String = { _ in "" }) -> [String] {
-        (0..<count).map { #"{"log":"line \#($0) \#(marker($0))","kubernetes":{"namespace_name":"Shop"}}"# }
-    }
-
     func sink(_ endpoints: [String], compression: HTTPSinkSettings.Compression = .none,
               auth: HTTPSinkSettings.Authentication = .none, timeout: Duration = .seconds(5)) throws -> ElasticsearchSink {
         var http = HTTPSinkSettings(endpoints: endpoints, authentication: auth, compression: compression, requestTimeout: timeout)
@@ -39,7 +22,7 @@ import Testing
     @Test func deliversEveryRecordAndAReplayCreatesNothingTwice() async throws {
         let es = try await FakeElasticsearch()
         let sink = try sink([es.url])
-        let batch = Self.batch(Self.records(200))
+        let batch = TestBatches.batch(TestBatches.records(200))
         let first = try await sink.deliver(batch)
         #expect(first.deadLetters.isEmpty)
         #expect(es.documentCount == 200)
@@ -60,7 +43,7 @@ import Testing
         let es = try await FakeElasticsearch(poison: "POISON")
         es.inject(.itemFailures(every: 3, status: 429))
         let sink = try sink([es.url])
-        let batch = Self.batch(Self.records(90) { $0 == 41 ? "POISON" : "" })
+        let batch = TestBatches.batch(TestBatches.records(90) { $0 == 41 ? "POISON" : "" })
         let delivery = try await sink.deliver(batch)
         #expect(es.documentCount == 89)
         #expect(es.requests == 2, "one bulk, then only the 30 items that got 429")
@@ -80,7 +63,7 @@ import Testing
         es.inject(.status(429, retryAfter: "1"), .status(503), .drop, .slow(.seconds(3)))
         let sink = try sink([es.url], timeout: .seconds(1))
         let start = ContinuousClock.now
-        let delivery = try await sink.deliver(Self.batch(Self.records(50)))
+        let delivery = try await sink.deliver(TestBatches.batch(TestBatches.records(50)))
         let elapsed = ContinuousClock.now - start
         #expect(delivery.deadLetters.isEmpty)
         #expect(es.documentCount == 50)
@@ -94,7 +77,7 @@ import Testing
         let es = try await FakeElasticsearch()
         es.inject(.status(413), .status(413))
         let sink = try sink([es.url])
-        let delivery = try await sink.deliver(Self.batch(Self.records(40)))
+        let delivery = try await sink.deliver(TestBatches.batch(TestBatches.records(40)))
         #expect(delivery.deadLetters.isEmpty)
         #expect(es.documentCount == 40)
         #expect(es.requests == 5, "413, then halves: 413 again for the first, its halves, then the second half")
@@ -107,7 +90,7 @@ import Testing
         let dead = "http://127.0.0.1:1"  // nothing listens on port 1
         let sink = try sink([dead, es.url])
         for round in 0..<6 {
-            let delivery = try await sink.deliver(Self.batch(Self.records(10), from: Int64(round * 10)))
+            let delivery = try await sink.deliver(TestBatches.batch(TestBatches.records(10), from: Int64(round * 10)))
             #expect(delivery.deadLetters.isEmpty)
         }
         #expect(es.documentCount == 60)
@@ -119,7 +102,7 @@ import Testing
     @Test func gzipAndBasicAuthAreUnderstood() async throws {
         let es = try await FakeElasticsearch(basicAuth: ("elastic", "changeme"))
         let sink = try sink([es.url], compression: .gzip, auth: .basic(user: "elastic", password: "changeme"))
-        let delivery = try await sink.deliver(Self.batch(Self.records(100) + ["not json at all"]))
+        let delivery = try await sink.deliver(TestBatches.batch(TestBatches.records(100) + ["not json at all"]))
         #expect(delivery.deadLetters.isEmpty)
         #expect(es.documentCount == 101)
         #expect(es.gzipRequests == 1)

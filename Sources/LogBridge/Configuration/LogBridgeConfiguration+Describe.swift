@@ -59,6 +59,23 @@ extension LoadedConfiguration {
                 if let pipeline = es.pipeline { lines.append("    pipeline: \(quote(pipeline))") }
                 describeHTTP(es.http, prefix: prefix, into: &lines)
                 lines.append("    concurrency: \(sink.runner.concurrency)")
+            case .splunkHEC(let hec):
+                lines.append("    endpoints: [\(hec.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
+                lines.append("    token: \(Self.mask)")
+                lines.append("    path: \(quote(hec.path))")
+                for (key, template) in [("host", hec.host), ("source", hec.source), ("sourcetype", hec.sourcetype), ("index", hec.index)] {
+                    if let template { lines.append("    \(key): \(quote(template.source))") }
+                }
+                if !hec.fields.isEmpty {
+                    lines.append("    fields:")
+                    for field in hec.fields { lines.append("      \(field.name): \(quote(field.template.source))") }
+                }
+                lines.append("    acknowledgements: \(hec.acknowledgements)")
+                lines.append("    ack_poll_interval: \(DurationText.format(hec.ackPollInterval))")
+                lines.append("    ack_timeout: \(DurationText.format(hec.ackTimeout))")
+                lines.append("    max_pending_acks: \(hec.maxPendingAcks)")
+                describeHTTP(hec.http, prefix: prefix, showAuthentication: false, into: &lines)
+                lines.append("    concurrency: \(sink.runner.concurrency)")
             }
             lines.append("    batch_size: \(sink.runner.batchSize)")
             lines.append("    max_batch_bytes: \(ByteSize.format(sink.runner.maxBatchBytes))")
@@ -73,8 +90,9 @@ extension LoadedConfiguration {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func describeHTTP(_ http: HTTPSinkSettings, prefix: String, into lines: inout [String]) {
+    private func describeHTTP(_ http: HTTPSinkSettings, prefix: String, showAuthentication: Bool = true, into lines: inout [String]) {
         switch http.authentication {
+        case _ where !showAuthentication: break
         case .none: break
         case .basic(let user, _):
             lines.append("    user: \(quote(user))")

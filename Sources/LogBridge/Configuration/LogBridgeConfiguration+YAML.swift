@@ -61,6 +61,10 @@ extension LogBridgeConfiguration {
         "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
         "console": ["type", "encoding"] + sinkRunnerKeys,
         "elasticsearch": ["type", "index", "pipeline", "api_key"] + httpKeys + sinkRunnerKeys,
+        "splunk_hec": [
+            "type", "token", "host", "source", "sourcetype", "index", "fields", "acknowledgements", "ack_poll_interval",
+            "ack_timeout", "max_pending_acks", "path",
+        ] + httpKeys + sinkRunnerKeys,
     ]
 
     private static func decode(_ root: Node?, _ r: ConfigReader) -> LogBridgeConfiguration? {
@@ -245,6 +249,11 @@ extension LogBridgeConfiguration {
                 configuration.http.authentication = .header(name: "Authorization", value: "ApiKey \(key)")
             }
             return SinkConfiguration(name: name, kind: .elasticsearch(configuration), runner: runner)
+        case "splunk_hec":
+            guard let http = decodeHTTP(s, path: path, node: node, r, runner: &runner),
+                let configuration = decodeSplunkHEC(s, path: path, node: node, http: http, r, runner: &runner)
+            else { return nil }
+            return SinkConfiguration(name: name, kind: .splunkHEC(configuration), runner: runner)
         case "file":
             guard let file = r.require(r.string(s["path"], "\(path).path"), s["path"], "\(path).path", parent: node) else { return nil }
             var configuration = FileSinkConfiguration(path: file, encoding: encoding)
@@ -257,6 +266,53 @@ extension LogBridgeConfiguration {
 }
 
 extension LogBridgeConfiguration {
+    fileprivate static func template(_ node: Node?, _ path: String, _ r: ConfigReader) -> FieldTemplate? {
+        guard let text = r.string(node, path) else { return nil }
+        do { return try FieldTemplate(text) } catch {
+            r.report(path, node, error.message)
+            return nil
+        }
+    }
+
+    /// `type: splunk_hec`: token, metadata templates, indexed fields and acknowledgements.
+    fileprivate static func decodeSplunkHEC(
+        _ s: [String: Node], path: String, node: Node, http: HTTPSinkSettings, _ r: ConfigReader,
+        runner: inout SinkRunnerConfiguration
+    ) -> SplunkHECSinkConfiguration? {
+        guard let token = r.require(r.string(s["token"], "\(path).token", secret: true), s["token"], "\(path).token", parent: node) else {
+            return nil
+        }
+        var configuration = SplunkHECSinkConfiguration(http: http)
+        if s["user"] != nil { r.report("\(path).user", s["user"], "HEC authenticates with token; remove user/password") }
+        configuration.setToken(token)
+        configuration.host = template(s["host"], "\(path).host", r)
+        configuration.source = template(s["source"], "\(path).source", r)
+        configuration.sourcetype = template(s["sourcetype"], "\(path).sourcetype", r)
+        configuration.index = template(s["index"], "\(path).index", r)
+        if let entries = r.mapping(s["fields"], "\(path).fields") {
+            for entry in entries {
+                if entry.key == "event_id" {
+                    r.report("\(path).fields.event_id", entry.keyNode, "event_id is always set (topic-partition-offset); choose another name")
+                }
+                if let template = template(entry.value, "\(path).fields.\(entry.key)", r) {
+                    configuration.fields.append(.init(name: entry.key, template: template))
+                }
+            }
+        }
+        if let acks = r.bool(s["acknowledgements"], "\(path).acknowledgements") { configuration.acknowledgements = acks }
+        if let value = r.duration(s["ack_poll_interval"], "\(path).ack_poll_interval") { configuration.ackPollInterval = value }
+        if let value = r.duration(s["ack_timeout"], "\(path).ack_timeout") { configuration.ackTimeout = value }
+        if let value = r.int(s["max_pending_acks"], "\(path).max_pending_acks", range: 1...100_000) { configuration.maxPendingAcks = value }
+        if let value = r.string(s["path"], "\(path).path") {
+            if !value.hasPrefix("/services/collector") {
+                r.report("\(path).path", s["path"], "expected an event endpoint such as /services/collector/event")
+            }
+            configuration.path = value
+        }
+        runner.maxPendingConfirmations = configuration.acknowledgements ? configuration.maxPendingAcks : 0
+        return configuration
+    }
+
     /// The keys every HTTP sink shares: endpoints, basic auth, compression, TLS, timeout, concurrency.
     fileprivate static func decodeHTTP(
         _ s: [String: Node], path: String, node: Node, _ r: ConfigReader, runner: inout SinkRunnerConfiguration

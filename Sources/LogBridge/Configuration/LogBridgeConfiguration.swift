@@ -35,12 +35,14 @@ public struct SinkConfiguration: Sendable {
         case file(FileSinkConfiguration)
         case console(RecordEncoding)
         case elasticsearch(ElasticsearchSinkConfiguration)
+        case splunkHEC(SplunkHECSinkConfiguration)
 
         public var typeName: String {
             switch self {
             case .file: return "file"
             case .console: return "console"
             case .elasticsearch: return "elasticsearch"
+            case .splunkHEC: return "splunk_hec"
             }
         }
     }

@@ -107,7 +107,7 @@ public struct Demo: Sendable {
         return Summary(
             seeded: records, consumed: statistics.consumed.value, spooled: statistics.spooled.value,
             delivered: statistics.sink("archive").delivered.value, seedSeconds: seedSeconds, elapsedSeconds: elapsed,
-            spoolSeconds: spooledAt.seconds ?? elapsed, firstRecordSeconds: firstRecordAt.seconds ?? 0, outputPath: outputPath, outputBytes: size ?? 0)
+            spoolSeconds: spooledAt.seconds ?? elapsed, firstRecordSeconds: firstRecordAt.seconds ?? 0, outputPath: outputPath, outputBytes: size)
     }
 }
 

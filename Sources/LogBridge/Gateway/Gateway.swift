@@ -33,6 +33,9 @@ public func buildGateway(
         case .file(let file): implementation = FileSink(name: sink.name, configuration: file, logger: logger)
         case .console(let encoding): implementation = ConsoleSink(name: sink.name, encoding: encoding)
         case .elasticsearch(let es): implementation = try ElasticsearchSink(name: sink.name, configuration: es, logger: logger)
+        case .splunkHEC(let hec):
+            implementation = try SplunkHECSink(
+                name: sink.name, configuration: hec, notebook: SinkNotebook(spool: spool, sink: sink.name), logger: logger)
         }
         return SinkRunner(sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger)
     }

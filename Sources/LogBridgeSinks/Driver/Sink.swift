@@ -23,8 +23,16 @@ public protocol Sink: Sendable {
     /// - Throws: ``SinkError``; the runner retries the whole batch with backoff, it is never skipped.
     func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery
 
+    /// The runner durably moved the cursor to `nextSequence`: state kept for earlier records can
+    /// go. Optional.
+    func committed(through nextSequence: UInt64) async
+
     /// Releases resources; no batch follows.
     func close() async
+}
+
+extension Sink {
+    public func committed(through nextSequence: UInt64) async {}
 }
 
 /// What a sink reports for a delivered batch.
@@ -33,10 +41,27 @@ public struct SinkDelivery: Sendable {
     public var state: [UInt8]
     /// Records the destination rejected for good.
     public var deadLetters: [DeadLetter]
+    /// Set when the destination accepted the batch but confirms it later (Splunk HEC indexer
+    /// acknowledgements). The runner keeps the cursor behind the batch until it resolves, without
+    /// holding the batch's bytes; when it resolves false the runner reads the same records from
+    /// the spool and delivers them again.
+    public var confirmation: SinkConfirmation?
 
-    public init(state: [UInt8] = [], deadLetters: [DeadLetter] = []) {
+    public init(state: [UInt8] = [], deadLetters: [DeadLetter] = [], confirmation: SinkConfirmation? = nil) {
         self.state = state
         self.deadLetters = deadLetters
+        self.confirmation = confirmation
+    }
+}
+
+/// A later answer to "is this batch stored for good?".
+public struct SinkConfirmation: Sendable {
+    /// Returns true once the destination confirms the batch, false when it never will (deadline
+    /// passed, or cancelled): the batch must then be sent again.
+    public let wait: @Sendable () async -> Bool
+
+    public init(wait: @escaping @Sendable () async -> Bool) {
+        self.wait = wait
     }
 }
 

@@ -49,6 +49,29 @@ public final class SinkRunner: Service, Sendable {
         await sink.close()
     }
 
+    /// A batch handed to the sink: what the runner needs to commit it, without its bytes (which
+    /// only the delivering task holds, and drops while it waits for a confirmation).
+    private struct InFlight {
+        var nextSequence: UInt64
+        var count: Int
+        var valueBytes: Int
+        var finished: Completion
+        var task: Task<SinkDelivery, any Error>
+    }
+
+    private final class Completion: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .acquiring) }
+        func set() { flag.store(true, ordering: .releasing) }
+    }
+
+    /// Hands a batch to the delivering task once, so nothing else keeps its bytes alive.
+    private final class BatchBox: @unchecked Sendable {
+        private let batch: Mutex<RecordBatch?>
+        init(_ batch: RecordBatch) { self.batch = Mutex(batch) }
+        func take() -> RecordBatch? { batch.withLock { value in defer { value = nil }; return value } }
+    }
+
     private func deliverLoop() async throws {
         let checkpoint = spool.checkpoint(sink: sink.name)
         try await sink.open(restoring: checkpoint)
@@ -56,12 +79,27 @@ public final class SinkRunner: Service, Sendable {
         var readCursor = committed
         var shutdownDeadline: ContinuousClock.Instant?
         // Batches in flight, oldest first: they may finish in any order, but cursors are committed
-        // in spool order, so a crash never skips an undelivered batch.
-        var inFlight: [(batch: RecordBatch, task: Task<SinkDelivery, any Error>)] = []
+        // in spool order, so a crash never skips an undelivered batch. `permits` bounds the batches
+        // being sent (and so the bytes in memory); the window also holds batches that only wait for
+        // the destination's confirmation.
+        var inFlight: [InFlight] = []
+        let permits = AsyncPermits(limit: configuration.concurrency)
+        let window = configuration.concurrency + configuration.maxPendingConfirmations
+        let events = SequenceSignal(next: 0)
         defer { for entry in inFlight { entry.task.cancel() } }
         logger.info("sink started", metadata: [LogKey.sequence: "\(committed)", "concurrency": "\(configuration.concurrency)"])
 
         while !Task.isCancelled {
+            let observed = events.next
+            // Commit what finished at the head of the window, in spool order.
+            while let head = inFlight.first, head.finished.isSet {
+                inFlight.removeFirst()
+                let delivery = try await head.task.value
+                try await commit(SinkCheckpoint(nextSequence: head.nextSequence, state: delivery.state), deadLetters: delivery.deadLetters)
+                committed = head.nextSequence
+                await sink.committed(through: committed)
+                record(delivery, count: head.count, valueBytes: head.valueBytes)
+            }
             let draining = shuttingDown.load(ordering: .acquiring)
             if draining {
                 let deadline = shutdownDeadline ?? .now + configuration.shutdownTimeout
@@ -74,35 +112,94 @@ public final class SinkRunner: Service, Sendable {
                     break
                 }
             }
-            // Fill the window.
-            if inFlight.count < configuration.concurrency {
-                let batch = try await readBatch(from: readCursor, allowWaiting: inFlight.isEmpty && !draining)
+            // Start the next batch when the window has room.
+            if inFlight.count < window, permits.tryAcquire() {
+                let batch: RecordBatch
+                do {
+                    batch = try await readBatch(from: readCursor, allowWaiting: inFlight.isEmpty && !draining)
+                } catch {
+                    permits.release()
+                    throw error
+                }
                 if batch.nextSequence > readCursor {
+                    let first = readCursor
                     readCursor = batch.nextSequence
-                    let sink = self.sink
-                    let task = Task { try await self.deliverWithRetry(batch, to: sink) }
-                    inFlight.append((batch, task))
-                    if inFlight.count < configuration.concurrency { continue }
-                } else if inFlight.isEmpty {
-                    await waitForRecords(from: readCursor, timeout: .seconds(1))
+                    let finished = Completion()
+                    let box = BatchBox(batch)
+                    let task = Task {
+                        defer {
+                            finished.set()
+                            events.advance()
+                        }
+                        return try await self.deliverUntilConfirmed(box, first: first, permits: permits, events: events)
+                    }
+                    inFlight.append(InFlight(
+                        nextSequence: batch.nextSequence, count: batch.count,
+                        valueBytes: batch.records.reduce(0) { $0 + $1.value.count }, finished: finished, task: task))
                     continue
                 }
+                permits.release()
             }
-            // Complete the oldest.
-            let (batch, task) = inFlight.removeFirst()
-            let delivery = try await task.value
-            try await commit(SinkCheckpoint(nextSequence: batch.nextSequence, state: delivery.state), deadLetters: delivery.deadLetters)
-            committed = batch.nextSequence
-            let rejected = delivery.deadLetters.count
-            statistics.delivered.add(batch.count - rejected)
-            statistics.deadLettered.add(rejected)
-            statistics.deliveredBytes.add(batch.records.reduce(0) { $0 + $1.value.count })
-            statistics.batches.add(1)
-            if rejected > 0 {
-                logger.warning("records rejected by the destination went to the dead-letter store", metadata: [LogKey.records: "\(rejected)"])
-            }
+            // Wait for a batch to finish or be sent, for new records if one could start, or for
+            // the shutdown check.
+            let canStart = inFlight.count < window && permits.available > 0
+            await waitForProgress(events, after: observed, records: canStart ? readCursor : nil, timeout: .seconds(1))
         }
         logger.info("sink stopped", metadata: [LogKey.sequence: "\(committed)"])
+    }
+
+    private func record(_ delivery: SinkDelivery, count: Int, valueBytes: Int) {
+        let rejected = delivery.deadLetters.count
+        statistics.delivered.add(count - rejected)
+        statistics.deadLettered.add(rejected)
+        statistics.deliveredBytes.add(valueBytes)
+        statistics.batches.add(1)
+        if rejected > 0 {
+            logger.warning("records rejected by the destination went to the dead-letter store", metadata: [LogKey.records: "\(rejected)"])
+        }
+    }
+
+    /// Delivers a batch, holding a permit while it is being sent; if the sink returns a
+    /// confirmation, waits for it without the bytes, and sends the same records again (read back
+    /// from the spool) when it fails.
+    private func deliverUntilConfirmed(
+        _ box: BatchBox, first: UInt64, permits: AsyncPermits, events: SequenceSignal
+    ) async throws -> SinkDelivery {
+        guard var batch = box.take() else { preconditionFailure("a batch is delivered once") }
+        var holdsPermit = true
+        defer { if holdsPermit { permits.release() } }
+        let count = batch.count
+        while true {
+            let delivery = try await deliverWithRetry(batch, to: sink)
+            permits.release()
+            holdsPermit = false
+            events.advance()
+            guard let confirmation = delivery.confirmation else { return delivery }
+            batch = RecordBatch()
+            if await confirmation.wait() {
+                return SinkDelivery(state: delivery.state, deadLetters: delivery.deadLetters)
+            }
+            try Task.checkCancellation()
+            statistics.failures.add(1)
+            logger.warning(
+                "the destination did not confirm a batch in time; sending it again",
+                metadata: [LogKey.sequence: "\(first)", LogKey.records: "\(count)"])
+            try await permits.acquire()
+            holdsPermit = true
+            let spool = self.spool
+            batch = try await reader.run { try spool.read(from: first, maxRecords: count, maxBytes: .max) }
+        }
+    }
+
+    private func waitForProgress(_ events: SequenceSignal, after observed: UInt64, records: UInt64?, timeout: Duration) async {
+        let spool = self.spool
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await events.wait(forSequence: observed) }
+            if let records { group.addTask { await spool.waitForRecords(from: records) } }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Reads the next batch; with `allowWaiting`, a partial batch may wait up to `interval` to fill.

@@ -15,13 +15,18 @@ public struct SinkRunnerConfiguration: Sendable, Equatable {
     /// Batches in flight at once. Cursors still move in spool order. Default: 1 (file and console
     /// sinks must stay at 1: their state is the write position).
     public var concurrency: Int
+    /// Batches sent and waiting for the destination's confirmation (Splunk HEC indexer
+    /// acknowledgements), on top of `concurrency`. They hold no payload in memory. Default: 0.
+    public var maxPendingConfirmations: Int
 
     public init(
         batchSize: Int = 500, maxBatchBytes: Int = 1 << 20, interval: Duration = .zero,
         initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(30),
-        shutdownTimeout: Duration = .seconds(30), concurrency: Int = 1
+        shutdownTimeout: Duration = .seconds(30), concurrency: Int = 1,
+        maxPendingConfirmations: Int = 0
     ) {
         self.concurrency = concurrency
+        self.maxPendingConfirmations = maxPendingConfirmations
         self.batchSize = batchSize
         self.maxBatchBytes = maxBatchBytes
         self.interval = interval

@@ -19,30 +19,13 @@ struct ElasticsearchRequestBuilder: Sendable {
                 index.render(value: value, timestampMs: record.timestampMs, into: &name)
                 Self.appendIndexName(name, to: &out)
                 out.append(contentsOf: Self.idKey)
-                Self.appendID(of: record, topic: batch.topics[record.topicIndex], to: &out)
+                RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
                 out.append(contentsOf: Self.actionEnd)
                 Self.appendDocument(value, timestampMs: record.timestampMs, to: &out)
                 out.append(UInt8(ascii: "\n"))
             }
         }
         return out
-    }
-
-    /// `topic-partition-offset`: stable across retries, restarts and replays.
-    static func appendID(of record: RecordBatch.Record, topic: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in topic.utf8 where byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") { out.append(byte) }
-        out.append(UInt8(ascii: "-"))
-        JSONBytes.appendInteger(Int64(record.partition), to: &out)
-        out.append(UInt8(ascii: "-"))
-        JSONBytes.appendInteger(record.offset, to: &out)
-        out.append(UInt8(ascii: "\""))
-    }
-
-    static func id(of record: RecordBatch.Record, topic: String) -> String {
-        var out: [UInt8] = []
-        appendID(of: record, topic: topic, to: &out)
-        return String(decoding: out.dropFirst().dropLast(), as: UTF8.self)
     }
 
     /// Index names must be lowercase and free of `\ / * ? " < > | , #` and spaces; anything else

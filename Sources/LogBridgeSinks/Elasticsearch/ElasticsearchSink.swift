@@ -39,7 +39,7 @@ public final class ElasticsearchSink: Sink, Sendable {
         let transport = self.transport
         let builder = self.builder
         let path = self.path
-        let rejected = try await driver.deliver(
+        let outcome = try await driver.deliver(
             Array(batch.records.indices),
             send: { (chunk, endpoint) throws(HTTPTransportError) -> HTTPResponse in
                 try await transport.post(endpoint, path: path, contentType: "application/x-ndjson", body: builder.body(for: chunk, of: batch))
@@ -60,15 +60,7 @@ public final class ElasticsearchSink: Sink, Sendable {
                 }
                 return .partial(retry: retry, rejected: refused)
             })
-        return SinkDelivery(deadLetters: rejected.map { deadLetter(for: $0, of: batch) })
-    }
-
-    private func deadLetter(for rejection: HTTPChunkVerdict.Rejection, of batch: RecordBatch) -> DeadLetter {
-        let record = batch.records[rejection.index]
-        return DeadLetter(
-            stage: name, reason: rejection.reason, status: "\(rejection.status)", topic: batch.topics[record.topicIndex],
-            partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
-            deadLetteredAtMs: Int64(Date().timeIntervalSince1970 * 1000), payload: Array(batch.bytes[record.value]))
+        return SinkDelivery(deadLetters: outcome.rejected.map { $0.deadLetter(in: batch, sink: name) })
     }
 
     public func close() async {

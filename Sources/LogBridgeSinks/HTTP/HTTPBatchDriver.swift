@@ -1,4 +1,6 @@
+import Foundation
 import LogBridgeCore
+import LogBridgeSpool
 import Logging
 
 /// What a protocol makes of one response to a chunk of records.
@@ -6,6 +8,8 @@ public enum HTTPChunkVerdict: Sendable, Equatable {
     /// Per-record outcome: `retry` are sent again (after backoff), `rejected` dead-lettered, the
     /// rest are delivered.
     case partial(retry: [Int], rejected: [Rejection])
+    /// Accepted, to be confirmed later under this acknowledgement id (Splunk HEC indexer acks).
+    case accepted(ackID: UInt64)
     /// Nothing was stored: send the same chunk again after backoff (at least `after`, from
     /// Retry-After). `endpointFailed` counts against the endpoint's health (5xx, not 429).
     case retryAll(after: Duration?, endpointFailed: Bool)
@@ -25,6 +29,21 @@ public enum HTTPChunkVerdict: Sendable, Equatable {
             self.reason = reason
         }
     }
+}
+
+/// What became of a batch's records once the delivery loop returns.
+public struct HTTPBatchOutcome: Sendable {
+    /// A chunk the destination accepted but confirms later.
+    public struct Pending: Sendable {
+        public var indices: [Int]
+        public var endpoint: EndpointPool.Endpoint
+        public var ackID: UInt64
+    }
+
+    /// Records rejected for good.
+    public var rejected: [HTTPChunkVerdict.Rejection] = []
+    /// Chunks waiting for an acknowledgement; every other record is delivered.
+    public var pending: [Pending] = []
 }
 
 /// The delivery loop every HTTP sink shares: endpoint rotation and ejection, transport errors,
@@ -47,14 +66,14 @@ public struct HTTPBatchDriver: Sendable {
     ///   - indices: the records to deliver (indexes into the batch).
     ///   - send: sends one chunk to one endpoint.
     ///   - judge: reads the response for that chunk.
-    /// - Returns: the records rejected for good.
+    /// - Returns: the records rejected for good and the chunks awaiting acknowledgement.
     public func deliver(
         _ indices: [Int],
         send: @Sendable ([Int], EndpointPool.Endpoint) async throws(HTTPTransportError) -> HTTPResponse,
         judge: @Sendable ([Int], HTTPResponse) -> HTTPChunkVerdict
-    ) async throws(SinkError) -> [HTTPChunkVerdict.Rejection] {
+    ) async throws(SinkError) -> HTTPBatchOutcome {
         var queue: [[Int]] = indices.isEmpty ? [] : [indices]
-        var rejected: [HTTPChunkVerdict.Rejection] = []
+        var outcome = HTTPBatchOutcome()
         var backoff = initialBackoff
         while !queue.isEmpty {
             let chunk = queue.removeFirst()
@@ -75,7 +94,7 @@ public struct HTTPBatchDriver: Sendable {
             switch judge(chunk, response) {
             case .partial(let retry, let refused):
                 pool.reportSuccess(endpoint)
-                rejected += refused
+                outcome.rejected += refused
                 if retry.isEmpty {
                     backoff = initialBackoff
                 } else {
@@ -83,6 +102,10 @@ public struct HTTPBatchDriver: Sendable {
                     queue.insert(retry, at: 0)
                     try await pause(&backoff, atLeast: nil)
                 }
+            case .accepted(let ackID):
+                pool.reportSuccess(endpoint)
+                backoff = initialBackoff
+                outcome.pending.append(.init(indices: chunk, endpoint: endpoint, ackID: ackID))
             case .retryAll(let after, let endpointFailed):
                 if endpointFailed { pool.reportFailure(endpoint) } else { pool.reportSuccess(endpoint) }
                 logger.warning(
@@ -96,7 +119,7 @@ public struct HTTPBatchDriver: Sendable {
                     let half = chunk.count / 2
                     queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
                 } else {
-                    rejected.append(.init(index: chunk[0], status: response.status, reason: "record too large for the destination (HTTP 413)"))
+                    outcome.rejected.append(.init(index: chunk[0], status: response.status, reason: "record too large for the destination (HTTP 413)"))
                 }
             case .rejectAll(let status, let reason):
                 pool.reportSuccess(endpoint)
@@ -104,11 +127,11 @@ public struct HTTPBatchDriver: Sendable {
                     let half = chunk.count / 2
                     queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
                 } else {
-                    rejected.append(.init(index: chunk[0], status: status, reason: reason))
+                    outcome.rejected.append(.init(index: chunk[0], status: status, reason: reason))
                 }
             }
         }
-        return rejected
+        return outcome
     }
 
     private func pause(_ backoff: inout Duration, atLeast floor: Duration?) async throws(SinkError) {
@@ -133,5 +156,16 @@ public struct HTTPBatchDriver: Sendable {
         case 400..<500: return .rejectAll(status: response.status, reason: "HTTP \(response.status): \(response.bodyText)")
         default: return .retryAll(after: nil, endpointFailed: true)
         }
+    }
+}
+
+extension HTTPChunkVerdict.Rejection {
+    /// The dead letter for the rejected record: the sink, status, reason and the original bytes.
+    public func deadLetter(in batch: RecordBatch, sink: String) -> DeadLetter {
+        let record = batch.records[index]
+        return DeadLetter(
+            stage: sink, reason: reason, status: "\(status)", topic: batch.topics[record.topicIndex],
+            partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
+            deadLetteredAtMs: Int64(Date().timeIntervalSince1970 * 1000), payload: Array(batch.bytes[record.value]))
     }
 }

@@ -41,7 +41,7 @@ public final class HTTPTransport: Sendable {
         }
         if let cert = settings.tls.certFile, let key = settings.tls.keyFile {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
-            tls.privateKey = .file(key)
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
         }
         if !settings.tls.verify {
             tls.certificateVerification = .none
@@ -64,25 +64,40 @@ public final class HTTPTransport: Sendable {
         }
     }
 
-    /// POSTs `body` to `endpoint` + `path`, compressed as configured.
+    /// POSTs `body` to `endpoint` + `path`, compressed as configured (unless `compress` is false).
     public func post(
         _ endpoint: EndpointPool.Endpoint, path: String, contentType: String, body: [UInt8],
-        headers extra: [(String, String)] = []
+        headers extra: [(String, String)] = [], compress: Bool = true
     ) async throws(HTTPTransportError) -> HTTPResponse {
         var request = HTTPClientRequest(url: Self.join(endpoint.url, path))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: contentType)
+        let payload: [UInt8]
+        switch (settings.compression, compress) {
+        case (.gzip, true):
+            payload = Gzip.compress(body, level: 1)
+            request.headers.add(name: "Content-Encoding", value: "gzip")
+        default:
+            payload = body
+        }
+        request.body = .bytes(ByteBuffer(bytes: payload))
+        return try await execute(request, endpoint: endpoint, headers: extra)
+    }
+
+    /// GETs `endpoint` + `path` (health checks).
+    public func get(_ endpoint: EndpointPool.Endpoint, path: String, headers extra: [(String, String)] = []) async throws(HTTPTransportError) -> HTTPResponse {
+        var request = HTTPClientRequest(url: Self.join(endpoint.url, path))
+        request.method = .GET
+        return try await execute(request, endpoint: endpoint, headers: extra)
+    }
+
+    private func execute(
+        _ request: HTTPClientRequest, endpoint: EndpointPool.Endpoint, headers extra: [(String, String)]
+    ) async throws(HTTPTransportError) -> HTTPResponse {
+        var request = request
         request.headers.add(name: "User-Agent", value: "logbridge")
         if let authorization { request.headers.add(name: authorization.name, value: authorization.value) }
         for (name, value) in extra { request.headers.add(name: name, value: value) }
-        let payload: [UInt8]
-        switch settings.compression {
-        case .none: payload = body
-        case .gzip:
-            payload = Gzip.compress(body, level: 1)
-            request.headers.add(name: "Content-Encoding", value: "gzip")
-        }
-        request.body = .bytes(ByteBuffer(bytes: payload))
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(Int64(settings.requestTimeout.secondsDouble * 1e9)))
             let collected = try await response.body.collect(upTo: 64 << 20)

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Wakes sink tasks when the spool's committed log grows, without polling.
-final class SpoolSignal: Sendable {
+/// Wakes tasks waiting for a counter that only grows (the spool's committed log, a sink's
+/// finished sends), without polling.
+public final class SequenceSignal: Sendable {
     private struct State {
         var next: UInt64
         var closed = false
@@ -11,13 +12,13 @@ final class SpoolSignal: Sendable {
 
     private let state: Mutex<State>
 
-    init(next: UInt64) { state = Mutex(State(next: next)) }
+    public init(next: UInt64) { state = Mutex(State(next: next)) }
 
-    /// The sequence number the next committed record will get.
-    var next: UInt64 { state.withLock { $0.next } }
+    /// The current value: for the spool, the sequence number the next committed record will get.
+    public var next: UInt64 { state.withLock { $0.next } }
 
     /// Publishes a new end of the committed log and wakes waiters it satisfies.
-    func publish(next: UInt64) {
+    public func publish(next: UInt64) {
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.next = max(state.next, next)
             var ready: [CheckedContinuation<Void, Never>] = []
@@ -30,8 +31,22 @@ final class SpoolSignal: Sendable {
         ready.forEach { $0.resume() }
     }
 
-    /// Wakes everybody for good (spool closing).
-    func close() {
+    /// Adds one to the value and wakes the waiters it satisfies.
+    public func advance() {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.next += 1
+            var ready: [CheckedContinuation<Void, Never>] = []
+            for (id, waiter) in state.waiters where waiter.after < state.next {
+                ready.append(waiter.continuation)
+                state.waiters[id] = nil
+            }
+            return ready
+        }
+        ready.forEach { $0.resume() }
+    }
+
+    /// Wakes everybody for good (closing).
+    public func close() {
         let all = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.closed = true
             defer { state.waiters = [:] }
@@ -40,9 +55,9 @@ final class SpoolSignal: Sendable {
         all.forEach { $0.resume() }
     }
 
-    /// Returns once a record with a sequence number >= `sequence` is committed, the spool closes,
-    /// or the task is cancelled.
-    func wait(forSequence sequence: UInt64) async {
+    /// Returns once the value passes `sequence` (for the spool: a record with a sequence number
+    /// >= `sequence` is committed), the signal closes, or the task is cancelled.
+    public func wait(forSequence sequence: UInt64) async {
         let id = state.withLock { state -> Int in
             state.nextWaiterID += 1
             return state.nextWaiterID

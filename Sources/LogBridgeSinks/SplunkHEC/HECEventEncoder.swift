@@ -1,0 +1,80 @@
+import LogBridgeCore
+
+/// Builds HEC event bodies: one JSON object per record, newline-separated, no array around them.
+///
+/// `{"time":1700000000.123,"host":…,"source":…,"sourcetype":…,"index":…,"event":…,"fields":{"event_id":"topic-partition-offset",…}}`
+///
+/// The encoding depends only on the record, so a batch sent again (after an acknowledgement
+/// deadline) has the same bytes. A value that is valid JSON is sent as JSON (`sourcetype: _json`
+/// gets its fields); anything else as a JSON string.
+struct HECEventEncoder: Sendable {
+    let configuration: SplunkHECSinkConfiguration
+
+    func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(indices.count * 160 + batch.bytes.count)
+        var scratch: [UInt8] = []
+        let metadata = self.metadata
+        batch.bytes.withUnsafeBytes { bytes in
+            for i in indices {
+                let record = batch.records[i]
+                let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
+                out.append(UInt8(ascii: "{"))
+                if record.timestampMs >= 0 {
+                    out.append(contentsOf: Self.timeKey)
+                    Self.appendSeconds(millis: record.timestampMs, to: &out)
+                    out.append(UInt8(ascii: ","))
+                }
+                for (key, template) in metadata {
+                    guard let template else { continue }
+                    out.append(contentsOf: key)
+                    scratch.removeAll(keepingCapacity: true)
+                    template.render(value: value, timestampMs: record.timestampMs, into: &scratch)
+                    scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                    out.append(UInt8(ascii: ","))
+                }
+                out.append(contentsOf: Self.eventKey)
+                if value.count > 0, JSONBytes.isValid(value) {
+                    out.append(contentsOf: value)
+                } else {
+                    JSONBytes.appendString(value, to: &out)
+                }
+                out.append(contentsOf: Self.fieldsKey)
+                RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
+                for field in configuration.fields {
+                    out.append(UInt8(ascii: ","))
+                    JSONBytes.appendString(field.name, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    scratch.removeAll(keepingCapacity: true)
+                    field.template.render(value: value, timestampMs: record.timestampMs, into: &scratch)
+                    scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                }
+                out.append(contentsOf: Self.end)
+            }
+        }
+        return out
+    }
+
+    private var metadata: [([UInt8], FieldTemplate?)] {
+        [
+            (Self.hostKey, configuration.host), (Self.sourceKey, configuration.source),
+            (Self.sourcetypeKey, configuration.sourcetype), (Self.indexKey, configuration.index),
+        ]
+    }
+
+    /// Epoch seconds with milliseconds, as HEC's `time` expects: `1700000000.123`.
+    static func appendSeconds(millis: Int64, to out: inout [UInt8]) {
+        JSONBytes.appendInteger(millis / 1000, to: &out)
+        out.append(UInt8(ascii: "."))
+        Timestamp.appendPadded(Int(millis % 1000), width: 3, to: &out)
+    }
+
+    private static let timeKey = Array(#""time":"#.utf8)
+    private static let hostKey = Array(#""host":"#.utf8)
+    private static let sourceKey = Array(#""source":"#.utf8)
+    private static let sourcetypeKey = Array(#""sourcetype":"#.utf8)
+    private static let indexKey = Array(#""index":"#.utf8)
+    private static let eventKey = Array(#""event":"#.utf8)
+    private static let fieldsKey = Array(#","fields":{"event_id":"#.utf8)
+    private static let end = Array("}}\n".utf8)
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeSpool
+import Logging
+import Synchronization
+
+/// Delivers batches to Splunk's HTTP Event Collector.
+///
+/// Each request carries the endpoint's channel (`X-Splunk-Request-Channel`). With
+/// acknowledgements on, a batch counts as delivered only once every request that carried it is
+/// acknowledged; until then the runner waits without its bytes, and after `ack_timeout` the same
+/// records are sent again. Code 6 dead-letters the event HEC named and resends only those after
+/// it; 413 splits; 429/5xx/503 retry with backoff; content errors isolate the bad event.
+public final class SplunkHECSink: Sink, Sendable {
+    public let name: String
+    private let configuration: SplunkHECSinkConfiguration
+    private let transport: HTTPTransport
+    private let driver: HTTPBatchDriver
+    private let encoder: HECEventEncoder
+    private let acks: HECAcknowledgements
+    private let poller = Mutex<Task<Void, Never>?>(nil)
+
+    public init(name: String, configuration: SplunkHECSinkConfiguration, notebook: SinkNotebook?, logger: Logger) throws {
+        self.name = name
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: LogKey.sink] = "\(name)"
+        transport = try HTTPTransport(settings: configuration.http, logger: logger)
+        let pool = EndpointPool(
+            urls: configuration.http.endpoints, ejectAfterFailures: configuration.http.ejectAfterFailures,
+            ejectionTime: configuration.http.ejectionTime)
+        driver = HTTPBatchDriver(pool: pool, sinkName: name, logger: logger)
+        encoder = HECEventEncoder(configuration: configuration)
+        acks = HECAcknowledgements(
+            pollInterval: configuration.ackPollInterval, timeout: configuration.ackTimeout, transport: transport, pool: pool,
+            notebook: notebook, logger: logger)
+    }
+
+    public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {
+        acks.committed(through: checkpoint.nextSequence)
+        await acks.saveChannels()
+        let acks = self.acks
+        // The poll loop also checks endpoint health, which matters without acknowledgements too.
+        poller.withLock { $0 = Task { await acks.run() } }
+    }
+
+    public func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery {
+        let (covered, restoredWaits) = configuration.acknowledgements ? acks.coverage(of: batch) : ([], [])
+        let indices = batch.records.indices.filter { covered.isEmpty || !covered[$0] }
+        let transport = self.transport
+        let encoder = self.encoder
+        let acks = self.acks
+        let path = configuration.path
+        let acknowledgements = configuration.acknowledgements
+        let outcome = try await driver.deliver(
+            indices,
+            send: { (chunk, endpoint) throws(HTTPTransportError) -> HTTPResponse in
+                try await transport.post(
+                    endpoint, path: path, contentType: "application/json", body: encoder.body(for: chunk, of: batch),
+                    headers: [("X-Splunk-Request-Channel", acks.channel(for: endpoint))])
+            },
+            judge: { chunk, response in HECResponse.verdict(response, chunk: chunk, acknowledgements: acknowledgements) })
+        let keys = outcome.pending.map { pending in
+            acks.register(
+                endpoint: pending.endpoint, ackID: pending.ackID, first: batch.records[pending.indices.first!].sequence,
+                last: batch.records[pending.indices.last!].sequence)
+        } + restoredWaits
+        let deadLetters = outcome.rejected.map { $0.deadLetter(in: batch, sink: name) }
+        guard !keys.isEmpty else { return SinkDelivery(deadLetters: deadLetters) }
+        return SinkDelivery(deadLetters: deadLetters, confirmation: SinkConfirmation {
+            for key in keys where !(await acks.wait(key)) { return false }
+            return true
+        })
+    }
+
+    public func committed(through nextSequence: UInt64) async {
+        acks.committed(through: nextSequence)
+    }
+
+    public func close() async {
+        let task = poller.withLock { task in defer { task = nil }; return task }
+        task?.cancel()
+        await task?.value
+        await transport.shutdown()
+    }
+}

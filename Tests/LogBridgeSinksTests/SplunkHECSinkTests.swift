@@ -1,0 +1,203 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeSinks
+import LogBridgeSpool
+import LogBridgeTestKit
+import Logging
+import Testing
+
+/// The Splunk HEC sink against the protocol fake: event format and metadata, channels and
+/// indexer acknowledgements (including across a restart), code 6, retries and health.
+@Suite struct SplunkHECSinkTests {
+    let logger = Logger(label: "hec-test")
+
+    func configuration(
+        _ endpoints: [String], acks: Bool = true, timeout: Duration = .seconds(5), ackTimeout: Duration = .seconds(300),
+        compression: HTTPSinkSettings.Compression = .none
+    ) throws -> SplunkHECSinkConfiguration {
+        var http = HTTPSinkSettings(endpoints: endpoints, compression: compression, requestTimeout: timeout)
+        http.ejectionTime = .seconds(30)
+        var configuration = SplunkHECSinkConfiguration(
+            http: http, host: try FieldTemplate("{kubernetes.host}"), source: try FieldTemplate("kafka:logs"),
+            sourcetype: try FieldTemplate("_json"), index: try FieldTemplate("main"),
+            fields: [.init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}"))],
+            acknowledgements: acks, ackPollInterval: .milliseconds(100), ackTimeout: ackTimeout)
+        configuration.setToken("hec-token")
+        return configuration
+    }
+
+    func sink(_ configuration: SplunkHECSinkConfiguration, notebook: SinkNotebook? = nil) async throws -> SplunkHECSink {
+        let sink = try SplunkHECSink(name: "hec", configuration: configuration, notebook: notebook, logger: logger)
+        try await sink.open(restoring: SinkCheckpoint(nextSequence: 0))
+        return sink
+    }
+
+    static func records(_ count: Int, marker: (Int) -> String = { _ in "" }) -> [String] {
+        (0..<count).map { #"{"log":"line \#($0) \#(marker($0))","kubernetes":{"host":"node-\#($0 % 3)","namespace_name":"shop"}}"# }
+    }
+
+    /// Waits for the batch's confirmation, as the runner does.
+    func confirmed(_ delivery: SinkDelivery) async -> Bool {
+        guard let confirmation = delivery.confirmation else { return true }
+        return await confirmation.wait()
+    }
+
+    @Test func eventsCarryMetadataAndAStableEventIDAndCountOnlyOnceAcknowledged() async throws {
+        let hec = try await FakeSplunkHEC()
+        let sink = try await sink(try configuration([hec.url]))
+        let delivery = try await sink.deliver(TestBatches.batch(Self.records(120)))
+        #expect(delivery.deadLetters.isEmpty)
+        #expect(delivery.confirmation != nil, "with acknowledgements the batch waits for the indexer")
+        #expect(await confirmed(delivery))
+        #expect(hec.eventCount == 120)
+        #expect(hec.duplicates == 0)
+        #expect(hec.ackPolls >= 1)
+        #expect(hec.channelIDs.count == 1, "one GUID channel per endpoint")
+        let event = try #require(hec.events.first { $0.eventID == "logs-1-7" })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(event.object)) as? [String: Any])
+        #expect(object["time"] as? Double == 1_795_000_000.0)
+        #expect(object["host"] as? String == "node-1")
+        #expect(object["source"] as? String == "kafka:logs")
+        #expect(object["sourcetype"] as? String == "_json")
+        #expect(object["index"] as? String == "main")
+        #expect((object["event"] as? [String: Any])?["log"] as? String == "line 7 ", "JSON values are sent as JSON")
+        #expect(object["fields"] as? [String: String] == ["event_id": "logs-1-7", "namespace": "shop"])
+        await sink.close()
+        await hec.shutdown()
+    }
+
+    @Test func plainTextIsSentAsAStringAndGzipIsAccepted() async throws {
+        let hec = try await FakeSplunkHEC()
+        let sink = try await sink(try configuration([hec.url], compression: .gzip))
+        let delivery = try await sink.deliver(TestBatches.batch(["plain \"quoted\" line", #"{"log":"x"}"#]))
+        #expect(await confirmed(delivery))
+        #expect(hec.gzipRequests == 1)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(hec.events[0].object)) as? [String: Any])
+        #expect(first["event"] as? String == "plain \"quoted\" line")
+        await sink.close()
+        await hec.shutdown()
+    }
+
+    @Test func code6DeadLettersTheBadEventAndResendsOnlyTheOnesAfterIt() async throws {
+        var options = FakeSplunkHEC.Options()
+        options.poison = "POISON"
+        let hec = try await FakeSplunkHEC(options: options)
+        let sink = try await sink(try configuration([hec.url]))
+        let delivery = try await sink.deliver(TestBatches.batch(Self.records(50) { $0 == 20 ? "POISON" : "" }))
+        #expect(await confirmed(delivery))
+        #expect(delivery.deadLetters.count == 1)
+        #expect(delivery.deadLetters.first?.offset == 20)
+        #expect(delivery.deadLetters.first?.status == "400")
+        #expect(delivery.deadLetters.first?.reason.contains("code 6") == true)
+        #expect(delivery.deadLetters.first?.stage == "hec")
+        #expect(hec.eventCount == 49, "the 20 events before it were indexed by the first request, the 29 after it by the second")
+        #expect(hec.duplicates == 0)
+        #expect(hec.eventRequests == 2)
+        await sink.close()
+        await hec.shutdown()
+    }
+
+    @Test func busyInternalErrors429AndDroppedConnectionsAreRetried() async throws {
+        let hec = try await FakeSplunkHEC()
+        hec.inject(.status(503, code: 9), .status(500, code: 8), .status(429, code: nil, retryAfter: "1"), .drop)
+        let sink = try await sink(try configuration([hec.url]))
+        let started = ContinuousClock.now
+        let delivery = try await sink.deliver(TestBatches.batch(Self.records(10)))
+        #expect(await confirmed(delivery))
+        #expect(ContinuousClock.now - started >= .seconds(1), "Retry-After was honoured")
+        #expect(hec.eventCount == 10)
+        #expect(hec.eventRequests == 5)
+        await sink.close()
+        await hec.shutdown()
+    }
+
+    @Test func aLostAcknowledgementFailsTheConfirmationAfterTheDeadline() async throws {
+        let hec = try await FakeSplunkHEC()
+        hec.inject(.loseAck)
+        let sink = try await sink(try configuration([hec.url], ackTimeout: .milliseconds(600)))
+        let batch = TestBatches.batch(Self.records(10))
+        let delivery = try await sink.deliver(batch)
+        #expect(await confirmed(delivery) == false, "never acknowledged: the runner must send the batch again")
+        // The runner sends the same records again; this time they are acknowledged.
+        let again = try await sink.deliver(batch)
+        #expect(await confirmed(again))
+        #expect(hec.eventCount == 20, "HEC has no server-side de-duplication: the resend duplicates")
+        #expect(Set(hec.eventIDs).count == 10, "but every copy carries the same event_id, so `dedup event_id` works")
+        await sink.close()
+        await hec.shutdown()
+    }
+
+    @Test func aRestartedSinkPollsTheAcksItSavedInsteadOfResending() async throws {
+        var options = FakeSplunkHEC.Options()
+        options.ackDelay = .seconds(1)
+        let hec = try await FakeSplunkHEC(options: options)
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
+            statistics: GatewayStatistics(), logger: logger)
+        let notebook = SinkNotebook(spool: spool, sink: "hec")
+        let batch = TestBatches.batch(Self.records(30))
+
+        let first = try await sink(try configuration([hec.url]), notebook: notebook)
+        _ = try await first.deliver(batch)
+        try await Task.sleep(for: .milliseconds(300))  // the sink saves outstanding acks once a second at most
+        await first.close()  // a stop before the ack arrived; close saves what is outstanding
+        #expect(hec.eventRequests == 1)
+
+        let second = try await sink(try configuration([hec.url]), notebook: notebook)
+        let replay = try await second.deliver(batch)
+        #expect(await confirmed(replay))
+        #expect(hec.eventRequests == 1, "the restarted sink polled the saved ack id instead of sending the batch again")
+        #expect(hec.eventCount == 30)
+        #expect(hec.channelIDs.count == 1, "the same channel GUID after the restart")
+        await second.close()
+        spool.close()
+        await hec.shutdown()
+    }
+
+    @Test func withoutAcknowledgementsHTTP200IsDelivery() async throws {
+        var options = FakeSplunkHEC.Options()
+        options.acknowledgements = false
+        let hec = try await FakeSplunkHEC(options: options)
+        let sink = try await sink(try configuration([hec.url], acks: false))
+        let delivery = try await sink.deliver(TestBatches.batch(Self.records(5)))
+        #expect(delivery.confirmation == nil)
+        #expect(hec.eventCount == 5)
+        await sink.close()
+        await hec.shutdown()
+    }
+
+    @Test func anUnhealthyEndpointIsEjectedAndBatchesGoToTheHealthyOne() async throws {
+        let sick = try await FakeSplunkHEC()
+        let healthy = try await FakeSplunkHEC()
+        sick.setUnhealthy(true)
+        sick.inject(.status(503, code: 18), .status(503, code: 18), .status(503, code: 18), .status(503, code: 18))
+        let sink = try await sink(try configuration([sick.url, healthy.url]))
+        for round in 0..<6 {
+            let delivery = try await sink.deliver(TestBatches.batch(Self.records(10), from: Int64(round * 10)))
+            #expect(await confirmed(delivery))
+        }
+        #expect(healthy.eventCount == 60)
+        #expect(sick.eventCount == 0)
+        #expect(sick.healthChecks >= 1, "/services/collector/health was consulted")
+        await sink.close()
+        await sick.shutdown()
+        await healthy.shutdown()
+    }
+
+    @Test func badTokensAreHeldNotDropped() async throws {
+        let hec = try await FakeSplunkHEC()
+        var configuration = try configuration([hec.url], timeout: .seconds(2))
+        configuration.setToken("wrong")
+        let sink = try await sink(configuration)
+        let attempt = Task { try await sink.deliver(TestBatches.batch(Self.records(3))) }
+        try await Task.sleep(for: .seconds(1))
+        attempt.cancel()
+        let result = await attempt.result
+        #expect(throws: SinkError.self) { try result.get() }
+        #expect(hec.eventCount == 0)
+        await sink.close()
+        await hec.shutdown()
+    }
+}
