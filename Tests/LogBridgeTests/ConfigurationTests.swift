@@ -87,6 +87,8 @@ import Testing
               max_bytes: 12 parsecs
             sinks:
               out:
+                type: kinesis
+              hec:
                 type: splunk_hec
             """)
         let paths = Set(found.map(\.path))
@@ -94,6 +96,7 @@ import Testing
         #expect(paths.contains("spool.path"))
         #expect(paths.contains("spool.max_bytes"))
         #expect(paths.contains("sinks.out.type"))
+        #expect(paths.contains("sinks.hec.endpoints"))
         #expect(found.allSatisfy { $0.line != nil })
     }
 
@@ -157,5 +160,75 @@ import Testing
     @Test func reservedLibrdkafkaPropertiesCannotBeOverridden() {
         let yaml = Self.valid.replacingOccurrences(of: "fetch.wait.max.ms: 50", with: "enable.auto.offset.store: true")
         #expect(issues(yaml).map(\.path) == ["source.kafka.properties.enable.auto.offset.store"])
+    }
+
+    static func withSinks(_ sinks: String) -> String {
+        """
+        source:
+          kafka:
+            brokers: ["127.0.0.1:9092"]
+            topics: ["logs"]
+            group_id: "logbridge"
+        spool:
+          path: "/var/lib/logbridge"
+          max_bytes: "1GiB"
+        sinks:
+        \(sinks)
+        """
+    }
+
+    @Test func splunkHECKeysLoadAndTheTokenIsMasked() throws {
+        let loaded = try LogBridgeConfiguration.parse(yaml: Self.withSinks("""
+              splunk:
+                type: splunk_hec
+                endpoints: ["https://idx1:8088", "https://idx2:8088"]
+                token: "0f3c1a2b-secret-token"
+                host: "{kubernetes.host}"
+                sourcetype: _json
+                fields:
+                  cluster: aks-prod
+                ack_poll_interval: 5s
+                ack_timeout: 2m
+                batch_size: 500
+                interval: 30s
+            """), environment: [:])
+        let sink = try #require(loaded.configuration.sinks.first)
+        guard case .splunkHEC(let hec) = sink.kind else { Issue.record("not a HEC sink"); return }
+        #expect(hec.http.authentication == .header(name: "Authorization", value: "Splunk 0f3c1a2b-secret-token"))
+        #expect(hec.acknowledgements)
+        #expect(hec.ackTimeout == .seconds(120))
+        #expect(hec.fields.map(\.name) == ["cluster"])
+        #expect(sink.runner.interval == .seconds(30))
+        #expect(sink.runner.maxPendingConfirmations == 1000)
+        let shown = loaded.effectiveYAML()
+        #expect(!shown.contains("secret-token"))
+        #expect(shown.contains("token: ********"))
+    }
+
+    @Test func lokiLabelsAreSanitisedAndPerRecordFieldsAreRefused() throws {
+        let loaded = try LogBridgeConfiguration.parse(yaml: Self.withSinks("""
+              loki:
+                type: loki
+                endpoints: ["http://loki:3100"]
+                tenant_id: team-a
+                labels:
+                  namespace: "{kubernetes.namespace_name}"
+                  app.kubernetes.io/name: "{kubernetes.labels.app}"
+                  9lives: cat
+            """), environment: [:])
+        guard case .loki(let loki) = loaded.configuration.sinks.first?.kind else { Issue.record("not a Loki sink"); return }
+        #expect(loki.labels.map(\.name) == ["namespace", "app_kubernetes_io_name", "_9lives"])
+        #expect(loki.tenantID == "team-a")
+
+        let found = issues(Self.withSinks("""
+              loki:
+                type: loki
+                endpoints: ["http://loki:3100"]
+                labels:
+                  line: "{log}"
+                  day: "%Y-%m-%d"
+            """))
+        #expect(found.map(\.path) == ["sinks.loki.labels.line", "sinks.loki.labels.day"])
+        #expect(found.first?.message.contains("stream per line") == true)
     }
 }

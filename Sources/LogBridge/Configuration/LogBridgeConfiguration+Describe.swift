@@ -76,6 +76,15 @@ extension LoadedConfiguration {
                 lines.append("    max_pending_acks: \(hec.maxPendingAcks)")
                 describeHTTP(hec.http, prefix: prefix, showAuthentication: false, into: &lines)
                 lines.append("    concurrency: \(sink.runner.concurrency)")
+            case .loki(let loki):
+                lines.append("    endpoints: [\(loki.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
+                lines.append("    labels:")
+                for label in loki.labels { lines.append("      \(label.name): \(quote(label.template.source))") }
+                if let tenant = loki.tenantID { lines.append("    tenant_id: \(value("\(prefix).tenant_id", tenant))") }
+                lines.append("    max_streams: \(loki.maxStreams)")
+                lines.append("    path: \(quote(loki.path))")
+                describeHTTP(loki.http, prefix: prefix, into: &lines)
+                lines.append("    concurrency: \(sink.runner.concurrency)")
             }
             lines.append("    batch_size: \(sink.runner.batchSize)")
             lines.append("    max_batch_bytes: \(ByteSize.format(sink.runner.maxBatchBytes))")

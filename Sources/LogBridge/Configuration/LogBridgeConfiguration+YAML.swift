@@ -65,6 +65,7 @@ extension LogBridgeConfiguration {
             "type", "token", "host", "source", "sourcetype", "index", "fields", "acknowledgements", "ack_poll_interval",
             "ack_timeout", "max_pending_acks", "path",
         ] + httpKeys + sinkRunnerKeys,
+        "loki": ["type", "labels", "tenant_id", "max_streams", "path"] + httpKeys + sinkRunnerKeys,
     ]
 
     private static func decode(_ root: Node?, _ r: ConfigReader) -> LogBridgeConfiguration? {
@@ -254,6 +255,11 @@ extension LogBridgeConfiguration {
                 let configuration = decodeSplunkHEC(s, path: path, node: node, http: http, r, runner: &runner)
             else { return nil }
             return SinkConfiguration(name: name, kind: .splunkHEC(configuration), runner: runner)
+        case "loki":
+            guard let http = decodeHTTP(s, path: path, node: node, r, runner: &runner),
+                let configuration = decodeLoki(s, path: path, http: http, r)
+            else { return nil }
+            return SinkConfiguration(name: name, kind: .loki(configuration), runner: runner)
         case "file":
             guard let file = r.require(r.string(s["path"], "\(path).path"), s["path"], "\(path).path", parent: node) else { return nil }
             var configuration = FileSinkConfiguration(path: file, encoding: encoding)
@@ -310,6 +316,33 @@ extension LogBridgeConfiguration {
             configuration.path = value
         }
         runner.maxPendingConfirmations = configuration.acknowledgements ? configuration.maxPendingAcks : 0
+        return configuration
+    }
+
+    /// `type: loki`: labels (sanitised, cardinality-checked), tenant and stream limit.
+    fileprivate static func decodeLoki(_ s: [String: Node], path: String, http: HTTPSinkSettings, _ r: ConfigReader) -> LokiSinkConfiguration? {
+        var configuration = LokiSinkConfiguration(http: http)
+        if let entries = r.mapping(s["labels"], "\(path).labels") {
+            configuration.labels = []
+            var names: Set<String> = []
+            for entry in entries {
+                let key = "\(path).labels.\(entry.key)"
+                guard let template = template(entry.value, key, r) else { continue }
+                if let problem = LokiSinkConfiguration.cardinalityProblem(template) {
+                    r.report(key, entry.value, "refused as a label: \(problem)")
+                }
+                let name = LokiSinkConfiguration.sanitize(entry.key)
+                if !names.insert(name).inserted { r.report(key, entry.keyNode, "label '\(name)' is set twice (after sanitising to Loki's rules)") }
+                configuration.labels.append(.init(name: name, template: template))
+            }
+            if configuration.labels.isEmpty { r.report("\(path).labels", s["labels"], "Loki needs at least one label") }
+            if configuration.labels.count > LokiSinkConfiguration.maxLabels {
+                r.report("\(path).labels", s["labels"], "Loki accepts at most \(LokiSinkConfiguration.maxLabels) labels per stream")
+            }
+        }
+        configuration.tenantID = r.string(s["tenant_id"], "\(path).tenant_id")
+        if let value = r.int(s["max_streams"], "\(path).max_streams", range: 1...100_000) { configuration.maxStreams = value }
+        if let value = r.string(s["path"], "\(path).path") { configuration.path = value }
         return configuration
     }
 

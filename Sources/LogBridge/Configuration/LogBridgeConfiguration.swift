@@ -36,6 +36,7 @@ public struct SinkConfiguration: Sendable {
         case console(RecordEncoding)
         case elasticsearch(ElasticsearchSinkConfiguration)
         case splunkHEC(SplunkHECSinkConfiguration)
+        case loki(LokiSinkConfiguration)
 
         public var typeName: String {
             switch self {
@@ -43,6 +44,7 @@ public struct SinkConfiguration: Sendable {
             case .console: return "console"
             case .elasticsearch: return "elasticsearch"
             case .splunkHEC: return "splunk_hec"
+            case .loki: return "loki"
             }
         }
     }

@@ -33,6 +33,7 @@ public func buildGateway(
         case .file(let file): implementation = FileSink(name: sink.name, configuration: file, logger: logger)
         case .console(let encoding): implementation = ConsoleSink(name: sink.name, encoding: encoding)
         case .elasticsearch(let es): implementation = try ElasticsearchSink(name: sink.name, configuration: es, logger: logger)
+        case .loki(let loki): implementation = try LokiSink(name: sink.name, configuration: loki, logger: logger)
         case .splunkHEC(let hec):
             implementation = try SplunkHECSink(
                 name: sink.name, configuration: hec, notebook: SinkNotebook(spool: spool, sink: sink.name), logger: logger)

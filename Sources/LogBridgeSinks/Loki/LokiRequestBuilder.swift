@@ -1,0 +1,138 @@
+import LogBridgeCore
+import Synchronization
+
+/// Builds Loki push bodies in JSON:
+/// `{"streams":[{"stream":{"job":"gw"},"values":[["1700000000123000042","line"],…]},…]}`.
+///
+/// Every entry's labels, timestamp and line come from the record alone, so a retry or a replay
+/// sends identical entries and Loki de-duplicates them. The timestamp is the record's time in
+/// nanoseconds plus its offset modulo 10^6: lines of one partition within the same millisecond
+/// stay distinct (Loki would keep only one of equal timestamp and line), and the value never
+/// changes between attempts. Entries are sorted per stream.
+struct LokiRequestBuilder: Sendable {
+    private let labels: [(name: [UInt8], template: FieldTemplate)]
+    private let streams: StreamLimit
+
+    init(configuration: LokiSinkConfiguration, streams: StreamLimit) {
+        labels = configuration.labels.map { (Array($0.name.utf8), $0.template) }
+        self.streams = streams
+    }
+
+    func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
+        // Streams in order of first appearance, each with its entries.
+        var streamIndex: [[UInt8]: Int] = [:]
+        var streamKeys: [[UInt8]] = []
+        var entries: [[(timestamp: Int64, index: Int)]] = []
+        var key: [UInt8] = []
+        var value: [UInt8] = []
+        batch.bytes.withUnsafeBytes { bytes in
+            for i in indices {
+                let record = batch.records[i]
+                let line = UnsafeRawBufferPointer(rebasing: bytes[record.value])
+                key.removeAll(keepingCapacity: true)
+                renderLabels(line, timestampMs: record.timestampMs, into: &key, scratch: &value)
+                if !streams.admit(key) {
+                    key.removeAll(keepingCapacity: true)
+                    renderLabels(line, timestampMs: record.timestampMs, into: &key, scratch: &value, overflow: true)
+                }
+                let slot: Int
+                if let found = streamIndex[key] {
+                    slot = found
+                } else {
+                    slot = streamKeys.count
+                    streamIndex[key] = slot
+                    streamKeys.append(key)
+                    entries.append([])
+                }
+                entries[slot].append((Self.timestampNanos(record), i))
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(indices.count * 48 + batch.bytes.count + batch.bytes.count / 8)
+        out.append(contentsOf: Self.streamsOpen)
+        batch.bytes.withUnsafeBytes { bytes in
+            for (slot, streamKey) in streamKeys.enumerated() {
+                if slot > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: Self.streamOpen)
+                out.append(contentsOf: streamKey)
+                out.append(contentsOf: Self.valuesOpen)
+                for (n, entry) in entries[slot].sorted(by: { $0.timestamp < $1.timestamp }).enumerated() {
+                    if n > 0 { out.append(UInt8(ascii: ",")) }
+                    out.append(contentsOf: Self.entryOpen)
+                    JSONBytes.appendInteger(entry.timestamp, to: &out)
+                    out.append(contentsOf: Self.entryMiddle)
+                    JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[batch.records[entry.index].value]), to: &out)
+                    out.append(UInt8(ascii: "]"))
+                }
+                out.append(contentsOf: Self.streamClose)
+            }
+        }
+        out.append(contentsOf: Self.streamsClose)
+        return out
+    }
+
+    /// `{"name":"value",…}` for one record; with `overflow`, templated values become `overflow`.
+    private func renderLabels(
+        _ line: UnsafeRawBufferPointer, timestampMs: Int64, into out: inout [UInt8], scratch: inout [UInt8], overflow: Bool = false
+    ) {
+        out.append(UInt8(ascii: "{"))
+        for (n, label) in labels.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: label.name)
+            out.append(contentsOf: Self.nameEnd)
+            scratch.removeAll(keepingCapacity: true)
+            if overflow && !label.template.isConstant {
+                scratch.append(contentsOf: Self.overflow)
+            } else {
+                label.template.render(value: line, timestampMs: timestampMs, into: &scratch)
+            }
+            // Loki refuses values over 2048 bytes.
+            if scratch.count > 2048 { scratch.removeLast(scratch.count - 2048) }
+            if scratch.isEmpty { scratch.append(contentsOf: Self.unknown) }
+            scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    static func timestampNanos(_ record: RecordBatch.Record) -> Int64 {
+        max(record.timestampMs, 0) &* 1_000_000 &+ (record.offset % 1_000_000)
+    }
+
+    private static let streamsOpen = Array(#"{"streams":["#.utf8)
+    private static let streamOpen = Array(#"{"stream":"#.utf8)
+    private static let valuesOpen = Array(#","values":["#.utf8)
+    private static let entryOpen = Array(#"[""#.utf8)
+    private static let entryMiddle = Array(#"","#.utf8)
+    private static let streamClose = Array("]}".utf8)
+    private static let streamsClose = Array("]}".utf8)
+    private static let nameEnd = Array(#"":"#.utf8)
+    private static let overflow = Array("overflow".utf8)
+    private static let unknown = Array("unknown".utf8)
+}
+
+/// Bounds the distinct label sets one sink creates. A set admitted once stays admitted, so a
+/// record's labels do not change between retries; only after a restart, in the overflow regime,
+/// could a replayed record land in a different stream.
+final class StreamLimit: Sendable {
+    private let seen = Mutex<Set<[UInt8]>>([])
+    private let limit: Int
+    private let overflowed = Mutex(false)
+    let onFirstOverflow: @Sendable () -> Void
+
+    init(limit: Int, onFirstOverflow: @escaping @Sendable () -> Void) {
+        self.limit = limit
+        self.onFirstOverflow = onFirstOverflow
+    }
+
+    func admit(_ key: [UInt8]) -> Bool {
+        let admitted = seen.withLock { seen -> Bool in
+            if seen.contains(key) { return true }
+            guard seen.count < limit else { return false }
+            seen.insert(key)
+            return true
+        }
+        if !admitted, !overflowed.withLock({ value in defer { value = true }; return value }) { onFirstOverflow() }
+        return admitted
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeSinks
+import Synchronization
+
+/// A Loki push endpoint that checks what Loki's distributor and ingesters check and fails the way
+/// they fail (PROTOCOLS.md §3 and §4).
+///
+/// Checks: `POST /loki/api/v1/push` with `Content-Type: application/json` (snappy-protobuf bodies
+/// get a 415 here, since the sink sends JSON);
+/// `X-Scope-OrgID` when multi-tenant (401 "no org id"); gzip; string nanosecond timestamps (a
+/// number is a 400); at least one label, valid label names, at most 15, value length; line size;
+/// too old / too new; the per-stream out-of-order window. Like Loki it stores the valid entries and
+/// then answers 400 with the last error, de-duplicates identical (labels, timestamp, line) and
+/// answers 204 with an empty body. Injectable: 429 (with or without Retry-After), 5xx, stored then
+/// 5xx, slow answers and dropped connections.
+public final class FakeLoki: Sendable {
+    public enum Fault: Sendable {
+        /// Answer with this status, storing nothing (tenant rate limit: 429 before any write).
+        case status(Int, retryAfter: String? = nil)
+        /// Store the entries, then answer 500 (an ingester failed after writing).
+        case storeThenFail
+        case slow(Duration)
+        case drop
+    }
+
+    public struct Entry: Sendable, Hashable {
+        public var labels: String
+        public var timestamp: String
+        public var line: String
+    }
+
+    public struct Options: Sendable {
+        /// Require `X-Scope-OrgID` (multi-tenant, Loki's default).
+        public var tenant: String? = "team-a"
+        public var maxLineSize = 256 * 1024
+        /// Entries older than this (relative to now) are refused (`reject_old_samples_max_age`).
+        public var maxAge: Duration = .seconds(7 * 24 * 3600)
+        /// Entries newer than now plus this are refused (`creation_grace_period`).
+        public var gracePeriod: Duration = .seconds(600)
+        public var maxLabelNames = 15
+        public init() {}
+    }
+
+    private struct State {
+        var faults: [Fault] = []
+        var entries: [Entry] = []
+        var seen: Set<Entry> = []
+        var newest: [String: Int64] = [:]
+        var pushes = 0
+        var duplicatesSkipped = 0
+        var refused = 0
+        var tenants: Set<String> = []
+    }
+
+    private final class Store: Sendable {
+        let state = Mutex(State())
+    }
+
+    private let store = Store()
+    private let server: FakeHTTPServer
+    public let options: Options
+    public var url: String { server.url }
+
+    public init(options: Options = Options()) async throws {
+        self.options = options
+        let store = self.store
+        server = try await FakeHTTPServer { request in
+            Self.handle(request, store: store, options: options)
+        }
+    }
+
+    public func inject(_ faults: Fault...) { store.state.withLock { $0.faults += faults } }
+    public func shutdown() async { await server.shutdown() }
+
+    /// Stored entries (after Loki's de-duplication).
+    public var entries: [Entry] { store.state.withLock { $0.entries } }
+    public var pushes: Int { store.state.withLock { $0.pushes } }
+    /// Identical entries sent again and skipped (retries, replays).
+    public var duplicatesSkipped: Int { store.state.withLock { $0.duplicatesSkipped } }
+    public var refusedEntries: Int { store.state.withLock { $0.refused } }
+
+    private static func handle(_ request: FakeHTTPServer.Request, store: Store, options: Options) -> FakeHTTPServer.Reply {
+        let fault: Fault? = store.state.withLock { state in
+            state.pushes += 1
+            return state.faults.isEmpty ? nil : state.faults.removeFirst()
+        }
+        switch fault {
+        case .status(let status, let retryAfter):
+            var headers: [(String, String)] = []
+            if let retryAfter { headers.append(("Retry-After", retryAfter)) }
+            let text = status == 429 ? "Ingestion rate limit exceeded for user team-a (limit: 4194304 bytes/sec)" : "injected failure"
+            return .respond(status: status, headers: headers, body: Array(text.utf8))
+        case .drop:
+            return .drop
+        default:
+            break
+        }
+        guard request.method == "POST", request.path == "/loki/api/v1/push" else { return text(404, "404 page not found") }
+        if let tenant = options.tenant, request.header("X-Scope-OrgID") != tenant {
+            return text(401, request.header("X-Scope-OrgID") == nil ? "no org id" : "unknown tenant")
+        }
+        guard request.header("Content-Type")?.lowercased().hasPrefix("application/json") == true else {
+            return text(415, "the fake accepts application/json only")
+        }
+        var body = request.body
+        if let encoding = request.header("Content-Encoding")?.lowercased() {
+            guard encoding == "gzip", let inflated = Gzip.decompress(body) else { return text(415, "unsupported Content-Encoding") }
+            body = inflated
+        }
+        guard let root = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let streams = root["streams"] as? [[String: Any]]
+        else { return text(400, "loghttp.PushRequest.Streams: ReadArray: expect [ or n") }
+
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let oldest = now - Int64(options.maxAge.components.seconds) * 1_000_000_000
+        let newestAllowed = now + Int64(options.gracePeriod.components.seconds) * 1_000_000_000
+        var lastError: String?
+        var valid: [Entry] = []
+        var refused = 0
+        for stream in streams {
+            guard let labels = stream["stream"] as? [String: String], !labels.isEmpty else {
+                lastError = "error at least one label pair is required per stream"
+                refused += (stream["values"] as? [Any])?.count ?? 0
+                continue
+            }
+            if labels.count > options.maxLabelNames {
+                lastError = "stream '\(labels)' has \(labels.count) label names; limit \(options.maxLabelNames)"
+                refused += (stream["values"] as? [Any])?.count ?? 0
+                continue
+            }
+            if let bad = labels.keys.first(where: { !Self.validLabelName($0) || $0.hasPrefix("__") }) {
+                lastError = "error parsing labels: invalid label name '\(bad)'"
+                refused += (stream["values"] as? [Any])?.count ?? 0
+                continue
+            }
+            if labels.values.contains(where: { $0.utf8.count > 2048 }) {
+                lastError = "label value too long"
+                refused += (stream["values"] as? [Any])?.count ?? 0
+                continue
+            }
+            let labelText = "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ", ") + "}"
+            for value in stream["values"] as? [[Any]] ?? [] {
+                guard value.count >= 2, let timestamp = value[0] as? String, let ns = Int64(timestamp), let line = value[1] as? String else {
+                    return text(400, "loghttp.PushRequest.Streams: timestamp must be a string of nanoseconds")
+                }
+                if line.utf8.count > options.maxLineSize {
+                    lastError = "Max entry size '\(options.maxLineSize)' bytes exceeded for stream '\(labelText)'"
+                    refused += 1
+                } else if ns < oldest {
+                    lastError = "entry for stream '\(labelText)' has timestamp too old: \(ns)"
+                    refused += 1
+                } else if ns > newestAllowed {
+                    lastError = "entry for stream '\(labelText)' has timestamp too new: \(ns)"
+                    refused += 1
+                } else {
+                    valid.append(Entry(labels: labelText, timestamp: timestamp, line: line))
+                }
+            }
+        }
+        // Loki stores the valid entries, then reports the last validation error.
+        let windowError: String? = store.state.withLock { state in
+            var windowError: String?
+            for entry in valid {
+                let ns = Int64(entry.timestamp)!
+                if let newest = state.newest[entry.labels], ns < newest - 3_600_000_000_000 {
+                    windowError = "entry with timestamp \(ns) ignored, reason: 'entry too far behind, oldest acceptable timestamp is: \(newest - 3_600_000_000_000)' for stream: \(entry.labels)"
+                    state.refused += 1
+                    continue
+                }
+                if state.seen.contains(entry) {
+                    state.duplicatesSkipped += 1
+                    continue
+                }
+                state.seen.insert(entry)
+                state.entries.append(entry)
+                state.newest[entry.labels] = max(state.newest[entry.labels] ?? ns, ns)
+            }
+            state.refused += refused
+            return windowError
+        }
+        if let error = lastError ?? windowError { return text(400, error) }
+        switch fault {
+        case .storeThenFail: return text(500, "rpc error: code = Unavailable desc = ingester stopped")
+        case .slow(let delay): return .delayed(delay, status: 204, headers: [], body: [])
+        default: return .respond(status: 204, headers: [], body: [])
+        }
+    }
+
+    private static func validLabelName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+
+    private static func text(_ status: Int, _ message: String) -> FakeHTTPServer.Reply {
+        .respond(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array((message + "\n").utf8))
+    }
+}
