@@ -189,6 +189,8 @@ import Testing
                   cluster: aks-prod
                 ack_poll_interval: 5s
                 ack_timeout: 2m
+                concurrency: adaptive
+                max_concurrency: 12
                 batch_size: 500
                 interval: 30s
             """), environment: [:])
@@ -200,9 +202,12 @@ import Testing
         #expect(hec.fields.map(\.name) == ["cluster"])
         #expect(sink.runner.interval == .seconds(30))
         #expect(sink.runner.maxPendingConfirmations == 1000)
+        #expect(hec.http.adaptiveConcurrencyMaximum == 12)
+        #expect(sink.runner.concurrency == 12)
         let shown = loaded.effectiveYAML()
         #expect(!shown.contains("secret-token"))
         #expect(shown.contains("token: ********"))
+        #expect(shown.contains("concurrency: adaptive"))
     }
 
     @Test func lokiLabelsAreSanitisedAndPerRecordFieldsAreRefused() throws {

@@ -58,7 +58,7 @@ extension LoadedConfiguration {
                 lines.append("    index: \(quote(es.index.source))")
                 if let pipeline = es.pipeline { lines.append("    pipeline: \(quote(pipeline))") }
                 describeHTTP(es.http, prefix: prefix, into: &lines)
-                lines.append("    concurrency: \(sink.runner.concurrency)")
+                lines.append(describeConcurrency(sink))
             case .splunkHEC(let hec):
                 lines.append("    endpoints: [\(hec.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
                 lines.append("    token: \(Self.mask)")
@@ -75,7 +75,7 @@ extension LoadedConfiguration {
                 lines.append("    ack_timeout: \(DurationText.format(hec.ackTimeout))")
                 lines.append("    max_pending_acks: \(hec.maxPendingAcks)")
                 describeHTTP(hec.http, prefix: prefix, showAuthentication: false, into: &lines)
-                lines.append("    concurrency: \(sink.runner.concurrency)")
+                lines.append(describeConcurrency(sink))
             case .loki(let loki):
                 lines.append("    endpoints: [\(loki.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
                 lines.append("    labels:")
@@ -84,7 +84,7 @@ extension LoadedConfiguration {
                 lines.append("    max_streams: \(loki.maxStreams)")
                 lines.append("    path: \(quote(loki.path))")
                 describeHTTP(loki.http, prefix: prefix, into: &lines)
-                lines.append("    concurrency: \(sink.runner.concurrency)")
+                lines.append(describeConcurrency(sink))
             }
             lines.append("    batch_size: \(sink.runner.batchSize)")
             lines.append("    max_batch_bytes: \(ByteSize.format(sink.runner.maxBatchBytes))")
@@ -97,6 +97,17 @@ extension LoadedConfiguration {
         lines.append("  format: \(c.log.format.rawValue)")
         lines.append("shutdown_timeout: \(DurationText.format(c.shutdownTimeout))")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func describeConcurrency(_ sink: SinkConfiguration) -> String {
+        let adaptive: Int? = switch sink.kind {
+        case .elasticsearch(let es): es.http.adaptiveConcurrencyMaximum
+        case .splunkHEC(let hec): hec.http.adaptiveConcurrencyMaximum
+        case .loki(let loki): loki.http.adaptiveConcurrencyMaximum
+        default: nil
+        }
+        if let adaptive { return "    concurrency: adaptive\n    max_concurrency: \(adaptive)" }
+        return "    concurrency: \(sink.runner.concurrency)"
     }
 
     private func describeHTTP(_ http: HTTPSinkSettings, prefix: String, showAuthentication: Bool = true, into lines: inout [String]) {

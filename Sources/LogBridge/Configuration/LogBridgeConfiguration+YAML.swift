@@ -56,7 +56,7 @@ extension LogBridgeConfiguration {
     ]
     static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark"]
     static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval"]
-    static let httpKeys = ["endpoints", "compression", "tls", "request_timeout", "concurrency", "user", "password"]
+    static let httpKeys = ["endpoints", "compression", "tls", "request_timeout", "concurrency", "max_concurrency", "user", "password"]
     static let sinkKeys: [String: [String]] = [
         "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
         "console": ["type", "encoding"] + sinkRunnerKeys,
@@ -370,7 +370,22 @@ extension LogBridgeConfiguration {
             http.compression = compression
         }
         if let timeout = r.duration(s["request_timeout"], "\(path).request_timeout") { http.requestTimeout = timeout }
-        if let concurrency = r.int(s["concurrency"], "\(path).concurrency", range: 1...64) { runner.concurrency = concurrency }
+        let maximum = r.int(s["max_concurrency"], "\(path).max_concurrency", range: 1...256)
+        let concurrencyText = r.string(s["concurrency"], "\(path).concurrency")
+        if concurrencyText == "adaptive" {
+            // AIMD between 1 and max_concurrency; the runner's window follows the maximum.
+            http.adaptiveConcurrencyMaximum = maximum ?? 16
+            runner.concurrency = maximum ?? 16
+        } else {
+            if let text = concurrencyText {
+                if let value = Int(text), (1...256).contains(value) {
+                    runner.concurrency = value
+                } else {
+                    r.report("\(path).concurrency", s["concurrency"], "expected a number of requests (1 to 256) or 'adaptive', found '\(text)'")
+                }
+            }
+            if maximum != nil { r.report("\(path).max_concurrency", s["max_concurrency"], "only applies with concurrency: adaptive") }
+        }
         if let entries = r.mapping(s["tls"], "\(path).tls", allowed: ["ca_file", "cert_file", "key_file", "verify"]) {
             let t = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             http.tls.caFile = r.string(t["ca_file"], "\(path).tls.ca_file")

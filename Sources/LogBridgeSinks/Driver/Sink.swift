@@ -23,6 +23,10 @@ public protocol Sink: Sendable {
     /// - Throws: ``SinkError``; the runner retries the whole batch with backoff, it is never skipped.
     func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery
 
+    /// Permits the runner takes for each batch it sends, when the sink sets its own concurrency
+    /// (`concurrency: adaptive`); nil: a fixed `concurrency`.
+    var sendPermits: AsyncPermits? { get }
+
     /// The runner durably moved the cursor to `nextSequence`: state kept for earlier records can
     /// go. Optional.
     func committed(through nextSequence: UInt64) async
@@ -32,6 +36,8 @@ public protocol Sink: Sendable {
 }
 
 extension Sink {
+    public var sendPermits: AsyncPermits? { nil }
+
     public func committed(through nextSequence: UInt64) async {}
 }
 

@@ -83,7 +83,7 @@ public final class SinkRunner: Service, Sendable {
         // being sent (and so the bytes in memory); the window also holds batches that only wait for
         // the destination's confirmation.
         var inFlight: [InFlight] = []
-        let permits = AsyncPermits(limit: configuration.concurrency)
+        let permits = sink.sendPermits ?? AsyncPermits(limit: configuration.concurrency)
         let window = configuration.concurrency + configuration.maxPendingConfirmations
         let events = SequenceSignal(next: 0)
         defer { for entry in inFlight { entry.task.cancel() } }

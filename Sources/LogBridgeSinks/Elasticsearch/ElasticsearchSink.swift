@@ -22,16 +22,16 @@ public final class ElasticsearchSink: Sink, Sendable {
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: LogKey.sink] = "\(name)"
-        transport = try HTTPTransport(settings: configuration.http, logger: logger)
-        let pool = EndpointPool(
-            urls: configuration.http.endpoints, ejectAfterFailures: configuration.http.ejectAfterFailures,
-            ejectionTime: configuration.http.ejectionTime)
-        driver = HTTPBatchDriver(pool: pool, sinkName: name, logger: logger)
+        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
+        transport = parts.transport
+        driver = parts.driver
         builder = ElasticsearchRequestBuilder(index: configuration.index)
         var query = ElasticsearchResponse.filterPath
         if let pipeline = configuration.pipeline { query += "&pipeline=\(pipeline)" }
         path = "/_bulk?\(query)"
     }
+
+    public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
 

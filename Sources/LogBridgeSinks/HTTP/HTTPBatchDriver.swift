@@ -55,11 +55,14 @@ public struct HTTPBatchDriver: Sendable {
     public let logger: Logger
     public var initialBackoff: Duration = .milliseconds(100)
     public var maxBackoff: Duration = .seconds(30)
+    /// Fed with every response's latency and push-back, when concurrency is adaptive.
+    public let adaptive: AdaptiveConcurrency?
 
-    public init(pool: EndpointPool, sinkName: String, logger: Logger) {
+    public init(pool: EndpointPool, sinkName: String, logger: Logger, adaptive: AdaptiveConcurrency? = nil) {
         self.pool = pool
         self.sinkName = sinkName
         self.logger = logger
+        self.adaptive = adaptive
     }
 
     /// - Parameters:
@@ -79,9 +82,11 @@ public struct HTTPBatchDriver: Sendable {
             let chunk = queue.removeFirst()
             let endpoint = pool.next()
             let response: HTTPResponse
+            let started = ContinuousClock.now
             do {
                 response = try await send(chunk, endpoint)
             } catch {
+                adaptive?.record(.overloaded)
                 if pool.reportFailure(endpoint) {
                     logger.warning("endpoint ejected after repeated failures", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
                 } else {
@@ -91,7 +96,12 @@ public struct HTTPBatchDriver: Sendable {
                 try await pause(&backoff, atLeast: nil)
                 continue
             }
-            switch judge(chunk, response) {
+            let verdict = judge(chunk, response)
+            if let adaptive {
+                let pushedBack = response.status == 429 || response.status == 503 || response.status == 504
+                adaptive.record(pushedBack ? .overloaded : .success(ContinuousClock.now - started))
+            }
+            switch verdict {
             case .partial(let retry, let refused):
                 pool.reportSuccess(endpoint)
                 outcome.rejected += refused

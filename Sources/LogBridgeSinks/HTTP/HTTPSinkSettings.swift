@@ -43,6 +43,9 @@ public struct HTTPSinkSettings: Sendable, Equatable {
     /// How long an ejected endpoint stays out before one probe request; doubles on each failed
     /// probe up to 2 minutes. Default: 5 s.
     public var ejectionTime: Duration
+    /// `concurrency: adaptive`: the most requests AIMD may keep in flight; nil for a fixed
+    /// `concurrency`.
+    public var adaptiveConcurrencyMaximum: Int?
 
     public init(
         endpoints: [String], authentication: Authentication = .none, compression: Compression = .none,

@@ -21,11 +21,9 @@ public final class LokiSink: Sink, Sendable {
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: LogKey.sink] = "\(name)"
-        transport = try HTTPTransport(settings: configuration.http, logger: logger)
-        let pool = EndpointPool(
-            urls: configuration.http.endpoints, ejectAfterFailures: configuration.http.ejectAfterFailures,
-            ejectionTime: configuration.http.ejectionTime)
-        driver = HTTPBatchDriver(pool: pool, sinkName: name, logger: logger)
+        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
+        transport = parts.transport
+        driver = parts.driver
         let limit = configuration.maxStreams
         builder = LokiRequestBuilder(configuration: configuration, streams: StreamLimit(limit: limit) { [logger] in
             logger.warning(
@@ -33,6 +31,8 @@ public final class LokiSink: Sink, Sendable {
                 metadata: ["max_streams": "\(limit)"])
         })
     }
+
+    public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
 

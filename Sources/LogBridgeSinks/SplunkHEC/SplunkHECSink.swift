@@ -25,16 +25,16 @@ public final class SplunkHECSink: Sink, Sendable {
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: LogKey.sink] = "\(name)"
-        transport = try HTTPTransport(settings: configuration.http, logger: logger)
-        let pool = EndpointPool(
-            urls: configuration.http.endpoints, ejectAfterFailures: configuration.http.ejectAfterFailures,
-            ejectionTime: configuration.http.ejectionTime)
-        driver = HTTPBatchDriver(pool: pool, sinkName: name, logger: logger)
+        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
+        transport = parts.transport
+        driver = parts.driver
         encoder = HECEventEncoder(configuration: configuration)
         acks = HECAcknowledgements(
-            pollInterval: configuration.ackPollInterval, timeout: configuration.ackTimeout, transport: transport, pool: pool,
+            pollInterval: configuration.ackPollInterval, timeout: configuration.ackTimeout, transport: transport, pool: parts.pool,
             notebook: notebook, logger: logger)
     }
+
+    public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {
         acks.committed(through: checkpoint.nextSequence)

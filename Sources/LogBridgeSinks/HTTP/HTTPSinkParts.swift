@@ -1,0 +1,18 @@
+import LogBridgeCore
+import Logging
+
+/// What every HTTP sink is built from: the transport, the endpoint pool, the delivery loop and,
+/// with `concurrency: adaptive`, the AIMD controller whose permits the runner uses.
+struct HTTPSinkParts: Sendable {
+    let transport: HTTPTransport
+    let pool: EndpointPool
+    let driver: HTTPBatchDriver
+    let adaptive: AdaptiveConcurrency?
+
+    init(settings: HTTPSinkSettings, sinkName: String, logger: Logger) throws {
+        transport = try HTTPTransport(settings: settings, logger: logger)
+        pool = EndpointPool(urls: settings.endpoints, ejectAfterFailures: settings.ejectAfterFailures, ejectionTime: settings.ejectionTime)
+        adaptive = settings.adaptiveConcurrencyMaximum.map { AdaptiveConcurrency(maximum: $0) }
+        driver = HTTPBatchDriver(pool: pool, sinkName: sinkName, logger: logger, adaptive: adaptive)
+    }
+}
