@@ -122,7 +122,9 @@ public final class Spool: Sendable {
     /// Reads up to `maxRecords` records (and about `maxBytes` payload bytes) starting at `sequence`,
     /// copied out of the map so no read transaction outlives the call. Blocking: call it from a
     /// dedicated thread.
-    public func read(from sequence: UInt64, maxRecords: Int, maxBytes: Int) throws(SpoolError) -> RecordBatch {
+    /// - Parameter sink: the reading sink; records replayed for another sink are skipped.
+    public func read(from sequence: UInt64, maxRecords: Int, maxBytes: Int, for sink: String? = nil) throws(SpoolError) -> RecordBatch {
+        let sinkName = sink.map { Array($0.utf8) }
         let topics = published.read { $0.topics }
         var batch = RecordBatch(topics: topics, nextSequence: sequence)
         var corrupt: [DeadLetter] = []
@@ -138,6 +140,10 @@ public final class Spool: Sendable {
                             deadLetteredAtMs: SpoolWriter.nowMillis(), payload: Array(value)))
                         batch.nextSequence = seq + 1
                         return corrupt.count < maxRecords
+                    }
+                    if let target = decoded.target, let sinkName, !value[target].elementsEqual(sinkName) {
+                        batch.nextSequence = seq + 1
+                        return true
                     }
                     let base = batch.bytes.count
                     batch.bytes.append(contentsOf: value)
@@ -174,6 +180,31 @@ public final class Spool: Sendable {
             writer.enqueue(.deadLetters(letters, done: { continuation.resume(returning: $0) }))
         }
         if let error { throw error }
+    }
+
+    /// Puts dead letters back into the log, each for the sink that rejected it only, removing them
+    /// from the dead-letter store in the same transaction (`logbridge dlq replay`). Letters of other
+    /// stages (`source`, `spool`) stay: replaying them would fail the same way.
+    /// - Parameters:
+    ///   - sink: only this sink's letters; nil for every sink in `sinks`.
+    ///   - sinks: the sinks the gateway feeds.
+    /// - Returns: how many were replayed.
+    public func replayDeadLetters(sink: String?, sinks: Set<String>, limit: Int = .max) async throws(SpoolError) -> Int {
+        let targets = sink.map { sinks.contains($0) ? [$0] : [] } ?? sinks
+        return try await maintainDeadLetters(stage: sink, replayTo: targets, limit: limit)
+    }
+
+    /// Deletes dead letters for good (`logbridge dlq purge`), only `stage`'s when given.
+    /// - Returns: how many were deleted.
+    public func purgeDeadLetters(stage: String?, limit: Int = .max) async throws(SpoolError) -> Int {
+        try await maintainDeadLetters(stage: stage, replayTo: nil, limit: limit)
+    }
+
+    private func maintainDeadLetters(stage: String?, replayTo: Set<String>?, limit: Int) async throws(SpoolError) -> Int {
+        let result: Result<Int, SpoolError> = await withCheckedContinuation { continuation in
+            writer.enqueue(.maintainDeadLetters(stage: stage, replayTo: replayTo, limit: limit, done: { continuation.resume(returning: $0) }))
+        }
+        return try result.get()
     }
 
     /// Durably stores (or, with nil, deletes) a sink's own note, such as the Splunk HEC channels and

@@ -102,7 +102,30 @@ enum RecordCodec {
         }
     }
 
+    /// A dead letter put back into the log for one sink only (`dlq replay`): flag bit 1, and the
+    /// sink's name (u16 length + bytes) between the header and the value. Other sinks skip it.
+    static func encodeReplay(
+        into out: UnsafeMutableRawBufferPointer, topicIndex: UInt16, letter: DeadLetter, target: [UInt8]
+    ) {
+        out.storeBytes(of: version, toByteOffset: 0, as: UInt8.self)
+        out.storeBytes(of: UInt8(2), toByteOffset: 1, as: UInt8.self)
+        out.storeBytes(of: topicIndex.littleEndian, toByteOffset: 2, as: UInt16.self)
+        out.storeBytes(of: letter.partition.littleEndian, toByteOffset: 4, as: Int32.self)
+        out.storeBytes(of: letter.offset.littleEndian, toByteOffset: 8, as: Int64.self)
+        out.storeBytes(of: letter.timestampMs.littleEndian, toByteOffset: 16, as: Int64.self)
+        out.storeBytes(of: UInt16(target.count).littleEndian, toByteOffset: headerSize, as: UInt16.self)
+        UnsafeMutableRawBufferPointer(rebasing: out[(headerSize + 2)..<(headerSize + 2 + target.count)]).copyBytes(from: target)
+        let start = headerSize + 2 + target.count
+        if !letter.payload.isEmpty {
+            UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + letter.payload.count)]).copyBytes(from: letter.payload)
+        }
+    }
+
+    static func encodedReplaySize(target: [UInt8], payloadCount: Int) -> Int { headerSize + 2 + target.count + payloadCount }
+
     struct Decoded {
+        /// Set for a replayed dead letter: the only sink that reads it.
+        var target: Range<Int>?
         var topicIndex: Int
         var partition: Int32
         var offset: Int64
@@ -129,8 +152,17 @@ enum RecordCodec {
             key = position..<(position + length)
             position += length
         }
+        var target: Range<Int>?
+        if flags & 2 != 0 {
+            guard bytes.count >= position + 2 else { return nil }
+            let length = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self)))
+            position += 2
+            guard bytes.count >= position + length else { return nil }
+            target = position..<(position + length)
+            position += length
+        }
         return Decoded(
-            topicIndex: topicIndex, partition: partition, offset: offset, timestampMs: timestamp,
+            target: target, topicIndex: topicIndex, partition: partition, offset: offset, timestampMs: timestamp,
             key: key, value: position..<bytes.count)
     }
 }

@@ -13,6 +13,10 @@ enum WriterItem {
     /// A sink delivered everything before `checkpoint.nextSequence`.
     case checkpoint(sink: String, SinkCheckpoint, deadLetters: [DeadLetter], done: @Sendable (SpoolError?) -> Void)
     case deadLetters([DeadLetter], done: @Sendable (SpoolError?) -> Void)
+    /// `dlq replay` / `dlq purge`: up to `limit` dead letters of `stage` (all stages when nil)
+    /// are deleted; with `replayTo`, those whose stage is one of these sinks go back into the log
+    /// for that sink only. `done` receives how many were handled.
+    case maintainDeadLetters(stage: String?, replayTo: Set<String>?, limit: Int, done: @Sendable (Result<Int, SpoolError>) -> Void)
     /// A sink's own bookkeeping (HEC channels and outstanding acks): `value` nil deletes it.
     case note(key: [UInt8], value: [UInt8]?, done: @Sendable (SpoolError?) -> Void)
     /// Everything queued before is committed (or, while the spool is full, dropped for `revoked`);
@@ -208,7 +212,7 @@ final class SpoolWriter: @unchecked Sendable {
                 admit(batch)
             case .partialIngest:
                 preconditionFailure("partial batches are made by the writer only")
-            case .checkpoint, .deadLetters, .note:
+            case .checkpoint, .deadLetters, .note, .maintainDeadLetters:
                 segment.append(item)
             case .barrier(let revoked, let done):
                 flush()
@@ -285,6 +289,7 @@ final class SpoolWriter: @unchecked Sendable {
                 for item in others {
                     switch item {
                     case .checkpoint(_, _, _, let done), .deadLetters(_, let done), .note(_, _, let done): done(error)
+                    case .maintainDeadLetters(_, _, _, let done): done(.failure(error))
                     default: break
                     }
                 }
@@ -311,6 +316,8 @@ final class SpoolWriter: @unchecked Sendable {
                     for letter in letters { try work.put(letter, into: txn, db: db) }
                 case .note(let key, let value, _):
                     if let value { try txn.put(db.meta, key: key, value: value) } else { try txn.delete(db.meta, key: key) }
+                case .maintainDeadLetters(let stage, let replayTo, let limit, _):
+                    work.maintained.append(try maintainDeadLetters(stage: stage, replayTo: replayTo, limit: limit, txn: txn, work: &work))
                 case .barrier:
                     break
                 }
@@ -354,6 +361,7 @@ final class SpoolWriter: @unchecked Sendable {
         for item in segment {
             switch item {
             case .checkpoint(_, _, _, let done), .deadLetters(_, let done), .note(_, _, let done): done(nil)
+            case .maintainDeadLetters(_, _, _, let done): done(.success(work.maintained.removeFirst()))
             default: break
             }
         }
@@ -414,6 +422,30 @@ final class SpoolWriter: @unchecked Sendable {
         }
         if let lastKey { work.setNextOffset(lastNext, for: lastKey) }
         return consumed
+    }
+
+    private func maintainDeadLetters(
+        stage: String?, replayTo: Set<String>?, limit: Int, txn: borrowing LMDBTransaction, work: inout TransactionWork
+    ) throws(SpoolError) -> Int {
+        var chosen: [(key: [UInt8], letter: DeadLetter)] = []
+        try txn.scan(db.deadLetters, from: nil) { (key, value) throws(SpoolError) -> Bool in
+            guard let letter = DeadLetter(decoding: value), stage == nil || letter.stage == stage else { return true }
+            if let replayTo, !replayTo.contains(letter.stage) { return true }
+            chosen.append((Array(key), letter))
+            return chosen.count < limit
+        }
+        for (key, letter) in chosen {
+            try txn.delete(db.deadLetters, key: key)
+            guard replayTo != nil else { continue }
+            let topic = try work.topicIndex(for: letter.topic, txn: txn, db: db)
+            let target = Array(letter.stage.utf8)
+            let size = RecordCodec.encodedReplaySize(target: target, payloadCount: letter.payload.count)
+            try txn.reserve(db.records, sequence: work.state.nextSequence, size: size, append: true) { out in
+                RecordCodec.encodeReplay(into: out, topicIndex: topic, letter: letter, target: target)
+            }
+            work.state.nextSequence += 1
+        }
+        return chosen.count
     }
 
     /// Deletes records every sink has delivered, a bounded number per transaction.
@@ -483,6 +515,8 @@ private struct TransactionWork {
     var duplicates = 0
     /// Records of the transaction's partial batch that were written.
     var partialConsumed = 0
+    /// Dead letters replayed or purged, per maintenance item, in order.
+    var maintained: [Int] = []
     private let initialNextSequence: UInt64
     private let initialNextDeadLetter: UInt64
 

@@ -106,4 +106,60 @@ import Testing
         let (_, none) = try run(["dlq", "list", "--config", directory.file("c.yaml"), "--sink", "archive"])
         #expect(none.split(separator: "\n").filter { $0.hasPrefix("{") }.isEmpty)
     }
+
+    @Test func dlqReplaySendsLettersBackToTheirSinkOnlyAndPurgeNeedsATarget() async throws {
+        let directory = TemporaryDirectory(prefix: "logbridge-cli")
+        defer { directory.remove() }
+        let configuration = SpoolConfiguration(path: directory.file("spool"), maxRecordBytes: 1024)
+        func letter(_ stage: String, _ offset: Int64) -> DeadLetter {
+            DeadLetter(stage: stage, reason: "HTTP 400: mapper_parsing_exception", status: "400", topic: "logs", partition: 3,
+                       offset: offset, timestampMs: 1_795_000_000_000, deadLetteredAtMs: 0, payload: Array("record \(offset)".utf8))
+        }
+        var spool: Spool? = try Spool(configuration: configuration, sinks: ["archive", "es"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
+        try await spool!.deadLetter([letter("archive", 1), letter("es", 2), letter("archive", 3), letter("source", 4)])
+        try """
+        source:
+          kafka:
+            brokers: ["127.0.0.1:9092"]
+            topics: [logs]
+        spool:
+          path: \(directory.file("spool"))
+        sinks:
+          archive:
+            type: file
+            path: \(directory.file("out.ndjson"))
+          es:
+            type: elasticsearch
+            endpoints: ["http://127.0.0.1:9"]
+        """.write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
+        let config = directory.file("c.yaml")
+
+        let (busy, busyOutput) = try run(["dlq", "replay", "--config", config])
+        #expect(busy == 1)
+        #expect(busyOutput.contains("in use: stop the gateway first"), "\(busyOutput)")
+        spool?.close()
+        spool = nil
+
+        let (status, output) = try run(["dlq", "replay", "--config", config, "--sink", "archive"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("replayed 2 dead letters for sink archive"))
+
+        let reopened = try Spool(configuration: configuration, sinks: ["archive", "es"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
+        let forArchive = try reopened.read(from: 0, maxRecords: 10, maxBytes: 1 << 20, for: "archive")
+        #expect(forArchive.records.map(\.offset) == [1, 3], "original topic, partition and offset kept")
+        #expect(forArchive.records.map(\.partition) == [3, 3])
+        #expect(forArchive.withValue(of: forArchive.records[0]) { String(decoding: $0, as: UTF8.self) } == "record 1")
+        let forES = try reopened.read(from: 0, maxRecords: 10, maxBytes: 1 << 20, for: "es")
+        #expect(forES.isEmpty, "a replayed letter goes to the sink that rejected it only")
+        #expect(forES.nextSequence == 2, "the other sink's cursor passes over it")
+        #expect(try reopened.deadLetters(limit: 10).map(\.stage) == ["es", "source"])
+        reopened.close()
+
+        let (refused, refusal) = try run(["dlq", "purge", "--config", config])
+        #expect(refused == 1)
+        #expect(refusal.contains("--sink NAME, or --all"))
+        let (purged, purgeOutput) = try run(["dlq", "purge", "--config", config, "--all"])
+        #expect(purged == 0, "\(purgeOutput)")
+        #expect(purgeOutput.contains("purged 2 dead letters"))
+    }
 }

@@ -187,7 +187,8 @@ public final class SinkRunner: Service, Sendable {
             try await permits.acquire()
             holdsPermit = true
             let spool = self.spool
-            batch = try await reader.run { try spool.read(from: first, maxRecords: count, maxBytes: .max) }
+            let name = sink.name
+            batch = try await reader.run { try spool.read(from: first, maxRecords: count, maxBytes: .max, for: name) }
         }
     }
 
@@ -205,8 +206,9 @@ public final class SinkRunner: Service, Sendable {
     /// Reads the next batch; with `allowWaiting`, a partial batch may wait up to `interval` to fill.
     private func readBatch(from cursor: UInt64, allowWaiting: Bool) async throws -> RecordBatch {
         let spool = self.spool
+        let name = sink.name
         let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
-        let batch = try await reader.run { try spool.read(from: cursor, maxRecords: maxRecords, maxBytes: maxBytes) }
+        let batch = try await reader.run { try spool.read(from: cursor, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
         let partial = batch.count < configuration.batchSize && batch.bytes.count < configuration.maxBatchBytes
         if partial, !batch.isEmpty, allowWaiting, configuration.interval > .zero, !shuttingDown.load(ordering: .acquiring) {
             return try await fillPartialBatch(batch, from: cursor)
@@ -224,7 +226,8 @@ public final class SinkRunner: Service, Sendable {
         {
             await waitForRecords(from: spool.nextSequence, timeout: deadline - .now)
         }
-        return try await reader.run { try spool.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes) }
+        let name = sink.name
+        return try await reader.run { try spool.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
     }
 
     private func waitForRecords(from sequence: UInt64, timeout: Duration) async {
