@@ -201,3 +201,30 @@ import Testing
         await hec.shutdown()
     }
 }
+
+/// The HEC fake refuses what Splunk refuses, so the sink tests above can trust it.
+@Suite struct FakeSplunkHECTests {
+    func post(_ hec: FakeSplunkHEC, _ body: String, token: String = "hec-token", channel: String? = UUID().uuidString) async throws -> (Int, String) {
+        let settings = HTTPSinkSettings(endpoints: [hec.url], authentication: .header(name: "Authorization", value: "Splunk \(token)"))
+        let transport = try HTTPTransport(settings: settings, logger: Logger(label: "hec-fake-test"))
+        defer { Task { await transport.shutdown() } }
+        let response = try await transport.post(
+            EndpointPool(urls: [hec.url], ejectAfterFailures: 3, ejectionTime: .seconds(1)).next(), path: "/services/collector/event", contentType: "application/json",
+            body: Array(body.utf8), headers: channel.map { [("X-Splunk-Request-Channel", $0)] } ?? [])
+        return (response.status, response.bodyText)
+    }
+
+    @Test func refusesWhatSplunkRefuses() async throws {
+        let hec = try await FakeSplunkHEC()
+        #expect(try await post(hec, #"{"event":"a"}"#, token: "nope") == (403, #"{"text":"Invalid token","code":4}"#))
+        #expect(try await post(hec, #"{"event":"a"}"#, channel: nil).1.contains(#""code":10"#))
+        #expect(try await post(hec, #"{"event":"a"}"#, channel: "not-a-guid").1.contains(#""code":11"#))
+        #expect(try await post(hec, #"{"event":"a"}{"time":1}"#).1.contains(#""code":12"#))
+        #expect(try await post(hec, #"{"event":""}"#).1.contains(#""code":13"#))
+        #expect(try await post(hec, #"{"event":"a","fields":{"x":{"nested":1}}}"#).1.contains(#""code":15"#))
+        #expect(try await post(hec, #"{"event":"a","fields":{"x":["a","b"]}}"#).0 == 200)
+        #expect(try await post(hec, "{\"event\":\"a\"} {\"event\":").1.contains(#""invalid-event-number":1"#))
+        #expect(hec.eventCount == 3, "the valid event, and the one before each bad event, were indexed")
+        await hec.shutdown()
+    }
+}

@@ -236,4 +236,16 @@ import Testing
         #expect(found.map(\.path) == ["sinks.loki.labels.line", "sinks.loki.labels.day"])
         #expect(found.first?.message.contains("stream per line") == true)
     }
+
+    @Test func aDataStreamNameWithADateIsRefused() {
+        let found = issues(Self.withSinks("""
+              es:
+                type: elasticsearch
+                endpoints: ["http://es:9200"]
+                index: "logs-%Y.%m.%d"
+                data_stream: true
+            """))
+        #expect(found.map(\.path) == ["sinks.es.index"])
+        #expect(found.first?.message.contains("rolls over by itself") == true)
+    }
 }

@@ -57,6 +57,7 @@ extension LoadedConfiguration {
                 lines.append("    endpoints: [\(es.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
                 lines.append("    index: \(quote(es.index.source))")
                 if let pipeline = es.pipeline { lines.append("    pipeline: \(quote(pipeline))") }
+                if es.dataStream { lines.append("    data_stream: true  # not duplicate-proof across a rollover") }
                 describeHTTP(es.http, prefix: prefix, into: &lines)
                 lines.append(describeConcurrency(sink))
             case .splunkHEC(let hec):

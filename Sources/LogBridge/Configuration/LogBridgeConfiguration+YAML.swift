@@ -60,7 +60,7 @@ extension LogBridgeConfiguration {
     static let sinkKeys: [String: [String]] = [
         "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
         "console": ["type", "encoding"] + sinkRunnerKeys,
-        "elasticsearch": ["type", "index", "pipeline", "api_key"] + httpKeys + sinkRunnerKeys,
+        "elasticsearch": ["type", "index", "pipeline", "api_key", "data_stream"] + httpKeys + sinkRunnerKeys,
         "splunk_hec": [
             "type", "token", "host", "source", "sourcetype", "index", "fields", "acknowledgements", "ack_poll_interval",
             "ack_timeout", "max_pending_acks", "path",
@@ -245,6 +245,14 @@ extension LogBridgeConfiguration {
                 }
             }
             configuration.pipeline = r.string(s["pipeline"], "\(path).pipeline")
+            if let dataStream = r.bool(s["data_stream"], "\(path).data_stream") {
+                configuration.dataStream = dataStream
+                if dataStream, s["index"] == nil {
+                    r.report("\(path).index", node, "name the data stream (data_stream: true writes to index)")
+                } else if dataStream, configuration.index.source.replacingOccurrences(of: "%%", with: "").contains("%") {
+                    r.report("\(path).index", s["index"], "a data stream rolls over by itself: drop the date from its name")
+                }
+            }
             if let key = r.string(s["api_key"], "\(path).api_key", secret: true) {
                 if s["user"] != nil { r.report("\(path).api_key", s["api_key"], "set either api_key or user/password, not both") }
                 configuration.http.authentication = .header(name: "Authorization", value: "ApiKey \(key)")
