@@ -27,7 +27,6 @@ public final class AsyncPermits: Sendable {
     }
 
     public var limit: Int { state.withLock { $0.limit } }
-    public var held: Int { state.withLock { $0.held } }
     public var available: Int { state.withLock { max(0, $0.limit - $0.held) } }
 
     /// Takes a permit if one is free now.

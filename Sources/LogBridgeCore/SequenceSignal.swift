@@ -19,22 +19,17 @@ public final class SequenceSignal: Sendable {
 
     /// Publishes a new end of the committed log and wakes waiters it satisfies.
     public func publish(next: UInt64) {
-        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.next = max(state.next, next)
-            var ready: [CheckedContinuation<Void, Never>] = []
-            for (id, waiter) in state.waiters where waiter.after < state.next {
-                ready.append(waiter.continuation)
-                state.waiters[id] = nil
-            }
-            return ready
-        }
-        ready.forEach { $0.resume() }
+        update { $0 = max($0, next) }
     }
 
     /// Adds one to the value and wakes the waiters it satisfies.
     public func advance() {
+        update { $0 += 1 }
+    }
+
+    private func update(_ change: (inout UInt64) -> Void) {
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.next += 1
+            change(&state.next)
             var ready: [CheckedContinuation<Void, Never>] = []
             for (id, waiter) in state.waiters where waiter.after < state.next {
                 ready.append(waiter.continuation)

@@ -13,10 +13,4 @@ public enum RecordIdentity {
         JSONBytes.appendInteger(record.offset, to: &out)
         out.append(UInt8(ascii: "\""))
     }
-
-    public static func string(_ record: RecordBatch.Record, topic: String) -> String {
-        var out: [UInt8] = []
-        appendQuoted(record, topic: topic, to: &out)
-        return String(decoding: out.dropFirst().dropLast(), as: UTF8.self)
-    }
 }

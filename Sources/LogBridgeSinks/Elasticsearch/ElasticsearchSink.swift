@@ -20,8 +20,6 @@ public final class ElasticsearchSink: Sink, Sendable {
     public init(name: String, configuration: ElasticsearchSinkConfiguration, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
-        var logger = logger
-        logger[metadataKey: LogKey.sink] = "\(name)"
         let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
         transport = parts.transport
         driver = parts.driver

@@ -8,8 +8,13 @@ struct HTTPSinkParts: Sendable {
     let pool: EndpointPool
     let driver: HTTPBatchDriver
     let adaptive: AdaptiveConcurrency?
+    /// The gateway's logger, tagged with the sink's name.
+    let logger: Logger
 
     init(settings: HTTPSinkSettings, sinkName: String, logger: Logger) throws {
+        var logger = logger
+        logger[metadataKey: LogKey.sink] = "\(sinkName)"
+        self.logger = logger
         transport = try HTTPTransport(settings: settings, logger: logger)
         pool = EndpointPool(urls: settings.endpoints, ejectAfterFailures: settings.ejectAfterFailures, ejectionTime: settings.ejectionTime)
         adaptive = settings.adaptiveConcurrencyMaximum.map { AdaptiveConcurrency(maximum: $0) }

@@ -31,7 +31,8 @@ struct LokiRequestBuilder: Sendable {
                 let line = UnsafeRawBufferPointer(rebasing: bytes[record.value])
                 key.removeAll(keepingCapacity: true)
                 renderLabels(line, timestampMs: record.timestampMs, into: &key, scratch: &value)
-                if !streams.admit(key) {
+                // The limit is asked once per stream new to this batch, not per entry.
+                if streamIndex[key] == nil, !streams.admit(key) {
                     key.removeAll(keepingCapacity: true)
                     renderLabels(line, timestampMs: record.timestampMs, into: &key, scratch: &value, overflow: true)
                 }

@@ -19,9 +19,8 @@ public final class LokiSink: Sink, Sendable {
     public init(name: String, configuration: LokiSinkConfiguration, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
-        var logger = logger
-        logger[metadataKey: LogKey.sink] = "\(name)"
         let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
+        let logger = parts.logger
         transport = parts.transport
         driver = parts.driver
         let limit = configuration.maxStreams

@@ -1,4 +1,3 @@
-import Foundation
 import LogBridgeCore
 
 /// HEC's answer `{"text":…,"code":N,"ackId":N,"invalid-event-number":k}` and what each code means
@@ -16,9 +15,7 @@ struct HECResponse: Equatable {
             invalidEventNumber = JSONBytes.lookup(["invalid-event-number"], in: bytes).flatMap {
                 Int(String(decoding: $0, as: UTF8.self))
             }
-            text = JSONBytes.lookup(["text"], in: bytes).map {
-                String(decoding: $0, as: UTF8.self).trimmingCharacters(in: ["\""])
-            }
+            text = JSONBytes.lookup(["text"], in: bytes).map { String(decoding: $0, as: UTF8.self) }
         }
     }
 

@@ -23,9 +23,8 @@ public final class SplunkHECSink: Sink, Sendable {
     public init(name: String, configuration: SplunkHECSinkConfiguration, notebook: SinkNotebook?, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
-        var logger = logger
-        logger[metadataKey: LogKey.sink] = "\(name)"
         let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
+        let logger = parts.logger
         transport = parts.transport
         driver = parts.driver
         encoder = HECEventEncoder(configuration: configuration)

@@ -184,7 +184,7 @@ public final class FakeSplunkHEC: Sendable {
                 failure = problem
                 break
             }
-            let id = object.withUnsafeBytes { JSONBytes.lookup(["fields", "event_id"], in: $0).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: ["\""]) } }
+            let id = object.withUnsafeBytes { JSONBytes.lookup(["fields", "event_id"], in: $0).map { String(decoding: $0, as: UTF8.self) } }
             accepted.append(Event(eventID: id, channel: channel, object: options.keepEvents ? object : []))
         }
         // Splunk indexes the events before a bad one (observed, PROTOCOLS.md §1.5).
@@ -231,7 +231,7 @@ public final class FakeSplunkHEC: Sendable {
                 return reply(400, 15, "Error in handling indexed fields", number)
             }
             if let allowed = options.allowedIndexes, let index = JSONBytes.lookup(["index"], in: bytes) {
-                let name = String(decoding: index, as: UTF8.self).trimmingCharacters(in: ["\""])
+                let name = String(decoding: index, as: UTF8.self)
                 if !allowed.contains(name) { return reply(400, 7, "Incorrect index", number) }
             }
             return nil
