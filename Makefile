@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 
 # Debian packages the build, the tests and the benchmark need.
-DEBIAN_PACKAGES := librdkafka-dev liblmdb-dev zlib1g-dev pkg-config kcat
+DEBIAN_PACKAGES := librdkafka-dev liblmdb-dev zlib1g-dev libpcre2-dev libssl-dev pkg-config kcat
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge

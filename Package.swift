@@ -39,6 +39,19 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        // PCRE2 with JIT for user-supplied patterns (regex processor, custom redaction detectors)
+        // and OpenSSL's libcrypto for the keyed HMAC-SHA256 of redaction's hash mode.
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
         .target(
             name: "LogBridgeCore",
             dependencies: [.product(name: "Logging", package: "swift-log")]
@@ -59,7 +72,7 @@ let package = Package(
         ),
         .target(
             name: "LogBridgePipeline",
-            dependencies: ["LogBridgeCore"]
+            dependencies: ["LogBridgeCore", "CPCRE2", "CCrypto"]
         ),
         .target(
             name: "LogBridgeSinks",
@@ -85,7 +98,7 @@ let package = Package(
         .target(
             name: "LogBridgeTestKit",
             dependencies: [
-                "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridgeSinks", "LogBridge", "CZlib",
+                "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridgePipeline", "LogBridgeSinks", "LogBridge", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -112,6 +125,7 @@ let package = Package(
         .testTarget(name: "LogBridgeCoreTests", dependencies: ["LogBridgeCore"]),
         .testTarget(name: "LogBridgeKafkaTests", dependencies: ["LogBridgeKafka", "LogBridgeTestKit"]),
         .testTarget(name: "LogBridgeSpoolTests", dependencies: ["LogBridgeSpool", "LogBridgeTestKit"]),
+        .testTarget(name: "LogBridgePipelineTests", dependencies: ["LogBridgePipeline", "LogBridgeTestKit"]),
         .testTarget(name: "LogBridgeSinksTests", dependencies: ["LogBridgeSinks", "LogBridgeTestKit"]),
         .testTarget(name: "LogBridgeTests", dependencies: ["LogBridge", "LogBridgeTestKit"]),
         .testTarget(

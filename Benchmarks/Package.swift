@@ -23,6 +23,7 @@ let package = Package(
                 "CLMDBBaseline",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "LogBridge", package: "logbridge"),
+                .product(name: "LogBridgeTestKit", package: "logbridge"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/LogBridgeBenchmarks",

@@ -65,5 +65,7 @@ public final class SinkStatistics: Sendable {
     public let failures = Counter()
     /// Records the destination rejected for good, stored in the dead-letter store.
     public let deadLettered = Counter()
+    /// Events the pipeline did not send to this sink (`filter`, `drop`, `route`).
+    public let discarded = Counter()
     public init() {}
 }

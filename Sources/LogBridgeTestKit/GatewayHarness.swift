@@ -2,6 +2,7 @@ import Foundation
 import LogBridge
 import LogBridgeCore
 import LogBridgeKafka
+import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
 import Logging
@@ -15,7 +16,7 @@ public final class GatewayHarness: Sendable {
     public init(
         bootstrap: String, topic: String = "logs", group: String = "logbridge-test",
         directory: TemporaryDirectory = TemporaryDirectory(), properties: [String: String] = [:],
-        spoolMaxBytes: Int = 256 << 20, sinks: [SinkConfiguration]? = nil
+        spoolMaxBytes: Int = 256 << 20, sinks: [SinkConfiguration]? = nil, pipeline: PipelineConfiguration = PipelineConfiguration()
     ) {
         self.directory = directory
         // Fast group reactions so tests do not wait for production timeouts.
@@ -23,6 +24,7 @@ public final class GatewayHarness: Sendable {
         configuration = LogBridgeConfiguration(
             source: KafkaSourceConfiguration(brokers: [bootstrap], topics: [topic], groupID: group, properties: properties),
             spool: SpoolConfiguration(path: directory.file("spool"), maxBytes: spoolMaxBytes),
+            pipeline: pipeline,
             sinks: sinks ?? [
                 SinkConfiguration(
                     name: "archive", kind: .file(FileSinkConfiguration(path: directory.file("events.ndjson"))),

@@ -16,7 +16,7 @@ struct LogBridgeCommand: AsyncParsableCommand {
         commandName: "logbridge",
         abstract: "Forwards logs from Azure Event Hubs (Kafka) to on-prem log stores, durably.",
         version: LogBridgeVersion.string,
-        subcommands: [Run.self, Check.self, Version.self, Demo.self, DeadLetters.self, MockCluster.self])
+        subcommands: [Run.self, Check.self, Version.self, Demo.self, DeadLetters.self, PipelineCommands.self, MockCluster.self])
 }
 
 enum LogBridgeVersion {

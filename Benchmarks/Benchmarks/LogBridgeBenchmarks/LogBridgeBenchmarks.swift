@@ -43,7 +43,7 @@ let benchmarks: @Sendable () -> Void = {
     // of it is committed and fsync'd. A fresh spool directory per iteration.
     Benchmark("SpoolIngest", configuration: durable) { benchmark in
         let corpus = Corpus.shared
-        let directory = try TemporaryDirectory("spool")
+        let directory = try BenchDirectory("spool")
         defer { directory.remove() }
         let statistics = GatewayStatistics()
         var logger = Logger(label: "bench")
@@ -78,7 +78,7 @@ let benchmarks: @Sendable () -> Void = {
     // MDB_APPEND under big-endian sequence keys, one commit (fsync) per 8 MiB of payload.
     Benchmark("LMDBRawBaseline", configuration: durable) { benchmark in
         let corpus = Corpus.shared
-        let directory = try TemporaryDirectory("lmdb")
+        let directory = try BenchDirectory("lmdb")
         defer { directory.remove() }
         var error: Int32 = 0
         guard let env = lmdb_baseline_open(directory.path, 1 << 30, &error) else {
@@ -146,6 +146,8 @@ let benchmarks: @Sendable () -> Void = {
         }
         Corpus.shared.report(records: batch.count, bytes: batch.bytes.count, elapsed: elapsed, to: benchmark)
     }
+
+    pipelineBenchmarks(cpu: cpu)
 }
 
 /// The 100,000 `SyntheticLogs` records laid end to end in one buffer that is never freed, the way
@@ -214,7 +216,7 @@ final class Corpus: @unchecked Sendable {
 }
 
 /// A fresh directory under `$TMPDIR` (default /tmp), removed by `remove()`.
-struct TemporaryDirectory {
+struct BenchDirectory {
     let path: String
 
     init(_ prefix: String) throws {

@@ -1,5 +1,6 @@
 import LogBridgeCore
 import LogBridgeKafka
+import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
 
@@ -41,6 +42,7 @@ extension LoadedConfiguration {
         lines.append("  max_bytes: \(ByteSize.format(c.spool.maxBytes))")
         lines.append("  high_watermark: \(c.spool.highWatermark)")
         lines.append("  low_watermark: \(c.spool.lowWatermark)")
+        lines.append("pipeline: \(describe(c.pipeline))")
         lines.append("sinks:")
         for sink in c.sinks {
             let prefix = "sinks.\(sink.name)"
@@ -56,7 +58,7 @@ extension LoadedConfiguration {
             case .elasticsearch(let es):
                 lines.append("    endpoints: [\(es.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
                 lines.append("    index: \(quote(es.index.source))")
-                if let pipeline = es.pipeline { lines.append("    pipeline: \(quote(pipeline))") }
+                if let pipeline = es.pipeline { lines.append("    ingest_pipeline: \(quote(pipeline))") }
                 if es.dataStream { lines.append("    data_stream: true  # not duplicate-proof across a rollover") }
                 describeHTTP(es.http, prefix: prefix, into: &lines)
                 lines.append(describeConcurrency(sink))
@@ -90,6 +92,7 @@ extension LoadedConfiguration {
             lines.append("    batch_size: \(sink.runner.batchSize)")
             lines.append("    max_batch_bytes: \(ByteSize.format(sink.runner.maxBatchBytes))")
             lines.append("    interval: \(DurationText.format(sink.runner.interval))")
+            if !sink.pipeline.isEmpty { lines.append("    pipeline: \(describe(sink.pipeline))") }
         }
         lines.append("admin:")
         lines.append("  listen: \(value("admin.listen", c.admin.listen))")
@@ -98,6 +101,12 @@ extension LoadedConfiguration {
         lines.append("  format: \(c.log.format.rawValue)")
         lines.append("shutdown_timeout: \(DurationText.format(c.shutdownTimeout))")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A pipeline as its processor types in order; options (hash keys among them) stay out.
+    private func describe(_ pipeline: PipelineConfiguration) -> String {
+        guard !pipeline.isEmpty else { return "[]  # no processors: records go out as they came" }
+        return "[\(pipeline.processors.map(\.typeName).joined(separator: ", "))]"
     }
 
     private func describeConcurrency(_ sink: SinkConfiguration) -> String {

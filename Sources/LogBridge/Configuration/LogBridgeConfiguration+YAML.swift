@@ -50,17 +50,17 @@ extension LogBridgeConfiguration {
         }
     }
 
-    static let topLevelKeys = ["source", "spool", "sinks", "admin", "log", "shutdown_timeout"]
+    static let topLevelKeys = ["source", "spool", "pipeline", "sinks", "admin", "log", "shutdown_timeout"]
     static let kafkaKeys = [
         "brokers", "connection_string", "topics", "group_id", "start_from", "properties", "max_record_bytes",
     ]
     static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark"]
-    static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval"]
+    static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval", "pipeline"]
     static let httpKeys = ["endpoints", "compression", "tls", "request_timeout", "concurrency", "max_concurrency", "user", "password"]
     static let sinkKeys: [String: [String]] = [
         "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
         "console": ["type", "encoding"] + sinkRunnerKeys,
-        "elasticsearch": ["type", "index", "pipeline", "api_key", "data_stream"] + httpKeys + sinkRunnerKeys,
+        "elasticsearch": ["type", "index", "ingest_pipeline", "api_key", "data_stream"] + httpKeys + sinkRunnerKeys,
         "splunk_hec": [
             "type", "token", "host", "source", "sourcetype", "index", "fields", "acknowledgements", "ack_poll_interval",
             "ack_timeout", "max_pending_acks", "path",
@@ -114,10 +114,12 @@ extension LogBridgeConfiguration {
 
         // sinks
         var sinks: [SinkConfiguration] = []
+        var sinkNames: [String] = []
         if let sinksNode = sections["sinks"], let entries = r.mapping(sinksNode, "sinks") {
             if entries.isEmpty { r.report("sinks", sinksNode, "at least one sink is required") }
+            sinkNames = entries.map(\.key)
             for entry in entries {
-                if let sink = decodeSink(name: entry.key, entry.value, r) { sinks.append(sink) }
+                if let sink = decodeSink(name: entry.key, entry.value, sinkNames: sinkNames, r) { sinks.append(sink) }
             }
         } else if sections["sinks"] == nil {
             r.report("sinks", root, "required key is missing")
@@ -145,12 +147,14 @@ extension LogBridgeConfiguration {
             if let format = r.choice(l["format"], "log.format", as: LogConfiguration.Format.self) { log.format = format }
         }
 
+        let pipeline = decodePipeline(sections["pipeline"], "pipeline", topLevel: true, sinkNames: sinkNames, r)
+
         let shutdownTimeout = r.duration(sections["shutdown_timeout"], "shutdown_timeout") ?? .seconds(30)
         for index in sinks.indices { sinks[index].runner.shutdownTimeout = shutdownTimeout }
 
         guard let source, let spool else { return nil }
         return LogBridgeConfiguration(
-            source: source, spool: spool, sinks: sinks, admin: admin, log: log, shutdownTimeout: shutdownTimeout)
+            source: source, spool: spool, pipeline: pipeline, sinks: sinks, admin: admin, log: log, shutdownTimeout: shutdownTimeout)
     }
 
     private static func decodeKafka(_ k: [String: Node], _ node: Node, _ r: ConfigReader) -> (KafkaSourceConfiguration?, Int?) {
@@ -199,7 +203,22 @@ extension LogBridgeConfiguration {
         return (topics == nil || (brokers == nil && connectionString == nil) ? nil : configuration, limit)
     }
 
-    private static func decodeSink(name: String, _ node: Node, _ r: ConfigReader) -> SinkConfiguration? {
+    private static func decodeSink(name: String, _ node: Node, sinkNames: [String], _ r: ConfigReader) -> SinkConfiguration? {
+        guard var sink = decodeSinkKind(name: name, node, r) else { return nil }
+        if case .mapping = node, let pipelineNode = r.mapping(node, "sinks.\(name)")?.first(where: { $0.key == "pipeline" })?.value {
+            // Elasticsearch once took `pipeline: NAME` for its ingest pipeline; a plain string
+            // still means that (now `ingest_pipeline`), a list is logbridge's own pipeline.
+            if case .scalar = pipelineNode, case .elasticsearch(var es) = sink.kind {
+                es.pipeline = r.string(pipelineNode, "sinks.\(name).pipeline")
+                sink.kind = .elasticsearch(es)
+            } else {
+                sink.pipeline = decodePipeline(pipelineNode, "sinks.\(name).pipeline", topLevel: false, sinkNames: sinkNames, r)
+            }
+        }
+        return sink
+    }
+
+    private static func decodeSinkKind(name: String, _ node: Node, _ r: ConfigReader) -> SinkConfiguration? {
         let path = "sinks.\(name)"
         guard case .mapping = node else {
             r.report(path, node, "expected a mapping with at least 'type'")
@@ -244,7 +263,7 @@ extension LogBridgeConfiguration {
                     r.report("\(path).index", s["index"], error.message)
                 }
             }
-            configuration.pipeline = r.string(s["pipeline"], "\(path).pipeline")
+            configuration.pipeline = r.string(s["ingest_pipeline"], "\(path).ingest_pipeline")
             if let dataStream = r.bool(s["data_stream"], "\(path).data_stream") {
                 configuration.dataStream = dataStream
                 if dataStream, s["index"] == nil {

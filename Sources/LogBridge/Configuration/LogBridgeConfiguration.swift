@@ -1,5 +1,6 @@
 import LogBridgeCore
 import LogBridgeKafka
+import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
 import Logging
@@ -8,6 +9,8 @@ import Logging
 public struct LogBridgeConfiguration: Sendable {
     public var source: KafkaSourceConfiguration
     public var spool: SpoolConfiguration
+    /// `pipeline:`, applied to every event before each sink's own pipeline.
+    public var pipeline: PipelineConfiguration
     /// In the order they appear in the file.
     public var sinks: [SinkConfiguration]
     public var admin: AdminConfiguration
@@ -17,11 +20,13 @@ public struct LogBridgeConfiguration: Sendable {
     public var shutdownTimeout: Duration
 
     public init(
-        source: KafkaSourceConfiguration, spool: SpoolConfiguration, sinks: [SinkConfiguration],
+        source: KafkaSourceConfiguration, spool: SpoolConfiguration, pipeline: PipelineConfiguration = PipelineConfiguration(),
+        sinks: [SinkConfiguration],
         admin: AdminConfiguration = .init(), log: LogConfiguration = .init(), shutdownTimeout: Duration = .seconds(30)
     ) {
         self.source = source
         self.spool = spool
+        self.pipeline = pipeline
         self.sinks = sinks
         self.admin = admin
         self.log = log
@@ -53,11 +58,14 @@ public struct SinkConfiguration: Sendable {
     public var name: String
     public var kind: Kind
     public var runner: SinkRunnerConfiguration
+    /// `sinks.NAME.pipeline:`, applied after the top-level pipeline, for this sink only.
+    public var pipeline: PipelineConfiguration
 
-    public init(name: String, kind: Kind, runner: SinkRunnerConfiguration) {
+    public init(name: String, kind: Kind, runner: SinkRunnerConfiguration, pipeline: PipelineConfiguration = PipelineConfiguration()) {
         self.name = name
         self.kind = kind
         self.runner = runner
+        self.pipeline = pipeline
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LogBridgeCore
 import LogBridgeKafka
+import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
 import Logging
@@ -12,6 +13,8 @@ public struct Gateway: Sendable {
     public let statistics: GatewayStatistics
     public let spool: Spool
     public let source: KafkaSource
+    /// Counters and metrics made by the pipelines (redactions, drops, `metrics` processors).
+    public let pipelineMetrics: PipelineMetrics
 }
 
 /// Builds the gateway the `logbridge` executable runs; tests call the same function.
@@ -27,7 +30,9 @@ public func buildGateway(
 ) throws -> Gateway {
     let spool = try Spool(
         configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: statistics, logger: logger)
-    let sinks: [SinkRunner] = try configuration.sinks.map { sink in
+    let pipelineMetrics = PipelineMetrics()
+    let sinkNames = configuration.sinks.map(\.name)
+    let sinks: [SinkRunner] = try configuration.sinks.enumerated().map { index, sink in
         let implementation: any Sink
         switch sink.kind {
         case .file(let file): implementation = FileSink(name: sink.name, configuration: file, logger: logger)
@@ -38,7 +43,13 @@ public func buildGateway(
             implementation = try SplunkHECSink(
                 name: sink.name, configuration: hec, notebook: SinkNotebook(spool: spool, sink: sink.name), logger: logger)
         }
-        return SinkRunner(sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger)
+        // Each runner runs its own copy of the shared pipeline; the first sink counts the shared
+        // metrics and redactions, so an event is counted once however many sinks it goes to.
+        let pipeline = try SinkPipeline(
+            shared: configuration.pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
+            metrics: pipelineMetrics, countsShared: index == 0)
+        return SinkRunner(
+            sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger, pipeline: pipeline)
     }
     let source = try KafkaSource(configuration: configuration.source, target: spool, statistics: statistics, logger: logger)
 
@@ -51,7 +62,9 @@ public func buildGateway(
     if signals { groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint] }
     // A second signal, or the deadline, ends the process even if a sink is stuck.
     groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(30)
-    return Gateway(serviceGroup: ServiceGroup(configuration: groupConfiguration), statistics: statistics, spool: spool, source: source)
+    return Gateway(
+        serviceGroup: ServiceGroup(configuration: groupConfiguration), statistics: statistics, spool: spool, source: source,
+        pipelineMetrics: pipelineMetrics)
 }
 
 /// Keeps the spool open while the gateway runs and closes it last.

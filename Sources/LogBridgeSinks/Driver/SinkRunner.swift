@@ -1,4 +1,5 @@
 import LogBridgeCore
+import LogBridgePipeline
 import LogBridgeSpool
 import Logging
 import ServiceLifecycle
@@ -18,11 +19,16 @@ public final class SinkRunner: Service, Sendable {
     private let logger: Logger
     private let reader: DedicatedThread
     private let shuttingDown = Atomic<Bool>(false)
+    /// Runs on the reader thread only (it is not safe to share between threads).
+    private let pipeline: SinkPipeline?
 
+    /// - Parameter pipeline: the processors between the spool and this sink; nil or empty: the
+    ///   records go out as they were spooled.
     public init(
         sink: any Sink, spool: Spool, configuration: SinkRunnerConfiguration, statistics: GatewayStatistics,
-        logger: Logger
+        logger: Logger, pipeline: SinkPipeline? = nil
     ) {
+        self.pipeline = pipeline.flatMap { $0.isEmpty ? nil : $0 }
         self.sink = sink
         self.spool = spool
         self.configuration = configuration
@@ -53,6 +59,8 @@ public final class SinkRunner: Service, Sendable {
     /// only the delivering task holds, and drops while it waits for a confirmation).
     private struct InFlight {
         var nextSequence: UInt64
+        /// Records read from the spool for the batch (before the pipeline dropped or joined any).
+        var readCount: Int
         var count: Int
         var valueBytes: Int
         var finished: Completion
@@ -114,31 +122,39 @@ public final class SinkRunner: Service, Sendable {
             }
             // Start the next batch when the window has room.
             if inFlight.count < window, permits.tryAcquire() {
-                let batch: RecordBatch
+                let read: ReadWindow
                 do {
-                    batch = try await readBatch(from: readCursor, allowWaiting: inFlight.isEmpty && !draining)
+                    read = try await readBatch(from: readCursor, allowWaiting: inFlight.isEmpty && !draining, draining: draining)
                 } catch {
                     permits.release()
                     throw error
                 }
+                let batch = read.batch
                 if batch.nextSequence > readCursor {
                     let first = readCursor
                     readCursor = batch.nextSequence
                     let finished = Completion()
                     let box = BatchBox(batch)
+                    let readCount = read.readCount
                     let task = Task {
                         defer {
                             finished.set()
                             events.advance()
                         }
-                        return try await self.deliverUntilConfirmed(box, first: first, permits: permits, events: events)
+                        return try await self.deliverUntilConfirmed(box, first: first, readCount: readCount, permits: permits, events: events)
                     }
                     inFlight.append(InFlight(
-                        nextSequence: batch.nextSequence, count: batch.count,
+                        nextSequence: batch.nextSequence, readCount: read.readCount, count: batch.count,
                         valueBytes: batch.records.reduce(0) { $0 + $1.value.count }, finished: finished, task: task))
                     continue
                 }
                 permits.release()
+                if read.heldUntil > readCursor {
+                    // Every record read waits for the rest of a line: wait for more records, or
+                    // for the pipeline's flush timeout, before reading the window again.
+                    await waitForRecords(from: read.heldUntil, timeout: .milliseconds(500))
+                    continue
+                }
             }
             // Wait for a batch to finish or be sent, for new records if one could start, or for
             // the shutdown check.
@@ -163,13 +179,16 @@ public final class SinkRunner: Service, Sendable {
     /// confirmation, waits for it without the bytes, and sends the same records again (read back
     /// from the spool) when it fails.
     private func deliverUntilConfirmed(
-        _ box: BatchBox, first: UInt64, permits: AsyncPermits, events: SequenceSignal
+        _ box: BatchBox, first: UInt64, readCount: Int, permits: AsyncPermits, events: SequenceSignal
     ) async throws -> SinkDelivery {
         guard var batch = box.take() else { preconditionFailure("a batch is delivered once") }
         var holdsPermit = true
         defer { if holdsPermit { permits.release() } }
         let count = batch.count
+        let nextSequence = batch.nextSequence
         while true {
+            // Everything was filtered out: nothing to send, the cursor still moves.
+            if batch.isEmpty { return SinkDelivery() }
             let delivery = try await deliverWithRetry(batch, to: sink)
             permits.release()
             holdsPermit = false
@@ -188,7 +207,16 @@ public final class SinkRunner: Service, Sendable {
             holdsPermit = true
             let spool = self.spool
             let name = sink.name
-            batch = try await reader.run { try spool.read(from: first, maxRecords: count, maxBytes: .max, for: name) }
+            let pipeline = self.pipeline
+            batch = try await reader.run {
+                var again = try spool.read(from: first, maxRecords: readCount, maxBytes: .max, for: name)
+                again.records.removeAll { $0.sequence >= nextSequence }
+                again.nextSequence = nextSequence
+                guard let pipeline else { return again }
+                // The same window, processed the same way: a held tail was cut off before, so
+                // whatever is left is complete; nothing is counted twice.
+                return pipeline.process(again, flush: true, replay: true).batch
+            }
         }
     }
 
@@ -203,17 +231,33 @@ public final class SinkRunner: Service, Sendable {
         }
     }
 
+    /// A window read from the spool and passed through the pipeline.
+    private struct ReadWindow {
+        var batch: RecordBatch
+        var readCount: Int
+        /// When the pipeline held records back and emitted nothing: the end of what was read.
+        var heldUntil: UInt64
+    }
+
     /// Reads the next batch; with `allowWaiting`, a partial batch may wait up to `interval` to fill.
-    private func readBatch(from cursor: UInt64, allowWaiting: Bool) async throws -> RecordBatch {
+    private func readBatch(from cursor: UInt64, allowWaiting: Bool, draining: Bool) async throws -> ReadWindow {
         let spool = self.spool
         let name = sink.name
         let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
-        let batch = try await reader.run { try spool.read(from: cursor, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
+        var batch = try await reader.run { try spool.read(from: cursor, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
         let partial = batch.count < configuration.batchSize && batch.bytes.count < configuration.maxBatchBytes
         if partial, !batch.isEmpty, allowWaiting, configuration.interval > .zero, !shuttingDown.load(ordering: .acquiring) {
-            return try await fillPartialBatch(batch, from: cursor)
+            batch = try await fillPartialBatch(batch, from: cursor)
         }
-        return batch
+        guard let pipeline else { return ReadWindow(batch: batch, readCount: batch.count, heldUntil: 0) }
+        // A full window must make progress even if it is all one unfinished line.
+        let full = batch.count >= maxRecords || batch.bytes.count >= maxBytes
+        let flush = full || draining || shuttingDown.load(ordering: .acquiring)
+        let raw = batch
+        let output = try await reader.run { pipeline.process(raw, flush: flush) }
+        if output.discarded > 0 { statistics.discarded.add(output.discarded) }
+        let stalled = output.held && output.batch.nextSequence <= cursor
+        return ReadWindow(batch: output.batch, readCount: raw.count, heldUntil: stalled ? raw.nextSequence : 0)
     }
 
     /// Waits up to `interval` for a partial batch to fill, then reads it again.

@@ -1,1 +1,0 @@
-// Pipeline processors arrive with the redaction issue.

@@ -1,0 +1,66 @@
+import LogBridgeCore
+
+/// `logbridge pipeline test`: newline-delimited events in, processed events out, in order, with
+/// no Kafka and no spool. The lines go through the very ``SinkPipeline`` the gateway runs, in
+/// windows like the spool's, so what operators see here is what the sinks will get.
+public final class PipelineDryRun {
+    /// Something for standard output (an event) or standard error (a note about an input line).
+    public enum Result: Equatable {
+        case event([UInt8])
+        case note(line: Int, String)
+    }
+
+    private let pipeline: SinkPipeline
+    private let window: Int
+    private var pending: [(line: Int, bytes: [UInt8])] = []
+    private var reportedText = false
+
+    /// - Parameter window: lines processed together (a CRI line may span windows).
+    public init(pipeline: SinkPipeline, window: Int = 1000) {
+        self.pipeline = pipeline
+        self.window = max(window, 1)
+    }
+
+    /// Adds input line `number` (1-based); emits whatever became ready.
+    public func add(_ bytes: [UInt8], line number: Int, _ emit: (Result) -> Void) {
+        if !reportedText, !Self.startsObject(bytes) {
+            // Once: text input (CSV, syslog) is legitimate, and a note per line would bury the rest.
+            reportedText = true
+            emit(.note(line: number, "not a JSON object; processed as text in 'message' (further text lines are not reported)"))
+        }
+        pending.append((number, bytes))
+        if pending.count >= window { run(flush: false, emit) }
+    }
+
+    /// Processes what is left, joining or flushing any unfinished CRI line.
+    public func finish(_ emit: (Result) -> Void) {
+        while !pending.isEmpty { run(flush: true, emit) }
+    }
+
+    private func run(flush: Bool, _ emit: (Result) -> Void) {
+        var bytes: [UInt8] = []
+        var records: [RecordBatch.Record] = []
+        for (index, entry) in pending.enumerated() {
+            let start = bytes.count
+            bytes.append(contentsOf: entry.bytes)
+            records.append(RecordBatch.Record(
+                sequence: UInt64(entry.line), topicIndex: 0, partition: 0, offset: Int64(entry.line), timestampMs: -1, key: nil,
+                value: start..<bytes.count))
+            _ = index
+        }
+        let batch = RecordBatch(topics: ["stdin"], bytes: bytes, records: records)
+        let output = pipeline.process(batch, flush: flush)
+        var failures: [Int: String] = [:]
+        for failure in output.failures { failures[Int(batch.records[failure.recordIndex].sequence)] = failure.message }
+        for record in output.batch.records {
+            if let message = failures[Int(record.sequence)] { emit(.note(line: Int(record.sequence), message)) }
+            emit(.event(Array(output.batch.bytes[record.value])))
+        }
+        let cut = output.batch.nextSequence
+        pending.removeAll { UInt64($0.line) < cut }
+    }
+
+    private static func startsObject(_ bytes: [UInt8]) -> Bool {
+        bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D } == UInt8(ascii: "{")
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import LogBridge
+import LogBridgePipeline
+
+/// `logbridge pipeline`: try processing rules without running the gateway.
+struct PipelineCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Try the configured pipeline on sample events.",
+        subcommands: [Test.self])
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read newline-delimited JSON events on stdin; write the processed events on stdout (no Kafka, no spool).",
+            discussion: """
+                One output line per surviving input line, in order: lines dropped by filter/drop (or routed \
+                away from --sink) are left out, CRI fragments come out joined. Problems with a line go to \
+                stderr as 'line N: ...'. Exit status 0 unless the configuration is invalid.
+                """)
+
+        @Option(name: .long, help: "Path to the configuration file.") var config: String
+        @Option(name: .long, help: "Also apply this sink's own pipeline and its routes.") var sink: String?
+        @Flag(name: .long, help: "Print the pipeline's metrics (Prometheus text) on stderr at the end.") var metrics = false
+
+        func run() throws {
+            let loaded = try loadConfiguration(config)
+            let configuration = loaded.configuration
+            let sinkNames = configuration.sinks.map(\.name)
+            var own = PipelineConfiguration()
+            var index: Int?
+            if let sink {
+                guard let found = sinkNames.firstIndex(of: sink) else {
+                    FileHandle.standardError.write(Data("no sink named '\(sink)' (sinks: \(sinkNames.joined(separator: ", ")))\n".utf8))
+                    throw ExitCode(1)
+                }
+                index = found
+                own = configuration.sinks[found].pipeline
+            }
+            let registry = PipelineMetrics()
+            let pipeline: SinkPipeline
+            do {
+                pipeline = try SinkPipeline(
+                    shared: configuration.pipeline, own: own, sinkName: sink ?? "dry-run", sinkIndex: index, sinkNames: sinkNames,
+                    metrics: registry, countsShared: true)
+            } catch {
+                FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+                throw ExitCode(1)
+            }
+            let dryRun = PipelineDryRun(pipeline: pipeline)
+            var out: [UInt8] = []
+            out.reserveCapacity(1 << 16)
+            let emit: (PipelineDryRun.Result) -> Void = { result in
+                switch result {
+                case .event(let bytes):
+                    out += bytes
+                    out.append(0x0A)
+                    if out.count >= 1 << 16 {
+                        FileHandle.standardOutput.write(Data(out))
+                        out.removeAll(keepingCapacity: true)
+                    }
+                case .note(let line, let message):
+                    FileHandle.standardOutput.write(Data(out))
+                    out.removeAll(keepingCapacity: true)
+                    FileHandle.standardError.write(Data("line \(line): \(message)\n".utf8))
+                }
+            }
+            // Raw bytes, not readLine(): invalid UTF-8 must reach the pipeline as it is.
+            var number = 0
+            var line: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            func handle() {
+                number += 1
+                if line.last == 0x0D { line.removeLast() }
+                dryRun.add(line, line: number, emit)
+                line.removeAll(keepingCapacity: true)
+            }
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                var start = 0
+                for i in 0..<count where buffer[i] == 0x0A {
+                    line.append(contentsOf: buffer[start..<i])
+                    handle()
+                    start = i + 1
+                }
+                line.append(contentsOf: buffer[start..<count])
+            }
+            if !line.isEmpty { handle() }
+            dryRun.finish(emit)
+            FileHandle.standardOutput.write(Data(out))
+            if metrics { FileHandle.standardError.write(Data(registry.render().utf8)) }
+        }
+    }
+}
