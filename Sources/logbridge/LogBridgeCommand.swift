@@ -118,6 +118,7 @@ struct Demo: AsyncParsableCommand {
           consumed     \(summary.consumed)
           spooled      \(summary.spooled)  (all spooled after \(format(summary.spoolSeconds)) s)
           delivered    \(summary.delivered)  -> \(summary.outputPath) (\(format(megabytes)) MiB)
+          redacted     \(summary.redactions.map { "\($0.count) \($0.detector)" }.joined(separator: ", "))
           elapsed      \(format(summary.elapsedSeconds)) s (consumer group joined, first record after \(format(summary.firstRecordSeconds)) s)
           throughput   \(Int(Double(summary.delivered) / max(summary.elapsedSeconds - summary.firstRecordSeconds, 0.001))) records/s from first record to last delivered, fsync'd spool and file
         """)

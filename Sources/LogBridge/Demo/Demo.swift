@@ -1,6 +1,7 @@
 import Foundation
 import LogBridgeCore
 import LogBridgeKafka
+import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
 import Logging
@@ -34,6 +35,8 @@ public struct Demo: Sendable {
         public var firstRecordSeconds: Double
         public var outputPath: String
         public var outputBytes: Int
+        /// Values the embedded redaction replaced, per detector.
+        public var redactions: [(detector: String, count: Int)]
     }
 
     /// The embedded default configuration, pointed at a mock cluster.
@@ -41,6 +44,8 @@ public struct Demo: Sendable {
         LogBridgeConfiguration(
             source: KafkaSourceConfiguration(brokers: [bootstrap], topics: ["logs"], groupID: "logbridge-demo"),
             spool: SpoolConfiguration(path: "\(directory)/spool", maxBytes: 1 << 30),
+            // Every built-in detector, masking: the records carry e-mails, cards, IPs and phones.
+            pipeline: PipelineConfiguration([.redact(RedactOptions())]),
             sinks: [
                 SinkConfiguration(
                     name: "archive", kind: .file(FileSinkConfiguration(path: "\(directory)/events.ndjson")),
@@ -107,7 +112,8 @@ public struct Demo: Sendable {
         return Summary(
             seeded: records, consumed: statistics.consumed.value, spooled: statistics.spooled.value,
             delivered: statistics.sink("archive").delivered.value, seedSeconds: seedSeconds, elapsedSeconds: elapsed,
-            spoolSeconds: spooledAt.seconds ?? elapsed, firstRecordSeconds: firstRecordAt.seconds ?? 0, outputPath: outputPath, outputBytes: size)
+            spoolSeconds: spooledAt.seconds ?? elapsed, firstRecordSeconds: firstRecordAt.seconds ?? 0, outputPath: outputPath, outputBytes: size,
+            redactions: gateway.pipelineMetrics.series("logbridge_pipeline_redactions_total").map { ($0.labels.first ?? "", Int($0.value)) })
     }
 }
 

@@ -106,6 +106,23 @@ public final class Event {
     /// Whether no tree was built yet (so raw-byte processing is still possible).
     var isRaw: Bool { !hasTree }
 
+    /// Turns the event back into bytes (the tree written out, or the record as it was) and drops
+    /// the tree; a later field access parses again. Lets a whole-event scan (`redact`) run once
+    /// over the JSON text instead of once per value.
+    func flattenToRaw() {
+        guard hasTree else { return }
+        if modified {
+            scratch.removeAll(keepingCapacity: true)
+            write(0, to: &scratch)
+            arena.removeAll(keepingCapacity: true)
+            arena.append(contentsOf: scratch)
+            rawCount = scratch.count
+        }
+        nodes.removeAll(keepingCapacity: true)
+        hasTree = false
+        isPlainText = false
+    }
+
     /// Replaces the record's bytes; only before the tree exists (raw redaction).
     func replaceRaw(with bytes: [UInt8]) {
         precondition(!hasTree, "raw bytes are replaced only before the tree is built")
@@ -290,6 +307,14 @@ public final class Event {
         markModified(node)
     }
 
+    /// Replaces the key of `node` with an already escaped key (redaction output).
+    func storeEscapedKey(_ escaped: UnsafeRawBufferPointer, of node: Int32) {
+        nodes[Int(node)].key = appendArena(escaped)
+        nodes[Int(node)].keyEscaped = escaped.contains(UInt8(ascii: "\\"))
+        let parent = nodes[Int(node)].parent
+        if parent >= 0 { markModified(parent) }
+    }
+
     /// Stores an already escaped string body (redaction output) in `node`.
     func storeEscapedString(_ escaped: UnsafeRawBufferPointer, in node: Int32) {
         clearChildren(node)
@@ -374,8 +399,7 @@ public final class Event {
         unlink(node)
         // The destination's parent chain must not run through the moved node; after unlinking it
         // cannot, since lookups only see linked nodes.
-        let parentPath = to.components.dropLast()
-        let parent = makeObject(Array(parentPath))
+        let parent = makeObject(to.components.dropLast())
         let last = to.components[to.components.count - 1]
         if let existing = child(of: parent, named: last) { unlink(existing) }
         setKey(of: node, to: last)
@@ -426,7 +450,7 @@ public final class Event {
     func makeField(_ path: FieldPath) -> Int32 {
         ensureTree()
         guard !path.isRoot else { return 0 }
-        let parent = makeObject(Array(path.components.dropLast()))
+        let parent = makeObject(path.components.dropLast())
         let last = path.components[path.components.count - 1]
         if let existing = child(of: parent, named: last) { return existing }
         let node = Int32(nodes.count)
@@ -442,7 +466,7 @@ public final class Event {
     /// The object at `path`, created (or turned into an object) as needed.
     func makeObject(_ path: FieldPath) -> Int32 {
         ensureTree()
-        return makeObject(path.components)
+        return makeObject(path.components[...])
     }
 
     /// The member `key` of the object `parent`, created (as null) if missing.
@@ -462,7 +486,7 @@ public final class Event {
     }
 
     /// The object at `components`, created (or turned into an object) as needed.
-    private func makeObject(_ components: [[UInt8]]) -> Int32 {
+    private func makeObject(_ components: ArraySlice<[UInt8]>) -> Int32 {
         var node: Int32 = 0
         for component in components {
             if let existing = child(of: node, named: component) {
@@ -604,25 +628,46 @@ public final class Event {
         }
     }
 
-    /// Visits every string value under `node` (depth first), for redaction.
-    func forEachString(under node: Int32, _ body: (Int32) -> Void) {
-        let n = nodes[Int(node)]
-        switch n.kind {
-        case .string, .number: body(node)
-        case .object, .array:
-            var child = n.firstChild
-            while child >= 0 {
-                let following = nodes[Int(child)].next
-                forEachString(under: child, body)
-                child = following
+    /// A string or number value, or an object key, found by ``collectScalars(under:into:)``.
+    struct Scalar {
+        enum Role { case string, number, key }
+        var node: Int32
+        var role: Role
+        var range: Range<Int>
+    }
+
+    /// Appends every string and number under `node`, and every key below it (keys made from data,
+    /// such as logfmt's bare words, can hold personal data too), depth first, without recursion
+    /// or closures.
+    func collectScalars(under node: Int32, into out: inout [Scalar]) {
+        nodes.withUnsafeBufferPointer { nodes in
+            var current = node
+            while true {
+                let n = nodes[Int(current)]
+                if n.kind == .string || n.kind == .number {
+                    out.append(Scalar(node: current, role: n.kind == .string ? .string : .number, range: n.value.range))
+                }
+                if current != node, n.key.count > 0, n.parent >= 0, nodes[Int(n.parent)].kind == .object {
+                    out.append(Scalar(node: current, role: .key, range: n.key.range))
+                }
+                // Down into children, else along to the next sibling, else back up.
+                if (n.kind == .object || n.kind == .array), n.firstChild >= 0 {
+                    current = n.firstChild
+                    continue
+                }
+                while current != node {
+                    let next = nodes[Int(current)].next
+                    if next >= 0 {
+                        current = next
+                        break
+                    }
+                    current = nodes[Int(current)].parent
+                }
+                if current == node { return }
             }
-        default: break
         }
     }
 
-    func valueSpan(of node: Int32) -> (range: Range<Int>, escaped: Bool) {
-        (nodes[Int(node)].value.range, nodes[Int(node)].escaped)
-    }
 
     static let messageKey = Array("message".utf8)
     static let trueText = Array("true".utf8)

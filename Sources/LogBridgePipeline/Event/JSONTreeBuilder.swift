@@ -155,6 +155,11 @@ struct JSONTreeBuilder {
         let n = bytes.count
         var escaped = false
         while index < n {
+            // Eight plain bytes at a time: most of a log line is ASCII without quotes or escapes.
+            while index + 8 <= n, !Self.hasSpecialByte(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < n else { break }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 let range = start..<index
@@ -216,6 +221,19 @@ struct JSONTreeBuilder {
             while digit(index) { index += 1 }
         }
         return index > start
+    }
+
+    /// Whether any of the 8 bytes is `"`, `\\`, a control character or non-ASCII (SWAR: the
+    /// classic "has zero byte" and "has byte less than" bit tricks).
+    @inline(__always) static func hasSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & highs
+        let hasBackslash = (backslash &- ones) & ~backslash & highs
+        let hasControl = (word &- ones &* 0x20) & ~word & highs
+        return (hasQuote | hasBackslash | hasControl | (word & highs)) != 0
     }
 
     @inline(__always) static func isHex(_ b: UInt8) -> Bool {

@@ -114,6 +114,16 @@ public final class PipelineMetrics: Sendable {
         }
     }
 
+    /// Every series of a family: label values and value (histograms: observation count).
+    public func series(_ name: String) -> [(labels: [String], value: Double)] {
+        state.withLock { state in
+            guard let family = state.families[name] else { return [] }
+            return family.order.compactMap { key in
+                family.series[key].map { ($0.labelValues, family.kind == .histogram ? Double($0.count) : $0.value) }
+            }
+        }
+    }
+
     /// All families in the Prometheus text exposition format (version 0.0.4).
     public func render() -> String {
         state.withLock { state in

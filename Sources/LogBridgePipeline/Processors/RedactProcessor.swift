@@ -9,15 +9,20 @@ public struct RedactOptions: Sendable {
     }
 }
 
-/// Scans the record's bytes directly when nothing has parsed the event yet (the common case for
-/// a pipeline that only redacts: JSON escapes act as boundaries, nothing is re-serialised);
-/// otherwise scans each string value of the tree in place.
+/// Without `fields`, scans the event's JSON text in one pass (the record's bytes when nothing
+/// changed them, else the tree written out): escapes act as boundaries, keys are covered, and the
+/// event stays bytes until a later processor needs fields. With `fields`, scans each string
+/// under those fields in the tree.
 final class RedactProcessor: EventProcessor {
     let options: RedactOptions
     private let redactor: Redactor
     /// Replacements per detector since the last ``takeCounts()``.
     private var counts: [Int]
+    /// Where replacements go when the event is not counted (a replayed window).
+    private var uncounted: [Int]
     private var output: [UInt8] = []
+    private var leaves: [Event.Scalar] = []
+    private var changes: [(node: Int32, role: Event.Scalar.Role, range: Range<Int>)] = []
 
     init(_ options: RedactOptions) throws(PipelineError) {
         self.options = options
@@ -27,14 +32,24 @@ final class RedactProcessor: EventProcessor {
             throw PipelineError(error.message)
         }
         counts = Array(repeating: 0, count: redactor.detectorNames.count)
+        uncounted = counts
     }
 
     var detectorNames: [String] { redactor.detectorNames }
 
     func process(_ event: Event, _ context: ProcessingContext) {
-        var local = counts
-        defer { if context.counting { counts = local } }
-        if options.fields == nil, event.isRaw {
+        if context.counting {
+            redact(event, &counts)
+        } else {
+            redact(event, &uncounted)
+        }
+    }
+
+    private func redact(_ event: Event, _ local: inout [Int]) {
+        if options.fields == nil {
+            // One scan over the whole JSON text beats one scan per value (measured 113 vs
+            // ~200 MB/s on the PII corpus): write the tree out first.
+            event.flattenToRaw()
             output.removeAll(keepingCapacity: true)
             let replaced = event.withRawBytes { raw -> Int in
                 let context: RedactionContext = Self.looksLikeJSONObject(raw) ? .jsonText : .plain
@@ -43,34 +58,44 @@ final class RedactProcessor: EventProcessor {
             if replaced > 0 { event.replaceRaw(with: output) }
             return
         }
-        if let fields = options.fields {
-            for field in fields {
-                guard let node = event.lookup(field) else { continue }
-                redact(under: node, event, &local)
-            }
-        } else {
-            event.ensureTree()
-            redact(under: 0, event, &local)
+        for field in options.fields ?? [] {
+            guard let node = event.lookup(field) else { continue }
+            redact(under: node, event, &local)
         }
     }
 
+    /// Scans every string (and long number) under `node`. Two passes so the scan touches no
+    /// class state per value: first all values are scanned inside one borrow of the arena, with
+    /// replacements collected in `output`; then the changed values are stored.
     private func redact(under node: Int32, _ event: Event, _ counts: inout [Int]) {
-        event.forEachString(under: node) { leaf in
-            let (range, _) = event.valueSpan(of: leaf)
-            let isString = event.kind(of: leaf) == .string
-            // Only long numbers can hold a card or phone number; skip the rest cheaply.
-            if !isString && range.count < 9 { return }
-            output.removeAll(keepingCapacity: true)
-            let replaced = event.arena.withUnsafeBytes { arena in
-                redactor.redact(
-                    UnsafeRawBufferPointer(rebasing: arena[range]), context: isString ? .jsonString : .plain, into: &output,
-                    counts: &counts)
+        leaves.removeAll(keepingCapacity: true)
+        event.collectScalars(under: node, into: &leaves)
+        guard !leaves.isEmpty else { return }
+        output.removeAll(keepingCapacity: true)
+        changes.removeAll(keepingCapacity: true)
+        event.arena.withUnsafeBytes { arena in
+            for leaf in leaves {
+                // Only long numbers can hold a card or phone number; skip the rest cheaply.
+                if leaf.role == .number && leaf.range.count < 9 { continue }
+                let start = output.count
+                let replaced = redactor.redact(
+                    UnsafeRawBufferPointer(rebasing: arena[leaf.range]), context: leaf.role == .number ? .plain : .jsonString,
+                    into: &output, counts: &counts)
+                if replaced > 0 {
+                    changes.append((leaf.node, leaf.role, start..<output.count))
+                } else {
+                    output.removeSubrange(start...)
+                }
             }
-            guard replaced > 0 else { return }
-            if isString {
-                output.withUnsafeBytes { event.storeEscapedString($0, in: leaf) }
-            } else {
-                output.withUnsafeBytes { event.store(.string($0), in: leaf) }
+        }
+        for change in changes {
+            output.withUnsafeBytes { bytes in
+                let text = UnsafeRawBufferPointer(rebasing: bytes[change.range])
+                switch change.role {
+                case .string: event.storeEscapedString(text, in: change.node)
+                case .number: event.store(.string(text), in: change.node)
+                case .key: event.storeEscapedKey(text, of: change.node)
+                }
             }
         }
     }

@@ -137,7 +137,9 @@ public final class Redactor: @unchecked Sendable {
             slots: builtInSlots, scratch: scratch, matches: takeMatches()
         )
         scanner.scan()
-        var list = scanner.matches
+        // Take the buffer out of the scanner, so it has one owner and is reused, not copied.
+        var list: [RedactionMatch] = []
+        swap(&list, &scanner.matches)
         var unordered = scanner.unordered
         if !patterns.isEmpty {
             let firstCustomSlot = detectorNames.count - patterns.count
