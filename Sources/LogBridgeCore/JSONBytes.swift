@@ -20,6 +20,12 @@ public enum JSONBytes {
     /// Invalid UTF-8 sequences become U+FFFD, so the output is always valid JSON.
     public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        appendEscaped(bytes, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `bytes` escaped for the inside of a JSON string, without the quotes.
+    public static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var i = 0
         let n = bytes.count
         var runStart = 0
@@ -54,7 +60,6 @@ public enum JSONBytes {
             runStart = i
         }
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n]))
-        out.append(UInt8(ascii: "\""))
     }
 
     public static func appendString(_ string: String, to out: inout [UInt8]) {
@@ -90,7 +95,7 @@ public enum JSONBytes {
 
     /// Length of a well-formed UTF-8 sequence starting at `i`, or 0 when it is malformed.
     @inline(__always)
-    static func utf8SequenceLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
+    public static func utf8SequenceLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
         let n = bytes.count
         let b0 = bytes[i]
         @inline(__always) func cont(_ j: Int) -> Bool { j < n && bytes[j] & 0xC0 == 0x80 }
@@ -248,8 +253,8 @@ public enum JSONBytes {
 }
 
 extension UInt8 {
-    @inline(__always) var isDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
-    @inline(__always) var isHexDigit: Bool {
+    @inline(__always) public var isDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
+    @inline(__always) public var isHexDigit: Bool {
         isDigit || (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "f")) || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "F"))
     }
 }

@@ -29,13 +29,8 @@ import Testing
             """
     }
 
-    func issues(_ yaml: String, environment: [String: String] = [:]) -> [ConfigurationIssue] {
-        do {
-            _ = try LogBridgeConfiguration.parse(yaml: yaml, environment: environment)
-            return []
-        } catch {
-            return error.issues
-        }
+    func issues(_ yaml: String) -> [ConfigurationIssue] {
+        ConfigurationTests().issues(yaml)
     }
 
     @Test func everyProcessorTypeLoads() throws {

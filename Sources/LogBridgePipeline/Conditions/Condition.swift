@@ -29,7 +29,7 @@ public enum NumericComparison: String, Sendable, CaseIterable {
 final class Condition {
     private enum Test {
         case equals(FieldPath, [UInt8], Bool)
-        case oneOf(FieldPath, Set<[UInt8]>)
+        case oneOf(FieldPath, [[UInt8]])
         case matches(FieldPath, PCRE2Pattern)
         case contains(FieldPath, [UInt8])
         case exists(FieldPath, Bool)
@@ -46,7 +46,7 @@ final class Condition {
         switch configuration {
         case .equals(let path, let value): test = .equals(path, Array(value.utf8), true)
         case .notEquals(let path, let value): test = .equals(path, Array(value.utf8), false)
-        case .oneOf(let path, let values): test = .oneOf(path, Set(values.map { Array($0.utf8) }))
+        case .oneOf(let path, let values): test = .oneOf(path, values.map { Array($0.utf8) })
         case .matches(let path, let pattern):
             do {
                 test = .matches(path, try PCRE2Pattern(pattern))
@@ -68,7 +68,8 @@ final class Condition {
             let equal = event.withText(at: path) { text in text.map { $0.elementsEqual(expected) } ?? false }
             return equal == wanted
         case .oneOf(let path, let values):
-            return event.withText(at: path) { text in text.map { values.contains(Array($0)) } ?? false }
+            // A short list compared in place: no array built per event.
+            return event.withText(at: path) { text in text.map { text in values.contains { text.elementsEqual($0) } } ?? false }
         case .matches(let path, let pattern):
             return event.withText(at: path) { text in text.map { pattern.firstMatch(in: $0) != nil } ?? false }
         case .contains(let path, let needle):

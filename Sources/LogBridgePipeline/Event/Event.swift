@@ -149,7 +149,7 @@ public final class Event {
             let start = arena.count
             scratch.removeAll(keepingCapacity: true)
             arena.withUnsafeBytes { scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<rawCount])) }
-            scratch.withUnsafeBytes { JSONText.appendEscaped($0, to: &arena) }
+            scratch.withUnsafeBytes { JSONBytes.appendEscaped($0, to: &arena) }
             var message = Node(kind: .string, key: key, value: Span(start: Int32(start), count: Int32(arena.count - start)))
             message.escaped = true
             message.parent = 0
@@ -213,7 +213,7 @@ public final class Event {
             }
         }
         scratch.removeAll(keepingCapacity: true)
-        arena.withUnsafeBytes { JSONText.appendUnescaped(UnsafeRawBufferPointer(rebasing: $0[n.key.range]), to: &scratch) }
+        arena.withUnsafeBytes { ParserBytes.appendUnescaped(UnsafeRawBufferPointer(rebasing: $0[n.key.range]), into: &scratch) }
         return scratch.elementsEqual(key)
     }
 
@@ -231,7 +231,7 @@ public final class Event {
         case .string:
             arena.withUnsafeBytes { bytes in
                 let content = UnsafeRawBufferPointer(rebasing: bytes[n.value.range])
-                if n.escaped { JSONText.appendUnescaped(content, to: &out) } else { out.append(contentsOf: content) }
+                if n.escaped { ParserBytes.appendUnescaped(content, into: &out) } else { out.append(contentsOf: content) }
             }
         case .number, .bool, .null:
             arena.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[n.value.range])) }
@@ -289,10 +289,10 @@ public final class Event {
         switch value {
         case .string(let text):
             let start = arena.count
-            JSONText.appendEscaped(text, to: &arena)
+            JSONBytes.appendEscaped(text, to: &arena)
             n.kind = .string
             n.value = Span(start: Int32(start), count: Int32(arena.count - start))
-            n.escaped = n.value.count != Int32(text.count) || text.contains(UInt8(ascii: "\\"))
+            n.escaped = n.value.count != Int32(text.count)
         case .number(let text):
             n.kind = .number
             n.value = appendArena(text)
@@ -402,7 +402,7 @@ public final class Event {
         let parent = makeObject(to.components.dropLast())
         let last = to.components[to.components.count - 1]
         if let existing = child(of: parent, named: last) { unlink(existing) }
-        setKey(of: node, to: last)
+        last.withUnsafeBytes { setKey(of: node, to: $0) }
         link(node, under: parent)
         markModified(parent)
         return true
@@ -451,16 +451,7 @@ public final class Event {
         ensureTree()
         guard !path.isRoot else { return 0 }
         let parent = makeObject(path.components.dropLast())
-        let last = path.components[path.components.count - 1]
-        if let existing = child(of: parent, named: last) { return existing }
-        let node = Int32(nodes.count)
-        var fresh = Node(kind: .null)
-        fresh.value = appendArena(Self.nullText)
-        nodes.append(fresh)
-        setKey(of: node, to: last)
-        link(node, under: parent)
-        markModified(parent)
-        return node
+        return path.components[path.components.count - 1].withUnsafeBytes { makeChild(of: parent, key: $0) }
     }
 
     /// The object at `path`, created (or turned into an object) as needed.
@@ -476,10 +467,7 @@ public final class Event {
         var fresh = Node(kind: .null)
         fresh.value = appendArena(Self.nullText)
         nodes.append(fresh)
-        let start = arena.count
-        JSONText.appendEscaped(key, to: &arena)
-        nodes[Int(node)].key = Span(start: Int32(start), count: Int32(arena.count - start))
-        nodes[Int(node)].keyEscaped = arena.count - start != key.count || key.contains(UInt8(ascii: "\\"))
+        setKey(of: node, to: key)
         link(node, under: parent)
         markModified(parent)
         return node
@@ -499,7 +487,7 @@ public final class Event {
             } else {
                 let fresh = Int32(nodes.count)
                 nodes.append(Node(kind: .object, dirty: true))
-                setKey(of: fresh, to: component)
+                component.withUnsafeBytes { setKey(of: fresh, to: $0) }
                 link(fresh, under: node)
                 markModified(node)
                 node = fresh
@@ -508,18 +496,19 @@ public final class Event {
         return node
     }
 
-    private func setKey(of node: Int32, to key: [UInt8]) {
+    private func setKey(of node: Int32, to key: UnsafeRawBufferPointer) {
         let start = arena.count
-        key.withUnsafeBytes { JSONText.appendEscaped($0, to: &arena) }
+        JSONBytes.appendEscaped(key, to: &arena)
         nodes[Int(node)].key = Span(start: Int32(start), count: Int32(arena.count - start))
-        nodes[Int(node)].keyEscaped = arena.count - start != key.count || key.contains(UInt8(ascii: "\\"))
+        // Escaping changes the length whenever there is anything to escape.
+        nodes[Int(node)].keyEscaped = arena.count - start != key.count
     }
 
     func appendKey(of node: Int32, to out: inout [UInt8]) {
         let n = nodes[Int(node)]
         arena.withUnsafeBytes { bytes in
             let key = UnsafeRawBufferPointer(rebasing: bytes[n.key.range])
-            if n.keyEscaped { JSONText.appendUnescaped(key, to: &out) } else { out.append(contentsOf: key) }
+            if n.keyEscaped { ParserBytes.appendUnescaped(key, into: &out) } else { out.append(contentsOf: key) }
         }
     }
 

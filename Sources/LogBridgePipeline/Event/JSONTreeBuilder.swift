@@ -177,14 +177,14 @@ struct JSONTreeBuilder {
                     index += 1
                 case UInt8(ascii: "u"):
                     guard index + 4 < n else { return nil }
-                    for j in 1...4 where !Self.isHex(bytes[index + j]) { return nil }
+                    for j in 1...4 where !bytes[index + j].isHexDigit { return nil }
                     index += 5
                 default: return nil
                 }
                 continue
             }
             if b >= 0x80 {
-                let length = Self.utf8Length(bytes, at: index)
+                let length = JSONBytes.utf8SequenceLength(bytes, at: index)
                 guard length > 0 else { return nil }
                 index += length
                 continue
@@ -234,30 +234,5 @@ struct JSONTreeBuilder {
         let hasBackslash = (backslash &- ones) & ~backslash & highs
         let hasControl = (word &- ones &* 0x20) & ~word & highs
         return (hasQuote | hasBackslash | hasControl | (word & highs)) != 0
-    }
-
-    @inline(__always) static func isHex(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x66)
-    }
-
-    /// Length of a well-formed UTF-8 sequence at `i`, 0 when malformed.
-    static func utf8Length(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
-        let n = bytes.count
-        let b0 = bytes[i]
-        @inline(__always) func cont(_ j: Int) -> Bool { j < n && bytes[j] & 0xC0 == 0x80 }
-        switch b0 {
-        case 0xC2...0xDF: return cont(i + 1) ? 2 : 0
-        case 0xE0...0xEF:
-            guard cont(i + 1), cont(i + 2) else { return 0 }
-            if b0 == 0xE0 && bytes[i + 1] < 0xA0 { return 0 }
-            if b0 == 0xED && bytes[i + 1] >= 0xA0 { return 0 }
-            return 3
-        case 0xF0...0xF4:
-            guard cont(i + 1), cont(i + 2), cont(i + 3) else { return 0 }
-            if b0 == 0xF0 && bytes[i + 1] < 0x90 { return 0 }
-            if b0 == 0xF4 && bytes[i + 1] >= 0x90 { return 0 }
-            return 4
-        default: return 0
-        }
     }
 }

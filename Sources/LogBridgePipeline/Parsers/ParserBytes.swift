@@ -79,6 +79,11 @@ enum ParserBytes {
         return a << 12 | b << 8 | c << 4 | d
     }
 
+    /// Decodes all of `bytes` (see below); also how event strings are read.
+    static func appendUnescaped(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        appendUnescaped(bytes, from: 0, to: bytes.count, into: &out)
+    }
+
     /// Decodes a JSON-style escaped string body `bytes[start..<end]` (no surrounding quotes) into `out`:
     /// `\" \\ \/ \b \f \n \r \t \uXXXX` (with surrogate pairs). Unknown escapes keep the escaped
     /// byte (`\x` -> `x`), as go-logfmt and most shippers do, rather than failing the whole line.

@@ -40,13 +40,12 @@ public final class PipelineDryRun {
     private func run(flush: Bool, _ emit: (Result) -> Void) {
         var bytes: [UInt8] = []
         var records: [RecordBatch.Record] = []
-        for (index, entry) in pending.enumerated() {
+        for entry in pending {
             let start = bytes.count
             bytes.append(contentsOf: entry.bytes)
             records.append(RecordBatch.Record(
                 sequence: UInt64(entry.line), topicIndex: 0, partition: 0, offset: Int64(entry.line), timestampMs: -1, key: nil,
                 value: start..<bytes.count))
-            _ = index
         }
         let batch = RecordBatch(topics: ["stdin"], bytes: bytes, records: records)
         let output = pipeline.process(batch, flush: flush)

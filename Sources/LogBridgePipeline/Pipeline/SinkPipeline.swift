@@ -27,10 +27,11 @@ public final class SinkPipeline: @unchecked Sendable {
 
     public let sinkName: String
     private let sinkIndex: Int?
-    private let reassembler: CRIReassembler?
-    private var reassemblerState: CRIReassembler?
+    private var reassembler: CRIReassembler?
     private let shared: [any EventProcessor]
     private let own: [any EventProcessor]
+    /// The `redact` processors, and whether this instance counts their replacements.
+    private let redactors: [(processor: RedactProcessor, counted: Bool)]
     private let countsShared: Bool
     private let metrics: PipelineMetrics
     private let event = Event()
@@ -58,11 +59,12 @@ public final class SinkPipeline: @unchecked Sendable {
         } else {
             reassembler = nil
         }
-        reassemblerState = reassembler
         let sharedFactory = ProcessorFactory(sinkNames: sinkNames, metrics: metrics, recordsMetrics: countsShared)
         let ownFactory = ProcessorFactory(sinkNames: sinkNames, metrics: metrics, recordsMetrics: true)
         self.shared = try Self.build(sharedProcessors, factory: sharedFactory, label: "pipeline", offset: reassembler == nil ? 0 : 1)
         self.own = try Self.build(own.processors, factory: ownFactory, label: "sinks.\(sinkName).pipeline", offset: 0)
+        redactors = self.shared.compactMap { ($0 as? RedactProcessor).map { ($0, countsShared) } }
+            + self.own.compactMap { ($0 as? RedactProcessor).map { ($0, true) } }
     }
 
     private static func build(
@@ -111,8 +113,8 @@ public final class SinkPipeline: @unchecked Sendable {
     private func run(_ batch: RecordBatch, flush: Bool, replay: Bool) -> Output {
         var emitted: [CRIReassembler.Emitted]
         var cut = batch.nextSequence
-        if reassemblerState != nil {
-            (emitted, cut) = reassemblerState!.run(batch, flush: flush)
+        if reassembler != nil {
+            (emitted, cut) = reassembler!.run(batch, flush: flush)
         } else {
             emitted = batch.records.indices.map { CRIReassembler.Emitted(recordIndex: $0, isCRI: false) }
         }
@@ -131,7 +133,7 @@ public final class SinkPipeline: @unchecked Sendable {
                     UnsafeRawBufferPointer(rebasing: bytes[record.value]),
                     timeNanos: record.timestampMs >= 0 ? record.timestampMs &* 1_000_000 : -1)
                 let counting = !replay && record.sequence >= countedThrough
-                reassemblerState?.apply(item, to: event)
+                reassembler?.apply(item, to: event)
                 context.counting = counting && countsShared
                 for processor in shared where !event.isDropped { processor.process(event, context) }
                 context.counting = counting
@@ -164,10 +166,9 @@ public final class SinkPipeline: @unchecked Sendable {
     }
 
     private func recordCounters(filtered: Int, routedAway: Int) {
-        for (index, processor) in (shared + own).enumerated() {
-            guard let redact = processor as? RedactProcessor else { continue }
+        for (redact, counted) in redactors {
             let counts = redact.takeCounts()
-            guard index >= shared.count || countsShared else { continue }
+            guard counted else { continue }
             for (detector, count) in counts {
                 metrics.increment(
                     "logbridge_pipeline_redactions_total", help: "Values replaced by redaction, per detector.",

@@ -154,7 +154,7 @@ struct CRIReassembler {
         var group = groups.removeValue(forKey: key)
             ?? Group(firstSequence: record.sequence, lastIndex: index, stream: Array(stream), timeNanos: timeNanos)
         group.lastIndex = index
-        if isJSON { group.message.append(contentsOf: message) } else { JSONText.appendEscaped(message, to: &group.message) }
+        if isJSON { group.message.append(contentsOf: message) } else { JSONBytes.appendEscaped(message, to: &group.message) }
         if !isPartial {
             return emit(index, message: group.message, stream: group.stream, timeNanos: group.timeNanos, partial: false)
         }
@@ -170,7 +170,7 @@ struct CRIReassembler {
         _ index: Int, message: UnsafeRawBufferPointer, escaped: Bool, stream: UnsafeRawBufferPointer, timeNanos: Int64, partial: Bool
     ) -> Emitted {
         let start = messages.count
-        if escaped { messages.append(contentsOf: message) } else { JSONText.appendEscaped(message, to: &messages) }
+        if escaped { messages.append(contentsOf: message) } else { JSONBytes.appendEscaped(message, to: &messages) }
         let streamStart = messages.count
         messages.append(contentsOf: stream)
         return Emitted(

@@ -31,6 +31,16 @@ extension Event {
         text.withUTF8 { set(Self.errorField, .string(UnsafeRawBufferPointer($0))) }
     }
 
+    /// Stores one parsed `key=value` pair (logfmt, kv); a bare key reads as `true`.
+    func setPair(of target: Int32, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
+        guard !key.isEmpty else { return }
+        if let value {
+            setMember(of: target, key: key, string: value)
+        } else {
+            store(.bool(true), in: makeChild(of: target, key: key))
+        }
+    }
+
     /// Sets the member `key` of the object at `target` (the root for the root path) to a string.
     func setMember(of target: Int32, key: UnsafeRawBufferPointer, string value: UnsafeRawBufferPointer) {
         store(.string(value), in: makeChild(of: target, key: key))

@@ -84,14 +84,7 @@ final class LogfmtProcessor: EventProcessor {
 
     func process(_ event: Event, _ context: ProcessingContext) {
         extract(event, context, options) { text, target, scratch in
-            LogfmtParser.forEachPair(in: text, scratch: &scratch) { key, value in
-                guard !key.isEmpty else { return }
-                if let value {
-                    event.setMember(of: target, key: key, string: value)
-                } else {
-                    event.store(.bool(true), in: event.makeChild(of: target, key: key))
-                }
-            }
+            LogfmtParser.forEachPair(in: text, scratch: &scratch) { event.setPair(of: target, key: $0, value: $1) }
         }
     }
 }
@@ -126,14 +119,7 @@ final class KeyValueProcessor: EventProcessor {
 
     func process(_ event: Event, _ context: ProcessingContext) {
         extract(event, context, options.extract) { text, target, scratch in
-            parser.forEachPair(in: text, scratch: &scratch) { key, value in
-                guard !key.isEmpty else { return }
-                if let value {
-                    event.setMember(of: target, key: key, string: value)
-                } else {
-                    event.store(.bool(true), in: event.makeChild(of: target, key: key))
-                }
-            }
+            parser.forEachPair(in: text, scratch: &scratch) { event.setPair(of: target, key: $0, value: $1) }
         }
     }
 }
