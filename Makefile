@@ -4,11 +4,13 @@ SHELL := /bin/bash
 
 # Debian packages the build, the tests and the benchmark need.
 DEBIAN_PACKAGES := librdkafka-dev liblmdb-dev zlib1g-dev libpcre2-dev libssl-dev pkg-config kcat
+# PyPI packages the tests need: the Prometheus project's reference parser reads /metrics.
+PYTHON_PACKAGES := prometheus_client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps build release fakes demo test bench bench-micro clean
+.PHONY: deps test-deps build release fakes demo test bench bench-micro clean
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -17,6 +19,10 @@ deps:
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+
+## test-deps: the PyPI packages the tests need, if missing.
+test-deps:
+	@python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q $(PYTHON_PACKAGES)
 
 ## build: debug build.
 build: deps
@@ -35,7 +41,7 @@ demo: release
 	$(RELEASE_BIN) demo
 
 ## test: the whole test suite (unit, mock-cluster integration, kill -9 crash test).
-test: deps
+test: deps test-deps
 	swift test $(SWIFT_BUILD_FLAGS)
 
 ## bench: consume-to-spool and end-to-end (file, Elasticsearch) benchmark against kcat, 1,000,000 records.

@@ -157,7 +157,15 @@ final class ConsumerLoop: @unchecked Sendable {
 
     func run() {
         let pollTimeoutMs: Int32 = 100
+        let heartbeat = statistics.heartbeat("kafka-poll")
+        defer { heartbeat.stop() }
+        var lagUpdated = ContinuousClock.now
         while !stopRequested.load(ordering: .acquiring) {
+            heartbeat.beat()
+            if ContinuousClock.now - lagUpdated >= .seconds(2) {
+                updateLag()
+                lagUpdated = .now
+            }
             applyFlowControl()
             let timeout: Int32 = builder.isEmpty ? pollTimeoutMs : 0
             guard let message = rd_kafka_consumer_poll(handle, timeout) else {
@@ -197,10 +205,54 @@ final class ConsumerLoop: @unchecked Sendable {
     private func flushBatch() {
         guard !builder.isEmpty else { return }
         let batch = builder.makeBatch()
+        countPerPartition(batch)
         statistics.consumed.add(batch.records.count)
         statistics.consumedBytes.add(batch.byteCount)
         if !target.offer(batch, timeout: .milliseconds(200)) {
             held = batch
+        }
+    }
+
+    /// Counts the batch's records per partition: records arrive grouped by partition, so this is
+    /// one counter update per run of a partition, not per record.
+    private func countPerPartition(_ batch: IngestBatch) {
+        var topicIndex = -1
+        var partition: Int32 = -1
+        var run = 0
+        func flush() {
+            if run > 0 { statistics.sourceRecords(TopicPartition(topic: batch.topics[topicIndex], partition: partition)).add(run) }
+        }
+        for record in batch.records {
+            if record.topicIndex != topicIndex || record.partition != partition {
+                flush()
+                topicIndex = record.topicIndex
+                partition = record.partition
+                run = 0
+            }
+            run += 1
+        }
+        flush()
+    }
+
+    /// Consumer lag per assigned partition, from the high watermarks librdkafka caches from fetch
+    /// responses (no request is made) and the next offset the spool expects.
+    private func updateLag() {
+        guard !assigned.isEmpty else { return }
+        let spooled = target.nextOffsets(for: Array(assigned))
+        for tp in assigned {
+            var low: Int64 = -1
+            var high: Int64 = -1
+            let code = rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high)
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
+            var next = spooled[tp]
+            if next == nil {
+                let list = RDKafkaTopicPartitionList.make([tp])
+                if rd_kafka_position(handle, list.pointer) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    list.forEach { _, offset, err in if err == RD_KAFKA_RESP_ERR_NO_ERROR && offset >= 0 { next = offset } }
+                }
+            }
+            guard let next else { continue }
+            statistics.setConsumerLag(tp, max(0, high - max(next, low)))
         }
     }
 
@@ -266,6 +318,8 @@ final class ConsumerLoop: @unchecked Sendable {
             logger.warning("consumer close reported an error", metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
         }
         statistics.pausedPartitions.set(0)
+        statistics.groupJoined.set(0)
+        statistics.assignedPartitions.set(0)
         destroy()
     }
 
@@ -336,6 +390,8 @@ final class ConsumerLoop: @unchecked Sendable {
         }
         assigned.formUnion(tps)
         sharedAssignment.withLock { $0 = assigned }
+        statistics.assignedPartitions.set(assigned.count)
+        statistics.groupJoined.set(1)
         if paused { setPaused(true, partitions: Set(tps)) }
         logger.info(
             "partitions assigned",
@@ -370,8 +426,13 @@ final class ConsumerLoop: @unchecked Sendable {
             _ = rd_kafka_assign(handle, nil)
         }
         assigned.subtract(tps)
-        for tp in tps { rewinds[tp] = nil }
+        for tp in tps {
+            rewinds[tp] = nil
+            statistics.setConsumerLag(tp, nil)
+        }
         sharedAssignment.withLock { $0 = assigned }
+        statistics.assignedPartitions.set(assigned.count)
+        if lost { statistics.groupJoined.set(0) }
         logger.info(
             lost ? "partitions lost" : "partitions revoked",
             metadata: ["partitions": "\(tps.count)", "assigned": "\(assigned.count)"])

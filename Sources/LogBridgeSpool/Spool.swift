@@ -21,6 +21,7 @@ public final class Spool: Sendable {
     private let signal: SequenceSignal
     private let lock: SpoolDirectoryLock
     private let logger: Logger
+    private let statistics: GatewayStatistics
     private let durableOffsetsHandler = DurableOffsetsHandler()
     private let closed = Atomic<Bool>(false)
 
@@ -34,6 +35,7 @@ public final class Spool: Sendable {
     ) throws(SpoolError) {
         self.configuration = configuration
         self.logger = logger
+        self.statistics = statistics
         try Self.createDirectory(configuration.path)
         lock = try SpoolDirectoryLock(directory: configuration.path)
         // The map reserves room beyond max_bytes: ingest stops at max_bytes, and the reserve
@@ -54,12 +56,14 @@ public final class Spool: Sendable {
         signal = SequenceSignal(next: state.nextSequence)
         statistics.spoolBytes.set(usage.usedBytes)
         statistics.spoolRecords.set(usage.records)
+        statistics.spoolMaxBytes.set(configuration.maxBytes)
         let handler = durableOffsetsHandler
         writer = SpoolWriter(
             env: env, db: db, state: state, configuration: configuration, statistics: statistics,
             published: published, signal: signal, logger: logger,
             durableOffsets: { offsets in handler.call(offsets) })
         writer.start()
+        registerCollector()
         logger.info(
             "spool opened",
             metadata: [
@@ -88,6 +92,10 @@ public final class Spool: Sendable {
         published.read { $0.pausedForSpace || $0.outOfSpace }
     }
 
+    /// Whether fetched records can be written now: false while they wait for room (max_bytes, a
+    /// full disk or map) or a write is failing. `/readyz` reports it.
+    public var isWritable: Bool { !published.read { $0.outOfSpace } }
+
     /// The next offset to spool for each partition the spool has seen.
     public func nextOffsets(for partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         published.read { state in
@@ -110,6 +118,32 @@ public final class Spool: Sendable {
         }))
         done.wait()
         return answer.withLock { $0 }
+    }
+
+    // MARK: Metrics
+
+    /// Refreshes the spool's derived gauges before each `/metrics` scrape.
+    private func registerCollector() {
+        let oldestAge = statistics.registry.makeGauge(
+            name: "logbridge_spool_oldest_record_age_seconds",
+            help: "Age (from its Kafka timestamp) of the oldest record some sink has not delivered; 0 when none waits.")
+        statistics.addCollector("spool") { [weak self] in
+            guard let self, !self.closed.load(ordering: .acquiring) else { return }
+            let state = self.published.read { ($0.usage, $0.pausedForSpace || $0.outOfSpace, $0.cursors) }
+            self.statistics.spoolFull.set(state.1 ? 1 : 0)
+            self.statistics.spoolDeadLetters.set(state.0.deadLetters)
+            for (sink, cursor) in state.2 {
+                self.statistics.sink(sink).backlog.set(Int(state.0.nextSequence &- min(cursor.nextSequence, state.0.nextSequence)))
+            }
+            let oldest = state.2.values.map(\.nextSequence).min() ?? state.0.nextSequence
+            var age = 0.0
+            if oldest < state.0.nextSequence, let first = try? self.read(from: oldest, maxRecords: 1, maxBytes: 1).records.first,
+                first.timestampMs > 0
+            {
+                age = max(0, Date().timeIntervalSince1970 - Double(first.timestampMs) / 1000)
+            }
+            oldestAge.set(age)
+        }
     }
 
     // MARK: Sink side
@@ -158,6 +192,7 @@ public final class Spool: Sendable {
                 }
         }
         if !corrupt.isEmpty {
+            statistics.spoolQuarantined.add(corrupt.count)
             logger.error("quarantined corrupt spool records to the dead-letter store", metadata: [LogKey.records: "\(corrupt.count)"])
             writer.enqueue(.deadLetters(corrupt, done: { _ in }))
         }

@@ -134,12 +134,14 @@ final class SpoolWriter: @unchecked Sendable {
     // MARK: - Writer thread
 
     private func loop() {
+        let heartbeat = statistics.heartbeat("spool-writer")
+        defer { heartbeat.stop() }
         while true {
+            heartbeat.beat()
             condition.lock()
             while queue.isEmpty && !stopping && !trimBacklog {
-                if pending.isEmpty {
-                    condition.wait()
-                } else if !condition.wait(until: Date(timeIntervalSinceNow: 0.25)) {
+                // Wakes at least every second so the heartbeat shows the thread is alive when idle.
+                if !condition.wait(until: Date(timeIntervalSinceNow: pending.isEmpty ? 1 : 0.25)) {
                     break
                 }
             }
@@ -274,6 +276,7 @@ final class SpoolWriter: @unchecked Sendable {
                         metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.error: "\(error)"])
                 }
             } else {
+                statistics.spoolWriteErrors.add(1)
                 logger.error(
                     "spool write failed; holding the records and retrying",
                     metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.error: "\(error)"])

@@ -30,6 +30,8 @@ public final class GatewayHarness: Sendable {
                     name: "archive", kind: .file(FileSinkConfiguration(path: directory.file("events.ndjson"))),
                     runner: SinkRunnerConfiguration(batchSize: 5_000, maxBatchBytes: 2 << 20))
             ],
+            // An ephemeral admin port: tests run gateways side by side.
+            admin: AdminConfiguration(listen: "127.0.0.1:0"),
             shutdownTimeout: .seconds(10))
     }
 

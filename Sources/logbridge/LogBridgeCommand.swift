@@ -16,7 +16,10 @@ struct LogBridgeCommand: AsyncParsableCommand {
         commandName: "logbridge",
         abstract: "Forwards logs from Azure Event Hubs (Kafka) to on-prem log stores, durably.",
         version: LogBridgeVersion.string,
-        subcommands: [Run.self, Check.self, Version.self, Demo.self, DeadLetters.self, PipelineCommands.self, MockCluster.self])
+        subcommands: [
+            Run.self, Check.self, Version.self, Demo.self, Status.self, SpoolCommands.self, DeadLetters.self, PipelineCommands.self,
+            MockCluster.self,
+        ])
 }
 
 enum LogBridgeVersion {
@@ -50,7 +53,9 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "logbridge")
         logger.info("starting logbridge", metadata: ["version": "\(LogBridgeVersion.string)", "config": "\(config)"])
         do {
-            let gateway = try buildGateway(configuration: loaded.configuration, logger: logger)
+            let gateway = try buildGateway(
+                configuration: loaded.configuration, logger: logger, configurationPath: config, version: LogBridgeVersion.string)
+            gateway.bootstrapMetricsSystem()
             if let target = untilDelivered {
                 let sinks = loaded.configuration.sinks.map(\.name)
                 let timing = try await RunTiming.measure(gateway: gateway, sinks: sinks, target: target)

@@ -50,7 +50,10 @@ enum LogBridgeBinary {
 
     /// Writes a configuration for a run against the mock cluster, with fast group timeouts so a
     /// restarted process does not wait long for its killed predecessor to leave the group.
-    static func writeConfig(in directory: TemporaryDirectory, bootstrap: String, group: String, sinks: String) throws -> String {
+    static func writeConfig(
+        in directory: TemporaryDirectory, bootstrap: String, group: String, sinks: String, admin: Int = 0, extra: String = "",
+        spoolMaxBytes: String = "512MiB"
+    ) throws -> String {
         let path = directory.file("logbridge.yaml")
         try """
         source:
@@ -63,11 +66,14 @@ enum LogBridgeBinary {
               heartbeat.interval.ms: "300"
         spool:
           path: "\(directory.file("spool"))"
-          max_bytes: "512MiB"
+          max_bytes: "\(spoolMaxBytes)"
         sinks:
         \(sinks)
+        admin:
+          listen: "127.0.0.1:\(admin)"
         log:
           level: warning
+        \(extra)
         """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -55,8 +55,11 @@ extension LogBridgeConfiguration {
         "brokers", "connection_string", "topics", "group_id", "start_from", "properties", "max_record_bytes",
     ]
     static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark"]
-    static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval", "pipeline"]
-    static let httpKeys = ["endpoints", "compression", "tls", "request_timeout", "concurrency", "max_concurrency", "user", "password"]
+    static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval", "max_backoff", "pipeline"]
+    static let httpKeys = [
+        "endpoints", "compression", "tls", "request_timeout", "concurrency", "max_concurrency", "user", "password",
+        "eject_after_failures", "ejection_time",
+    ]
     static let sinkKeys: [String: [String]] = [
         "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
         "console": ["type", "encoding"] + sinkRunnerKeys,
@@ -128,8 +131,8 @@ extension LogBridgeConfiguration {
         var admin = AdminConfiguration()
         if let adminNode = sections["admin"], let entries = r.mapping(adminNode, "admin", allowed: ["listen"]) {
             if let listen = r.string(entries.first?.value, "admin.listen") {
-                if listen.split(separator: ":").count < 2 || Int(listen.split(separator: ":").last!) == nil {
-                    r.report("admin.listen", entries.first?.value, "expected host:port, found '\(listen)'")
+                if listen != "off" && (listen.split(separator: ":").count < 2 || Int(listen.split(separator: ":").last!) == nil) {
+                    r.report("admin.listen", entries.first?.value, "expected host:port or off, found '\(listen)'")
                 } else {
                     admin.listen = listen
                 }
@@ -252,6 +255,7 @@ extension LogBridgeConfiguration {
         if let value = r.int(s["batch_size"], "\(path).batch_size", range: 1...1_000_000) { runner.batchSize = value }
         if let value = r.byteSize(s["max_batch_bytes"], "\(path).max_batch_bytes", minimum: 1024) { runner.maxBatchBytes = value }
         if let value = r.duration(s["interval"], "\(path).interval") { runner.interval = value }
+        if let value = r.duration(s["max_backoff"], "\(path).max_backoff") { runner.maxBackoff = value }
         let encoding = r.choice(s["encoding"], "\(path).encoding", as: RecordEncoding.self) ?? .envelope
 
         switch type {
@@ -397,6 +401,11 @@ extension LogBridgeConfiguration {
             http.compression = compression
         }
         if let timeout = r.duration(s["request_timeout"], "\(path).request_timeout") { http.requestTimeout = timeout }
+        if let failures = r.int(s["eject_after_failures"], "\(path).eject_after_failures", range: 1...1000) {
+            http.ejectAfterFailures = failures
+        }
+        if let time = r.duration(s["ejection_time"], "\(path).ejection_time") { http.ejectionTime = time }
+        http.maxBackoff = runner.maxBackoff
         let maximum = r.int(s["max_concurrency"], "\(path).max_concurrency", range: 1...256)
         let concurrencyText = r.string(s["concurrency"], "\(path).concurrency")
         if concurrencyText == "adaptive" {

@@ -51,6 +51,7 @@ public struct Demo: Sendable {
                     name: "archive", kind: .file(FileSinkConfiguration(path: "\(directory)/events.ndjson")),
                     runner: SinkRunnerConfiguration(batchSize: 10_000, maxBatchBytes: 4 << 20))
             ],
+            admin: AdminConfiguration(listen: "off"),
             shutdownTimeout: .seconds(10))
     }
 

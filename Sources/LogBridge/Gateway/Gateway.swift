@@ -5,66 +5,175 @@ import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
+import Synchronization
 
-/// A wired gateway: Kafka source -> spool -> sinks, as one `ServiceGroup`.
-public struct Gateway: Sendable {
+/// A wired gateway: Kafka source -> spool -> sinks, with the admin endpoint, as one `ServiceGroup`.
+///
+/// The sinks and the source run under supervisors so that a configuration reload (SIGHUP or
+/// ``reload(_:)``) can replace them while the spool stays open.
+public final class Gateway: Sendable {
     public let serviceGroup: ServiceGroup
     public let statistics: GatewayStatistics
     public let spool: Spool
-    public let source: KafkaSource
     /// Counters and metrics made by the pipelines (redactions, drops, `metrics` processors).
     public let pipelineMetrics: PipelineMetrics
+    /// The metrics and health endpoint; nil with `admin.listen: off`.
+    public let admin: AdminServer?
+    let sinks: SinkSupervisor
+    let sourceSupervisor: SourceSupervisor
+    private let running: Mutex<LogBridgeConfiguration>
+    private let logger: Logger
+
+    init(
+        serviceGroup: ServiceGroup, statistics: GatewayStatistics, spool: Spool, pipelineMetrics: PipelineMetrics,
+        admin: AdminServer?, sinks: SinkSupervisor, source: SourceSupervisor, configuration: LogBridgeConfiguration, logger: Logger
+    ) {
+        self.serviceGroup = serviceGroup
+        self.statistics = statistics
+        self.spool = spool
+        self.pipelineMetrics = pipelineMetrics
+        self.admin = admin
+        self.sinks = sinks
+        self.sourceSupervisor = source
+        self.running = Mutex(configuration)
+        self.logger = logger
+    }
+
+    /// The Kafka source running now (a reload that changes `source:` replaces it).
+    public var source: KafkaSource { sourceSupervisor.current }
+
+    /// The configuration running now.
+    public var configuration: LogBridgeConfiguration { running.withLock { $0 } }
+
+    /// Applies a new configuration without a restart: sink tuning, endpoints and pipelines take
+    /// effect once each sink's batches in flight are committed (the new sinks continue from the
+    /// committed cursors, so nothing is lost or sent twice); a changed `source:` leaves the group
+    /// (committing its offsets) and joins again; `log.level` applies at once.
+    ///
+    /// - Throws: ``ReloadError`` when the new configuration cannot be built or changes what needs
+    ///   a restart (`spool`, the set of sinks, `admin`, `log.format`); the running configuration
+    ///   is then kept unchanged.
+    public func reload(_ new: LogBridgeConfiguration) async throws(ReloadError) {
+        let old = configuration
+        let needsRestart = ReloadError.restartOnlyChanges(from: old, to: new)
+        guard needsRestart.isEmpty else {
+            statistics.configReloadFailures.add(1)
+            throw ReloadError(problems: needsRestart)
+        }
+        // Build everything first: a bad endpoint, TLS file or pipeline rejects the reload before
+        // anything running is touched.
+        let runners: [SinkRunner]
+        do {
+            runners = try makeSinkRunners(
+                configuration: new, spool: spool, statistics: statistics, pipelineMetrics: pipelineMetrics, logger: logger)
+        } catch {
+            statistics.configReloadFailures.add(1)
+            throw ReloadError(problems: ["\(error)"])
+        }
+        var newSource: KafkaSource?
+        if new.source != old.source {
+            do {
+                newSource = try KafkaSource(configuration: new.source, target: spool, statistics: statistics, logger: logger)
+            } catch {
+                statistics.configReloadFailures.add(1)
+                throw ReloadError(problems: ["source: \(error)"])
+            }
+        }
+        LogLevelControl.set(new.log.level)
+        await sinks.replace(with: runners)
+        if let newSource { await sourceSupervisor.replace(with: newSource) }
+        running.withLock { $0 = new }
+        statistics.configReloads.add(1)
+        logger.notice(
+            "configuration reloaded",
+            metadata: ["sinks": "\(new.sinks.count)", "source_restarted": "\(newSource != nil)", "log_level": "\(new.log.level)"])
+    }
+}
+
+extension Gateway {
+    /// Routes swift-metrics (libraries instrumented with it) into this gateway's registry, so
+    /// their metrics appear on `/metrics` too. Once per process: the executable calls it.
+    public func bootstrapMetricsSystem() {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: statistics.registry))
+    }
 }
 
 /// Builds the gateway the `logbridge` executable runs; tests call the same function.
 ///
-/// Services start in order (spool, sinks, source) and, on SIGTERM/SIGINT, stop in reverse: the
-/// source first (final offsets committed, group left), then each sink drains the spool up to the
-/// shutdown timeout, then the spool closes.
+/// Services start in order (spool, admin, sinks, source) and, on SIGTERM/SIGINT, stop in reverse:
+/// the source first (final offsets committed, group left), then each sink drains the spool up to
+/// the shutdown timeout (`/readyz` answers 503 meanwhile), then the admin endpoint, then the spool.
 /// - Parameters:
 ///   - signals: handle SIGTERM/SIGINT (off in tests, which trigger shutdown themselves).
+///   - configurationPath: with `signals`, SIGHUP reloads the configuration from this file.
 public func buildGateway(
     configuration: LogBridgeConfiguration, logger: Logger, statistics: GatewayStatistics = GatewayStatistics(),
-    signals: Bool = true
+    signals: Bool = true, configurationPath: String? = nil, version: String = "dev"
 ) throws -> Gateway {
     let spool = try Spool(
         configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: statistics, logger: logger)
     let pipelineMetrics = PipelineMetrics()
+    let runners = try makeSinkRunners(
+        configuration: configuration, spool: spool, statistics: statistics, pipelineMetrics: pipelineMetrics, logger: logger)
+    let source = try KafkaSource(configuration: configuration.source, target: spool, statistics: statistics, logger: logger)
+    let sinks = SinkSupervisor(runners: runners, logger: logger)
+    let sourceSupervisor = SourceSupervisor(source: source, logger: logger)
+    ProcessMetrics.register(on: statistics, version: version)
+
+    var admin: AdminServer?
+    if let address = configuration.admin.address {
+        admin = AdminServer(host: address.host, port: address.port, logger: logger)
+    }
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SpoolService(spool: spool))]
+    if let admin { services.append(.init(service: admin)) }
+    services.append(.init(service: sinks))
+    services.append(.init(service: sourceSupervisor))
+    var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
+    if signals { groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint] }
+    // A second signal, or the deadline, ends the process even if a sink is stuck.
+    groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(30)
+    let gateway = Gateway(
+        serviceGroup: ServiceGroup(configuration: groupConfiguration), statistics: statistics, spool: spool,
+        pipelineMetrics: pipelineMetrics, admin: admin, sinks: sinks, source: sourceSupervisor, configuration: configuration,
+        logger: logger)
+    admin?.attach(gateway)
+    if signals, let configurationPath {
+        ConfigurationReloader.watch(gateway: gateway, path: configurationPath, logger: logger)
+    }
+    return gateway
+}
+
+/// One runner per configured sink, each with its own copy of the shared pipeline; the first sink
+/// counts the shared metrics and redactions, so an event is counted once however many sinks it
+/// goes to.
+func makeSinkRunners(
+    configuration: LogBridgeConfiguration, spool: Spool, statistics: GatewayStatistics, pipelineMetrics: PipelineMetrics,
+    logger: Logger
+) throws -> [SinkRunner] {
     let sinkNames = configuration.sinks.map(\.name)
-    let sinks: [SinkRunner] = try configuration.sinks.enumerated().map { index, sink in
+    return try configuration.sinks.enumerated().map { index, sink in
         let implementation: any Sink
+        let counters = statistics.sink(sink.name)
         switch sink.kind {
         case .file(let file): implementation = FileSink(name: sink.name, configuration: file, logger: logger)
         case .console(let encoding): implementation = ConsoleSink(name: sink.name, encoding: encoding)
-        case .elasticsearch(let es): implementation = try ElasticsearchSink(name: sink.name, configuration: es, logger: logger)
-        case .loki(let loki): implementation = try LokiSink(name: sink.name, configuration: loki, logger: logger)
+        case .elasticsearch(let es):
+            implementation = try ElasticsearchSink(name: sink.name, configuration: es, statistics: counters, logger: logger)
+        case .loki(let loki): implementation = try LokiSink(name: sink.name, configuration: loki, statistics: counters, logger: logger)
         case .splunkHEC(let hec):
             implementation = try SplunkHECSink(
-                name: sink.name, configuration: hec, notebook: SinkNotebook(spool: spool, sink: sink.name), logger: logger)
+                name: sink.name, configuration: hec, notebook: SinkNotebook(spool: spool, sink: sink.name), statistics: counters,
+                logger: logger)
         }
-        // Each runner runs its own copy of the shared pipeline; the first sink counts the shared
-        // metrics and redactions, so an event is counted once however many sinks it goes to.
         let pipeline = try SinkPipeline(
             shared: configuration.pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
             metrics: pipelineMetrics, countsShared: index == 0)
         return SinkRunner(
             sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger, pipeline: pipeline)
     }
-    let source = try KafkaSource(configuration: configuration.source, target: spool, statistics: statistics, logger: logger)
-
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-        .init(service: SpoolService(spool: spool))
-    ]
-    services += sinks.map { .init(service: $0) }
-    services.append(.init(service: KafkaSourceService(source: source, logger: logger)))
-    var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
-    if signals { groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint] }
-    // A second signal, or the deadline, ends the process even if a sink is stuck.
-    groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(30)
-    return Gateway(
-        serviceGroup: ServiceGroup(configuration: groupConfiguration), statistics: statistics, spool: spool, source: source,
-        pipelineMetrics: pipelineMetrics)
 }
 
 /// Keeps the spool open while the gateway runs and closes it last.
@@ -74,34 +183,5 @@ struct SpoolService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         spool.close()
-    }
-}
-
-/// Runs the Kafka source's poll thread for the lifetime of the gateway.
-struct KafkaSourceService: Service {
-    let source: KafkaSource
-    let logger: Logger
-
-    func run() async throws {
-        try source.start()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await gracefulShutdown() }
-            group.addTask {
-                // librdkafka reports fatal errors asynchronously; surface them as a failed service.
-                while !Task.isCancelled, source.fatalError == nil {
-                    try? await Task.sleep(for: .milliseconds(250))
-                }
-            }
-            await group.next()
-            group.cancelAll()
-        }
-        // stop() blocks while the final offsets are committed: keep it off the cooperative pool.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            startNamedThread("lb-kafka-stop") {
-                source.stop()
-                continuation.resume()
-            }
-        }
-        if let fatal = source.fatalError { throw fatal }
     }
 }

@@ -38,15 +38,44 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Sets up swift-log for the process: text or JSON lines on standard error at `level`.
+/// Sets up swift-log for the process: text or JSON lines on standard error at `level`, which a
+/// configuration reload can change later (``LogLevelControl``).
 public func bootstrapLogging(_ configuration: LogConfiguration) {
+    LogLevelControl.set(configuration.level)
     LoggingSystem.bootstrap { label in
         var handler: any LogHandler
         switch configuration.format {
         case .text: handler = StreamLogHandler.standardError(label: label)
         case .json: handler = JSONLogHandler(label: label)
         }
-        handler.logLevel = configuration.level
-        return handler
+        handler.logLevel = .trace
+        return ReloadableLevelHandler(inner: handler)
     }
+}
+
+/// Wraps a handler so its level is the process-wide ``LogLevelControl`` level, read at each call.
+struct ReloadableLevelHandler: LogHandler {
+    var inner: any LogHandler
+
+    var logLevel: Logger.Level {
+        get { LogLevelControl.current }
+        set {}  // The level is process-wide: set it through LogLevelControl.
+    }
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    var metadataProvider: Logger.MetadataProvider? {
+        get { inner.metadataProvider }
+        set { inner.metadataProvider = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) { inner.log(event: event) }
 }

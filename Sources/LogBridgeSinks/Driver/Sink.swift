@@ -33,12 +33,18 @@ public protocol Sink: Sendable {
 
     /// Releases resources; no batch follows.
     func close() async
+
+    /// Each endpoint and whether it is in rotation now (HTTP sinks); empty for sinks without
+    /// endpoints. Metrics and `/readyz` read it.
+    var endpointHealth: [(endpoint: String, healthy: Bool)] { get }
 }
 
 extension Sink {
     public var sendPermits: AsyncPermits? { nil }
 
     public func committed(through nextSequence: UInt64) async {}
+
+    public var endpointHealth: [(endpoint: String, healthy: Bool)] { [] }
 }
 
 /// What a sink reports for a delivered batch.

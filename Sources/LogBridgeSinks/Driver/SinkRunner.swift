@@ -16,9 +16,12 @@ public final class SinkRunner: Service, Sendable {
     private let spool: Spool
     private let configuration: SinkRunnerConfiguration
     private let statistics: SinkStatistics
+    private let gatewayStatistics: GatewayStatistics
     private let logger: Logger
     private let reader: DedicatedThread
     private let shuttingDown = Atomic<Bool>(false)
+    /// Set by ``stopAfterInFlight()``: a configuration reload replaces this runner.
+    private let handingOver = Atomic<Bool>(false)
     /// Runs on the reader thread only (it is not safe to share between threads).
     private let pipeline: SinkPipeline?
 
@@ -33,6 +36,7 @@ public final class SinkRunner: Service, Sendable {
         self.spool = spool
         self.configuration = configuration
         self.statistics = statistics.sink(sink.name)
+        self.gatewayStatistics = statistics
         var logger = logger
         logger[metadataKey: LogKey.sink] = "\(sink.name)"
         self.logger = logger
@@ -54,6 +58,15 @@ public final class SinkRunner: Service, Sendable {
         }
         await sink.close()
     }
+
+    /// Stops starting batches and returns from `run()` once those in flight are delivered and
+    /// committed, without draining the backlog: the runner that replaces it (a configuration
+    /// reload) continues from the committed cursor, so nothing is lost or sent twice.
+    public func stopAfterInFlight() {
+        handingOver.store(true, ordering: .releasing)
+    }
+
+    private var stopping: Bool { shuttingDown.load(ordering: .acquiring) || handingOver.load(ordering: .acquiring) }
 
     /// A batch handed to the sink: what the runner needs to commit it, without its bytes (which
     /// only the delivering task holds, and drops while it waits for a confirmation).
@@ -95,9 +108,21 @@ public final class SinkRunner: Service, Sendable {
         let window = configuration.concurrency + configuration.maxPendingConfirmations
         let events = SequenceSignal(next: 0)
         defer { for entry in inFlight { entry.task.cancel() } }
+        let heartbeat = gatewayStatistics.heartbeat("sink:\(sink.name)")
+        let collectorKey = "sink:\(sink.name)"
+        let (sink, statistics) = (self.sink, self.statistics)
+        gatewayStatistics.addCollector(collectorKey) {
+            statistics.concurrencyLimit.set(permits.limit)
+            for (endpoint, healthy) in sink.endpointHealth { statistics.setEndpoint(endpoint, up: healthy) }
+        }
+        defer {
+            heartbeat.stop()
+            gatewayStatistics.removeCollector(collectorKey)
+        }
         logger.info("sink started", metadata: [LogKey.sequence: "\(committed)", "concurrency": "\(configuration.concurrency)"])
 
         while !Task.isCancelled {
+            heartbeat.beat()
             let observed = events.next
             // Commit what finished at the head of the window, in spool order.
             while let head = inFlight.first, head.finished.isSet {
@@ -107,6 +132,11 @@ public final class SinkRunner: Service, Sendable {
                 committed = head.nextSequence
                 await sink.committed(through: committed)
                 record(delivery, count: head.count, valueBytes: head.valueBytes)
+            }
+            if handingOver.load(ordering: .acquiring) {
+                if inFlight.isEmpty { break }
+                await waitForProgress(events, after: observed, records: nil, timeout: .milliseconds(100))
+                continue
             }
             let draining = shuttingDown.load(ordering: .acquiring)
             if draining {
@@ -170,6 +200,7 @@ public final class SinkRunner: Service, Sendable {
         statistics.deadLettered.add(rejected)
         statistics.deliveredBytes.add(valueBytes)
         statistics.batches.add(1)
+        statistics.batchRecords.record(Double(count))
         if rejected > 0 {
             logger.warning("records rejected by the destination went to the dead-letter store", metadata: [LogKey.records: "\(rejected)"])
         }
@@ -200,6 +231,7 @@ public final class SinkRunner: Service, Sendable {
             }
             try Task.checkCancellation()
             statistics.failures.add(1)
+            statistics.retried.add(count)
             logger.warning(
                 "the destination did not confirm a batch in time; sending it again",
                 metadata: [LogKey.sequence: "\(first)", LogKey.records: "\(count)"])
@@ -246,7 +278,7 @@ public final class SinkRunner: Service, Sendable {
         let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
         var batch = try await reader.run { try spool.read(from: cursor, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
         let partial = batch.count < configuration.batchSize && batch.bytes.count < configuration.maxBatchBytes
-        if partial, !batch.isEmpty, allowWaiting, configuration.interval > .zero, !shuttingDown.load(ordering: .acquiring) {
+        if partial, !batch.isEmpty, allowWaiting, configuration.interval > .zero, !stopping {
             batch = try await fillPartialBatch(batch, from: cursor)
         }
         guard let pipeline else { return ReadWindow(batch: batch, readCount: batch.count, heldUntil: 0) }
@@ -265,10 +297,11 @@ public final class SinkRunner: Service, Sendable {
         let deadline = ContinuousClock.now + configuration.interval
         let spool = self.spool
         let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
-        while ContinuousClock.now < deadline, !shuttingDown.load(ordering: .acquiring),
+        while ContinuousClock.now < deadline, !stopping,
             spool.nextSequence < from + UInt64(maxRecords)
         {
-            await waitForRecords(from: spool.nextSequence, timeout: deadline - .now)
+            // In slices, so a shutdown or a reload does not wait for the whole interval.
+            await waitForRecords(from: spool.nextSequence, timeout: min(deadline - .now, .milliseconds(500)))
         }
         let name = sink.name
         return try await reader.run { try spool.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
@@ -293,6 +326,7 @@ public final class SinkRunner: Service, Sendable {
             } catch {
                 attempt += 1
                 statistics.failures.add(1)
+                statistics.retried.add(batch.count)
                 logger.warning(
                     "delivery failed; retrying",
                     metadata: [LogKey.error: "\(error.message)", "attempt": "\(attempt)", "retry_in": "\(backoff)"])

@@ -17,10 +17,10 @@ public final class ElasticsearchSink: Sink, Sendable {
     private let builder: ElasticsearchRequestBuilder
     private let path: String
 
-    public init(name: String, configuration: ElasticsearchSinkConfiguration, logger: Logger) throws {
+    public init(name: String, configuration: ElasticsearchSinkConfiguration, statistics: SinkStatistics? = nil, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
-        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
+        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, statistics: statistics, logger: logger)
         transport = parts.transport
         driver = parts.driver
         builder = ElasticsearchRequestBuilder(index: configuration.index)
@@ -30,6 +30,7 @@ public final class ElasticsearchSink: Sink, Sendable {
     }
 
     public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
+    public var endpointHealth: [(endpoint: String, healthy: Bool)] { driver.pool.health() }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
 

@@ -80,6 +80,13 @@ public final class EndpointPool: Sendable {
         }
     }
 
+    /// Every endpoint and whether it is in rotation now.
+    public func health(now: ContinuousClock.Instant = .now) -> [(endpoint: String, healthy: Bool)] {
+        state.withLock { state in
+            endpoints.map { ($0.url, state.health[$0.index].ejectedUntil.map { now >= $0 } ?? true) }
+        }
+    }
+
     /// Whether an endpoint is in rotation now (for health metrics and `/readyz`).
     public func isHealthy(_ endpoint: Endpoint, now: ContinuousClock.Instant = .now) -> Bool {
         state.withLock { ($0.health[endpoint.index].ejectedUntil.map { now >= $0 }) ?? true }

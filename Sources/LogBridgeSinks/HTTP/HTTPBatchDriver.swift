@@ -57,12 +57,18 @@ public struct HTTPBatchDriver: Sendable {
     public var maxBackoff: Duration = .seconds(30)
     /// Fed with every response's latency and push-back, when concurrency is adaptive.
     public let adaptive: AdaptiveConcurrency?
+    /// Request latency per endpoint, requests in flight, retries and endpoint health go here.
+    public let statistics: SinkStatistics
 
-    public init(pool: EndpointPool, sinkName: String, logger: Logger, adaptive: AdaptiveConcurrency? = nil) {
+    public init(
+        pool: EndpointPool, sinkName: String, logger: Logger, adaptive: AdaptiveConcurrency? = nil, statistics: SinkStatistics? = nil
+    ) {
         self.pool = pool
         self.sinkName = sinkName
         self.logger = logger
         self.adaptive = adaptive
+        self.statistics = statistics ?? SinkStatistics(name: sinkName)
+        for endpoint in pool.endpoints { self.statistics.setEndpoint(endpoint.url, up: true) }
     }
 
     /// - Parameters:
@@ -83,11 +89,15 @@ public struct HTTPBatchDriver: Sendable {
             let endpoint = pool.next()
             let response: HTTPResponse
             let started = ContinuousClock.now
+            statistics.inFlight.add(1)
             do {
+                defer { statistics.inFlight.add(-1) }
                 response = try await send(chunk, endpoint)
             } catch {
                 adaptive?.record(.overloaded)
+                retrying(chunk.count)
                 if pool.reportFailure(endpoint) {
+                    statistics.setEndpoint(endpoint.url, up: false)
                     logger.warning("endpoint ejected after repeated failures", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
                 } else {
                     logger.warning("request failed; retrying", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
@@ -96,6 +106,7 @@ public struct HTTPBatchDriver: Sendable {
                 try await pause(&backoff, atLeast: nil)
                 continue
             }
+            statistics.observeRequest(endpoint: endpoint.url, duration: ContinuousClock.now - started)
             let verdict = judge(chunk, response)
             if let adaptive {
                 let pushedBack = response.status == 429 || response.status == 503 || response.status == 504
@@ -103,28 +114,34 @@ public struct HTTPBatchDriver: Sendable {
             }
             switch verdict {
             case .partial(let retry, let refused):
-                pool.reportSuccess(endpoint)
+                succeeded(endpoint)
                 outcome.rejected += refused
                 if retry.isEmpty {
                     backoff = initialBackoff
                 } else {
                     logger.info("some records were not accepted yet; retrying them", metadata: [LogKey.records: "\(retry.count)"])
+                    statistics.retried.add(retry.count)
                     queue.insert(retry, at: 0)
                     try await pause(&backoff, atLeast: nil)
                 }
             case .accepted(let ackID):
-                pool.reportSuccess(endpoint)
+                succeeded(endpoint)
                 backoff = initialBackoff
                 outcome.pending.append(.init(indices: chunk, endpoint: endpoint, ackID: ackID))
             case .retryAll(let after, let endpointFailed):
-                if endpointFailed { pool.reportFailure(endpoint) } else { pool.reportSuccess(endpoint) }
+                if endpointFailed {
+                    if pool.reportFailure(endpoint) { statistics.setEndpoint(endpoint.url, up: false) }
+                } else {
+                    succeeded(endpoint)
+                }
+                retrying(chunk.count)
                 logger.warning(
                     "destination asked to retry",
                     metadata: ["endpoint": "\(endpoint.url)", "http.status": "\(response.status)", "retry_after": "\(after.map { "\($0)" } ?? "-")"])
                 queue.insert(chunk, at: 0)
                 try await pause(&backoff, atLeast: after)
             case .split:
-                pool.reportSuccess(endpoint)
+                succeeded(endpoint)
                 if chunk.count > 1 {
                     let half = chunk.count / 2
                     queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
@@ -132,7 +149,7 @@ public struct HTTPBatchDriver: Sendable {
                     outcome.rejected.append(.init(index: chunk[0], status: response.status, reason: "record too large for the destination (HTTP 413)"))
                 }
             case .rejectAll(let status, let reason):
-                pool.reportSuccess(endpoint)
+                succeeded(endpoint)
                 if chunk.count > 1 {
                     let half = chunk.count / 2
                     queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
@@ -142,6 +159,18 @@ public struct HTTPBatchDriver: Sendable {
             }
         }
         return outcome
+    }
+
+    /// The endpoint answered: back in rotation if it was ejected.
+    private func succeeded(_ endpoint: EndpointPool.Endpoint) {
+        pool.reportSuccess(endpoint)
+        statistics.setEndpoint(endpoint.url, up: true)
+    }
+
+    /// A whole chunk failed and goes round again.
+    private func retrying(_ records: Int) {
+        statistics.failures.add(1)
+        statistics.retried.add(records)
     }
 
     private func pause(_ backoff: inout Duration, atLeast floor: Duration?) async throws(SinkError) {

@@ -11,13 +11,16 @@ struct HTTPSinkParts: Sendable {
     /// The gateway's logger, tagged with the sink's name.
     let logger: Logger
 
-    init(settings: HTTPSinkSettings, sinkName: String, logger: Logger) throws {
+    init(settings: HTTPSinkSettings, sinkName: String, statistics: SinkStatistics?, logger: Logger) throws {
         var logger = logger
         logger[metadataKey: LogKey.sink] = "\(sinkName)"
         self.logger = logger
         transport = try HTTPTransport(settings: settings, logger: logger)
         pool = EndpointPool(urls: settings.endpoints, ejectAfterFailures: settings.ejectAfterFailures, ejectionTime: settings.ejectionTime)
         adaptive = settings.adaptiveConcurrencyMaximum.map { AdaptiveConcurrency(maximum: $0) }
-        driver = HTTPBatchDriver(pool: pool, sinkName: sinkName, logger: logger, adaptive: adaptive)
+        var driver = HTTPBatchDriver(
+            pool: pool, sinkName: sinkName, logger: logger, adaptive: adaptive, statistics: statistics ?? SinkStatistics(name: sinkName))
+        driver.maxBackoff = settings.maxBackoff
+        self.driver = driver
     }
 }

@@ -43,6 +43,8 @@ public struct HTTPSinkSettings: Sendable, Equatable {
     /// How long an ejected endpoint stays out before one probe request; doubles on each failed
     /// probe up to 2 minutes. Default: 5 s.
     public var ejectionTime: Duration
+    /// The longest wait between retries of a failed request (backoff doubles up to it). Default: 30 s.
+    public var maxBackoff: Duration = .seconds(30)
     /// `concurrency: adaptive`: the most requests AIMD may keep in flight; nil for a fixed
     /// `concurrency`.
     public var adaptiveConcurrencyMaximum: Int?

@@ -16,10 +16,10 @@ public final class LokiSink: Sink, Sendable {
     private let driver: HTTPBatchDriver
     private let builder: LokiRequestBuilder
 
-    public init(name: String, configuration: LokiSinkConfiguration, logger: Logger) throws {
+    public init(name: String, configuration: LokiSinkConfiguration, statistics: SinkStatistics? = nil, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
-        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
+        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, statistics: statistics, logger: logger)
         let logger = parts.logger
         transport = parts.transport
         driver = parts.driver
@@ -32,6 +32,7 @@ public final class LokiSink: Sink, Sendable {
     }
 
     public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
+    public var endpointHealth: [(endpoint: String, healthy: Bool)] { driver.pool.health() }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
 

@@ -20,10 +20,10 @@ public final class SplunkHECSink: Sink, Sendable {
     private let acks: HECAcknowledgements
     private let poller = Mutex<Task<Void, Never>?>(nil)
 
-    public init(name: String, configuration: SplunkHECSinkConfiguration, notebook: SinkNotebook?, logger: Logger) throws {
+    public init(name: String, configuration: SplunkHECSinkConfiguration, notebook: SinkNotebook?, statistics: SinkStatistics? = nil, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
-        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, logger: logger)
+        let parts = try HTTPSinkParts(settings: configuration.http, sinkName: name, statistics: statistics, logger: logger)
         let logger = parts.logger
         transport = parts.transport
         driver = parts.driver
@@ -34,6 +34,7 @@ public final class SplunkHECSink: Sink, Sendable {
     }
 
     public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
+    public var endpointHealth: [(endpoint: String, healthy: Bool)] { driver.pool.health() }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {
         acks.committed(through: checkpoint.nextSequence)

@@ -26,6 +26,8 @@ public final class FakeElasticsearch: Sendable {
 
     private struct State {
         var faults: [Fault] = []
+        /// While set, every request is answered with this status (an outage), before any fault.
+        var outage: Int?
         var indices: [String: [String: [UInt8]]] = [:]
         var requests = 0
         var conflicts = 0
@@ -71,6 +73,9 @@ public final class FakeElasticsearch: Sendable {
 
     public func inject(_ faults: Fault...) { store.state.withLock { $0.faults += faults } }
 
+    /// Starts (a status such as 503) or ends (nil) an outage: every request fails until it ends.
+    public func setOutage(_ status: Int?) { store.state.withLock { $0.outage = status } }
+
     public func shutdown() async { await server.shutdown() }
 
     /// Documents stored, over all indices.
@@ -88,6 +93,7 @@ public final class FakeElasticsearch: Sendable {
     ) async -> FakeHTTPServer.Reply {
         let fault: Fault? = store.state.withLock { state in
             state.requests += 1
+            if let outage = state.outage { return .status(outage) }
             return state.faults.isEmpty ? nil : state.faults.removeFirst()
         }
         switch fault {

@@ -1,0 +1,32 @@
+import LogBridgeCore
+
+extension Gateway {
+    /// A loop whose heartbeat is older than this is reported stalled by `/healthz`. The loops wake
+    /// at least every second; 30 s leaves room for a slow fsync or a long GC-free pause in a C call.
+    static let stalledAfter: Duration = .seconds(30)
+
+    /// Why the process is unhealthy (a loop stopped turning); empty when it is healthy.
+    /// `/healthz` answers 503 with these: an orchestrator restarts the process.
+    public func healthProblems() -> [String] {
+        statistics.stalledLoops(olderThan: Self.stalledAfter).map { "\($0): loop has not turned for over 30 s" }
+    }
+
+    /// Why the gateway is not ready; empty when it is. `/readyz` answers 503 with these: the member
+    /// is alive but not doing its job (not in the group, spool full, a sink with no endpoint up).
+    public func readinessProblems() -> [String] {
+        var problems: [String] = []
+        if statistics.groupJoined.value == 0 {
+            problems.append("source: no assignment from consumer group '\(configuration.source.groupID)' (joining, rebalancing or stopped)")
+        }
+        if !spool.isWritable {
+            problems.append("spool: not accepting records (spool.max_bytes reached, disk or map full, or writes failing); Kafka is paused")
+        }
+        for runner in sinks.runners {
+            let health = runner.sink.endpointHealth
+            if !health.isEmpty, !health.contains(where: \.healthy) {
+                problems.append("sink \(runner.sink.name): no healthy endpoint (\(health.map(\.endpoint).joined(separator: ", ")) ejected after failures)")
+            }
+        }
+        return problems
+    }
+}

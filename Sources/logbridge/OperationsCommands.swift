@@ -1,0 +1,120 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import LogBridge
+import LogBridgeCore
+import LogBridgeSpool
+import NIOCore
+
+/// `logbridge status` (alias `top`): a live view of a running gateway, read from its admin
+/// endpoint's `/metrics` every second: throughput in and out per sink, lag, spool use, retries and
+/// dead letters, for the operator watching a cut-over.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Live view of a running gateway (throughput per sink, lag, spool, retries), from its admin endpoint.",
+        aliases: ["top"])
+
+    @Option(name: .long, help: "The gateway's admin endpoint.") var admin = "http://127.0.0.1:9180"
+    @Option(name: .long, help: "Seconds between refreshes.") var interval = 1.0
+    @Option(name: .long, help: "Stop after this many refreshes (default: until interrupted).") var count: Int?
+    @Flag(name: .long, help: "One JSON object per refresh instead of the screen (for scripts).") var json = false
+
+    func run() async throws {
+        let url = admin.hasSuffix("/") ? admin + "metrics" : admin + "/metrics"
+        let interactive = !json && isatty(STDOUT_FILENO) != 0
+        var previous: StatusSnapshot?
+        var refreshes = 0
+        while count.map({ refreshes < $0 }) ?? true {
+            let current: StatusSnapshot
+            do {
+                let samples = try PrometheusText.parse(try await fetch(url))
+                current = StatusSnapshot(samples: samples, at: .now)
+            } catch {
+                FileHandle.standardError.write(Data("logbridge status: \(url): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            if json {
+                print(StatusView.json(current: current, previous: previous))
+            } else {
+                let screen = StatusView.render(previous: previous, current: current, adminURL: admin)
+                // Clear the screen and home the cursor on a terminal; plain frames when piped.
+                print(interactive ? "\u{1B}[H\u{1B}[2J" + screen : screen + "\n")
+            }
+            fflush(nil)
+            previous = current
+            refreshes += 1
+            if count.map({ refreshes < $0 }) ?? true { try await Task.sleep(for: .seconds(interval)) }
+        }
+    }
+
+    private func fetch(_ url: String) async throws -> String {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        guard response.status == .ok else { throw StatusError(message: "HTTP \(response.status.code)") }
+        return String(buffer: body)
+    }
+
+    struct StatusError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
+
+/// `logbridge spool ...`: the spool seen from outside the gateway (safe while it runs).
+struct SpoolCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spool", abstract: "Inspect the spool.", subcommands: [Stats.self])
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print spool usage and each sink's backlog (safe while the gateway runs).")
+
+        @Option(name: .long, help: "Path to the configuration file.") var config: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let loaded = try loadConfiguration(config)
+            let spool = loaded.configuration.spool
+            let stats: SpoolStats
+            do {
+                stats = try SpoolInspector(path: spool.path).stats()
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let age = stats.oldestTimestampMs.map { max(0, Double(now - $0) / 1000) }
+            if json {
+                var out = #"{"path":"# + jsonString(spool.path)
+                out += #","used_bytes":\#(stats.usedBytes),"max_bytes":\#(spool.maxBytes),"file_bytes":\#(stats.fileBytes)"#
+                out += #","used_fraction":\#(String(format: "%.4f", Double(stats.usedBytes) / Double(max(1, spool.maxBytes))))"#
+                out += #","records":\#(stats.records),"dead_letters":\#(stats.deadLetters),"next_sequence":\#(stats.nextSequence)"#
+                out += #","oldest_record_age_s":\#(age.map { String(format: "%.1f", $0) } ?? "null"),"sinks":["#
+                out += stats.sinks.map { #"{"name":\#(jsonString($0.name)),"cursor":\#($0.cursor),"backlog":\#($0.backlog)}"# }
+                    .joined(separator: ",")
+                out += "]}"
+                print(out)
+                return
+            }
+            let percent = 100 * Double(stats.usedBytes) / Double(max(1, spool.maxBytes))
+            print("spool \(spool.path)")
+            print("  used          \(ByteSize.format(stats.usedBytes)) of \(ByteSize.format(spool.maxBytes)) (\(String(format: "%.1f", percent))%), file \(ByteSize.format(stats.fileBytes))")
+            print("  records       \(stats.records)  (next sequence \(stats.nextSequence))")
+            print("  oldest        \(age.map { String(format: "%.0f s ago", $0) } ?? "-")")
+            print("  dead letters  \(stats.deadLetters)")
+            print("  sinks (backlog = records not yet delivered):")
+            let width = max(4, stats.sinks.map(\.name.count).max() ?? 4)
+            for sink in stats.sinks {
+                print("    \(sink.name.padding(toLength: width, withPad: " ", startingAt: 0))  backlog \(sink.backlog)  cursor \(sink.cursor)")
+            }
+        }
+
+        private func jsonString(_ text: String) -> String {
+            var out: [UInt8] = []
+            JSONBytes.appendString(text, to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+}

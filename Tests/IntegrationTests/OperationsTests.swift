@@ -1,0 +1,266 @@
+import Foundation
+import LogBridge
+import LogBridgeCore
+import LogBridgeKafka
+import LogBridgeSinks
+import LogBridgeTestKit
+import Logging
+import Testing
+
+/// Operating a running gateway: /metrics read by the Prometheus reference parser, /readyz following
+/// the group and the sinks, configuration reloads during delivery, SIGHUP and SIGTERM on the real
+/// binary, and a long sink outage with memory sampled.
+@Suite(.serialized)
+struct OperationsTests {
+    static func elasticsearchSink(_ url: String, batchSize: Int = 500, concurrency: Int = 2) -> SinkConfiguration {
+        var http = HTTPSinkSettings(endpoints: [url], ejectAfterFailures: 2, ejectionTime: .milliseconds(300))
+        http.maxBackoff = .milliseconds(500)
+        return SinkConfiguration(
+            name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(http: http)),
+            runner: SinkRunnerConfiguration(
+                batchSize: batchSize, maxBatchBytes: 1 << 20, interval: .milliseconds(50), maxBackoff: .milliseconds(500),
+                concurrency: concurrency))
+    }
+
+    @Test func metricsAreValidPrometheusTextAndReadyzFollowsTheGroupAndTheSink() async throws {
+        let partitions = 4
+        let records = 6_000
+        let cluster = try MockKafkaCluster.seeded(records: records, partitions: partitions)
+        let es = try await FakeElasticsearch()
+        let harness = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-metrics", sinks: [Self.elasticsearchSink(es.url)])
+        defer { harness.directory.remove() }
+        let running = try harness.start()
+        let port = try #require(await running.gateway.admin?.boundPort())
+        let base = "http://127.0.0.1:\(port)"
+
+        // Before the group hands out partitions (a join takes seconds), the member is not ready.
+        let early = try await AdminProbe.get(base + "/readyz")
+        #expect(early.status == 503)
+        #expect(early.body.contains("consumer group 'ops-metrics'"))
+        #expect(try await AdminProbe.get(base + "/healthz").status == 200)
+
+        let statistics = running.statistics
+        #expect(await running.wait(timeout: .seconds(60)) { statistics.sink("es").delivered.value >= records })
+        #expect(try await AdminProbe.get(base + "/readyz").status == 200)
+
+        let exposition = try await AdminProbe.get(base + "/metrics")
+        #expect(exposition.status == 200)
+        let samples = try AdminProbe.parseWithReferenceParser(exposition.body)
+        // The reference parser and ours read the same samples.
+        let ours = try PrometheusText.parse(exposition.body)
+        #expect(ours.count == samples.count)
+        #expect(samples.sum("logbridge_source_records_total") == Double(records))
+        #expect(samples.labelValues("logbridge_source_records_total", label: "partition") == ["0", "1", "2", "3"])
+        #expect(samples.value("logbridge_spool_records_total") == Double(records))
+        #expect(samples.value("logbridge_sink_records_delivered_total", ["sink": "es"]) == Double(records))
+        #expect(samples.value("logbridge_sink_endpoint_up", ["sink": "es", "endpoint": es.url]) == 1)
+        #expect((samples.value("logbridge_sink_request_duration_seconds_count", ["sink": "es", "endpoint": es.url]) ?? 0) >= 1)
+        #expect(samples.value("logbridge_sink_batch_records_count", ["sink": "es"]) == samples.value("logbridge_sink_batches_total", ["sink": "es"]))
+        #expect(samples.value("logbridge_source_group_joined") == 1)
+        #expect(samples.value("logbridge_source_assigned_partitions") == Double(partitions))
+        #expect(samples.sum("logbridge_source_consumer_lag") == 0)
+        #expect((samples.value("process_resident_memory_bytes") ?? 0) > 1_048_576)
+
+        // The destination goes down: its endpoint is ejected and the member stops being ready...
+        es.setOutage(503)
+        try cluster.seed(records: 400, from: records, partitions: partitions)
+        var down: AdminProbe.Response?
+        for _ in 0..<200 {
+            let answer = try await AdminProbe.get(base + "/readyz")
+            if answer.status == 503 {
+                down = answer
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(down?.body.contains("sink es: no healthy endpoint") == true)
+        let during = try AdminProbe.parseWithReferenceParser(try await AdminProbe.get(base + "/metrics").body)
+        #expect((during.value("logbridge_sink_delivery_failures_total", ["sink": "es"]) ?? 0) >= 2)
+        #expect((during.value("logbridge_sink_records_retried_total", ["sink": "es"]) ?? 0) >= 1)
+        #expect((during.value("logbridge_sink_backlog_records", ["sink": "es"]) ?? 0) >= 1)
+
+        // ...and ready again once it answers, with every record stored once.
+        es.setOutage(nil)
+        #expect(await running.wait(timeout: .seconds(60)) { statistics.sink("es").delivered.value >= records + 400 })
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = try await AdminProbe.get(base + "/readyz").status == 200
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready)
+        try await running.stop()
+        #expect(es.documentCount == records + 400)
+        #expect(es.conflicts == 0)
+        await es.shutdown()
+    }
+
+    @Test func reloadsDuringDeliveryLoseAndDuplicateNothing() async throws {
+        let partitions = 8
+        let records = 24_000
+        let cluster = try MockKafkaCluster.seeded(records: records, partitions: partitions)
+        // 20 ms per bulk keeps delivery going through the reloads.
+        let es = try await FakeElasticsearch(latency: .milliseconds(20))
+        let harness = GatewayHarness(
+            bootstrap: cluster.bootstrapServers, group: "ops-reload", sinks: [Self.elasticsearchSink(es.url, batchSize: 200, concurrency: 1)])
+        defer { harness.directory.remove() }
+        let running = try harness.start()
+        let statistics = running.statistics
+        #expect(await running.wait(timeout: .seconds(60)) { statistics.sink("es").delivered.value >= 2_000 })
+
+        // Tuning: bigger batches, more requests at once.
+        var tuned = harness.configuration
+        tuned.sinks = [Self.elasticsearchSink(es.url, batchSize: 1_000, concurrency: 4)]
+        try await running.gateway.reload(tuned)
+        #expect(running.gateway.configuration.sinks[0].runner.batchSize == 1_000)
+        let afterTuning = statistics.sink("es").delivered.value
+        #expect(afterTuning < records, "the reload happened mid-stream")
+
+        // What needs a restart is refused, and nothing changes.
+        var refused = tuned
+        refused.spool.maxBytes /= 2
+        refused.sinks[0].name = "renamed"
+        await #expect(throws: ReloadError.self) { try await running.gateway.reload(refused) }
+        #expect(running.gateway.configuration.sinks[0].name == "es")
+        #expect(statistics.configReloadFailures.value == 1)
+
+        // A changed source leaves the group (committing its offsets) and joins again.
+        var rejoin = tuned
+        rejoin.source.properties["fetch.wait.max.ms"] = "50"
+        let firstSource = running.gateway.source
+        try await running.gateway.reload(rejoin)
+        #expect(running.gateway.source !== firstSource)
+
+        #expect(await running.wait(timeout: .seconds(90)) { statistics.sink("es").delivered.value >= records })
+        try await running.stop()
+        #expect(statistics.configReloads.value == 2)
+        #expect(statistics.spooled.value == records)
+        #expect(es.documentCount == records)
+        #expect(es.conflicts == 0, "no record was indexed twice")
+        await es.shutdown()
+    }
+
+    @Test func sighupAppliesAValidFileKeepsTheRunningOneOnErrorsAndSigtermDrains() async throws {
+        let partitions = 4
+        let records = 30_000
+        let cluster = try MockKafkaCluster.seeded(records: records, partitions: partitions)
+        let directory = TemporaryDirectory(prefix: "logbridge-sighup")
+        defer { directory.remove() }
+        let admin = AdminProbe.freePort()
+        func sinks(batchSize: Int) -> String {
+            """
+              archive:
+                type: file
+                path: "\(directory.file("out.ndjson"))"
+                batch_size: \(batchSize)
+            """
+        }
+        let config = try LogBridgeBinary.writeConfig(
+            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-sighup", sinks: sinks(batchSize: 100), admin: admin,
+            extra: "shutdown_timeout: 20s")
+        let process = try LogBridgeBinary.run(try LogBridgeBinary.locate(), ["run", "--config", config], log: directory.file("run.log"))
+        let metrics = "http://127.0.0.1:\(admin)/metrics"
+        func sample(_ name: String) async -> Double? {
+            guard let body = await AdminProbe.tryGet(metrics)?.body, let samples = try? PrometheusText.parse(body) else { return nil }
+            return samples.value(name)
+        }
+        func waitFor(_ name: String, atLeast value: Double) async -> Bool {
+            for _ in 0..<600 {
+                if let seen = await sample(name), seen >= value { return true }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return false
+        }
+        #expect(await waitFor("logbridge_source_group_joined", atLeast: 1))
+
+        _ = try LogBridgeBinary.writeConfig(
+            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-sighup", sinks: sinks(batchSize: 2_000), admin: admin,
+            extra: "shutdown_timeout: 20s")
+        kill(process.processIdentifier, SIGHUP)
+        #expect(await waitFor("logbridge_config_reloads_total", atLeast: 1))
+
+        try "sinks: [\n".write(toFile: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        #expect(await waitFor("logbridge_config_reload_failures_total", atLeast: 1))
+        #expect(process.isRunning, "a broken file never stops the gateway")
+
+        // The running configuration keeps delivering; SIGTERM then drains and exits 0.
+        let outcome = await waitFor("logbridge_spool_records_total", atLeast: Double(records))
+        #expect(outcome)
+        let stopped = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(ContinuousClock.now - stopped < .seconds(25), "drained within shutdown_timeout")
+        let audit = DeliveryAudit(files: [directory.file("out.ndjson")])
+        #expect(audit.unique == records)
+        #expect(audit.duplicates == 0)
+        let log = (try? String(contentsOfFile: directory.file("run.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("line 2: YAML syntax error"), "the rejected file's error names its line")
+    }
+
+    @Test func aLongSinkOutageKeepsMemoryFlatPausesKafkaAndLosesNothing() async throws {
+        let partitions = 32
+        let records = 160_000  // ~50 MB against a 24 MiB spool
+        let cluster = try MockKafkaCluster.seeded(records: records, partitions: partitions)
+        let es = try await FakeElasticsearch(keepDocuments: false)
+        es.setOutage(503)
+        let directory = TemporaryDirectory(prefix: "logbridge-outage")
+        defer { directory.remove() }
+        let admin = AdminProbe.freePort()
+        let config = try LogBridgeBinary.writeConfig(
+            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-outage", sinks: """
+              es:
+                type: elasticsearch
+                endpoints: ["\(es.url)"]
+                index: "logs"
+                batch_size: 2000
+                max_backoff: 500ms
+                ejection_time: 300ms
+            """, admin: admin, spoolMaxBytes: "24MiB")
+        let process = try LogBridgeBinary.run(try LogBridgeBinary.locate(), ["run", "--config", config], log: directory.file("run.log"))
+        let base = "http://127.0.0.1:\(admin)"
+        var peakRSS = 0
+        var sawPaused = false
+        var sawSpoolFull = false
+        var notReadyForSpool = false
+        // The outage, compressed: the spool fills, Kafka pauses, then 15 s more of nothing delivered.
+        var pausedSince: ContinuousClock.Instant?
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            peakRSS = max(peakRSS, AdminProbe.residentBytes(pid: process.processIdentifier) ?? 0)
+            if let body = await AdminProbe.tryGet(base + "/metrics")?.body, let samples = try? PrometheusText.parse(body) {
+                if (samples.value("logbridge_source_paused_partitions") ?? 0) > 0 { sawPaused = true }
+                if samples.value("logbridge_spool_full") == 1 { sawSpoolFull = true }
+            }
+            if sawSpoolFull, !notReadyForSpool, let ready = await AdminProbe.tryGet(base + "/readyz") {
+                notReadyForSpool = ready.status == 503 && ready.body.contains("spool: not accepting records")
+            }
+            if sawPaused && pausedSince == nil { pausedSince = .now }
+            if let since = pausedSince, ContinuousClock.now - since > .seconds(15) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(sawPaused)
+        #expect(sawSpoolFull)
+        #expect(notReadyForSpool)
+        #expect(es.documentCount == 0)
+
+        // The destination comes back: the backlog drains, Kafka resumes, every record arrives once.
+        es.setOutage(nil)
+        let drainDeadline = ContinuousClock.now + .seconds(180)
+        while ContinuousClock.now < drainDeadline, es.documentCount < records {
+            peakRSS = max(peakRSS, AdminProbe.residentBytes(pid: process.processIdentifier) ?? 0)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(es.documentCount == records)
+        #expect(es.conflicts == 0)
+        let after = try AdminProbe.parseWithReferenceParser(try await AdminProbe.get(base + "/metrics").body)
+        #expect(after.value("logbridge_source_paused_partitions") == 0)
+        #expect(after.value("logbridge_spool_full") == 0)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(peakRSS > 0)
+        #expect(peakRSS < 256 << 20, "peak RSS \(peakRSS >> 20) MiB")
+        await es.shutdown()
+    }
+}
