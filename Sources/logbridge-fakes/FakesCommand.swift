@@ -17,9 +17,17 @@ struct Elasticsearch: AsyncParsableCommand {
         abstract: "Serve a fake Elasticsearch _bulk endpoint on 127.0.0.1 until standard input closes; print its counts.")
 
     @Option(help: "Milliseconds every bulk answer takes.") var latencyMs = 0
+    @Option(help: "Answer every request with 503 for this many seconds from the start (a sink outage).") var outageSeconds = 0.0
 
     func run() async throws {
         let es = try await FakeElasticsearch(latency: .milliseconds(latencyMs), keepDocuments: false)
+        if outageSeconds > 0 {
+            es.setOutage(503)
+            Task {
+                try await Task.sleep(for: .seconds(outageSeconds))
+                es.setOutage(nil)
+            }
+        }
         print("url=\(es.url)")
         fflush(nil)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
