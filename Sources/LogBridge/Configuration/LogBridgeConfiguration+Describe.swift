@@ -92,6 +92,7 @@ extension LoadedConfiguration {
             lines.append("    batch_size: \(sink.runner.batchSize)")
             lines.append("    max_batch_bytes: \(ByteSize.format(sink.runner.maxBatchBytes))")
             lines.append("    interval: \(DurationText.format(sink.runner.interval))")
+            lines.append("    max_backoff: \(DurationText.format(sink.runner.maxBackoff))")
             if !sink.pipeline.isEmpty { lines.append("    pipeline: \(describe(sink.pipeline))") }
         }
         lines.append("admin:")
@@ -132,6 +133,8 @@ extension LoadedConfiguration {
         }
         lines.append("    compression: \(http.compression.rawValue)")
         lines.append("    request_timeout: \(DurationText.format(http.requestTimeout))")
+        lines.append("    eject_after_failures: \(http.ejectAfterFailures)")
+        lines.append("    ejection_time: \(DurationText.format(http.ejectionTime))")
         lines.append("    tls:")
         if let ca = http.tls.caFile { lines.append("      ca_file: \(quote(ca))") }
         if let cert = http.tls.certFile { lines.append("      cert_file: \(quote(cert))") }

@@ -297,13 +297,15 @@ public final class SinkRunner: Service, Sendable {
         let deadline = ContinuousClock.now + configuration.interval
         let spool = self.spool
         let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
+        let name = sink.name
         while ContinuousClock.now < deadline, !stopping,
             spool.nextSequence < from + UInt64(maxRecords)
         {
-            // In slices, so a shutdown or a reload does not wait for the whole interval.
+            // In slices, so a shutdown or a reload does not wait for the whole interval, and the
+            // loop's heartbeat stays fresh through a long `interval` (HEC's 30 s).
+            gatewayStatistics.heartbeat("sink:\(name)").beat()
             await waitForRecords(from: spool.nextSequence, timeout: min(deadline - .now, .milliseconds(500)))
         }
-        let name = sink.name
         return try await reader.run { try spool.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
     }
 
