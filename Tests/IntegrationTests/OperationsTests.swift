@@ -139,6 +139,40 @@ struct OperationsTests {
         await es.shutdown()
     }
 
+    @Test func aMemberJoiningAndLeavingDuringDeliveryIndexesEveryRecordOnce() async throws {
+        let partitions = 8
+        let cluster = try MockKafkaCluster.seeded(records: 16_000, partitions: partitions)
+        // 200 ms per bulk of 200 records: A is still delivering its spool when B joins.
+        let es = try await FakeElasticsearch(latency: .milliseconds(200))
+        let sink = Self.elasticsearchSink(es.url, batchSize: 200, concurrency: 1)
+        let a = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-rebalance", sinks: [sink])
+        let b = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-rebalance", sinks: [sink])
+        defer {
+            a.directory.remove()
+            b.directory.remove()
+        }
+        let first = try a.start(logger: Logger(label: "member-a"))
+        #expect(await first.wait { first.delivered("es") >= 1_000 })
+        let second = try b.start(logger: Logger(label: "member-b"))
+        #expect(await second.wait(timeout: .seconds(60)) {
+            second.gateway.source.assignment.count > 0 && first.gateway.source.assignment.count < partitions
+        })
+        // A keeps what it spooled before the rebalance and delivers it; B starts after A's offsets.
+        #expect(es.documentCount < 16_000, "the rebalance happened during delivery")
+        try cluster.seed(records: 16_000, from: 16_000, partitions: partitions)
+        #expect(await second.wait(timeout: .seconds(90)) { second.delivered("es") > 0 && es.documentCount >= 32_000 })
+        // B leaves; A takes its partitions back after B's committed offsets.
+        try await second.stop()
+        try cluster.seed(records: 8_000, from: 32_000, partitions: partitions)
+        #expect(await first.wait(timeout: .seconds(90)) { es.documentCount >= 40_000 })
+        try await Task.sleep(for: .milliseconds(500))
+        try await first.stop()
+        #expect(es.documentCount == 40_000)
+        #expect(es.conflicts == 0, "no record was indexed twice")
+        #expect(first.statistics.rebalances.value >= 2)
+        await es.shutdown()
+    }
+
     @Test func sighupAppliesAValidFileKeepsTheRunningOneOnErrorsAndSigtermDrains() async throws {
         let partitions = 4
         let records = 30_000
@@ -186,6 +220,19 @@ struct OperationsTests {
         // The running configuration keeps delivering; SIGTERM then drains and exits 0.
         let outcome = await waitFor("logbridge_spool_records_total", atLeast: Double(records))
         #expect(outcome)
+
+        // `logbridge status` reads the same endpoint: two refreshes as JSON, rates on the second.
+        let binary = try LogBridgeBinary.locate()
+        let status = try CommandLine.capture(
+            binary, ["status", "--admin", "http://127.0.0.1:\(admin)", "--json", "--count", "2", "--interval", "0.5"])
+        #expect(status.status == 0)
+        let frames = status.output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(frames.count == 2)
+        let sinkRows = frames.last?["sinks"] as? [[String: Any]]
+        #expect(sinkRows?.first?["name"] as? String == "archive")
+        #expect(sinkRows?.first?["records_per_s"] as? NSNumber != nil)
         let stopped = ContinuousClock.now
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
@@ -193,6 +240,15 @@ struct OperationsTests {
         #expect(ContinuousClock.now - stopped < .seconds(25), "drained within shutdown_timeout")
         let audit = DeliveryAudit(files: [directory.file("out.ndjson")])
         #expect(audit.unique == records)
+        // `spool stats` after the drain: nothing left for the sink.
+        _ = try LogBridgeBinary.writeConfig(
+            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-sighup", sinks: sinks(batchSize: 100), admin: admin)
+        let stats = try CommandLine.capture(binary, ["spool", "stats", "--config", config, "--json"])
+        #expect(stats.status == 0)
+        let spool = try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Any]
+        #expect(spool?["records"] as? Int == 0)
+        #expect((spool?["sinks"] as? [[String: Any]])?.first?["backlog"] as? Int == 0)
+        #expect(spool?["next_sequence"] as? Int == records)
         #expect(audit.duplicates == 0)
         let log = (try? String(contentsOfFile: directory.file("run.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("line 2: YAML syntax error"), "the rejected file's error names its line")
@@ -262,5 +318,21 @@ struct OperationsTests {
         #expect(peakRSS > 0)
         #expect(peakRSS < 256 << 20, "peak RSS \(peakRSS >> 20) MiB")
         await es.shutdown()
+    }
+}
+
+/// Runs a command to completion, capturing standard output.
+enum CommandLine {
+    static func capture(_ binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
