@@ -150,11 +150,15 @@ public final class GatewayStatistics: Sendable {
     public func sourceRecords(_ tp: TopicPartition) -> Counter {
         partitionMetrics.withLock { table in
             if let existing = table[tp] { return existing.records }
-            let counter = Counter(registry.makeCounter(
-                name: "logbridge_source_records_total", labels: Self.labels(tp), help: "Records received from Kafka, per partition."))
+            let counter = makeSourceRecords(tp)
             table[tp] = (counter, nil)
             return counter
         }
+    }
+
+    private func makeSourceRecords(_ tp: TopicPartition) -> Counter {
+        Counter(registry.makeCounter(
+            name: "logbridge_source_records_total", labels: Self.labels(tp), help: "Records received from Kafka, per partition."))
     }
 
     /// Sets a partition's consumer lag: records between its high watermark and the next offset
@@ -162,8 +166,7 @@ public final class GatewayStatistics: Sendable {
     /// series (the partition was revoked).
     public func setConsumerLag(_ tp: TopicPartition, _ lag: Int64?) {
         partitionMetrics.withLock { table in
-            let records = table[tp]?.records ?? Counter(registry.makeCounter(
-                name: "logbridge_source_records_total", labels: Self.labels(tp), help: "Records received from Kafka, per partition."))
+            let records = table[tp]?.records ?? makeSourceRecords(tp)
             var gauge = table[tp]?.lag
             if let lag {
                 if gauge == nil {

@@ -62,6 +62,13 @@ public enum JSONBytes {
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n]))
     }
 
+    /// `string` as a quoted, escaped JSON string (for output built as `String`, once per line).
+    public static func quoted(_ string: String) -> String {
+        var out: [UInt8] = []
+        appendString(string, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     public static func appendString(_ string: String, to out: inout [UInt8]) {
         var copy = string
         copy.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &out) }

@@ -87,12 +87,12 @@ struct SpoolCommands: ParsableCommand {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let age = stats.oldestTimestampMs.map { max(0, Double(now - $0) / 1000) }
             if json {
-                var out = #"{"path":"# + jsonString(spool.path)
+                var out = #"{"path":"# + JSONBytes.quoted(spool.path)
                 out += #","used_bytes":\#(stats.usedBytes),"max_bytes":\#(spool.maxBytes),"file_bytes":\#(stats.fileBytes)"#
                 out += #","used_fraction":\#(String(format: "%.4f", Double(stats.usedBytes) / Double(max(1, spool.maxBytes))))"#
                 out += #","records":\#(stats.records),"dead_letters":\#(stats.deadLetters),"next_sequence":\#(stats.nextSequence)"#
                 out += #","oldest_record_age_s":\#(age.map { String(format: "%.1f", $0) } ?? "null"),"sinks":["#
-                out += stats.sinks.map { #"{"name":\#(jsonString($0.name)),"cursor":\#($0.cursor),"backlog":\#($0.backlog)}"# }
+                out += stats.sinks.map { #"{"name":\#(JSONBytes.quoted($0.name)),"cursor":\#($0.cursor),"backlog":\#($0.backlog)}"# }
                     .joined(separator: ",")
                 out += "]}"
                 print(out)
@@ -109,12 +109,6 @@ struct SpoolCommands: ParsableCommand {
             for sink in stats.sinks {
                 print("    \(sink.name.padding(toLength: width, withPad: " ", startingAt: 0))  backlog \(sink.backlog)  cursor \(sink.cursor)")
             }
-        }
-
-        private func jsonString(_ text: String) -> String {
-            var out: [UInt8] = []
-            JSONBytes.appendString(text, to: &out)
-            return String(decoding: out, as: UTF8.self)
         }
     }
 }

@@ -5,6 +5,7 @@
 // endpoint's Prometheus text; rates are counter deltas over the time between them.
 
 import Foundation
+import LogBridgeCore
 
 /// One scrape of the admin endpoint, with the time it was taken.
 ///
@@ -122,7 +123,7 @@ public enum StatusView {
         ])
         let sinks = status.sinks.map { sink in
             jsonObject([
-                ("name", jsonString(sink.name)),
+                ("name", JSONBytes.quoted(sink.name)),
                 ("records_per_s", jsonNumber(sink.recordsPerSecond)),
                 ("bytes_per_s", jsonNumber(sink.bytesPerSecond)),
                 ("backlog", jsonNumber(sink.backlog)),
@@ -394,7 +395,7 @@ public enum StatusView {
     /// Written by hand rather than with JSONSerialization so the key order is
     /// fixed and integers do not come out as `1500.0`.
     private static func jsonObject(_ members: [(String, String)]) -> String {
-        "{" + members.map { jsonString($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+        "{" + members.map { JSONBytes.quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 
     /// JSON has no NaN or infinity, so those become `null` like missing values.
@@ -404,23 +405,5 @@ public enum StatusView {
         // Swift's description is the shortest round-tripping form, e.g. `0.1`,
         // `1e-05`, `1.5e+20`; all of them are valid JSON numbers.
         return "\(value)"
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -57,7 +57,8 @@ public struct HTTPBatchDriver: Sendable {
     public var maxBackoff: Duration = .seconds(30)
     /// Fed with every response's latency and push-back, when concurrency is adaptive.
     public let adaptive: AdaptiveConcurrency?
-    /// Request latency per endpoint, requests in flight, retries and endpoint health go here.
+    /// Request latency per endpoint, requests in flight and retries go here (endpoint health is
+    /// read from the pool when metrics are scraped).
     public let statistics: SinkStatistics
 
     public init(
@@ -68,7 +69,6 @@ public struct HTTPBatchDriver: Sendable {
         self.logger = logger
         self.adaptive = adaptive
         self.statistics = statistics ?? SinkStatistics(name: sinkName)
-        for endpoint in pool.endpoints { self.statistics.setEndpoint(endpoint.url, up: true) }
     }
 
     /// - Parameters:
@@ -97,7 +97,6 @@ public struct HTTPBatchDriver: Sendable {
                 adaptive?.record(.overloaded)
                 retrying(chunk.count)
                 if pool.reportFailure(endpoint) {
-                    statistics.setEndpoint(endpoint.url, up: false)
                     logger.warning("endpoint ejected after repeated failures", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
                 } else {
                     logger.warning("request failed; retrying", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
@@ -114,7 +113,7 @@ public struct HTTPBatchDriver: Sendable {
             }
             switch verdict {
             case .partial(let retry, let refused):
-                succeeded(endpoint)
+                pool.reportSuccess(endpoint)
                 outcome.rejected += refused
                 if retry.isEmpty {
                     backoff = initialBackoff
@@ -125,15 +124,11 @@ public struct HTTPBatchDriver: Sendable {
                     try await pause(&backoff, atLeast: nil)
                 }
             case .accepted(let ackID):
-                succeeded(endpoint)
+                pool.reportSuccess(endpoint)
                 backoff = initialBackoff
                 outcome.pending.append(.init(indices: chunk, endpoint: endpoint, ackID: ackID))
             case .retryAll(let after, let endpointFailed):
-                if endpointFailed {
-                    if pool.reportFailure(endpoint) { statistics.setEndpoint(endpoint.url, up: false) }
-                } else {
-                    succeeded(endpoint)
-                }
+                if endpointFailed { pool.reportFailure(endpoint) } else { pool.reportSuccess(endpoint) }
                 retrying(chunk.count)
                 logger.warning(
                     "destination asked to retry",
@@ -141,7 +136,7 @@ public struct HTTPBatchDriver: Sendable {
                 queue.insert(chunk, at: 0)
                 try await pause(&backoff, atLeast: after)
             case .split:
-                succeeded(endpoint)
+                pool.reportSuccess(endpoint)
                 if chunk.count > 1 {
                     let half = chunk.count / 2
                     queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
@@ -149,7 +144,7 @@ public struct HTTPBatchDriver: Sendable {
                     outcome.rejected.append(.init(index: chunk[0], status: response.status, reason: "record too large for the destination (HTTP 413)"))
                 }
             case .rejectAll(let status, let reason):
-                succeeded(endpoint)
+                pool.reportSuccess(endpoint)
                 if chunk.count > 1 {
                     let half = chunk.count / 2
                     queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
@@ -159,12 +154,6 @@ public struct HTTPBatchDriver: Sendable {
             }
         }
         return outcome
-    }
-
-    /// The endpoint answered: back in rotation if it was ejected.
-    private func succeeded(_ endpoint: EndpointPool.Endpoint) {
-        pool.reportSuccess(endpoint)
-        statistics.setEndpoint(endpoint.url, up: true)
     }
 
     /// A whole chunk failed and goes round again.
