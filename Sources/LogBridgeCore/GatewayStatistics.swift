@@ -77,6 +77,9 @@ public final class GatewayStatistics: Sendable {
     public let pausedPartitions: Gauge
     public let assignedPartitions: Gauge
     public let rebalances: Counter
+    /// Commits of revoked partitions' offsets the group coordinator refused (the next owner re-reads
+    /// from the last committed offset; see the README on rebalances).
+    public let revokeCommitFailures: Counter
     /// 1 while this member holds an assignment from the consumer group.
     public let groupJoined: Gauge
 
@@ -98,6 +101,8 @@ public final class GatewayStatistics: Sendable {
     // MARK: Operations
     public let configReloads: Counter
     public let configReloadFailures: Counter
+    /// Unix time of the last configuration applied (at start and on each successful reload).
+    public let configLastLoaded: Gauge
 
     private let sinkCounters: Mutex<[String: SinkStatistics]> = Mutex([:])
     private let partitionMetrics: Mutex<[TopicPartition: (records: Counter, lag: Prometheus.Gauge?)]> = Mutex([:])
@@ -118,6 +123,9 @@ public final class GatewayStatistics: Sendable {
         pausedPartitions = gauge("logbridge_source_paused_partitions", "Assigned partitions paused because the spool is full.")
         assignedPartitions = gauge("logbridge_source_assigned_partitions", "Partitions assigned to this consumer-group member.")
         rebalances = counter("logbridge_source_rebalances_total", "Consumer-group rebalance events (assign and revoke).")
+        revokeCommitFailures = counter(
+            "logbridge_source_revoke_commit_failures_total",
+            "Offset commits for revoked partitions refused by the group coordinator (their next owner re-reads from the last commit).")
         groupJoined = gauge("logbridge_source_group_joined", "1 while this member holds an assignment from the consumer group.")
         spooled = counter("logbridge_spool_records_total", "Records written to the spool.")
         spoolTransactions = counter("logbridge_spool_transactions_total", "Spool write transactions committed.")
@@ -132,6 +140,9 @@ public final class GatewayStatistics: Sendable {
         configReloads = counter("logbridge_config_reloads_total", "Configuration reloads applied (SIGHUP).")
         configReloadFailures = counter(
             "logbridge_config_reload_failures_total", "Configuration reloads rejected; the running configuration was kept.")
+        configLastLoaded = gauge(
+            "logbridge_config_last_reload_success_timestamp_seconds",
+            "Unix time the running configuration was applied (start or last successful reload).")
     }
 
     /// The counters of one sink, created on first use.

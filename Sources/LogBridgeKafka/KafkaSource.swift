@@ -81,6 +81,9 @@ final class ConsumerLoop: @unchecked Sendable {
     /// While paused, messages already fetched are dropped; each partition seeks back to the first
     /// dropped offset before resuming, so nothing is skipped.
     private var rewinds: [TopicPartition: Int64] = [:]
+    /// Offsets this member committed synchronously (on revocation or before leaving), so a second
+    /// commit of the same offsets is not attempted with a generation that may have moved on.
+    private var committedSynchronously: [TopicPartition: Int64] = [:]
 
     init(
         configuration: KafkaSourceConfiguration, target: any IngestTarget, statistics: GatewayStatistics,
@@ -310,6 +313,7 @@ final class ConsumerLoop: @unchecked Sendable {
         flushBatch()
         if let batch = held, target.offer(batch, timeout: .seconds(5)) { held = nil }
         held = nil
+        commitBeforeLeaving()
         logger.info("leaving consumer group")
         // Triggers the revoke callback on this thread: queued records are made durable and the
         // final offsets committed synchronously.
@@ -321,6 +325,23 @@ final class ConsumerLoop: @unchecked Sendable {
         statistics.groupJoined.set(0)
         statistics.assignedPartitions.set(0)
         destroy()
+    }
+
+    /// Commits every assigned partition's spooled offsets while this member's generation is still
+    /// current. The revoke inside `rd_kafka_consumer_close` would commit them too, but by then a
+    /// rebalance started by another member may have moved the generation on and the coordinator
+    /// refuses the commit (ILLEGAL_GENERATION; seen whenever two members leave together), which
+    /// makes the next owner fetch up to an auto-commit interval of records again.
+    private func commitBeforeLeaving() {
+        guard !assigned.isEmpty else { return }
+        let offsets = target.finishWrites(revoking: assigned)
+        guard !offsets.isEmpty else { return }
+        let code = commitSynchronously(offsets)
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            logger.debug(
+                "committing offsets before leaving the group failed; the revoke tries again",
+                metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
+        }
     }
 
     // MARK: Offsets
@@ -359,7 +380,13 @@ final class ConsumerLoop: @unchecked Sendable {
         var committed: [TopicPartition: Int64] = [:]
         if !spooled.isEmpty {
             let query = RDKafkaTopicPartitionList.make(spooled.keys)
-            let code = rd_kafka_committed(handle, query.pointer, 10_000)
+            var code = rd_kafka_committed(handle, query.pointer, 10_000)
+            for _ in 0..<3 where code != RD_KAFKA_RESP_ERR_NO_ERROR {
+                // Starting from the spool's offsets is safe but may repeat what another member
+                // delivered and committed meanwhile: ask again before settling for it.
+                usleep(500_000)
+                code = rd_kafka_committed(handle, query.pointer, 10_000)
+            }
             if code == RD_KAFKA_RESP_ERR_NO_ERROR {
                 query.forEach { tp, offset, err in if err == RD_KAFKA_RESP_ERR_NO_ERROR && offset >= 0 { committed[tp] = offset } }
             } else {
@@ -406,17 +433,19 @@ final class ConsumerLoop: @unchecked Sendable {
         builder.remove(partitions: tps)
         held?.removeRecords(of: tps)
         if held?.records.isEmpty == true { held = nil }
-        let offsets = target.finishWrites(revoking: tps)
+        // Offsets already committed before leaving are not committed again: the generation may
+        // have moved on since, and a refused repeat would only add noise.
+        let offsets = target.finishWrites(revoking: tps).filter { committedSynchronously[$0.key] != $0.value }
         if !lost && !offsets.isEmpty {
-            let list = RDKafkaTopicPartitionList(capacity: offsets.count)
-            for (tp, offset) in offsets { list.add(tp, offset: offset) }
-            let code = commitSynchronously(list)
+            let code = commitSynchronously(offsets)
             if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                statistics.revokeCommitFailures.add(1)
                 logger.warning(
-                    "committing offsets of revoked partitions failed",
-                    metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
+                    "the group coordinator refused the revoked partitions' offsets; their next owner fetches again from the last committed offset (Elasticsearch ids absorb the repeats)",
+                    metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))", "partitions": "\(offsets.count)"])
             }
         }
+        for tp in tps { committedSynchronously[tp] = nil }
         if cooperative {
             if let error = rd_kafka_incremental_unassign(handle, partitions) {
                 logger.error("incremental unassign failed", metadata: [LogKey.kafkaError: "\(String(cString: rd_kafka_error_string(error)))"])
@@ -441,10 +470,13 @@ final class ConsumerLoop: @unchecked Sendable {
     /// Commits `list` synchronously. During a cooperative rebalance the coordinator may briefly
     /// answer REBALANCE_IN_PROGRESS while other members sync; the revoked partitions' offsets are
     /// what keeps the next owner from fetching spooled records again, so retry for a few seconds.
-    private func commitSynchronously(_ list: RDKafkaTopicPartitionList) -> rd_kafka_resp_err_t {
+    private func commitSynchronously(_ offsets: [TopicPartition: Int64]) -> rd_kafka_resp_err_t {
+        let list = RDKafkaTopicPartitionList(capacity: offsets.count)
+        for (tp, offset) in offsets { list.add(tp, offset: offset) }
         var code = RD_KAFKA_RESP_ERR_NO_ERROR
         for attempt in 0..<20 {
             code = rd_kafka_commit(handle, list.pointer, 0)
+            if code == RD_KAFKA_RESP_ERR_NO_ERROR { committedSynchronously.merge(offsets) { _, new in new } }
             guard code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || code == RD_KAFKA_RESP_ERR__WAIT_COORD else { return code }
             logger.debug("offset commit deferred by the group coordinator; retrying", metadata: ["attempt": "\(attempt)"])
             usleep(250_000)

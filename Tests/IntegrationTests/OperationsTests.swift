@@ -57,6 +57,8 @@ struct OperationsTests {
         #expect((samples.value("logbridge_sink_request_duration_seconds_count", ["sink": "es", "endpoint": es.url]) ?? 0) >= 1)
         #expect(samples.value("logbridge_sink_batch_records_count", ["sink": "es"]) == samples.value("logbridge_sink_batches_total", ["sink": "es"]))
         #expect(samples.value("logbridge_source_group_joined") == 1)
+        #expect((samples.value("logbridge_config_last_reload_success_timestamp_seconds") ?? 0) > 1_700_000_000)
+        #expect(samples.value("logbridge_source_revoke_commit_failures_total") == 0)
         #expect(samples.value("logbridge_source_assigned_partitions") == Double(partitions))
         #expect(samples.sum("logbridge_source_consumer_lag") == 0)
         #expect((samples.value("process_resident_memory_bytes") ?? 0) > 1_048_576)
@@ -152,7 +154,9 @@ struct OperationsTests {
             b.directory.remove()
         }
         let first = try a.start(logger: Logger(label: "member-a"))
-        #expect(await first.wait { first.delivered("es") >= 1_000 })
+        // Two seconds of delivery: A's spooled offsets have been auto-committed at least once (the
+        // mock cluster may refuse the revoke commit; see the test below).
+        #expect(await first.wait { first.delivered("es") >= 2_000 })
         let second = try b.start(logger: Logger(label: "member-b"))
         #expect(await second.wait(timeout: .seconds(60)) {
             second.gateway.source.assignment.count > 0 && first.gateway.source.assignment.count < partitions
@@ -170,6 +174,44 @@ struct OperationsTests {
         #expect(es.documentCount == 40_000)
         #expect(es.conflicts == 0, "no record was indexed twice")
         #expect(first.statistics.rebalances.value >= 2)
+        await es.shutdown()
+    }
+
+    /// Records produced while a second member joins: nothing is lost, and the new owner starts
+    /// after what the first member spooled unless the coordinator refused the revoke commit.
+    ///
+    /// librdkafka's mock cluster refuses commits while the group is joining (Kafka brokers accept
+    /// them from the current generation) and restarts the join when a follower's SyncGroup arrives
+    /// after the leader's, so here the revoke commit is sometimes refused while no auto-commit has
+    /// run since the records were spooled. The gateway must then count the refusal; repeats without
+    /// a counted refusal fail the test.
+    @Test func recordsArrivingWhileAMemberJoinsLoseNothingAndRepeatOnlyAfterARefusedCommit() async throws {
+        let partitions = 8
+        let cluster = try MockKafkaCluster.seeded(records: 0, partitions: partitions)
+        let es = try await FakeElasticsearch(latency: .milliseconds(100))
+        let sink = Self.elasticsearchSink(es.url, batchSize: 200, concurrency: 1)
+        let a = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-join-seeding", sinks: [sink])
+        let b = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-join-seeding", sinks: [sink])
+        defer {
+            a.directory.remove()
+            b.directory.remove()
+        }
+        let first = try a.start(logger: Logger(label: "member-a"))
+        #expect(await first.wait { first.gateway.source.assignment.count == partitions })
+        let second = try b.start(logger: Logger(label: "member-b"))
+        try cluster.seed(records: 16_000, from: 0, partitions: partitions)
+        #expect(await second.wait(timeout: .seconds(60)) {
+            second.gateway.source.assignment.count > 0 && first.gateway.source.assignment.count < partitions
+        })
+        try cluster.seed(records: 16_000, from: 16_000, partitions: partitions)
+        #expect(await second.wait(timeout: .seconds(90)) { es.documentCount >= 32_000 })
+        try await Task.sleep(for: .milliseconds(500))
+        let refusedCommits = first.statistics.revokeCommitFailures.value
+        try await second.stop()
+        try await first.stop()
+        #expect(es.documentCount == 32_000)
+        let conflicts = es.conflicts
+        #expect(conflicts == 0 || refusedCommits > 0, "\(conflicts) records indexed twice without a refused revoke commit")
         await es.shutdown()
     }
 

@@ -87,6 +87,7 @@ public final class Gateway: Sendable {
         if let newSource { await sourceSupervisor.replace(with: newSource) }
         running.withLock { $0 = new }
         statistics.configReloads.add(1)
+        statistics.configLastLoaded.set(Int(Date().timeIntervalSince1970))
         logger.notice(
             "configuration reloaded",
             metadata: ["sinks": "\(new.sinks.count)", "source_restarted": "\(newSource != nil)", "log_level": "\(new.log.level)"])
@@ -122,6 +123,7 @@ public func buildGateway(
     let sinks = SinkSupervisor(runners: runners, logger: logger)
     let sourceSupervisor = SourceSupervisor(source: source, logger: logger)
     ProcessMetrics.register(on: statistics, version: version)
+    statistics.configLastLoaded.set(Int(Date().timeIntervalSince1970))
 
     var admin: AdminServer?
     if let address = configuration.admin.address {
