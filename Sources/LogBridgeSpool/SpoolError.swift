@@ -30,6 +30,20 @@ public enum SpoolError: Error, CustomStringConvertible, Sendable {
         if case .lmdb(let code, _, _) = self { return LMDBCode(rawValue: code).isOutOfSpace }
         return false
     }
+
+    /// ``isOutOfSpace``, or an I/O error while the spool's filesystem is (nearly) full.
+    ///
+    /// LMDB writes pages with `pwrite`; when the disk fills mid-write the call comes back short
+    /// without `errno`, and LMDB reports EIO rather than ENOSPC (seen on a full tmpfs in the
+    /// operations tests). An EIO with less than `slack` bytes left on the filesystem is treated as
+    /// the full disk it almost certainly is.
+    func isOutOfSpace(onFilesystemOf path: String, slack: Int = 16 << 20) -> Bool {
+        if isOutOfSpace { return true }
+        guard case .lmdb(let code, _, _) = self, code == EIO else { return false }
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return false }
+        return Int(stats.f_bavail) * Int(stats.f_frsize) < slack
+    }
 }
 
 #if canImport(Glibc)

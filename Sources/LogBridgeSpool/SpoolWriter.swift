@@ -269,7 +269,7 @@ final class SpoolWriter: @unchecked Sendable {
                 default: return true
                 }
             }
-            if error.isOutOfSpace {
+            if error.isOutOfSpace(onFilesystemOf: configuration.path) {
                 if pending.isEmpty {
                     logger.warning(
                         "spool is out of space; holding fetched records and pausing the source until sinks free room",

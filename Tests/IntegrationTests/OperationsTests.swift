@@ -361,6 +361,95 @@ struct OperationsTests {
         #expect(peakRSS < 256 << 20, "peak RSS \(peakRSS >> 20) MiB")
         await es.shutdown()
     }
+
+    /// The spool's filesystem fills up for real (a 16 MiB tmpfs, ENOSPC from the kernel, not
+    /// `max_bytes`) while Elasticsearch is down: the gateway pauses Kafka, reports it, keeps running,
+    /// and once the sink is back it frees room, resumes and delivers every record once. A restart
+    /// on the same spool then opens it cleanly and delivers nothing again.
+    @Test(.enabled(if: SmallFilesystem.available, "mounting a tmpfs needs root"))
+    func aFullSpoolFilesystemPausesRecoversAndCorruptsNothing() async throws {
+        let partitions = 16
+        let records = 100_000  // ~30 MB against a 16 MiB filesystem
+        let cluster = try MockKafkaCluster.seeded(records: records, partitions: partitions)
+        let es = try await FakeElasticsearch(keepDocuments: false)
+        es.setOutage(503)
+        let directory = TemporaryDirectory(prefix: "logbridge-disk-full")
+        let filesystem = try SmallFilesystem(at: directory.file("spool"), size: "16m")
+        defer {
+            filesystem.remove()
+            directory.remove()
+        }
+        let admin = AdminProbe.freePort()
+        let config = try LogBridgeBinary.writeConfig(
+            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-disk-full", sinks: """
+              es:
+                type: elasticsearch
+                endpoints: ["\(es.url)"]
+                index: "logs"
+                batch_size: 2000
+                max_backoff: 500ms
+                ejection_time: 300ms
+            """, admin: admin, spoolMaxBytes: "1GiB")
+        let binary = try LogBridgeBinary.locate()
+        let process = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run.log"))
+        let base = "http://127.0.0.1:\(admin)"
+        func samples() async -> [PrometheusSample]? {
+            guard let body = await AdminProbe.tryGet(base + "/metrics")?.body else { return nil }
+            return try? PrometheusText.parse(body)
+        }
+        var sawFull = false
+        var sawPaused = false
+        var notReady = false
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline, !(sawFull && sawPaused && notReady) {
+            if let current = await samples() {
+                sawFull = sawFull || current.value("logbridge_spool_full") == 1
+                sawPaused = sawPaused || (current.value("logbridge_source_paused_partitions") ?? 0) > 0
+            }
+            if sawFull, let ready = await AdminProbe.tryGet(base + "/readyz") {
+                notReady = notReady || (ready.status == 503 && ready.body.contains("spool: not accepting records"))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(sawFull)
+        #expect(sawPaused)
+        #expect(notReady)
+        let log = (try? String(contentsOfFile: directory.file("run.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("spool is out of space"), "the kernel's ENOSPC, not max_bytes, filled the spool")
+        // Several seconds on a full disk: still running, nothing delivered, nothing lost yet.
+        try await Task.sleep(for: .seconds(5))
+        #expect(process.isRunning)
+        #expect(es.documentCount == 0)
+
+        es.setOutage(nil)
+        let drainDeadline = ContinuousClock.now + .seconds(180)
+        while ContinuousClock.now < drainDeadline, es.documentCount < records {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(es.documentCount == records)
+        #expect(es.conflicts == 0)
+        let after = await samples()
+        #expect(after?.value("logbridge_spool_full") == 0)
+        #expect(after?.value("logbridge_source_paused_partitions") == 0)
+        #expect(after?.value("logbridge_spool_quarantined_records_total") == 0)
+        #expect(after?.value("logbridge_spool_write_errors_total") == 0, "a full disk is not counted as a write error")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        // The spool survived the full disk: it opens, holds no backlog, and nothing is sent again.
+        let stats = try CommandLine.capture(binary, ["spool", "stats", "--config", config, "--json"])
+        #expect(stats.status == 0)
+        let restarted = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run-2.log"))
+        try await Task.sleep(for: .seconds(8))
+        #expect(restarted.isRunning)
+        kill(restarted.processIdentifier, SIGTERM)
+        restarted.waitUntilExit()
+        #expect(restarted.terminationStatus == 0)
+        #expect(es.documentCount == records)
+        #expect(es.conflicts == 0)
+        await es.shutdown()
+    }
 }
 
 /// Runs a command to completion, capturing standard output.
