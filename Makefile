@@ -4,13 +4,19 @@ SHELL := /bin/bash
 
 # Debian packages the build, the tests and the benchmark need.
 DEBIAN_PACKAGES := librdkafka-dev liblmdb-dev zlib1g-dev libpcre2-dev libssl-dev pkg-config kcat
-# PyPI packages the tests need: the Prometheus project's reference parser reads /metrics.
-PYTHON_PACKAGES := prometheus_client
+# PyPI packages the tests need: the Prometheus project's reference parser reads /metrics; the
+# real Helm engine (helm-sdkpy bundles Helm's Go library; there is no helm binary in Debian 12)
+# and PyYAML lint and render the chart.
+PYTHON_PACKAGES := prometheus_client helm-sdkpy pyyaml
+# promtool (Debian's prometheus package) checks and unit-tests the chart's alert rules and the
+# dashboard's queries. Only the static promtool binary is extracted from the package, so CI does not
+# install (or start) a Prometheus server and its 300 MB of web assets.
+PROMTOOL := .build/tools/usr/bin/promtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps test-deps build release fakes demo test bench bench-micro clean
+.PHONY: deps test-deps build release fakes demo test deploy-check bench bench-micro clean install uninstall install-check
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -20,9 +26,17 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-## test-deps: the PyPI packages the tests need, if missing.
-test-deps:
-	@python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q $(PYTHON_PACKAGES)
+## test-deps: the PyPI packages and promtool the tests need, if missing.
+test-deps: $(PROMTOOL)
+	@python3 -c "import prometheus_client, helm_sdkpy, yaml" 2>/dev/null || \
+		python3 -m pip install -q --ignore-requires-python $(PYTHON_PACKAGES)
+
+$(PROMTOOL):
+	@mkdir -p .build/tools
+	@cd .build/tools && { apt-get download prometheus >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && apt-get download prometheus >/dev/null; }; } && \
+		dpkg-deb -x prometheus_*.deb . && rm -f prometheus_*.deb
+	@$(PROMTOOL) --version | head -1
 
 ## build: debug build.
 build: deps
@@ -40,9 +54,22 @@ fakes: deps
 demo: release
 	$(RELEASE_BIN) demo
 
-## test: the whole test suite (unit, mock-cluster integration, kill -9 crash test).
+## test: the deployment checks (Helm chart with the real Helm engine, alert rules and dashboard
+## with promtool, VM install into a staging root with systemd-analyze, Containerfile), then the
+## whole Swift test suite (unit, mock-cluster integration, kill -9 crash test). The Swift suite runs
+## last so its summary closes the output.
 test: deps test-deps
+	swift build $(SWIFT_BUILD_FLAGS)
+	$(MAKE) --no-print-directory deploy-check LOGBRIDGE_BIN=.build/debug/logbridge
 	swift test $(SWIFT_BUILD_FLAGS)
+
+## deploy-check: the deployment checks alone, against LOGBRIDGE_BIN (default: the release binary).
+LOGBRIDGE_BIN ?= $(RELEASE_BIN)
+deploy-check: test-deps
+	python3 helm/lint.py --logbridge $(LOGBRIDGE_BIN)
+	PATH="$(abspath $(dir $(PROMTOOL))):$$PATH" python3 helm/validate_observability.py
+	BINARY="$(LOGBRIDGE_BIN)" bash packaging/test-install.sh
+	bash packaging/check-containerfile.sh
 
 ## bench: consume-to-spool and end-to-end (file, Elasticsearch) benchmark against kcat, 1,000,000 records.
 bench: release fakes
@@ -53,6 +80,22 @@ bench: release fakes
 ## BENCH_MICRO_FLAGS, e.g. BENCH_MICRO_FLAGS="--filter SpoolIngest".
 bench-micro: deps
 	cd Benchmarks && swift package benchmark $(BENCH_MICRO_FLAGS)
+
+## install: install the release binary, the reference config (kept if present), the examples and
+## the systemd unit (packaging/install.sh). DESTDIR=/stage for a staging root, PREFIX=/opt/x for
+## another prefix; SWIFT_BUILD_FLAGS=--static-swift-stdlib for hosts without the Swift runtime.
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: release
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BINARY="$(RELEASE_BIN)" sh packaging/install.sh
+
+## uninstall: remove binary, unit and examples; PURGE=1 also the config, the spool and the user.
+uninstall:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sh packaging/uninstall.sh $(if $(filter 1,$(PURGE)),--purge)
+
+## install-check: install into a temporary root and check the tree, upgrade and uninstall.
+install-check: release
+	BINARY="$(RELEASE_BIN)" bash packaging/test-install.sh
 
 clean:
 	rm -rf .build demo-data Benchmarks/.build
