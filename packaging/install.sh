@@ -29,25 +29,15 @@ PREFIX=${PREFIX:-/usr/local}
 BINARY=${BINARY:-.build/release/logbridge}
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-UNIT_NAME=logbridge.service
 DEFAULT_BIN=/usr/local/bin/logbridge # the path written in conf/systemd/logbridge.service
-CONF_DIR=/etc/logbridge
-SPOOL_DIR=/var/lib/logbridge
-LOG_DIR=/var/log/logbridge
-UNIT_DIR=/etc/systemd/system
+TOOL=install
+. "$ROOT/packaging/common.sh"
 
-say() { printf 'install: %s\n' "$*"; }
-die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }
-
+# PREFIX is written into the unit with sed.
 case $PREFIX in
     *[\|\&\\]*) die "PREFIX must not contain | & or \\ (got '$PREFIX')" ;;
-    /*) PREFIX=${PREFIX%/} ;; # "/" becomes "": $PREFIX/bin is then /bin
-    *) die "PREFIX must be an absolute path (got '$PREFIX')" ;;
 esac
-case $DESTDIR in
-    '' | /*) DESTDIR=${DESTDIR%/} ;;
-    *) DESTDIR=$(pwd)/$DESTDIR ;;
-esac
+normalize_roots
 
 # BINARY: as given when it exists from here, else relative to the repository.
 case $BINARY in

@@ -23,23 +23,9 @@ for arg in "$@"; do
     esac
 done
 
-UNIT_NAME=logbridge.service
-CONF_DIR=/etc/logbridge
-SPOOL_DIR=/var/lib/logbridge
-LOG_DIR=/var/log/logbridge
-UNIT_DIR=/etc/systemd/system
-
-say() { printf 'uninstall: %s\n' "$*"; }
-die() { printf 'uninstall: error: %s\n' "$*" >&2; exit 1; }
-
-case $PREFIX in
-    /*) PREFIX=${PREFIX%/} ;;
-    *) die "PREFIX must be an absolute path (got '$PREFIX')" ;;
-esac
-case $DESTDIR in
-    '' | /*) DESTDIR=${DESTDIR%/} ;;
-    *) DESTDIR=$(pwd)/$DESTDIR ;;
-esac
+TOOL=uninstall
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
+normalize_roots
 
 HOST=no
 if [ -z "$DESTDIR" ]; then

@@ -142,25 +142,17 @@ struct OperationsTests {
     }
 
     @Test func aMemberJoiningAndLeavingDuringDeliveryIndexesEveryRecordOnce() async throws {
-        let partitions = 8
-        let cluster = try MockKafkaCluster.seeded(records: 16_000, partitions: partitions)
+        let partitions = TwoMembers.partitions
         // 200 ms per bulk of 200 records: A is still delivering its spool when B joins.
-        let es = try await FakeElasticsearch(latency: .milliseconds(200))
-        let sink = Self.elasticsearchSink(es.url, batchSize: 200, concurrency: 1)
-        let a = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-rebalance", sinks: [sink])
-        let b = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-rebalance", sinks: [sink])
-        defer {
-            a.directory.remove()
-            b.directory.remove()
-        }
-        let first = try a.start(logger: Logger(label: "member-a"))
+        let members = try await TwoMembers(group: "ops-rebalance", seeded: 16_000, latency: .milliseconds(200))
+        let (cluster, es) = (members.cluster, members.es)
+        defer { members.remove() }
+        let first = try members.a.start(logger: Logger(label: "member-a"))
         // Two seconds of delivery: A's spooled offsets have been auto-committed at least once (the
         // mock cluster may refuse the revoke commit; see the test below).
         #expect(await first.wait { first.delivered("es") >= 2_000 })
-        let second = try b.start(logger: Logger(label: "member-b"))
-        #expect(await second.wait(timeout: .seconds(60)) {
-            second.gateway.source.assignment.count > 0 && first.gateway.source.assignment.count < partitions
-        })
+        let second = try members.b.start(logger: Logger(label: "member-b"))
+        #expect(await TwoMembers.shared(first, second))
         // A keeps what it spooled before the rebalance and delivers it; B starts after A's offsets.
         #expect(es.documentCount < 16_000, "the rebalance happened during delivery")
         try cluster.seed(records: 16_000, from: 16_000, partitions: partitions)
@@ -186,23 +178,15 @@ struct OperationsTests {
     /// run since the records were spooled. The gateway must then count the refusal; repeats without
     /// a counted refusal fail the test.
     @Test func recordsArrivingWhileAMemberJoinsLoseNothingAndRepeatOnlyAfterARefusedCommit() async throws {
-        let partitions = 8
-        let cluster = try MockKafkaCluster.seeded(records: 0, partitions: partitions)
-        let es = try await FakeElasticsearch(latency: .milliseconds(100))
-        let sink = Self.elasticsearchSink(es.url, batchSize: 200, concurrency: 1)
-        let a = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-join-seeding", sinks: [sink])
-        let b = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "ops-join-seeding", sinks: [sink])
-        defer {
-            a.directory.remove()
-            b.directory.remove()
-        }
-        let first = try a.start(logger: Logger(label: "member-a"))
+        let partitions = TwoMembers.partitions
+        let members = try await TwoMembers(group: "ops-join-seeding", seeded: 0, latency: .milliseconds(100))
+        let (cluster, es) = (members.cluster, members.es)
+        defer { members.remove() }
+        let first = try members.a.start(logger: Logger(label: "member-a"))
         #expect(await first.wait { first.gateway.source.assignment.count == partitions })
-        let second = try b.start(logger: Logger(label: "member-b"))
+        let second = try members.b.start(logger: Logger(label: "member-b"))
         try cluster.seed(records: 16_000, from: 0, partitions: partitions)
-        #expect(await second.wait(timeout: .seconds(60)) {
-            second.gateway.source.assignment.count > 0 && first.gateway.source.assignment.count < partitions
-        })
+        #expect(await TwoMembers.shared(first, second))
         try cluster.seed(records: 16_000, from: 16_000, partitions: partitions)
         #expect(await second.wait(timeout: .seconds(90)) { es.documentCount >= 32_000 })
         try await Task.sleep(for: .milliseconds(500))
@@ -449,6 +433,37 @@ struct OperationsTests {
         #expect(es.documentCount == records)
         #expect(es.conflicts == 0)
         await es.shutdown()
+    }
+}
+
+/// Two gateways in one consumer group over an 8-partition topic, delivering to one Elasticsearch
+/// fake (batches of 200, one request at a time) whose `latency` keeps delivery going during a
+/// rebalance.
+struct TwoMembers {
+    static let partitions = 8
+    let cluster: MockKafkaCluster
+    let es: FakeElasticsearch
+    let a: GatewayHarness
+    let b: GatewayHarness
+
+    init(group: String, seeded records: Int, latency: Duration) async throws {
+        cluster = try MockKafkaCluster.seeded(records: records, partitions: Self.partitions)
+        es = try await FakeElasticsearch(latency: latency)
+        let sink = OperationsTests.elasticsearchSink(es.url, batchSize: 200, concurrency: 1)
+        a = GatewayHarness(bootstrap: cluster.bootstrapServers, group: group, sinks: [sink])
+        b = GatewayHarness(bootstrap: cluster.bootstrapServers, group: group, sinks: [sink])
+    }
+
+    func remove() {
+        a.directory.remove()
+        b.directory.remove()
+    }
+
+    /// Waits until the second member holds partitions the first gave up.
+    static func shared(_ first: GatewayHarness.Running, _ second: GatewayHarness.Running) async -> Bool {
+        await second.wait(timeout: .seconds(60)) {
+            second.gateway.source.assignment.count > 0 && first.gateway.source.assignment.count < partitions
+        }
     }
 }
 
