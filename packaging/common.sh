@@ -21,3 +21,21 @@ normalize_roots() {
         *) DESTDIR=$(pwd)/$DESTDIR ;;
     esac
 }
+
+# HOST=yes on the host itself (not a staging root) as root: manage the user, ownership and
+# systemd. SYSTEMD=yes when systemd is the init system (/run/systemd/system exists: what
+# sd_booted(3) checks). $1: what a non-root run still does, for the message.
+detect_host() {
+    HOST=no
+    if [ -z "$DESTDIR" ]; then
+        if [ "$(id -u)" = 0 ]; then
+            HOST=yes
+        else
+            say "not root: $1; run with sudo for a complete $TOOL"
+        fi
+    fi
+    SYSTEMD=no
+    if [ "$HOST" = yes ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        SYSTEMD=yes
+    fi
+}

@@ -51,20 +51,7 @@ for f in conf/logbridge.yaml conf/systemd/logbridge.service conf/examples; do
     [ -e "$ROOT/$f" ] || die "missing $ROOT/$f"
 done
 
-# On the host (not a staging root) and as root: manage the user, ownership and systemd.
-HOST=no
-if [ -z "$DESTDIR" ]; then
-    if [ "$(id -u)" = 0 ]; then
-        HOST=yes
-    else
-        say "not root: installing the files only (no user, no chown, no systemctl); run with sudo for a full install"
-    fi
-fi
-# systemd is the init system when /run/systemd/system exists (what sd_booted(3) checks).
-SYSTEMD=no
-if [ "$HOST" = yes ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-    SYSTEMD=yes
-fi
+detect_host "installing the files only (no user, no chown, no systemctl)"
 
 BIN_PATH=$PREFIX/bin/logbridge
 UPGRADE=no

@@ -27,18 +27,7 @@ TOOL=uninstall
 . "$(cd "$(dirname "$0")" && pwd)/common.sh"
 normalize_roots
 
-HOST=no
-if [ -z "$DESTDIR" ]; then
-    if [ "$(id -u)" = 0 ]; then
-        HOST=yes
-    else
-        say "not root: removing files only (no systemctl, no userdel); run with sudo for a full uninstall"
-    fi
-fi
-SYSTEMD=no
-if [ "$HOST" = yes ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-    SYSTEMD=yes
-fi
+detect_host "removing files only (no systemctl, no userdel)"
 
 # Stop and disable before the unit file goes (disable needs the file to find its links).
 if [ "$SYSTEMD" = yes ]; then

@@ -22,6 +22,19 @@ struct OperationsTests {
                 concurrency: concurrency))
     }
 
+    /// The same sink as YAML, for the real binary: 2,000-record bulks, short backoff and ejection.
+    static func elasticsearchSinkYAML(_ url: String) -> String {
+        """
+          es:
+            type: elasticsearch
+            endpoints: ["\(url)"]
+            index: "logs"
+            batch_size: 2000
+            max_backoff: 500ms
+            ejection_time: 300ms
+        """
+    }
+
     @Test func metricsAreValidPrometheusTextAndReadyzFollowsTheGroupAndTheSink() async throws {
         let partitions = 4
         let records = 6_000
@@ -290,15 +303,7 @@ struct OperationsTests {
         defer { directory.remove() }
         let admin = AdminProbe.freePort()
         let config = try LogBridgeBinary.writeConfig(
-            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-outage", sinks: """
-              es:
-                type: elasticsearch
-                endpoints: ["\(es.url)"]
-                index: "logs"
-                batch_size: 2000
-                max_backoff: 500ms
-                ejection_time: 300ms
-            """, admin: admin, spoolMaxBytes: "24MiB")
+            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-outage", sinks: Self.elasticsearchSinkYAML(es.url), admin: admin, spoolMaxBytes: "24MiB")
         let process = try LogBridgeBinary.run(try LogBridgeBinary.locate(), ["run", "--config", config], log: directory.file("run.log"))
         let base = "http://127.0.0.1:\(admin)"
         var peakRSS = 0
@@ -365,15 +370,7 @@ struct OperationsTests {
         }
         let admin = AdminProbe.freePort()
         let config = try LogBridgeBinary.writeConfig(
-            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-disk-full", sinks: """
-              es:
-                type: elasticsearch
-                endpoints: ["\(es.url)"]
-                index: "logs"
-                batch_size: 2000
-                max_backoff: 500ms
-                ejection_time: 300ms
-            """, admin: admin, spoolMaxBytes: "1GiB")
+            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-disk-full", sinks: Self.elasticsearchSinkYAML(es.url), admin: admin, spoolMaxBytes: "1GiB")
         let binary = try LogBridgeBinary.locate()
         let process = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run.log"))
         let base = "http://127.0.0.1:\(admin)"
