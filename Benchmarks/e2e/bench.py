@@ -36,7 +36,10 @@ def run_measured(cmd, stdout=subprocess.DEVNULL, timeout=600):
     """Runs cmd, returns (wall seconds, cpu seconds, peak RSS MiB, stdout text or None)."""
     start = time.monotonic()
     out_file = tempfile.TemporaryFile() if stdout is subprocess.PIPE else None
-    proc = subprocess.Popen(cmd, stdout=out_file if out_file else stdout, stderr=subprocess.PIPE)
+    # Standard error goes to a file, not a pipe: a pipe read only after exit blocks the process
+    # once it has written 64 KiB (librdkafka's reconnect warnings can), which looked like a hang.
+    err_file = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=out_file if out_file else stdout, stderr=err_file)
     deadline = start + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -48,7 +51,8 @@ def run_measured(cmd, stdout=subprocess.DEVNULL, timeout=600):
         time.sleep(0.005)
     wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode(errors="replace")
+    err_file.seek(0)
+    stderr = err_file.read().decode(errors="replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {stderr[-2000:]}")
     text = None
