@@ -100,6 +100,84 @@ public enum JSONBytes {
         }
     }
 
+    /// Scans a JSON string's content from `start` (just after its opening quote): the index of the
+    /// closing quote and whether the content has escapes, or nil when the string is unterminated or
+    /// malformed (a control byte, a bad escape, invalid UTF-8). The validator and the pipeline's
+    /// tree builder both scan strings with it.
+    public static func scanString(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (end: Int, escaped: Bool)? {
+        var index = start
+        let n = bytes.count
+        var escaped = false
+        while index < n {
+            // Eight plain bytes at a time: most of a log line is ASCII without quotes or escapes.
+            while index + 8 <= n, !hasSpecialByte(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < n else { break }
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") { return (index, escaped) }
+            if b < 0x20 { return nil }
+            if b == UInt8(ascii: "\\") {
+                escaped = true
+                index += 1
+                guard index < n else { return nil }
+                switch bytes[index] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                    UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 1
+                case UInt8(ascii: "u"):
+                    guard index + 4 < n else { return nil }
+                    for j in 1...4 where !bytes[index + j].isHexDigit { return nil }
+                    index += 5
+                default: return nil
+                }
+                continue
+            }
+            if b >= 0x80 {
+                let length = utf8SequenceLength(bytes, at: index)
+                guard length > 0 else { return nil }
+                index += length
+                continue
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Scans a JSON number starting at `start`: the index just after it, or nil when the bytes
+    /// there are not a number by the JSON grammar (no leading zeros, digits after `.` and `e`).
+    public static func scanNumber(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = start
+        @inline(__always) func digit(_ i: Int) -> Bool { i < bytes.count && bytes[i].isDigit }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard digit(index) else { return nil }
+        if bytes[index] == UInt8(ascii: "0") { index += 1 } else { while digit(index) { index += 1 } }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digit(index) else { return nil }
+            while digit(index) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digit(index) else { return nil }
+            while digit(index) { index += 1 }
+        }
+        return index
+    }
+
+    /// Whether any of the eight bytes is a quote, a backslash, a control byte or non-ASCII (SWAR).
+    @inline(__always) static func hasSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & highs
+        let hasBackslash = (backslash &- ones) & ~backslash & highs
+        let hasControl = (word &- ones &* 0x20) & ~word & highs
+        return (hasQuote | hasBackslash | hasControl | (word & highs)) != 0
+    }
+
     /// Length of a well-formed UTF-8 sequence starting at `i`, or 0 when it is malformed.
     @inline(__always)
     public static func utf8SequenceLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
@@ -193,36 +271,9 @@ public enum JSONBytes {
         }
 
         mutating func string() -> Bool {
-            index += 1
-            let n = bytes.count
-            while index < n {
-                let b = bytes[index]
-                if b == UInt8(ascii: "\"") { index += 1; return true }
-                if b < 0x20 { return false }
-                if b == UInt8(ascii: "\\") {
-                    index += 1
-                    guard index < n else { return false }
-                    switch bytes[index] {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                         UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                        index += 1
-                    case UInt8(ascii: "u"):
-                        guard index + 4 < n else { return false }
-                        for j in 1...4 where !bytes[index + j].isHexDigit { return false }
-                        index += 5
-                    default: return false
-                    }
-                    continue
-                }
-                if b >= 0x80 {
-                    let length = JSONBytes.utf8SequenceLength(bytes, at: index)
-                    guard length > 0 else { return false }
-                    index += length
-                    continue
-                }
-                index += 1
-            }
-            return false
+            guard let (end, _) = JSONBytes.scanString(bytes, from: index + 1) else { return false }
+            index = end + 1
+            return true
         }
 
         mutating func literal(_ word: StaticString) -> Bool {
@@ -235,26 +286,9 @@ public enum JSONBytes {
         }
 
         mutating func number() -> Bool {
-            let start = index
-            if current == UInt8(ascii: "-") { index += 1 }
-            guard let first = current, first.isDigit else { return false }
-            if first == UInt8(ascii: "0") {
-                index += 1
-            } else {
-                while let c = current, c.isDigit { index += 1 }
-            }
-            if current == UInt8(ascii: ".") {
-                index += 1
-                guard let c = current, c.isDigit else { return false }
-                while let c = current, c.isDigit { index += 1 }
-            }
-            if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-                index += 1
-                if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
-                guard let c = current, c.isDigit else { return false }
-                while let c = current, c.isDigit { index += 1 }
-            }
-            return index > start
+            guard let end = JSONBytes.scanNumber(bytes, from: index) else { return false }
+            index = end
+            return true
         }
     }
 }

@@ -150,48 +150,10 @@ struct JSONTreeBuilder {
     /// A string at `index`: the range of its content (without quotes) and whether it has escapes.
     /// Control characters and malformed escapes fail; UTF-8 is checked so output stays valid.
     private mutating func string() -> (Range<Int>, Bool)? {
-        index += 1
-        let start = index
-        let n = bytes.count
-        var escaped = false
-        while index < n {
-            // Eight plain bytes at a time: most of a log line is ASCII without quotes or escapes.
-            while index + 8 <= n, !Self.hasSpecialByte(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
-                index += 8
-            }
-            guard index < n else { break }
-            let b = bytes[index]
-            if b == UInt8(ascii: "\"") {
-                let range = start..<index
-                index += 1
-                return (range, escaped)
-            }
-            if b < 0x20 { return nil }
-            if b == UInt8(ascii: "\\") {
-                escaped = true
-                index += 1
-                guard index < n else { return nil }
-                switch bytes[index] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                    UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    index += 1
-                case UInt8(ascii: "u"):
-                    guard index + 4 < n else { return nil }
-                    for j in 1...4 where !bytes[index + j].isHexDigit { return nil }
-                    index += 5
-                default: return nil
-                }
-                continue
-            }
-            if b >= 0x80 {
-                let length = JSONBytes.utf8SequenceLength(bytes, at: index)
-                guard length > 0 else { return nil }
-                index += length
-                continue
-            }
-            index += 1
-        }
-        return nil
+        let start = index + 1
+        guard let (end, escaped) = JSONBytes.scanString(bytes, from: start) else { return nil }
+        index = end + 1
+        return (start..<end, escaped)
     }
 
     private mutating func literal(_ word: StaticString) -> Bool {
@@ -204,35 +166,8 @@ struct JSONTreeBuilder {
     }
 
     private mutating func number() -> Bool {
-        let start = index
-        @inline(__always) func digit(_ i: Int) -> Bool { i < bytes.count && bytes[i] >= 0x30 && bytes[i] <= 0x39 }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard digit(index) else { return false }
-        if bytes[index] == UInt8(ascii: "0") { index += 1 } else { while digit(index) { index += 1 } }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard digit(index) else { return false }
-            while digit(index) { index += 1 }
-        }
-        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard digit(index) else { return false }
-            while digit(index) { index += 1 }
-        }
-        return index > start
-    }
-
-    /// Whether any of the 8 bytes is `"`, `\\`, a control character or non-ASCII (SWAR: the
-    /// classic "has zero byte" and "has byte less than" bit tricks).
-    @inline(__always) static func hasSpecialByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let hasQuote = (quote &- ones) & ~quote & highs
-        let hasBackslash = (backslash &- ones) & ~backslash & highs
-        let hasControl = (word &- ones &* 0x20) & ~word & highs
-        return (hasQuote | hasBackslash | hasControl | (word & highs)) != 0
+        guard let end = JSONBytes.scanNumber(bytes, from: index) else { return false }
+        index = end
+        return true
     }
 }
