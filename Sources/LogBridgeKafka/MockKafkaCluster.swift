@@ -67,16 +67,18 @@ public final class MockKafkaCluster: @unchecked Sendable {
         }
     }
 
-    /// Produces `count` records, record `i` to partition `i % partitions` (round robin, so the mock
-    /// keeps them all), with the value `value(i)`. Waits until every record is acknowledged.
+    /// Produces `count` records numbered from `start`, record `i` to partition `i % partitions`
+    /// (round robin, so the mock keeps them all), with the value `value(i)`. Waits until every
+    /// record is acknowledged.
     public func produce(
-        topic: String, count: Int, partitions: Int, key: ((Int) -> [UInt8]?)? = nil, value: (Int) -> [UInt8]
+        topic: String, count: Int, from start: Int = 0, partitions: Int, key: ((Int) -> [UInt8]?)? = nil,
+        value: (Int) -> [UInt8]
     ) throws(KafkaError) {
         guard let rkt = rd_kafka_topic_new(producer, topic, nil) else {
             throw .client(code: -1, message: "cannot create topic handle", operation: "rd_kafka_topic_new")
         }
         defer { rd_kafka_topic_destroy(rkt) }
-        for i in 0..<count {
+        for i in start..<start + count {
             var payload = value(i)
             let keyBytes = key?(i)
             while true {

@@ -135,36 +135,3 @@ struct Demo: AsyncParsableCommand {
 
     private func format(_ value: Double) -> String { String(format: "%.2f", value) }
 }
-
-/// A mock Kafka cluster in its own process, for the crash tests and `make bench`.
-struct MockCluster: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mock-cluster",
-        abstract: "Start a librdkafka mock cluster seeded with synthetic logs (testing and benchmarks).",
-        shouldDisplay: false)
-
-    @Option(help: "Topic to create.") var topic = "logs"
-    @Option(help: "Partitions (the mock keeps ~4 MB each: use many for large runs).") var partitions = 96
-    @Option(help: "Records to seed.") var records = 0
-    @Option(help: "Brokers.") var brokers = 3
-
-    func run() async throws {
-        let cluster = try MockKafkaCluster(brokers: brokers)
-        try cluster.createTopic(topic, partitions: partitions)
-        print("bootstrap=\(cluster.bootstrapServers)")
-        fflush(nil)
-        let start = Date()
-        try cluster.produce(topic: topic, count: records, partitions: partitions) { SyntheticLogs.record($0) }
-        let retained = try cluster.retainedRecords(topic: topic, partitions: partitions).reduce(0, +)
-        guard retained == records else {
-            FileHandle.standardError.write(Data("mock cluster kept only \(retained) of \(records) records; use --partitions \(MockKafkaCluster.partitionsNeeded(records: records)) or more\n".utf8))
-            throw ExitCode(1)
-        }
-        print("seeded=\(records) seconds=\(String(format: "%.2f", Date().timeIntervalSince(start)))")
-        print("ready")
-        fflush(nil)
-        // Serve until standard input closes (the parent went away) or a signal ends the process.
-        while let _ = readLine(strippingNewline: true) {}
-        _ = cluster
-    }
-}

@@ -25,8 +25,12 @@ public enum SyntheticLogs {
     ]
 
     /// Record `index` as UTF-8 JSON bytes. The epoch base keeps timestamps realistic and stable.
-    public static func record(_ index: Int, baseMillis: Int64 = 1_795_000_000_000) -> [UInt8] {
-        let millis = baseMillis + Int64(index) * 3
+    /// With `dateMicros` (a paced benchmark run stamps each record as it is produced) `date` has
+    /// microseconds, as Fluent Bit writes it, so a sink-side probe can measure end-to-end latency.
+    public static func record(_ index: Int, baseMillis: Int64 = 1_795_000_000_000, dateMicros: Int64? = nil) -> [UInt8] {
+        let millis = dateMicros.map { $0 / 1000 } ?? baseMillis + Int64(index) * 3
+        let date = dateMicros.map { "\($0 / 1_000_000).\(String($0 % 1_000_000).leftPadded(6))" }
+            ?? "\(millis / 1000).\(String(millis % 1000).leftPadded(3))"
         let app = index % apps.count
         let hasPII = index % 5 == 0
         let template = hasPII ? piiMessages[index / 5 % piiMessages.count] : messages[index % messages.count]
@@ -40,7 +44,7 @@ public enum SyntheticLogs {
         JSONBytes.appendString("\(time) \(level) [\(apps[app])] \(message)", to: &line)
         let pod = "\(apps[app])-7d9f8b6c5-\(String(index % 97 + 10_000, radix: 36))"
         return Array("""
-        {"date":\(millis / 1000).\(String(millis % 1000).leftPadded(3)),"time":"\(time)","stream":"\(index % 7 == 0 ? "stderr" : "stdout")","log":\(String(decoding: line, as: UTF8.self)),"kubernetes":{"pod_name":"\(pod)","namespace_name":"\(namespaces[app])","container_name":"\(apps[app])","host":"aks-nodepool1-31415926-vmss00000\(index % 4)"}}
+        {"date":\(date),"time":"\(time)","stream":"\(index % 7 == 0 ? "stderr" : "stdout")","log":\(String(decoding: line, as: UTF8.self)),"kubernetes":{"pod_name":"\(pod)","namespace_name":"\(namespaces[app])","container_name":"\(apps[app])","host":"aks-nodepool1-31415926-vmss00000\(index % 4)"}}
         """.utf8)
     }
 }

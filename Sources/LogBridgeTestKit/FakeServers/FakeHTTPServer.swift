@@ -83,6 +83,7 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let head else { return }
             let request = FakeHTTPServer.Request(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+            RequestMonitor.shared.observe(request)
             let keepAlive = head.isKeepAlive
             let responder = self.responder
             let loop = context.eventLoop
