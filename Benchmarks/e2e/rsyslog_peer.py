@@ -106,10 +106,11 @@ def versions():
 
 
 def rsyslog_config(directory, bootstrap, group, fake_url, *, batch=DEFAULT_BATCH, max_bytes=DEFAULT_MAX_BYTES,
-                   workers=DEFAULT_WORKERS, ids="date", queue=DEFAULT_QUEUE, queue_size=DEFAULT_QUEUE_SIZE):
+                   workers=DEFAULT_WORKERS, ids="date", queue=DEFAULT_QUEUE, queue_size=DEFAULT_QUEUE_SIZE,
+                   topic="logs", id_to=22):
     """The rsyslog.conf for one run (RainerScript). Returns its path.
 
-    - imkafka reads topic `logs` in consumer group `group` from the start, into ruleset `es`;
+    - imkafka reads `topic` (default `logs`) in consumer group `group` from the start, into ruleset `es`;
     - the Kafka payload goes to Elasticsearch as it is: the template is the raw message (`rawmsg`;
       `msg` is the same bytes on this data, since imkafka sets the MSG offset to 0, but `rawmsg` cannot
       be changed by the syslog parsers rsyslog still runs on every message);
@@ -118,7 +119,8 @@ def rsyslog_config(directory, bootstrap, group, fake_url, *, batch=DEFAULT_BATCH
       (logbridge: batch_size 2000, max_batch_bytes 4MiB, concurrency 4);
     - `ids="date"`: `_id` = the record's `date` field (epoch seconds with milliseconds, unique in the
       synthetic data set: index * 3 ms), cut out of the raw message by position (no JSON parsing),
-      sent with `create` like logbridge, so replays are counted as conflicts by the fake; `ids="none"`:
+      sent with `create` like logbridge, so replays are counted as conflicts by the fake (records of
+      a paced run carry microseconds: `id_to=25`); `ids="none"`:
       plain `index` actions without `_id` (Elasticsearch assigns one; a replay is a duplicate).
     """
     host, port = fake_url.split("://", 1)[1].rsplit(":", 1)
@@ -127,7 +129,7 @@ def rsyslog_config(directory, bootstrap, group, fake_url, *, batch=DEFAULT_BATCH
     params = ", ".join(f'"{p}"' for p in KAFKA_PARAMS)
     if ids == "date":
         # {"date":1795000000.123,... -> characters 9..22 (1-based, inclusive) are the value.
-        id_template = 'template(name="bench_id" type="list") { property(name="rawmsg" position.from="9" position.to="22") }'
+        id_template = f'template(name="bench_id" type="list") {{ property(name="rawmsg" position.from="9" position.to="{id_to}") }}'
         id_params = 'dynbulkid="on" bulkid="bench_id" writeoperation="create"'
     elif ids == "none":
         id_template = ""
@@ -162,7 +164,7 @@ template(name="bench_doc" type="list") {{ property(name="rawmsg") }}
 # rsyslog's own messages (the default ruleset gets nothing else).
 *.* action(type="omfile" file="{directory / 'rsyslogd.log'}")
 
-input(type="imkafka" topic="logs" broker=[{brokers}] consumergroup="{group}"
+input(type="imkafka" topic="{topic}" broker=[{brokers}] consumergroup="{group}"
       confParam=[{params}] ruleset="es")
 
 ruleset(name="es") {{
@@ -242,7 +244,8 @@ class _Stats:
 
 def run_rsyslog(args, cluster, work, fake, records, *, run=0, group=None, batch=DEFAULT_BATCH,
                 max_bytes=DEFAULT_MAX_BYTES, workers=DEFAULT_WORKERS, ids="date", queue=DEFAULT_QUEUE,
-                queue_size=DEFAULT_QUEUE_SIZE, quiet=0.5, timeout=600, keep=False):
+                queue_size=DEFAULT_QUEUE_SIZE, quiet=0.5, timeout=600, keep=False, topic="logs", id_to=22,
+                on_start=None):
     """One rsyslog run into `fake` (a bench.FakeElasticsearch: its `url` and `proc.pid` are used).
 
     Returns dict(wall, cpu, rss, first, delivered, exit_wall, submitted, fake_cpu, config): `wall` ==
@@ -259,7 +262,7 @@ def run_rsyslog(args, cluster, work, fake, records, *, run=0, group=None, batch=
         shutil.rmtree(directory)
     group = group or f"rsyslog-bench-{run}-{os.getpid()}"
     config = rsyslog_config(directory, cluster.bootstrap, group, fake.url, batch=batch, max_bytes=max_bytes,
-                            workers=workers, ids=ids, queue=queue, queue_size=queue_size)
+                            workers=workers, ids=ids, queue=queue, queue_size=queue_size, topic=topic, id_to=id_to)
     check = subprocess.run([binary, "-N1", "-f", str(config)], capture_output=True, text=True)
     if check.returncode != 0:
         raise RuntimeError(f"rsyslog rejects {config}: {check.stderr or check.stdout}")
@@ -270,6 +273,8 @@ def run_rsyslog(args, cluster, work, fake, records, *, run=0, group=None, batch=
     start = time.monotonic()
     proc = subprocess.Popen([binary, "-n", "-f", str(config), "-i", str(directory / "rsyslogd.pid")],
                             stdout=log, stderr=subprocess.STDOUT)
+    if on_start:
+        on_start(proc)
     first = last_activity = None
     all_submitted_at = None
     cpu = rss = None

@@ -1,5 +1,6 @@
 import CRdKafka
 import LogBridgeCore
+import Synchronization
 
 /// Collects fetched messages into an ``IngestBatch``.
 ///
@@ -71,7 +72,55 @@ struct BatchBuilder {
         }
         slots.removeAll(keepingCapacity: true)
         // Topic handles stay valid while the consumer lives; keep the index table across batches.
-        return IngestBatch(topics: topics, records: records, release: { storage.deallocate() })
+        let pool = arena.pool
+        let buffer = ArenaPool.Buffer(bytes: storage)
+        return IngestBatch(topics: topics, records: records, release: { pool.recycle(buffer) })
+    }
+}
+
+/// Arena buffers handed back once their batch is spooled, for the next batches to fill.
+///
+/// Why: profiling the end-to-end path (`perf record` on `make bench`'s Elasticsearch runs) showed
+/// about a fifth of logbridge's CPU in the kernel zeroing fresh pages (`clear_page_erms` under
+/// `do_anonymous_page`), most of it for a new multi-megabyte arena per batch that the allocator had
+/// just returned to the kernel. Reusing a few buffers keeps their pages mapped. The pool is bounded
+/// (`limit` buffers of at most one batch each), so memory stays flat.
+final class ArenaPool: Sendable {
+    /// A buffer crossing to the spool writer's thread and back; owned by exactly one holder at a time.
+    struct Buffer: @unchecked Sendable {
+        let bytes: UnsafeMutableRawBufferPointer
+    }
+
+    private let buffers = Mutex<[Buffer]>([])
+    private let limit: Int
+
+    init(limit: Int = 4) { self.limit = limit }
+
+    /// A pooled buffer of at least `capacity` bytes, if one is free. Smaller ones are freed: the
+    /// arena only grows, so they would never fit again.
+    func take(capacity: Int) -> UnsafeMutableRawBufferPointer? {
+        let (found, small) = buffers.withLock { free -> (Buffer?, [Buffer]) in
+            let small = free.filter { $0.bytes.count < capacity }
+            free.removeAll { $0.bytes.count < capacity }
+            return (free.popLast(), small)
+        }
+        for buffer in small { buffer.bytes.deallocate() }
+        return found?.bytes
+    }
+
+    func recycle(_ buffer: Buffer) {
+        let kept = buffers.withLock { free -> Bool in
+            guard free.count < limit else { return false }
+            free.append(buffer)
+            return true
+        }
+        if !kept { buffer.bytes.deallocate() }
+    }
+
+    deinit {
+        buffers.withLock { free in
+            for buffer in free { buffer.bytes.deallocate() }
+        }
     }
 }
 
@@ -79,6 +128,9 @@ struct BatchBuilder {
 private struct ByteArena {
     private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private(set) var count = 0
+    let pool = ArenaPool()
+    /// The largest arena so far: a new batch starts at that size instead of doubling up to it again.
+    private var highWater = 256 << 10
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) -> Range<Int> {
         let start = count
@@ -91,10 +143,13 @@ private struct ByteArena {
     }
 
     private mutating func grow(to needed: Int) {
-        let capacity = max(needed, max(storage.count * 2, 256 << 10))
-        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        let capacity = max(needed, storage.count * 2, highWater)
+        highWater = capacity
+        let bigger = storage.baseAddress == nil
+            ? pool.take(capacity: capacity) ?? .allocate(byteCount: capacity, alignment: 16)
+            : .allocate(byteCount: capacity, alignment: 16)
         if count > 0 { bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[0..<count])) }
-        if storage.baseAddress != nil { storage.deallocate() }
+        if storage.baseAddress != nil { pool.recycle(ArenaPool.Buffer(bytes: storage)) }
         storage = bigger
     }
 
