@@ -12,11 +12,15 @@ PYTHON_PACKAGES := prometheus_client helm-sdkpy pyyaml
 # dashboard's queries. Only the static promtool binary is extracted from the package, so CI does not
 # install (or start) a Prometheus server and its 300 MB of web assets.
 PROMTOOL := .build/tools/usr/bin/promtool
+# What `make bench` adds: the peer it is compared with (rsyslog with its Kafka input and
+# Elasticsearch output, Debian's) and the chart's plotting library (PyPI).
+BENCH_DEBIAN_PACKAGES := rsyslog rsyslog-kafka rsyslog-elasticsearch
+BENCH_PYTHON_PACKAGES := matplotlib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps test-deps build release fakes demo test deploy-check bench bench-micro clean install uninstall install-check
+.PHONY: deps test-deps bench-deps build release fakes demo test deploy-check bench bench-micro clean install uninstall install-check
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -71,8 +75,19 @@ deploy-check: test-deps
 	BINARY="$(LOGBRIDGE_BIN)" bash packaging/test-install.sh
 	bash packaging/check-containerfile.sh
 
-## bench: consume-to-spool and end-to-end (file, Elasticsearch) benchmark against kcat, 1,000,000 records.
-bench: release fakes
+## bench-deps: rsyslog (the peer) and matplotlib (the chart), if missing.
+bench-deps: deps
+	@missing=""; for p in $(BENCH_DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q $(BENCH_PYTHON_PACKAGES)
+
+## bench: logbridge (spool, file, Elasticsearch plain/redacted/gzip, Splunk HEC with acks, Loki)
+## against kcat and rsyslog on the same 1,000,000 records: throughput, CPU, RSS, p50/p99 latency,
+## a sink outage; writes Benchmarks/results/latest.md and latest.png.
+bench: release fakes bench-deps
 	python3 Benchmarks/e2e/bench.py --binary $(RELEASE_BIN)
 
 ## bench-micro: micro-benchmarks (package-benchmark, its own package in Benchmarks/): spool ingest

@@ -61,8 +61,9 @@ public final class RequestMonitor: Sendable {
         let count = bytes.count
         var i = 0
         while i + 4 < count {
+            // The key starts right after its opening quote (escaped or not): `"date`, not `"update`.
             guard bytes[i] == UInt8(ascii: "d"), bytes[i + 1] == UInt8(ascii: "a"), bytes[i + 2] == UInt8(ascii: "t"),
-                bytes[i + 3] == UInt8(ascii: "e")
+                bytes[i + 3] == UInt8(ascii: "e"), i > 0, bytes[i - 1] == UInt8(ascii: "\"")
             else {
                 i += 1
                 continue
