@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps test-deps bench-deps build release fakes demo test deploy-check bench bench-micro clean install uninstall install-check
+.PHONY: deps test-deps bench-deps bench-profile build release fakes demo test deploy-check bench bench-micro clean install uninstall install-check
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -89,6 +89,13 @@ bench-deps: deps
 ## a sink outage; writes Benchmarks/results/latest.md and latest.png.
 bench: release fakes bench-deps
 	python3 Benchmarks/e2e/bench.py --binary $(RELEASE_BIN)
+
+## bench-profile: where logbridge's CPU goes in one bench scenario (perf record; SCENARIO=es by
+## default, any bench.py key), written to Benchmarks/results/profile-SCENARIO.txt.
+SCENARIO ?= es
+bench-profile: release fakes
+	@command -v perf >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-perf; }
+	cd Benchmarks/e2e && python3 profile.py --binary $(abspath $(RELEASE_BIN)) --fakes $(abspath .build/release/logbridge-fakes) --scenario $(SCENARIO)
 
 ## bench-micro: micro-benchmarks (package-benchmark, its own package in Benchmarks/): spool ingest
 ## against raw liblmdb, JSON validation, envelope encoding. Extra plugin options through
