@@ -103,12 +103,17 @@ extension JSONBytes {
                     if bytes[index] == UInt8(ascii: ",") || bytes[index] == UInt8(ascii: ":") { index += 1 }
                 }
             default:
+                let start = index
                 while index < bytes.count {
                     let b = bytes[index]
                     if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { break }
                     index += 1
                 }
-                return true
+                // An empty scalar is a malformed document (`[}`, `{"a":,`). Accepting it without
+                // moving left the container loop above spinning on the same byte forever: a
+                // record or an HTTP answer like `{"a":[}` hung the thread reading it (found by
+                // fuzzing, Fuzz/Corpus/json/lookup-mismatched-bracket).
+                return index > start
             }
         }
     }

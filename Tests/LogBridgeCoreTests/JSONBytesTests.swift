@@ -21,6 +21,17 @@ import Testing
         #expect(!bytes.withUnsafeBytes { JSONBytes.isValid($0) })
     }
 
+    /// Fuzzing found `lookup` looping forever on a bracket closed by the wrong kind
+    /// (Fuzz/Corpus/json/lookup-mismatched-bracket, the first input): one malformed record or
+    /// HTTP answer hung the sink thread reading a field of it. Malformed means nil, promptly.
+    @Test(.timeLimit(.minutes(1)), arguments: [#"{"":[}"#, #"{"a":[1,}],"log":2}"#, #"{"a":{"b":]},"log":1}"#])
+    func lookupGivesUpOnMismatchedBrackets(_ text: String) {
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBytes { JSONBytes.lookup(["log"], in: $0) == nil })
+        #expect(bytes.withUnsafeBytes { JSONBytes.lookup(["a", "b"], in: $0) == nil })
+        #expect(!bytes.withUnsafeBytes { JSONBytes.hasTopLevelKey("log", in: $0) })
+    }
+
     @Test func escapesStringsIntoValidJSON() {
         var out: [UInt8] = []
         let input: [UInt8] = Array("quote\" back\\ nl\n tab\t bell\u{07} é".utf8) + [0xFF]

@@ -54,6 +54,76 @@ import Testing
         #expect(texts[1].hasPrefix(#"{"log":"two","#))
     }
 
+    /// Fuzzing found a line joined across the window's cut losing its beginning
+    /// (Fuzz/Corpus/cri/line-joined-across-the-cut, these records): with pod-1's line still open at
+    /// record 1, the cut fell there, pod-0's joined line at record 2 was held back, and the next
+    /// window read its `F` without the `P` of record 0 (here: without the time the `P` carried).
+    @Test func aLineJoinedAcrossTheCutIsReadAgainWhole() throws {
+        func record(_ line: String, pod: Int) -> String {
+            #"{"log":"\#(line)","kubernetes":{"namespace_name":"shop","pod_name":"pod-\#(pod)","container_name":"app"}}"#
+        }
+        let lines = [
+            record("2026-11-21T10:00:00.1 stdout P", pod: 0), record("2026-11-21T10:00:03Z stdout P", pod: 1),
+            record("2026-11-21T10:00:000 stdout", pod: 0),
+        ]
+        let whole = try S.pipeline([Self.cri]).process(S.batch(lines, timestampMs: -1), flush: true).batch
+
+        let pipeline = try S.pipeline([Self.cri])
+        let first = pipeline.process(S.batch(lines, timestampMs: -1))
+        #expect(first.held)
+        #expect(first.batch.nextSequence == 0, "the cut moves back to pod-0's first fragment")
+        #expect(first.batch.isEmpty)
+        let again = pipeline.process(S.batch(lines, timestampMs: -1), flush: true).batch
+        #expect(S.texts(again) == S.texts(whole))
+        #expect(again.records.map(\.timestampMs) == whole.records.map(\.timestampMs))
+        #expect(whole.records.count == 2 && whole.records[1].timestampMs >= 0, "pod-0's line has the time of its first fragment")
+
+        // Readable: pod a's line joins across pod b's open one and is delivered once, whole.
+        let readable = [Self.record("a", "P", "first "), Self.record("b", "P", "open"), Self.record("a", "F", "end")]
+        let held = pipeline.process(S.batch(readable))
+        #expect(held.batch.nextSequence == 0 && held.batch.isEmpty)
+        let flushed = S.texts(pipeline.process(S.batch(readable), flush: true).batch)
+        #expect(flushed.count == 2)
+        #expect(flushed[1].hasPrefix(#"{"log":"first end","#))
+    }
+
+    /// Fuzzing found a character split between a `P` fragment and the next (the runtime splits
+    /// long lines at a byte count) leaving as three U+FFFD instead of itself
+    /// (Fuzz/Corpus/cri/utf8-split-across-fragments, these lines).
+    @Test func aCharacterSplitBetweenFragmentsIsJoinedWhole() throws {
+        let lines: [[UInt8]] = [
+            Array(Array("2026-11-21T10:00:00Z stdout P 日本".utf8).dropLast()),
+            Array("2026-11-21T10:00:00Z stdout F ".utf8) + [0xAC] + Array("語".utf8),
+        ]
+        let pipeline = try S.pipeline([.cri(CRIOptions(field: S.path("log"), streamField: S.path("stream"), setTime: false))])
+        let output = pipeline.process(Self.batch(lines), flush: true)
+        #expect(S.texts(output.batch) == [#"{"message":"日本語","stream":"stdout"}"#])
+    }
+
+    /// Fuzzing found a record that starts like a JSON object but is not one read as JSON by the
+    /// joiner and as text by the event (Fuzz/Corpus/cri/record-that-is-not-json, this record): it
+    /// left as invalid JSON holding only the CRI message. It is text, and not a CRI line.
+    @Test func aRecordThatIsNotJSONPassesThroughUnchanged() throws {
+        let record = Array(#"{"log":"2026-11-21T10:00:000 stdout "#.utf8) + [0xFB, 0x22]
+        let pipeline = try S.pipeline([Self.cri])
+        let output = pipeline.process(Self.batch([record]), flush: true)
+        #expect(output.batch.records.count == 1)
+        #expect(output.batch.records.map { Array(output.batch.bytes[$0.value]) } == [record])
+    }
+
+    /// Records from raw bytes (the fuzzer's inputs are not always UTF-8).
+    static func batch(_ lines: [[UInt8]]) -> RecordBatch {
+        var bytes: [UInt8] = []
+        var records: [RecordBatch.Record] = []
+        for (i, line) in lines.enumerated() {
+            let start = bytes.count
+            bytes += line
+            records.append(RecordBatch.Record(
+                sequence: UInt64(i), topicIndex: 0, partition: 0, offset: Int64(i), timestampMs: -1, key: nil, value: start..<bytes.count))
+        }
+        return RecordBatch(topics: ["logs"], bytes: bytes, records: records)
+    }
+
     @Test func flushTimeoutAndFullWindowsSendPartialLinesMarked() throws {
         let pipeline = try S.pipeline([.cri(CRIOptions(field: S.path("log"), keyFields: [], flushTimeout: .seconds(5)))])
         let window = S.batch([Self.record("a", "P", "never finished")])

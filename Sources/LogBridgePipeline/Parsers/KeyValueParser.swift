@@ -79,8 +79,14 @@ public struct KeyValueParser: Sendable {
         let trimBlanks = !fieldSeparatorIsBlank
         var i = 0
 
+        // A separator may begin with a blank (`" | "`, `" = "`): blank skipping stops at one.
+        // Skipping its first blank made the separator unrecognisable, so a quoted value kept its
+        // quotes and the next key began with `|` (found by fuzzing, Fuzz/Corpus/kv/).
         @inline(__always) func skipBlanks(_ k: inout Int) {
-            while k < n && ParserBytes.isBlank(text[k]) { k += 1 }
+            while k < n && ParserBytes.isBlank(text[k]) && !ParserBytes.matches(text, at: k, end: n, fs)
+                && !ParserBytes.matches(text, at: k, end: n, vs) {
+                k += 1
+            }
         }
         @inline(__always) func atBoundary(_ k: Int) -> Bool {
             k == n || ParserBytes.matches(text, at: k, end: n, fs)
@@ -89,7 +95,7 @@ public struct KeyValueParser: Sendable {
         while i < n {
             // Skip blanks and empty fields.
             while i < n {
-                if ParserBytes.isBlank(text[i]) { i += 1 } else if ParserBytes.matches(text, at: i, end: n, fs) { i += fs.count } else { break }
+                if ParserBytes.matches(text, at: i, end: n, fs) { i += fs.count } else if ParserBytes.isBlank(text[i]) { i += 1 } else { break }
             }
             if i == n { return }
 

@@ -58,14 +58,64 @@ struct CRIReassembler {
         var stream: Range<Int> = 0..<0
         var timeNanos: Int64 = -1
         var partial = false
+        /// For a line joined from fragments: the sequence of the record holding its first one.
+        var firstFragment: UInt64?
     }
 
     private struct Group {
         var firstSequence: UInt64
         var lastIndex: Int
+        /// The joined message so far, escaped as in a JSON string.
         var message: [UInt8] = []
+        /// The end of the last text fragment when it stops inside a UTF-8 character, not yet
+        /// escaped. The runtime splits long lines at a byte count, so a character can straddle
+        /// two fragments; escaping each half alone turned it into U+FFFD replacement characters
+        /// (found by fuzzing, Fuzz/Corpus/cri/utf8-split-across-fragments).
+        var pendingUTF8: [UInt8] = []
         var stream: [UInt8]
         var timeNanos: Int64
+
+        /// Appends a text fragment, escaped, holding back an unfinished character at its end.
+        mutating func appendText(_ fragment: UnsafeRawBufferPointer) {
+            guard pendingUTF8.isEmpty else {
+                var joined = pendingUTF8
+                pendingUTF8.removeAll()
+                joined.append(contentsOf: fragment)
+                joined.withUnsafeBytes { appendText($0) }
+                return
+            }
+            let complete = fragment.count - Self.unfinishedCharacterLength(fragment)
+            JSONBytes.appendEscaped(UnsafeRawBufferPointer(rebasing: fragment[..<complete]), to: &message)
+            pendingUTF8.append(contentsOf: fragment[complete...])
+        }
+
+        /// Appends a fragment that is already escaped JSON string content.
+        mutating func appendEscaped(_ fragment: UnsafeRawBufferPointer) {
+            finishText()
+            message.append(contentsOf: fragment)
+        }
+
+        /// Escapes what is held back (the line ends here, or is sent in pieces).
+        mutating func finishText() {
+            guard !pendingUTF8.isEmpty else { return }
+            pendingUTF8.withUnsafeBytes { JSONBytes.appendEscaped($0, to: &message) }
+            pendingUTF8.removeAll()
+        }
+
+        /// How many bytes at the end of `bytes` begin a UTF-8 sequence they do not complete (0...3).
+        static func unfinishedCharacterLength(_ bytes: UnsafeRawBufferPointer) -> Int {
+            let n = bytes.count
+            var k = 1
+            while k <= min(3, n) {
+                let b = bytes[n - k]
+                if b & 0xC0 != 0x80 {
+                    let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+                    return length > k ? k : 0
+                }
+                k += 1
+            }
+            return 0
+        }
     }
 
     let options: CRIOptions
@@ -107,6 +157,21 @@ struct CRIReassembler {
                 events.sort { $0.recordIndex < $1.recordIndex }
             } else {
                 cut = groups.values.map(\.firstSequence).min()!
+                // A line joined in this window may have begun before the cut: the cut moves back
+                // to its first fragment, or the next window would read the line's end without its
+                // beginning and the fragments before the cut would be lost (found by fuzzing,
+                // Fuzz/Corpus/cri/line-joined-across-the-cut). Moving back can expose another
+                // such line, hence the loop.
+                var moved = true
+                while moved {
+                    moved = false
+                    for event in events {
+                        if let first = event.firstFragment, first < cut, batch.records[event.recordIndex].sequence >= cut {
+                            cut = first
+                            moved = true
+                        }
+                    }
+                }
                 events.removeAll { batch.records[$0.recordIndex].sequence >= cut }
             }
         }
@@ -114,7 +179,13 @@ struct CRIReassembler {
     }
 
     private mutating func line(_ index: Int, _ record: RecordBatch.Record, _ value: UnsafeRawBufferPointer) -> Emitted? {
-        let isJSON = Self.startsObject(value)
+        // JSON only when the event will read it as JSON too: a record that starts like an object
+        // but does not parse is text to the event (`{"message": …}`), and reading fields from it
+        // leniently put unchecked bytes (raw control or invalid UTF-8 bytes) into a string the
+        // event writes as already escaped, so the event left as invalid JSON with its other
+        // fields gone (found by fuzzing, Fuzz/Corpus/cri/record-that-is-not-json). One validation
+        // per record; the event parses the record anyway once a line is applied to it.
+        let isJSON = Self.startsObject(value) && JSONBytes.isValid(value)
         let text: UnsafeRawBufferPointer
         if isJSON {
             guard let found = JSONBytes.lookup(fieldPath, in: value) else { return Emitted(recordIndex: index, isCRI: false) }
@@ -154,9 +225,12 @@ struct CRIReassembler {
         var group = groups.removeValue(forKey: key)
             ?? Group(firstSequence: record.sequence, lastIndex: index, stream: Array(stream), timeNanos: timeNanos)
         group.lastIndex = index
-        if isJSON { group.message.append(contentsOf: message) } else { JSONBytes.appendEscaped(message, to: &group.message) }
+        if isJSON { group.appendEscaped(message) } else { group.appendText(message) }
         if !isPartial {
-            return emit(index, message: group.message, stream: group.stream, timeNanos: group.timeNanos, partial: false)
+            group.finishText()
+            var joined = emit(index, message: group.message, stream: group.stream, timeNanos: group.timeNanos, partial: false)
+            joined.firstFragment = group.firstSequence
+            return joined
         }
         if group.message.count >= options.maxBytes {
             // Too long to hold: send what there is now, marked, and start over.
@@ -185,7 +259,11 @@ struct CRIReassembler {
     }
 
     private mutating func emitPartial(_ group: Group) -> Emitted {
-        emit(group.lastIndex, message: group.message, stream: group.stream, timeNanos: group.timeNanos, partial: true)
+        var group = group
+        group.finishText()
+        var piece = emit(group.lastIndex, message: group.message, stream: group.stream, timeNanos: group.timeNanos, partial: true)
+        piece.firstFragment = group.firstSequence
+        return piece
     }
 
     /// Second pass: writes the joined message, stream and time into the loaded event.

@@ -48,6 +48,17 @@ struct KeyValueParserTests {
         #expect(S.kv(" a = 1 ; b= two words ;c", semi) == [P("a", "1"), P("b", "two words"), P("c", nil)])
     }
 
+    /// Fuzzing found blank trimming eating the first blank of a separator such as `" | "`
+    /// (Fuzz/Corpus/kv/blank-led-separator): quoted values kept their quotes, an empty value took
+    /// the rest of the line, and the next key began with `|`.
+    @Test func separatorsMayBeginWithABlank() {
+        let pipe = KeyValueParser(fieldSeparator: Array(" | ".utf8))
+        #expect(S.kv(#"k0="" | k1="""#, pipe) == [P("k0", ""), P("k1", "")])
+        #expect(S.kv(#"a="x y" | b=2 | c= | d"#, pipe) == [P("a", "x y"), P("b", "2"), P("c", ""), P("d", nil)])
+        let spacedEquals = KeyValueParser(fieldSeparator: Array(",".utf8), valueSeparator: Array(" = ".utf8))
+        #expect(S.kv(#""quoted key" = v, b = 2"#, spacedEquals) == [P("quoted key", "v"), P("b", "2")])
+    }
+
     @Test func quotedKeys() {
         let comma = KeyValueParser(fieldSeparator: Array(",".utf8))
         #expect(S.kv(#""user name"="bob", 'k'=v"#, comma) == [P("user name", "bob"), P("k", "v")])
