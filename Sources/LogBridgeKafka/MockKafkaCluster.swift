@@ -69,10 +69,11 @@ public final class MockKafkaCluster: @unchecked Sendable {
 
     /// Produces `count` records numbered from `start`, record `i` to partition `i % partitions`
     /// (round robin, so the mock keeps them all), with the value `value(i)`. Waits until every
-    /// record is acknowledged.
+    /// record is acknowledged, unless `wait` is false (a paced producer: each wait costs a round
+    /// trip of tens of milliseconds, which would cap the rate; call `flush()` at the end).
     public func produce(
         topic: String, count: Int, from start: Int = 0, partitions: Int, key: ((Int) -> [UInt8]?)? = nil,
-        value: (Int) -> [UInt8]
+        wait: Bool = true, value: (Int) -> [UInt8]
     ) throws(KafkaError) {
         guard let rkt = rd_kafka_topic_new(producer, topic, nil) else {
             throw .client(code: -1, message: "cannot create topic handle", operation: "rd_kafka_topic_new")
@@ -99,6 +100,15 @@ public final class MockKafkaCluster: @unchecked Sendable {
             }
             if i % 10_000 == 0 { rd_kafka_poll(producer, 0) }
         }
+        if wait {
+            try flush()
+        } else {
+            rd_kafka_poll(producer, 0)
+        }
+    }
+
+    /// Waits until every record produced so far is acknowledged; throws the first delivery error.
+    public func flush() throws(KafkaError) {
         let code = rd_kafka_flush(producer, 120_000)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw .client(code: code.rawValue, message: RDKafkaConfig.errorMessage(code), operation: "flush")

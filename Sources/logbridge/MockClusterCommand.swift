@@ -91,7 +91,7 @@ struct MockCluster: AsyncParsableCommand {
         var lastMicros: Int64 = 0
         while sent < count {
             let slice = min(perTick, count - sent)
-            try cluster.produce(topic: topic, count: slice, from: sent, partitions: partitions) { index in
+            try cluster.produce(topic: topic, count: slice, from: sent, partitions: partitions, wait: false) { index in
                 // Strictly increasing, so `date` stays unique (the rsyslog peer uses it as `_id`).
                 lastMicros = max(lastMicros + 1, Int64(Date().timeIntervalSince1970 * 1e6))
                 return SyntheticLogs.record(index, dateMicros: lastMicros)
@@ -101,6 +101,7 @@ struct MockCluster: AsyncParsableCommand {
             let wait = due.timeIntervalSinceNow
             if wait > 0 { Thread.sleep(forTimeInterval: wait) }
         }
+        try cluster.flush()
         return Date().timeIntervalSince(start)
     }
 }
