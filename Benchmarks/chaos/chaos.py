@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, str(ROOT / "Benchmarks" / "e2e"))
-from harness import Fake, MockCluster, free_port, http_status, memory_mib, scrape  # noqa: E402
+from harness import Fake, MockCluster, free_port, http_status, memory_mib, scrape, update_readme  # noqa: E402
 
 # Fast group timeouts (as in the crash tests): a member killed with -9 leaves the group after 3 s
 # instead of 30 s, so each restart does not wait for its dead predecessor's session to expire.
@@ -1156,6 +1156,8 @@ def main():
     parser.add_argument("--flap-down", type=float, default=3.0)
     parser.add_argument("--flap-up", type=float, default=2.0)
     parser.add_argument("--output", default=str(ROOT / "Benchmarks/results/chaos.md"))
+    parser.add_argument("--readme", default=str(ROOT / "README.md"),
+                        help="README to update between its make chaos markers after a whole run at full size ('' to leave it)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, spools, files) for a post-mortem")
     args = parser.parse_args()
     args.binary = str(Path(args.binary).resolve())
@@ -1194,6 +1196,9 @@ def main():
     print(report)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(report)
+    # Only a whole-suite run at full size speaks for the README.
+    if args.readme and not args.only and args.records == 1_000_000:
+        update_readme(Path(args.readme), "make chaos", report)
     sys.exit(0 if all(row.verdict in ("PASS", "SKIP") for row in rows) else 1)
 
 

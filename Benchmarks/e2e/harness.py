@@ -220,3 +220,22 @@ def memory_mib(pid):
         return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields["VmHWM"].split()[0]) / 1024.0
     except (OSError, KeyError, ValueError):
         return None
+
+
+def update_readme(readme, name, report, chart=None):
+    """Puts `report` (without its title line) and `chart` between the README's
+    `<!-- NAME: start ... -->` and `<!-- NAME: end -->` markers, so the README always shows what
+    `make bench` / `make chaos` last measured."""
+    start, end = f"<!-- {name}: start", f"<!-- {name}: end -->"
+    text = readme.read_text()
+    if start not in text or end not in text:
+        print(f"{readme} has no {name} markers: not updated")
+        return
+    body = report.split("\n", 2)[2].strip()
+    if chart:
+        body = f"![{name}]({chart.relative_to(readme.parent)})\n\n" + body
+    head, rest = text.split(start, 1)
+    marker, rest = rest.split("-->", 1)
+    tail = rest.split(end, 1)[1]
+    readme.write_text(f"{head}{start}{marker}-->\n{body}\n{end}{tail}")
+    print(f"updated {readme}")
