@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, str(ROOT / "Benchmarks" / "e2e"))
-from harness import Fake, MockCluster, free_port, http_status, memory_mib, scrape, update_readme  # noqa: E402
+from harness import Fake, MockCluster, free_port, http_status, memory_mib, proc_status_mib, scrape, update_readme  # noqa: E402
 
 # Fast group timeouts (as in the crash tests): a member killed with -9 leaves the group after 3 s
 # instead of 30 s, so each restart does not wait for its dead predecessor's session to expire.
@@ -49,14 +49,7 @@ REFUSED_COMMIT_LOG = "the group coordinator refused the revoked partitions' offs
 def rss_anon_mib(pid):
     """RssAnon of a running process in MiB: its heap and stacks, without the spool's memory-mapped
     file pages (RssFile), which VmRSS also counts and the kernel can drop at any time."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
+    return proc_status_mib(pid, "RssAnon")
 
 
 def log(message):

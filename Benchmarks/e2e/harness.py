@@ -8,16 +8,22 @@ import tempfile
 import time
 
 
-def rss_mib(pid):
-    """Current resident set size of `pid` in MiB (VmRSS), or None once it has exited."""
+def proc_status_mib(pid, key):
+    """A `/proc/PID/status` memory line (VmRSS, VmHWM, RssAnon, ...) in MiB, or None once the
+    process has exited."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         return None
     return None
+
+
+def rss_mib(pid):
+    """Current resident set size of `pid` in MiB (VmRSS), or None once it has exited."""
+    return proc_status_mib(pid, "VmRSS")
 
 
 def run_measured(cmd, stdout=subprocess.DEVNULL, timeout=600, rss_samples=None, on_start=None):

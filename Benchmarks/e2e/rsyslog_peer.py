@@ -43,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import proc_status_mib
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -188,14 +190,7 @@ def _proc_cpu(pid):
 
 
 def _proc_hwm_mib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return None
+    return proc_status_mib(pid, "VmHWM")
 
 
 class _Stats:
