@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps test-deps bench-deps bench-profile build release fakes demo test deploy-check bench bench-micro clean install uninstall install-check
+.PHONY: deps test-deps bench-deps bench-profile build release fakes demo test deploy-check bench chaos bench-micro fuzz clean install uninstall install-check
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -90,6 +90,13 @@ bench-deps: deps
 bench: release fakes bench-deps
 	python3 Benchmarks/e2e/bench.py --binary $(RELEASE_BIN)
 
+## chaos: the chaos suite on 1,000,000 records against the mock cluster and the fakes (kill -9 x20,
+## sink outage, brokers down, members joining and leaving, spool disk full, 429/503 flapping), each
+## scenario ending with an exact count; writes Benchmarks/results/chaos.md, fails if a verdict fails.
+## Extra options through CHAOS_FLAGS, e.g. CHAOS_FLAGS="--only kill9 --records 200000".
+chaos: release fakes
+	python3 Benchmarks/chaos/chaos.py --binary $(RELEASE_BIN) $(CHAOS_FLAGS)
+
 ## bench-profile: where logbridge's CPU goes in one bench scenario (perf record; SCENARIO=es by
 ## default, any bench.py key), written to Benchmarks/results/profile-SCENARIO.txt.
 SCENARIO ?= es
@@ -102,6 +109,12 @@ bench-profile: release fakes
 ## BENCH_MICRO_FLAGS, e.g. BENCH_MICRO_FLAGS="--filter SpoolIngest".
 bench-micro: deps
 	cd Benchmarks && swift package benchmark $(BENCH_MICRO_FLAGS)
+
+## fuzz: libFuzzer targets (JSON, cri, logfmt, kv, csv, redact, config loader, sink responses), each
+## for a fixed number of inputs from its corpus in Fuzz/Corpus (its own package and build folder,
+## Fuzz/.build; not part of make test). Some targets: FUZZ_TARGETS="cri kv"; see Fuzz/README.md.
+fuzz: deps
+	bash Fuzz/run.sh $(FUZZ_TARGETS)
 
 ## install: install the release binary, the reference config (kept if present), the examples and
 ## the systemd unit (packaging/install.sh). DESTDIR=/stage for a staging root, PREFIX=/opt/x for
@@ -120,4 +133,4 @@ install-check: release
 	BINARY="$(RELEASE_BIN)" bash packaging/test-install.sh
 
 clean:
-	rm -rf .build demo-data Benchmarks/.build
+	rm -rf .build demo-data Benchmarks/.build Fuzz/.build

@@ -142,6 +142,18 @@ import Testing
         #expect(RetryAfter.delay(nil, now: now) == nil)
     }
 
+    /// Fuzzing found Foundation's `DateFormatter` stopping the process on a `Retry-After` that is
+    /// not a date (Fuzz/Corpus/loki-response/retry-after-combining-mark: `m` and a combining mark,
+    /// the header of a 500), so one answer from a server or proxy could crash the gateway.
+    @Test func retryAfterThatIsNotADateIsIgnored() {
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        #expect(RetryAfter.delay("m\u{05B3}", now: now) == nil)
+        #expect(RetryAfter.delay("\u{05B3}Wed, 18 Nov 2026 11:07:00 GMT", now: now) == nil)
+        #expect(RetryAfter.delay("Wed, 18 Nov 2026 11:07:00 GMT\u{05B3}", now: now) == nil)
+        #expect(RetryAfter.delay("Wed, 31 Nov 2026 11:07:00 GMT", now: now) == nil)
+        #expect(RetryAfter.delay("Wed, 18 Nov 2026 11:07:00 GMT", now: now) == .seconds(20))
+    }
+
     @Test func gzipRoundTrips() {
         let input = Array(String(repeating: #"{"log":"hello world"}"#, count: 1000).utf8)
         let compressed = Gzip.compress(input)

@@ -129,6 +129,38 @@ import Testing
         #expect(byPath["pipeline[7]"]?.message.contains("hash") == true)
     }
 
+    /// Fuzzing found a metric declared twice with different labels passing `check` and then
+    /// stopping `run` when the gateway built the pipelines (Fuzz/Corpus/config/metric-declared-twice:
+    /// this file, its `${file:}` read from the environment as the fuzz target does).
+    @Test func aMetricDeclaredTwiceDifferentlyIsAConfigurationError() {
+        let yaml = """
+            #
+            source:
+             kafka:
+              connection_string: ${env:/run/secrets/eventhubs}
+            spool:
+             path:
+            pipeline:
+              - type: metrics
+                metrics:
+                  - name: log_errors_total
+                    type: counter
+                    labels:
+                     e: k
+              - type: metrics
+                metrics:
+                  - name: log_errors_total
+                    type: counter
+            sinks:
+             i:
+                type: loki
+                endpoints: [http://]
+            """
+        let eventHubs = "Endpoint=sb://logs-ns.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=c2VjcmV0;EntityPath=aks-logs"
+        let found = ConfigurationTests().issues(yaml, environment: ["/run/secrets/eventhubs": eventHubs])
+        #expect(found.map(\.message) == ["sink i: pipeline[1] (metrics): metric log_errors_total is declared twice with different types or labels"])
+    }
+
     @Test func elasticsearchStillAcceptsAStringPipelineAsItsIngestPipeline() throws {
         let yaml = Self.base + """
 

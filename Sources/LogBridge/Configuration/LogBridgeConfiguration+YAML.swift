@@ -1,6 +1,7 @@
 import Foundation
 import LogBridgeCore
 import LogBridgeKafka
+import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
 import Logging
@@ -151,6 +152,20 @@ extension LogBridgeConfiguration {
         }
 
         let pipeline = decodePipeline(sections["pipeline"], "pipeline", topLevel: true, sinkNames: sinkNames, r)
+        // Processors were built one by one above, but `metrics` declarations meet in one registry
+        // shared by every pipeline: a metric declared twice with different types or labels passed
+        // `check` and then stopped `run` when the gateway built the pipelines (found by fuzzing,
+        // Fuzz/Corpus/config/metric-declared-twice). Build them here as the gateway does.
+        let metrics = PipelineMetrics()
+        for (index, sink) in sinks.enumerated() {
+            do {
+                _ = try SinkPipeline(
+                    shared: pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
+                    metrics: metrics, countsShared: index == 0)
+            } catch {
+                r.report("", nil, "sink \(sink.name): \(error.message)")
+            }
+        }
 
         let shutdownTimeout = r.duration(sections["shutdown_timeout"], "shutdown_timeout") ?? .seconds(30)
         for index in sinks.indices { sinks[index].runner.shutdownTimeout = shutdownTimeout }

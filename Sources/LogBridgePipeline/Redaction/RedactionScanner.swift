@@ -461,8 +461,16 @@ struct RedactionScanner {
         var s = p
         let low = max(floor, p - 64)
         while s > low && RedactionBytes.isEmailLocal(base[s - 1]) { s -= 1 }
-        if json && s > 0 && base[s - 1] == 0x5C && isEscapeStart(s - 1) {
-            s += base[s] == 0x75 ? 5 : 1  // the local part began inside `\uXXXX` or `\n`
+        if json {
+            // The local part starts after an escape (`\n`, `\u00e9`), never inside one. The
+            // back-scan stops at a backslash, but also at the 64-byte limit, which can fall within
+            // the four hex digits of `\uXXXX`: a match starting there split the escape and broke
+            // the JSON string (found by fuzzing, Fuzz/Corpus/redact/email-start-inside-escape).
+            var k = s - 1
+            while k >= 0 && k >= s - 5 && base[k] != 0x5C { k -= 1 }
+            if k >= 0 && k >= s - 5 && isEscapeStart(k) {
+                s = max(s, min(p, k + (byte(k + 1) == 0x75 ? 6 : 2)))
+            }
         }
         while s < p && base[s] == 0x2E { s += 1 }
         guard s < p else { return p + 1 }
@@ -547,8 +555,9 @@ struct RedactionScanner {
         guard k < 0 else { return nil }
         var v = p + 1
         while v < count && base[v] == 0x20 && v - p < 4 { v += 1 }
-        if v < count && base[v] == 0x5C { v += 1 }
-        if v < count && base[v] == 0x22 { v += 1 }
+        // An escaped quote around the value is skipped; any other escape (`\u0041…`) is not, so
+        // the secret cannot start inside it (same fault as in `awsKey`'s look-ahead).
+        if v + 1 < count && base[v] == 0x5C && base[v + 1] == 0x22 { v += 2 } else if v < count && base[v] == 0x22 { v += 1 }
         var e = v
         while e < count && RedactionBytes.isBase64(base[e]) && e - v <= 40 { e += 1 }
         guard e - v == 40, e >= count || base[e] != 0x3D else { return nil }
@@ -719,6 +728,10 @@ struct RedactionScanner {
         var q = p + 20
         let high = min(count, q + 80)
         while q < high {
+            // In JSON an escape is a boundary, not the start of a secret: `\u0000` followed by
+            // base64 read as a 40-character secret starting at its `u`, and the replacement split
+            // the escape (found by fuzzing, Fuzz/Corpus/redact/aws-secret-inside-escape).
+            if json && base[q] == 0x5C { q += byte(q + 1) == 0x75 ? 6 : 2; continue }
             guard RedactionBytes.isBase64(base[q]) else { q += 1; continue }
             let s = q
             var upper = false, lower = false, other = false

@@ -16,6 +16,25 @@ enum ElasticsearchResponse {
     /// so positions still match the request.
     static let filterPath = "filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 
+    /// The verdict for a chunk of `indices` sent in one `_bulk` request: per item for a 2xx
+    /// answer, the common HTTP handling otherwise. An unreadable 2xx body retries the chunk.
+    static func verdict(_ response: HTTPResponse, chunk: [Int]) -> HTTPChunkVerdict {
+        guard (200..<300).contains(response.status) else { return HTTPBatchDriver.commonVerdict(response) }
+        guard let outcomes = outcomes(response.body, expected: chunk.count) else {
+            return .retryAll(after: nil, endpointFailed: true)
+        }
+        var retry: [Int] = []
+        var refused: [HTTPChunkVerdict.Rejection] = []
+        for (index, outcome) in zip(chunk, outcomes) {
+            switch outcome {
+            case .delivered: break
+            case .retry: retry.append(index)
+            case .rejected(let status, let reason): refused.append(.init(index: index, status: status, reason: reason))
+            }
+        }
+        return .partial(retry: retry, rejected: refused)
+    }
+
     /// Per-item outcomes of a 2xx bulk response, or nil if the body cannot be read or does not
     /// list `expected` items.
     static func outcomes(_ body: [UInt8], expected: Int) -> [ElasticsearchItemOutcome]? {

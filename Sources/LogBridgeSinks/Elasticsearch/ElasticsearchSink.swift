@@ -43,22 +43,7 @@ public final class ElasticsearchSink: Sink, Sendable {
             send: { (chunk, endpoint) throws(HTTPTransportError) -> HTTPResponse in
                 try await transport.post(endpoint, path: path, contentType: "application/x-ndjson", body: builder.body(for: chunk, of: batch))
             },
-            judge: { chunk, response in
-                guard (200..<300).contains(response.status) else { return HTTPBatchDriver.commonVerdict(response) }
-                guard let outcomes = ElasticsearchResponse.outcomes(response.body, expected: chunk.count) else {
-                    return .retryAll(after: nil, endpointFailed: true)
-                }
-                var retry: [Int] = []
-                var refused: [HTTPChunkVerdict.Rejection] = []
-                for (index, outcome) in zip(chunk, outcomes) {
-                    switch outcome {
-                    case .delivered: break
-                    case .retry: retry.append(index)
-                    case .rejected(let status, let reason): refused.append(.init(index: index, status: status, reason: reason))
-                    }
-                }
-                return .partial(retry: retry, rejected: refused)
-            })
+            judge: { chunk, response in ElasticsearchResponse.verdict(response, chunk: chunk) })
         return SinkDelivery(deadLetters: outcome.rejected.map { $0.deadLetter(in: batch, sink: name) })
     }
 

@@ -47,11 +47,7 @@ public final class LokiSink: Sink, Sendable {
                 try await transport.post(
                     endpoint, path: path, contentType: "application/json", body: builder.body(for: chunk, of: batch), headers: headers)
             },
-            judge: { _, response in
-                if (200..<300).contains(response.status) { return .partial(retry: [], rejected: []) }
-                if response.status == 400 { return .rejectAll(status: 400, reason: "Loki: \(response.bodyText)") }
-                return HTTPBatchDriver.commonVerdict(response)
-            })
+            judge: { _, response in LokiResponse.verdict(response) })
         return SinkDelivery(deadLetters: outcome.rejected.map { $0.deadLetter(in: batch, sink: name) })
     }
 

@@ -220,18 +220,15 @@ final class HECAcknowledgements: Sendable {
             logger.warning("HEC acknowledgement poll failed", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
             return
         }
-        guard response.status == 200,
-            let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let acks = object["acks"] as? [String: Bool]
-        else {
+        guard let indexed = Self.indexedAckIDs(response) else {
             logger.warning(
                 "HEC acknowledgement poll refused", metadata: ["endpoint": "\(endpoint.url)", "http.status": "\(response.status)", "body": "\(response.bodyText)"])
             return
         }
         var confirmed: [CheckedContinuation<Bool, Never>] = []
         state.withLock { state in
-            for (id, indexed) in acks where indexed {
-                guard let ackID = UInt64(id), var tracked = state.entries[Key(endpoint: endpoint.url, ackID: ackID)] else { continue }
+            for ackID in indexed {
+                guard var tracked = state.entries[Key(endpoint: endpoint.url, ackID: ackID)] else { continue }
                 tracked.entry.acked = true
                 confirmed += tracked.waiters.map(\.continuation)
                 tracked.waiters = []
@@ -240,6 +237,17 @@ final class HECAcknowledgements: Sendable {
             }
         }
         confirmed.forEach { $0.resume(returning: true) }
+    }
+
+    /// The ack ids an ack poll's answer `{"acks":{"0":true,"1":false}}` reports as indexed, or nil
+    /// when the poll was refused or the body is not such an object. Ids that are not decimal
+    /// numbers are skipped.
+    static func indexedAckIDs(_ response: HTTPResponse) -> [UInt64]? {
+        guard response.status == 200,
+            let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+            let acks = object["acks"] as? [String: Bool]
+        else { return nil }
+        return acks.compactMap { id, indexed in indexed ? UInt64(id) : nil }
     }
 
     /// `/services/collector/health` drives endpoint health: 200 brings an ejected endpoint back,

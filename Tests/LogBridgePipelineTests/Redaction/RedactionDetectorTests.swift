@@ -107,6 +107,19 @@ struct RedactionDetectorTests {
         #expect(mask(#"\\n4111111111111111"#, .jsonString) == #"\\n4111111111111111"#)
     }
 
+    /// Fuzzing found an e-mail whose local part reaches back past the 64-byte limit starting inside
+    /// a `\uXXXX` escape (Fuzz/Corpus/redact/email-start-inside-escape: this `log` value, escaped
+    /// as the redact processor sees it): the replacement split the escape, and the event was no
+    /// longer JSON.
+    @Test func anEmailNeverStartsInsideAnEscape() throws {
+        let text = #"\u0000"# + String(repeating: "G", count: 28) + "ows.netGzI1NiJ9.eyJzdWIiOiIxInet@e.ne"
+        #expect(mask(text, .jsonString) == #"\u0000[REDACTED:email]"#)
+        let partial = try redacted(text, .jsonString, rules: RedactionRules(mode: .partial))
+        #expect(partial == #"\u0000[REDACTED:email]@e.ne"#)
+        let string = try JSONSerialization.jsonObject(with: Data("\"\(partial)\"".utf8), options: .fragmentsAllowed)
+        #expect(string as? String == "\u{0}[REDACTED:email]@e.ne")
+    }
+
     @Test func nestedJSONInsideAStringField() throws {
         let line = #"{"log":"{\"user\":{\"email\":\"eva@example.com\",\"card\":\"4111111111111111\"},\"ip\":\"10.0.0.7\"}\n","stream":"stdout"}"#
         let output = mask(line, .jsonText)
@@ -139,6 +152,19 @@ struct RedactionDetectorTests {
         let adjacent = redacted("keys AKIAIOSFODNN7EXAMPLE / wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY then user@example.com", .plain, with: redactor)
         #expect(adjacent.output == "keys [REDACTED:aws_access_key] / [REDACTED:aws_access_key] then [REDACTED:email]")
         #expect(adjacent.counts == ["aws_access_key": 2, "email": 1])
+    }
+
+    /// Fuzzing found the secret look-ahead after an access key taking a 40-character run that
+    /// began at the `u` of `\u0000` (Fuzz/Corpus/redact/aws-secret-inside-escape: this `log` value,
+    /// escaped as the redact processor sees it): the replacement split the escape. After a marker,
+    /// the same could happen with any escape but an escaped quote.
+    @Test func anAWSSecretNeverStartsInsideAnEscape() {
+        let text = #"AKIAIOSFODNN7EXAMPLE\u0000GGGGG4fwpMeJf36POk6yJhtJf36POk6yJht"#
+        #expect(mask(text, .jsonString) == #"[REDACTED:aws_access_key]\u0000GGGGG4fwpMeJf36POk6yJhtJf36POk6yJht"#)
+        #expect(mask(#"aws_secret_access_key=\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\""#, .jsonString)
+            == #"aws_secret_access_key=\"[REDACTED:aws_access_key]\""#)
+        let escaped = #"aws_secret_access_key=\u0041"# + "abcdefghijABCDEFGHIJ0123456789abcde"
+        #expect(mask(escaped, .jsonString) == escaped)
     }
 
     @Test func countsPerDetector() {
