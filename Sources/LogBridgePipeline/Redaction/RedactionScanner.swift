@@ -631,7 +631,10 @@ struct RedactionScanner {
         while i < e {
             var v = 0
             var length = 0
-            while i < e && RedactionBytes.isDigit(base[i]) { v = v * 10 + Int(base[i] &- 0x30); length += 1; i += 1 }
+            // At most four digits are read: a fourth already fails the octet. Reading the whole run
+            // overflowed `v` on a long one (`ab:11.2333…3`) and stopped the process on a log line
+            // (found by fuzzing, Fuzz/Corpus/redact/ipv6-long-ipv4-tail).
+            while i < e && length < 4 && RedactionBytes.isDigit(base[i]) { v = v * 10 + Int(base[i] &- 0x30); length += 1; i += 1 }
             guard length >= 1 && length <= 3 && v <= 255 else { return false }
             octets += 1
             if i < e { guard base[i] == 0x2E, octets < 4 else { return false }; i += 1; guard i < e else { return false } }

@@ -167,6 +167,15 @@ struct RedactionDetectorTests {
         #expect(mask(escaped, .jsonString) == escaped)
     }
 
+    /// Fuzzing found a long digit run after an IPv6 prefix (`ab:11.2333…`, read as an embedded
+    /// IPv4 tail) overflowing the octet and stopping the process on one log line
+    /// (Fuzz/Corpus/redact/ipv6-long-ipv4-tail: this text).
+    @Test func aLongDigitRunAfterAnIPv6PrefixIsNotAnOctet() {
+        let text = "ab:11.2333333333333333333333333333333333"
+        for context in [RedactionContext.plain, .jsonString, .jsonText] { #expect(!mask(text, context).contains("ipv6")) }
+        #expect(mask("::ffff:10.1.2.3") == "[REDACTED:ipv6]")
+    }
+
     @Test func countsPerDetector() {
         let text = "a@example.com b@example.org 10.0.0.1 10.0.0.2 4111111111111111 ssn 123-45-6789 Bearer abcdefgh12345678"
         let result = redacted(text, .plain, with: redactor)
