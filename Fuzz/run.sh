@@ -89,7 +89,13 @@ for line in "${targets[@]}"; do
         result=ok
     else
         failed=1
-        kind=$(grep -oE '(fuzz property violated|ERROR: AddressSanitizer: [a-z-]+|ERROR: LeakSanitizer: [a-z ]+|ERROR: libFuzzer: [a-z-]+)' "$log" | head -1 || true)
+        # The most specific cause in the log: a broken property, a Swift trap, a sanitizer, then libFuzzer's own.
+        kind=""
+        for pattern in 'fuzz property violated' 'Fatal error: .{0,60}' 'Swift runtime failure: [a-zA-Z ]+' \
+            'ERROR: (Address|Leak)Sanitizer: [a-zA-Z -]+' 'ERROR: libFuzzer: [a-zA-Z -]+'; do
+            kind=$(grep -oE -m1 "$pattern" "$log" | head -1 || true)
+            [ -n "$kind" ] && break
+        done
         artifact=$(sed -n "s/.*Test unit written to //p" "$log" | tail -1 || true)
         result="FAILED (${kind:-exit $status}) ${artifact:-}; log: $log"
     fi
