@@ -117,8 +117,8 @@ def elasticsearch_sink(url, compression):
 def start_fake(args, scenario, probe_latency=False):
     if scenario.sink == "file":
         return None
-    kind = {"elasticsearch": "elasticsearch", "hec": "hec", "loki": "loki"}[scenario.sink]
-    return Fake(args.fakes, kind, probe_latency=probe_latency)
+    # The scenario's sink type is the fake's subcommand (elasticsearch, hec, loki).
+    return Fake(args.fakes, scenario.sink, probe_latency=probe_latency)
 
 
 def check_exactly_once(scenario, counts, expected):
@@ -350,7 +350,7 @@ def main():
             if not row["paced"] or row["paced"] < 0.9 * rate:
                 print(f"  paced {name}: the producer kept only {row['paced'] or 0:,.0f}/s of {rate:,.0f}/s", flush=True)
             latency[name] = dict(rate=row["paced"] or 0, count=count, p50=c["p50_ms"], p99=c["p99_ms"], max=c["max_ms"], samples=c["latency_samples"])
-            print(f"  paced {name}: {count} records at {rate:,.0f}/s: p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms "
+            print(f"  paced {name}: {count} records at {row['paced'] or 0:,.0f}/s: p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms "
                   f"({c['latency_samples']} samples)", flush=True)
         if args.outage_seconds > 0:
             outage = outage_run(args, cluster, work)

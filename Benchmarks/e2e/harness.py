@@ -219,13 +219,9 @@ def http_status(url, timeout=2.0):
 
 
 def memory_mib(pid):
-    """(VmRSS, VmHWM) of a running process in MiB from /proc/PID/status, or None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            fields = dict(line.split(":", 1) for line in status if ":" in line)
-        return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields["VmHWM"].split()[0]) / 1024.0
-    except (OSError, KeyError, ValueError):
-        return None
+    """(VmRSS, VmHWM) of a running process in MiB, or None once it is gone."""
+    rss, peak = proc_status_mib(pid, "VmRSS"), proc_status_mib(pid, "VmHWM")
+    return None if rss is None or peak is None else (rss, peak)
 
 
 def update_readme(readme, name, report, chart=None):
