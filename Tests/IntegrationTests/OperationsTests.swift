@@ -156,8 +156,10 @@ struct OperationsTests {
 
     @Test func aMemberJoiningAndLeavingDuringDeliveryIndexesEveryRecordOnce() async throws {
         let partitions = TwoMembers.partitions
-        // 200 ms per bulk of 200 records: A is still delivering its spool when B joins.
-        let members = try await TwoMembers(group: "ops-rebalance", seeded: 16_000, latency: .milliseconds(200))
+        // 400 ms per bulk of 200 records (500 records/s): A is still delivering its spool when B
+        // has joined, even when the mock cluster restarts the join a few times (seen taking over
+        // 14 s on a loaded CI machine, when 200 ms let A finish first).
+        let members = try await TwoMembers(group: "ops-rebalance", seeded: 16_000, latency: .milliseconds(400))
         let (cluster, es) = (members.cluster, members.es)
         defer { members.remove() }
         let first = try members.a.start(logger: Logger(label: "member-a"))
