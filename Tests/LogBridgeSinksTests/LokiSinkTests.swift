@@ -9,7 +9,7 @@ import Testing
 /// timestamps, tenant, retries that Loki de-duplicates, 400 as final with dead letters.
 @Suite struct LokiSinkTests {
     func sink(_ endpoints: [String], tenant: String? = "team-a", maxStreams: Int = 1000, compression: HTTPSinkSettings.Compression = .none) throws -> LokiSink {
-        var http = HTTPSinkSettings(endpoints: endpoints, compression: compression, requestTimeout: .seconds(2))
+        var http = HTTPSinkSettings(endpoints: endpoints, compression: compression, requestTimeout: .seconds(60))  // generous: see the HEC tests
         http.ejectionTime = .seconds(30)
         let configuration = LokiSinkConfiguration(
             http: http,

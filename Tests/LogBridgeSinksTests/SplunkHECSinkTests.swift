@@ -12,9 +12,11 @@ import Testing
     let logger = Logger(label: "hec-test")
 
     func configuration(
-        _ endpoints: [String], acks: Bool = true, timeout: Duration = .seconds(5), ackTimeout: Duration = .seconds(300),
+        _ endpoints: [String], acks: Bool = true, timeout: Duration = .seconds(60), ackTimeout: Duration = .seconds(300),
         compression: HTTPSinkSettings.Compression = .none
     ) throws -> SplunkHECSinkConfiguration {
+        // A generous request timeout: on a loaded CI machine a short one can expire after the fake
+        // indexed the events, and the resend shows up as duplicates.
         var http = HTTPSinkSettings(endpoints: endpoints, compression: compression, requestTimeout: timeout)
         http.ejectionTime = .seconds(30)
         var configuration = SplunkHECSinkConfiguration(
