@@ -158,6 +158,85 @@ import Testing
         await hec.shutdown()
     }
 
+    /// The acks note is written before the runner hears of a confirmation, so a restart before
+    /// the cursor moves finds the batch confirmed instead of polling an id Splunk has forgotten.
+    @Test func aConfirmationIsSavedBeforeTheRunnerHearsOfIt() async throws {
+        let hec = try await FakeSplunkHEC()
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
+            statistics: GatewayStatistics(), logger: logger)
+        let notebook = SinkNotebook(spool: spool, sink: "hec")
+        let sink = try await sink(try configuration([hec.url]), notebook: notebook)
+        let delivery = try await sink.deliver(TestBatches.batch(Self.records(10)))
+        #expect(await confirmed(delivery))
+        let saved = try Self.savedAcks(notebook)
+        #expect(saved.count == 1)
+        #expect(saved.first?["acked"] as? Bool == true, "confirmed in the spool by the time the runner knows")
+        await sink.close()
+        spool.close()
+        await hec.shutdown()
+    }
+
+    /// A crash after Splunk answered `true` and before the spool noted it: the restored ack id reads
+    /// `false` forever. The restarted sink gives it `restoredAckTimeout`, not the whole `ack_timeout`.
+    @Test func anAckSplunkAlreadyReportedIsSentAgainAfterTheRestoredDeadline() async throws {
+        var options = FakeSplunkHEC.Options()
+        options.ackDelay = .milliseconds(300)
+        let hec = try await FakeSplunkHEC(options: options)
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
+            statistics: GatewayStatistics(), logger: logger)
+        let notebook = SinkNotebook(spool: spool, sink: "hec")
+        let batch = TestBatches.batch(Self.records(10))
+
+        let first = try await sink(try configuration([hec.url]), notebook: notebook)
+        _ = try await first.deliver(batch)
+        await first.close()  // saves the outstanding ack
+        let saved = try #require(try Self.savedAcks(notebook).first)
+        #expect(saved["acked"] as? Bool == false)
+        // The poll whose `true` never reached the gateway: Splunk forgets the id once it answers.
+        try await Task.sleep(for: .milliseconds(400))
+        let ackID = try #require(saved["ackID"] as? Int)
+        let channel = try #require(hec.channelIDs.first)
+        #expect(try await Self.poll(hec, ackID: ackID, channel: channel) == #"{"acks":{"\#(ackID)":true}}"#)
+
+        var restarted = try configuration([hec.url])
+        restarted.restoredAckTimeout = .seconds(1)
+        let second = try await sink(restarted, notebook: notebook)
+        let started = ContinuousClock.now
+        let replay = try await second.deliver(batch)
+        #expect(await confirmed(replay) == false, "the forgotten id expires and the runner sends the batch again")
+        #expect(ContinuousClock.now - started < .seconds(30), "well before ack_timeout (300 s here)")
+        let again = try await second.deliver(batch)
+        #expect(await confirmed(again))
+        #expect(hec.eventRequests == 2)
+        #expect(Set(hec.eventIDs).count == 10)
+        await second.close()
+        spool.close()
+        await hec.shutdown()
+    }
+
+    /// The acks note as the sink saved it.
+    static func savedAcks(_ notebook: SinkNotebook) throws -> [[String: Any]] {
+        guard let note = try notebook.load("acks") else { return [] }
+        return try JSONSerialization.jsonObject(with: Data(note)) as? [[String: Any]] ?? []
+    }
+
+    /// One ack poll straight to the fake, as a gateway would make it.
+    static func poll(_ hec: FakeSplunkHEC, ackID: Int, channel: String) async throws -> String {
+        let settings = HTTPSinkSettings(endpoints: [hec.url], authentication: .header(name: "Authorization", value: "Splunk hec-token"))
+        let transport = try HTTPTransport(settings: settings, logger: Logger(label: "hec-ack-poll"))
+        let response = try await transport.post(
+            EndpointPool(urls: [hec.url], ejectAfterFailures: 3, ejectionTime: .seconds(1)).next(), path: "/services/collector/ack",
+            contentType: "application/json", body: Array(#"{"acks":[\#(ackID)]}"#.utf8), headers: [("X-Splunk-Request-Channel", channel)])
+        await transport.shutdown()
+        return response.bodyText
+    }
+
     @Test func withoutAcknowledgementsHTTP200IsDelivery() async throws {
         var options = FakeSplunkHEC.Options()
         options.acknowledgements = false

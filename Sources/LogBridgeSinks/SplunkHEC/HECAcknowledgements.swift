@@ -51,9 +51,9 @@ final class HECAcknowledgements: Sendable {
     static let acksNote = "acks"
 
     /// Restores channels and outstanding acks from the notebook; endpoints without a channel get a
-    /// new GUID.
+    /// new GUID. Restored acks that are still outstanding get at most `restoredTimeout` from now.
     init(
-        pollInterval: Duration, timeout: Duration, transport: HTTPTransport, pool: EndpointPool,
+        pollInterval: Duration, timeout: Duration, restoredTimeout: Duration, transport: HTTPTransport, pool: EndpointPool,
         notebook: SinkNotebook?, logger: Logger
     ) {
         self.pollInterval = pollInterval
@@ -71,7 +71,14 @@ final class HECAcknowledgements: Sendable {
         self.channels = channels
         let restored = (try? notebook?.load(Self.acksNote)).flatMap { try? decoder.decode([Entry].self, from: Data($0)) } ?? []
         var state = State()
-        for entry in restored where channels[entry.endpoint] != nil {
+        // The deadline counts from `sentAtMs`: move it so a restored ack expires `restoredTimeout`
+        // from now at the latest. Splunk forgets an ack id once it has answered `true`; if the
+        // gateway stopped after that answer and before saving it, the id reads `false` forever,
+        // and waiting the whole `ack_timeout` (300 s by default) would stall the sink.
+        let restoredDeadlineMs = Int64(min(restoredTimeout, timeout).secondsDouble * 1000)
+        let now = Self.nowMs()
+        for var entry in restored where channels[entry.endpoint] != nil {
+            if !entry.acked { entry.sentAtMs = min(entry.sentAtMs, now - timeoutMs + restoredDeadlineMs) }
             state.entries[Key(endpoint: entry.endpoint, ackID: entry.ackID)] = Tracked(entry: entry)
         }
         self.state = Mutex(state)
@@ -236,6 +243,9 @@ final class HECAcknowledgements: Sendable {
                 state.dirty = true
             }
         }
+        // Saved before the waiters hear of it: a restart before the runner moves its cursor must
+        // find these acks confirmed, not outstanding (Splunk has forgotten the ids by now).
+        if !confirmed.isEmpty { await saveIfChanged() }
         confirmed.forEach { $0.resume(returning: true) }
     }
 

@@ -29,7 +29,8 @@ public final class SplunkHECSink: Sink, Sendable {
         driver = parts.driver
         encoder = HECEventEncoder(configuration: configuration)
         acks = HECAcknowledgements(
-            pollInterval: configuration.ackPollInterval, timeout: configuration.ackTimeout, transport: transport, pool: parts.pool,
+            pollInterval: configuration.ackPollInterval, timeout: configuration.ackTimeout,
+            restoredTimeout: configuration.restoredAckTimeout, transport: transport, pool: parts.pool,
             notebook: notebook, logger: logger)
     }
 

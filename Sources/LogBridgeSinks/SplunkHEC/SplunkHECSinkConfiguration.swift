@@ -28,6 +28,11 @@ public struct SplunkHECSinkConfiguration: Sendable, Equatable {
     /// How long a batch may stay unacknowledged before it is sent again (duplicates possible:
     /// HEC has no server-side de-duplication; search with `dedup event_id`). Default: 300 s.
     public var ackTimeout: Duration
+    /// After a restart, how long the acknowledgements restored from the spool may stay
+    /// unconfirmed before their records are sent again (at most `ackTimeout`). Short, because a
+    /// crash between Splunk answering `true` and the spool noting it leaves an ack id Splunk has
+    /// already forgotten: it answers `false` for it forever. Default: 60 s.
+    public var restoredAckTimeout: Duration = .seconds(60)
     /// Batches sent and waiting for their acknowledgement at once. Default: 1000.
     public var maxPendingAcks: Int
     /// Event endpoint path. Default: `/services/collector/event`.
