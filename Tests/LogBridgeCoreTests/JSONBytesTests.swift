@@ -32,6 +32,42 @@ import Testing
         #expect(!bytes.withUnsafeBytes { JSONBytes.hasTopLevelKey("log", in: $0) })
     }
 
+    /// The one pass the Elasticsearch builder makes per record: validity plus top-level members.
+    @Test func isValidObjectNotesTopLevelMembersInTheSamePass() {
+        let keys: [[UInt8]] = [Array("log".utf8), Array("@timestamp".utf8), Array("kubernetes".utf8)]
+        func members(_ text: String) -> [String?]? {
+            var found: [Range<Int>?] = [nil, nil, nil]
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBytes { raw in
+                guard JSONBytes.isValidObject(raw, noting: keys, into: &found) else { return nil }
+                return found.map { $0.map { String(decoding: raw[$0], as: UTF8.self) } }
+            }
+        }
+        #expect(members(#" {"x":{"log":"inner"},"log":"first","log":"second","kubernetes":{"ns":"a"}} "#)
+            == [#""first""#, nil, #"{"ns":"a"}"#], "top level only, first occurrence, raw values")
+        #expect(members(#"{"@timestamp":"2026-11-21T10:00:00Z","n":[1,2]}"#) == [nil, #""2026-11-21T10:00:00Z""#, nil])
+        #expect(members("{}") == [nil, nil, nil])
+        #expect(members(#"{"log":"a"} x"#) == nil, "trailing bytes")
+        #expect(members(#"{"log":"a",}"#) == nil)
+        #expect(members(#"["log"]"#) == nil, "valid JSON, but not an object")
+        #expect(members(#""log""#) == nil)
+        // Slots from an earlier record never leak into the next one.
+        var found: [Range<Int>?] = [0..<1, 0..<1, 0..<1]
+        #expect(Array(#"{"a":1}"#.utf8).withUnsafeBytes { JSONBytes.isValidObject($0, noting: keys, into: &found) })
+        #expect(found == [nil, nil, nil])
+    }
+
+    @Test func lookupSkipsLongStringsAndEscapedQuotes() {
+        let long = String(repeating: "abcdefgh", count: 9)
+        let text = #"{"\#(long)":"\#(long)"\"x\#(long)","k"ey":"no","key":"\#(long)yes"}"#
+        let found = Array(text.utf8).withUnsafeBytes { JSONBytes.lookup(["key"], in: $0).map { String(decoding: $0, as: UTF8.self) } }
+        #expect(found == long + "yes")
+        func unquoted(_ raw: String) -> String { Array(raw.utf8).withUnsafeBytes { String(decoding: JSONBytes.unquoted($0), as: UTF8.self) } }
+        #expect(unquoted(#""abc""#) == "abc")
+        #expect(unquoted("12") == "12")
+        #expect(unquoted(#"""#) == #"""#, "one quote is not a string")
+    }
+
     @Test func escapesStringsIntoValidJSON() {
         var out: [UInt8] = []
         let input: [UInt8] = Array("quote\" back\\ nl\n tab\t bell\u{07} é".utf8) + [0xFF]

@@ -87,6 +87,36 @@ import Testing
         await es.shutdown()
     }
 
+    /// One pass per record finds validity, `@timestamp` and the index field; each shape of record
+    /// must come out as the three separate scans made it.
+    @Test func documentsAndIndexNamesForEveryShapeOfRecord() async throws {
+        let es = try await FakeElasticsearch()
+        let sink = try sink([es.url])
+        let values = [
+            #"{"@timestamp":"2026-01-02T03:04:05Z","kubernetes":{"namespace_name":"Pay"},"log":"kept"}"#,
+            #"{ "kubernetes" : { "pod" : "p", "namespace_name" : "Web" } , "log" : "spaced" } "#,
+            "{}",
+            #"{"kubernetes":{"namespace_name":"Ops"},"log":"bad \x escape"}"#,
+            #"{"x":{"@timestamp":"nested, not top level"},"kubernetes":{"namespace_name":7}}"#,
+            "[1,2]",
+        ]
+        let delivery = try await sink.deliver(TestBatches.batch(values))
+        #expect(delivery.deadLetters.isEmpty)
+        func document(_ index: String, _ offset: Int) -> String? {
+            es.document(index: index, id: "logs-1-\(offset)").map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(document("logs-pay-2026.11.18", 0) == values[0], "a document with @timestamp goes as it is")
+        #expect(document("logs-web-2026.11.18", 1) == #"{"@timestamp":"2026-11-18T11:06:40.000Z","kubernetes" : { "pod" : "p", "namespace_name" : "Web" } , "log" : "spaced" } "#)
+        #expect(document("logs-unknown-2026.11.18", 2) == #"{"@timestamp":"2026-11-18T11:06:40.000Z"}"#)
+        // Invalid JSON becomes a message; its index still comes from the field the lookup finds.
+        #expect(document("logs-ops-2026.11.18", 3) == #"{"@timestamp":"2026-11-18T11:06:40.000Z","message":"{\"kubernetes\":{\"namespace_name\":\"Ops\"},\"log\":\"bad \\x escape\"}"}"#)
+        #expect(document("logs-7-2026.11.18", 4)?.hasPrefix(#"{"@timestamp":"2026-11-18T11:06:40.000Z","x":"#) == true)
+        #expect(document("logs-unknown-2026.11.18", 5) == #"{"@timestamp":"2026-11-18T11:06:40.000Z","message":"[1,2]"}"#)
+        #expect(es.documentCount == 6)
+        await sink.close()
+        await es.shutdown()
+    }
+
     @Test func aDeadEndpointIsEjectedAndBatchesGoToTheHealthyOne() async throws {
         let es = try await FakeElasticsearch()
         let dead = "http://127.0.0.1:1"  // nothing listens on port 1

@@ -18,6 +18,19 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = JSONBytes.lookup(["kubernetes", "pod_name"], in: bytes)
     let hasLog = JSONBytes.hasTopLevelKey("log", in: bytes)
 
+    // The one-pass reader the Elasticsearch builder uses must agree with the validator and with
+    // lookup: valid objects only, and each noted member is the one lookup finds.
+    var found: [Range<Int>?] = [nil, nil]
+    let validObject = JSONBytes.isValidObject(bytes, noting: onePassKeys, into: &found)
+    require(validObject == (valid && startsObject(bytes)), "isValidObject and isValid disagree on \(show(bytes))")
+    if validObject {
+        for (slot, key) in onePassKeys.enumerated() {
+            let member = found[slot].map { JSONBytes.unquoted(UnsafeRawBufferPointer(rebasing: bytes[$0])) }
+            let looked = JSONBytes.lookup(keys: [key], in: bytes)
+            require(member.map(Array.init) == looked.map(Array.init), "isValidObject and lookup disagree on \(show(key)) in \(show(bytes))")
+        }
+    }
+
     // The tree builder reads the record as the pipeline does.
     let event = Event()
     event.load(bytes, timeNanos: -1)
@@ -70,6 +83,7 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
+private let onePassKeys: [[UInt8]] = [Array("log".utf8), Array("kubernetes".utf8)]
 private let logPath = path("log")
 private let fuzzPath = path("fuzz.value")
 private let sPath = path("s")

@@ -119,10 +119,11 @@ struct CRIReassembler {
     }
 
     let options: CRIOptions
-    private let fieldPath: [String]
-    private let tagPath: [String]?
-    private let keyPaths: [[String]]
-    private let streamPath: [String]?
+    // Paths as UTF-8 keys, looked up in every record without converting them each time.
+    private let fieldPath: [[UInt8]]
+    private let tagPath: [[UInt8]]?
+    private let keyPaths: [[[UInt8]]]
+    private let streamPath: [[UInt8]]?
     /// Message and stream bytes of the emitted events.
     private(set) var messages: [UInt8] = []
     private var groups: [[UInt8]: Group] = [:]
@@ -130,11 +131,10 @@ struct CRIReassembler {
 
     init(_ options: CRIOptions) {
         self.options = options
-        func strings(_ path: FieldPath) -> [String] { path.components.map { String(decoding: $0, as: UTF8.self) } }
-        fieldPath = strings(options.field)
-        tagPath = options.tagField.map(strings)
-        keyPaths = options.keyFields.map(strings)
-        streamPath = options.streamField.map(strings)
+        fieldPath = options.field.components
+        tagPath = options.tagField?.components
+        keyPaths = options.keyFields.map(\.components)
+        streamPath = options.streamField?.components
     }
 
     /// Joins the fragments in `batch`. Returns the events in record order and the sequence the
@@ -188,7 +188,7 @@ struct CRIReassembler {
         let isJSON = Self.startsObject(value) && JSONBytes.isValid(value)
         let text: UnsafeRawBufferPointer
         if isJSON {
-            guard let found = JSONBytes.lookup(fieldPath, in: value) else { return Emitted(recordIndex: index, isCRI: false) }
+            guard let found = JSONBytes.lookup(keys: fieldPath, in: value) else { return Emitted(recordIndex: index, isCRI: false) }
             text = found
         } else {
             text = value
@@ -199,10 +199,10 @@ struct CRIReassembler {
         var stream = UnsafeRawBufferPointer(start: nil, count: 0)
         var timeNanos: Int64 = -1
         if let tagPath, isJSON {
-            guard let tag = JSONBytes.lookup(tagPath, in: value), tag.count == 1 else { return Emitted(recordIndex: index, isCRI: false) }
+            guard let tag = JSONBytes.lookup(keys: tagPath, in: value), tag.count == 1 else { return Emitted(recordIndex: index, isCRI: false) }
             isPartial = tag[0] == UInt8(ascii: "P")
             message = text
-            if let streamPath, let found = JSONBytes.lookup(streamPath, in: value) { stream = found }
+            if let streamPath, let found = JSONBytes.lookup(keys: streamPath, in: value) { stream = found }
         } else {
             guard let cri = CRILine.parse(text) else { return Emitted(recordIndex: index, isCRI: false) }
             isPartial = cri.isPartial
@@ -215,7 +215,7 @@ struct CRIReassembler {
         if isJSON {
             for path in keyPaths {
                 key.append(0xFF)
-                if let found = JSONBytes.lookup(path, in: value) { key.append(contentsOf: found) }
+                if let found = JSONBytes.lookup(keys: path, in: value) { key.append(contentsOf: found) }
             }
         }
         if groups[key] == nil, !isPartial {

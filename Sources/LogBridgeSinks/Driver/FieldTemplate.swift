@@ -10,11 +10,15 @@ import LogBridgeCore
 public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
     enum Part: Sendable, Equatable {
         case literal([UInt8])
-        case field([String])
+        /// The path's keys as UTF-8, and the slot of its first key in `topLevelKeys`.
+        case field([[UInt8]], slot: Int)
         case year, month, day, hour
     }
 
     let parts: [Part]
+    /// The distinct first keys of the fields the template reads, for callers that find them in
+    /// one pass of their own (`JSONBytes.isValidObject(_:noting:into:)`) and render with `found`.
+    public let topLevelKeys: [[UInt8]]
     public let source: String
     public let fallback: String
 
@@ -23,6 +27,7 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
         self.source = source
         self.fallback = fallback
         var parts: [Part] = []
+        var topLevelKeys: [[UInt8]] = []
         var literal: [UInt8] = []
         var chars = Array(source.unicodeScalars)[...]
         func flush() {
@@ -52,13 +57,17 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
                 let path = name.split(separator: ".").map(String.init)
                 guard !path.isEmpty, !path.contains(where: \.isEmpty) else { throw TemplateError(message: "empty field name in '\(source)'") }
                 flush()
-                parts.append(.field(path))
+                let keys = path.map { Array($0.utf8) }
+                let slot = topLevelKeys.firstIndex(of: keys[0]) ?? topLevelKeys.count
+                if slot == topLevelKeys.count { topLevelKeys.append(keys[0]) }
+                parts.append(.field(keys, slot: slot))
             default:
                 literal.append(contentsOf: Array(String(c).utf8))
             }
         }
         flush()
         self.parts = parts
+        self.topLevelKeys = topLevelKeys
     }
 
     public var description: String { source }
@@ -68,12 +77,22 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
 
     /// The fields the template reads.
     public var fieldPaths: [[String]] {
-        parts.compactMap { if case .field(let path) = $0 { return path } else { return nil } }
+        parts.compactMap { part in
+            guard case .field(let keys, _) = part else { return nil }
+            return keys.map { String(decoding: $0, as: UTF8.self) }
+        }
     }
 
     /// Renders for one record, appending to `out`. `transform` post-processes field values
     /// (lowercasing for index names, for example).
     public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, into out: inout [UInt8]) {
+        render(value: value, timestampMs: timestampMs, found: nil, into: &out)
+    }
+
+    /// `render` for a record whose top-level members the caller has already found: `found[slot]`
+    /// is the raw value range of `topLevelKeys[slot]` in `value` (nil when absent), so only the
+    /// path below the first key is searched, inside that member.
+    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, found: [Range<Int>?]?, into out: inout [UInt8]) {
         var civil: (Int, Int, Int, Int)?
         func date() -> (Int, Int, Int, Int) {
             if let civil { return civil }
@@ -87,9 +106,9 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
         for part in parts {
             switch part {
             case .literal(let bytes): out.append(contentsOf: bytes)
-            case .field(let path):
-                if let found = JSONBytes.lookup(path, in: value), !found.isEmpty {
-                    out.append(contentsOf: found)
+            case .field(let keys, let slot):
+                if let field = Self.field(keys, slot: slot, in: value, found: found), !field.isEmpty {
+                    out.append(contentsOf: field)
                 } else {
                     out.append(contentsOf: fallback.utf8)
                 }
@@ -99,6 +118,13 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
             case .hour: Timestamp.appendPadded(date().3, width: 2, to: &out)
             }
         }
+    }
+
+    private static func field(_ keys: [[UInt8]], slot: Int, in value: UnsafeRawBufferPointer, found: [Range<Int>?]?) -> UnsafeRawBufferPointer? {
+        guard let found else { return JSONBytes.lookup(keys: keys, in: value) }
+        guard let range = found[slot] else { return nil }
+        let member = UnsafeRawBufferPointer(rebasing: value[range])
+        return keys.count == 1 ? JSONBytes.unquoted(member) : JSONBytes.lookup(keys: keys.dropFirst(), in: member)
     }
 
     public func render(value: UnsafeRawBufferPointer, timestampMs: Int64) -> String {

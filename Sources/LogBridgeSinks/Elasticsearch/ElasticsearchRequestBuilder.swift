@@ -2,26 +2,40 @@ import LogBridgeCore
 
 /// Builds `_bulk` bodies: one `create` action per record with `_id` = `topic-partition-offset`, so a
 /// batch sent again after a crash or a retry cannot index a record twice (ES answers 409).
+///
+/// Each record is read once: one pass validates it and finds `@timestamp` and the index
+/// template's top-level fields (`JSONBytes.isValidObject(_:noting:into:)`).
 struct ElasticsearchRequestBuilder: Sendable {
     let index: FieldTemplate
+    /// The template's top-level keys, then `@timestamp` in the last slot.
+    private let keys: [[UInt8]]
+
+    init(index: FieldTemplate) {
+        self.index = index
+        keys = index.topLevelKeys + [Array("@timestamp".utf8)]
+    }
 
     /// The bulk body for the records at `indices` of `batch`.
     func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 96 + batch.bytes.count)
         var name: [UInt8] = []
+        var found = [Range<Int>?](repeating: nil, count: keys.count)
         batch.bytes.withUnsafeBytes { bytes in
             for i in indices {
                 let record = batch.records[i]
                 let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
+                let isObject = value.first == UInt8(ascii: "{") && JSONBytes.isValidObject(value, noting: keys, into: &found)
                 out.append(contentsOf: Self.createIndex)
                 name.removeAll(keepingCapacity: true)
-                index.render(value: value, timestampMs: record.timestampMs, into: &name)
+                // Not a valid object: the template looks its fields up as before (leniently).
+                index.render(value: value, timestampMs: record.timestampMs, found: isObject ? found : nil, into: &name)
                 Self.appendIndexName(name, to: &out)
                 out.append(contentsOf: Self.idKey)
                 RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
                 out.append(contentsOf: Self.actionEnd)
-                Self.appendDocument(value, timestampMs: record.timestampMs, to: &out)
+                Self.appendDocument(value, isObject: isObject, hasTimestamp: isObject && found[keys.count - 1] != nil,
+                                    timestampMs: record.timestampMs, to: &out)
                 out.append(UInt8(ascii: "\n"))
             }
         }
@@ -53,9 +67,11 @@ struct ElasticsearchRequestBuilder: Sendable {
 
     /// The document: a JSON object as it is, with `@timestamp` added from the record's timestamp
     /// when it has none; any other value becomes `{"@timestamp":…,"message":"…"}`.
-    static func appendDocument(_ value: UnsafeRawBufferPointer, timestampMs: Int64, to out: inout [UInt8]) {
-        let isObject = value.first == UInt8(ascii: "{") && JSONBytes.isValid(value)
-        if isObject && JSONBytes.hasTopLevelKey("@timestamp", in: value) {
+    /// `isObject`: `value` is a valid JSON object; `hasTimestamp`: it has a top-level `@timestamp`.
+    static func appendDocument(
+        _ value: UnsafeRawBufferPointer, isObject: Bool, hasTimestamp: Bool, timestampMs: Int64, to out: inout [UInt8]
+    ) {
+        if hasTimestamp {
             out.append(contentsOf: value)
             return
         }
