@@ -59,7 +59,7 @@ import Testing
 
     @Test func lookupSkipsLongStringsAndEscapedQuotes() {
         let long = String(repeating: "abcdefgh", count: 9)
-        let text = #"{"\#(long)":"\#(long)"\"x\#(long)","k"ey":"no","key":"\#(long)yes"}"#
+        let text = #"{"\#(long)":"\#(long)\"\\\"x\#(long)","k\"ey":"no","key":"\#(long)yes"}"#
         let found = Array(text.utf8).withUnsafeBytes { JSONBytes.lookup(["key"], in: $0).map { String(decoding: $0, as: UTF8.self) } }
         #expect(found == long + "yes")
         func unquoted(_ raw: String) -> String { Array(raw.utf8).withUnsafeBytes { String(decoding: JSONBytes.unquoted($0), as: UTF8.self) } }

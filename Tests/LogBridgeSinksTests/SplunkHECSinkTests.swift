@@ -68,6 +68,38 @@ import Testing
         await hec.shutdown()
     }
 
+    /// Objects are read in one pass, everything else as before: each shape keeps its event form
+    /// and its templated metadata.
+    @Test func everyShapeOfRecordKeepsItsEventAndMetadata() async throws {
+        let hec = try await FakeSplunkHEC()
+        let sink = try await sink(try configuration([hec.url]))
+        let values = [
+            #"{"kubernetes":{"namespace_name":"shop","host":"node-a"},"kubernetes":{"host":"second"},"log":"x"}"#,
+            #"  {"kubernetes":{"host":"node-b"}}"#,
+            #"{"kubernetes":{"host":"node-c"},"log":"bad \x escape"}"#,
+            "[1,2]",
+            "plain",
+        ]
+        let delivery = try await sink.deliver(TestBatches.batch(values))
+        #expect(await confirmed(delivery))
+        func object(_ offset: Int) throws -> [String: Any] {
+            let event = try #require(hec.events.first { $0.eventID == "logs-1-\(offset)" })
+            return try #require(try JSONSerialization.jsonObject(with: Data(event.object)) as? [String: Any])
+        }
+        #expect(try object(0)["host"] as? String == "node-a", "the first member of a repeated key, as lookup finds it")
+        #expect(try object(0)["fields"] as? [String: String] == ["event_id": "logs-1-0", "namespace": "shop"])
+        #expect((try object(0)["event"] as? [String: Any])?["log"] as? String == "x")
+        #expect(try object(1)["host"] as? String == "node-b")
+        #expect((try object(1)["event"] as? [String: Any]) != nil, "valid JSON after blanks is sent as JSON")
+        #expect(try object(2)["host"] as? String == "node-c", "invalid JSON: fields still looked up")
+        #expect(try object(2)["event"] as? String == values[2], "and the event sent as a string")
+        #expect(try object(3)["event"] as? [Int] == [1, 2])
+        #expect(try object(3)["host"] as? String == "unknown")
+        #expect(try object(4)["event"] as? String == "plain")
+        await sink.close()
+        await hec.shutdown()
+    }
+
     @Test func plainTextIsSentAsAStringAndGzipIsAccepted() async throws {
         let hec = try await FakeSplunkHEC()
         let sink = try await sink(try configuration([hec.url], compression: .gzip))

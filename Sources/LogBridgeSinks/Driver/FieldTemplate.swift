@@ -89,10 +89,11 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
         render(value: value, timestampMs: timestampMs, found: nil, into: &out)
     }
 
-    /// `render` for a record whose top-level members the caller has already found: `found[slot]`
-    /// is the raw value range of `topLevelKeys[slot]` in `value` (nil when absent), so only the
-    /// path below the first key is searched, inside that member.
-    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, found: [Range<Int>?]?, into out: inout [UInt8]) {
+    /// `render` for a record whose top-level members the caller has already found: the slot `k`
+    /// of `found` (counted from its start index, so callers can share one array among several
+    /// templates) is the raw value range of `topLevelKeys[k]` in `value`, nil when absent. Only
+    /// the path below the first key is searched, inside that member.
+    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, found: ArraySlice<Range<Int>?>?, into out: inout [UInt8]) {
         var civil: (Int, Int, Int, Int)?
         func date() -> (Int, Int, Int, Int) {
             if let civil { return civil }
@@ -120,9 +121,11 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    private static func field(_ keys: [[UInt8]], slot: Int, in value: UnsafeRawBufferPointer, found: [Range<Int>?]?) -> UnsafeRawBufferPointer? {
+    private static func field(
+        _ keys: [[UInt8]], slot: Int, in value: UnsafeRawBufferPointer, found: ArraySlice<Range<Int>?>?
+    ) -> UnsafeRawBufferPointer? {
         guard let found else { return JSONBytes.lookup(keys: keys, in: value) }
-        guard let range = found[slot] else { return nil }
+        guard let range = found[found.startIndex + slot] else { return nil }
         let member = UnsafeRawBufferPointer(rebasing: value[range])
         return keys.count == 1 ? JSONBytes.unquoted(member) : JSONBytes.lookup(keys: keys.dropFirst(), in: member)
     }

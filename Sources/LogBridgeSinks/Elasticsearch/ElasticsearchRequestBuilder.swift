@@ -29,7 +29,7 @@ struct ElasticsearchRequestBuilder: Sendable {
                 out.append(contentsOf: Self.createIndex)
                 name.removeAll(keepingCapacity: true)
                 // Not a valid object: the template looks its fields up as before (leniently).
-                index.render(value: value, timestampMs: record.timestampMs, found: isObject ? found : nil, into: &name)
+                index.render(value: value, timestampMs: record.timestampMs, found: isObject ? found[...] : nil, into: &name)
                 Self.appendIndexName(name, to: &out)
                 out.append(contentsOf: Self.idKey)
                 RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)

@@ -7,46 +7,73 @@ import LogBridgeCore
 /// The encoding depends only on the record, so a batch sent again (after an acknowledgement
 /// deadline) has the same bytes. A value that is valid JSON is sent as JSON (`sourcetype: _json`
 /// gets its fields); anything else as a JSON string.
+///
+/// A record that is a JSON object is read once: one pass validates it and finds the top-level
+/// members every template reads (`JSONBytes.isValidObject(_:noting:into:)`).
 struct HECEventEncoder: Sendable {
     let configuration: SplunkHECSinkConfiguration
+    /// Every template's top-level keys, one after the other: the metadata's (host, source,
+    /// sourcetype, index), then the indexed fields'.
+    private let keys: [[UInt8]]
+    /// Where each template's keys start in `keys`: metadata first, then `configuration.fields`.
+    private let metadataSlots: [Int]
+    private let fieldSlots: [Int]
+
+    init(configuration: SplunkHECSinkConfiguration) {
+        self.configuration = configuration
+        var keys: [[UInt8]] = []
+        func slots(_ template: FieldTemplate?) -> Int {
+            defer { keys += template?.topLevelKeys ?? [] }
+            return keys.count
+        }
+        metadataSlots = [configuration.host, configuration.source, configuration.sourcetype, configuration.index].map(slots)
+        fieldSlots = configuration.fields.map { slots($0.template) }
+        self.keys = keys
+    }
 
     func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 160 + batch.bytes.count)
         var scratch: [UInt8] = []
         let metadata = self.metadata
+        var found = [Range<Int>?](repeating: nil, count: keys.count)
         batch.bytes.withUnsafeBytes { bytes in
             for i in indices {
                 let record = batch.records[i]
                 let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
+                // Objects in one pass; other values (JSON scalars and arrays, text) as before, their
+                // template fields looked up (and missing).
+                let isObject = value.first == UInt8(ascii: "{") && JSONBytes.isValidObject(value, noting: keys, into: &found)
+                let isJSON = isObject || (value.count > 0 && value.first != UInt8(ascii: "{") && JSONBytes.isValid(value))
+                func members(from slot: Int) -> ArraySlice<Range<Int>?>? { isObject ? found[slot...] : nil }
                 out.append(UInt8(ascii: "{"))
                 if record.timestampMs >= 0 {
                     out.append(contentsOf: Self.timeKey)
                     Self.appendSeconds(millis: record.timestampMs, to: &out)
                     out.append(UInt8(ascii: ","))
                 }
-                for (key, template) in metadata {
+                for (n, (key, template)) in metadata.enumerated() {
                     guard let template else { continue }
                     out.append(contentsOf: key)
                     scratch.removeAll(keepingCapacity: true)
-                    template.render(value: value, timestampMs: record.timestampMs, into: &scratch)
+                    template.render(value: value, timestampMs: record.timestampMs, found: members(from: metadataSlots[n]), into: &scratch)
                     scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
                     out.append(UInt8(ascii: ","))
                 }
                 out.append(contentsOf: Self.eventKey)
-                if value.count > 0, JSONBytes.isValid(value) {
+                if isJSON {
                     out.append(contentsOf: value)
                 } else {
                     JSONBytes.appendString(value, to: &out)
                 }
                 out.append(contentsOf: Self.fieldsKey)
                 RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
-                for field in configuration.fields {
+                for (n, field) in configuration.fields.enumerated() {
                     out.append(UInt8(ascii: ","))
                     JSONBytes.appendString(field.name, to: &out)
                     out.append(UInt8(ascii: ":"))
                     scratch.removeAll(keepingCapacity: true)
-                    field.template.render(value: value, timestampMs: record.timestampMs, into: &scratch)
+                    field.template.render(value: value, timestampMs: record.timestampMs, found: members(from: fieldSlots[n]), into: &scratch)
                     scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
                 }
                 out.append(contentsOf: Self.end)
