@@ -26,11 +26,13 @@ def rss_mib(pid):
     return proc_status_mib(pid, "VmRSS")
 
 
-def run_measured(cmd, stdout=subprocess.DEVNULL, timeout=600, rss_samples=None, on_start=None):
+def run_measured(cmd, stdout=subprocess.DEVNULL, timeout=600, rss_samples=None, on_start=None, anon_peak=None):
     """Runs cmd, returns (wall seconds, cpu seconds, peak RSS MiB, stdout text or None).
 
     `rss_samples`: a list that receives (seconds since start, RSS MiB) every 100 ms.
-    `on_start`: called with the process once it is started (e.g. to start a paced producer)."""
+    `on_start`: called with the process once it is started (e.g. to start a paced producer).
+    `anon_peak`: a one-element list that ends holding the highest RssAnon (heap and stacks,
+    without memory-mapped files such as the spool) sampled every 20 ms, in MiB."""
     start = time.monotonic()
     out_file = tempfile.TemporaryFile() if stdout is subprocess.PIPE else None
     # Standard error goes to a file, not a pipe: a pipe read only after exit blocks the process
@@ -41,12 +43,16 @@ def run_measured(cmd, stdout=subprocess.DEVNULL, timeout=600, rss_samples=None, 
         on_start(proc)
     deadline = start + timeout
     next_sample = start
+    next_anon = start
     while True:
         if rss_samples is not None and time.monotonic() >= next_sample:
             value = rss_mib(proc.pid)
             if value is not None:
                 rss_samples.append((time.monotonic() - start, value))
             next_sample += 0.1
+        if anon_peak is not None and time.monotonic() >= next_anon:
+            anon_peak[0] = max(anon_peak[0], proc_status_mib(proc.pid, "RssAnon") or 0.0)
+            next_anon += 0.02
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid != 0:
             break
