@@ -83,8 +83,7 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Renders for one record, appending to `out`. `transform` post-processes field values
-    /// (lowercasing for index names, for example).
+    /// Renders for one record, appending to `out`; each field is looked up in `value`.
     public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, into out: inout [UInt8]) {
         render(value: value, timestampMs: timestampMs, found: nil, into: &out)
     }

@@ -41,8 +41,8 @@ struct HECEventEncoder: Sendable {
             for i in indices {
                 let record = batch.records[i]
                 let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
-                // Objects in one pass; other values (JSON scalars and arrays, text) as before, their
-                // template fields looked up (and missing).
+                // Valid objects in one pass; anything else (invalid JSON, scalars, arrays, text) as
+                // before: validated alone, its template fields looked up leniently.
                 let isObject = value.first == UInt8(ascii: "{") && JSONBytes.isValidObject(value, noting: keys, into: &found)
                 let isJSON = isObject || (value.count > 0 && value.first != UInt8(ascii: "{") && JSONBytes.isValid(value))
                 func members(from slot: Int) -> ArraySlice<Range<Int>?>? { isObject ? found[slot...] : nil }
