@@ -38,6 +38,14 @@ import Testing
         (0..<count).map { #"{"log":"line \#($0) \#(marker($0))","kubernetes":{"host":"node-\#($0 % 3)","namespace_name":"shop"}}"# }
     }
 
+    /// A spool for the sink `hec` and its notebook, where the sink keeps channels and acks.
+    func spoolAndNotebook(in directory: TemporaryDirectory) throws -> (Spool, SinkNotebook) {
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
+            statistics: GatewayStatistics(), logger: logger)
+        return (spool, SinkNotebook(spool: spool, sink: "hec"))
+    }
+
     /// Waits for the batch's confirmation, as the runner does.
     func confirmed(_ delivery: SinkDelivery) async -> Bool {
         guard let confirmation = delivery.confirmation else { return true }
@@ -167,10 +175,7 @@ import Testing
         let hec = try await FakeSplunkHEC(options: options)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let spool = try Spool(
-            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
-            statistics: GatewayStatistics(), logger: logger)
-        let notebook = SinkNotebook(spool: spool, sink: "hec")
+        let (spool, notebook) = try spoolAndNotebook(in: directory)
         let batch = TestBatches.batch(Self.records(30))
 
         let first = try await sink(try configuration([hec.url]), notebook: notebook)
@@ -196,10 +201,7 @@ import Testing
         let hec = try await FakeSplunkHEC()
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let spool = try Spool(
-            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
-            statistics: GatewayStatistics(), logger: logger)
-        let notebook = SinkNotebook(spool: spool, sink: "hec")
+        let (spool, notebook) = try spoolAndNotebook(in: directory)
         let sink = try await sink(try configuration([hec.url]), notebook: notebook)
         let delivery = try await sink.deliver(TestBatches.batch(Self.records(10)))
         #expect(await confirmed(delivery))
@@ -219,10 +221,7 @@ import Testing
         let hec = try await FakeSplunkHEC(options: options)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let spool = try Spool(
-            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
-            statistics: GatewayStatistics(), logger: logger)
-        let notebook = SinkNotebook(spool: spool, sink: "hec")
+        let (spool, notebook) = try spoolAndNotebook(in: directory)
         let batch = TestBatches.batch(Self.records(10))
 
         let first = try await sink(try configuration([hec.url]), notebook: notebook)
@@ -234,7 +233,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(400))
         let ackID = try #require(saved["ackID"] as? Int)
         let channel = try #require(hec.channelIDs.first)
-        #expect(try await Self.poll(hec, ackID: ackID, channel: channel) == #"{"acks":{"\#(ackID)":true}}"#)
+        let poll = try await FakeSplunkHECTests.post(hec, #"{"acks":[\#(ackID)]}"#, channel: channel, path: "/services/collector/ack")
+        #expect(poll.1 == #"{"acks":{"\#(ackID)":true}}"#)
 
         var restarted = try configuration([hec.url])
         restarted.restoredAckTimeout = .seconds(1)
@@ -256,17 +256,6 @@ import Testing
     static func savedAcks(_ notebook: SinkNotebook) throws -> [[String: Any]] {
         guard let note = try notebook.load("acks") else { return [] }
         return try JSONSerialization.jsonObject(with: Data(note)) as? [[String: Any]] ?? []
-    }
-
-    /// One ack poll straight to the fake, as a gateway would make it.
-    static func poll(_ hec: FakeSplunkHEC, ackID: Int, channel: String) async throws -> String {
-        let settings = HTTPSinkSettings(endpoints: [hec.url], authentication: .header(name: "Authorization", value: "Splunk hec-token"))
-        let transport = try HTTPTransport(settings: settings, logger: Logger(label: "hec-ack-poll"))
-        let response = try await transport.post(
-            EndpointPool(urls: [hec.url], ejectAfterFailures: 3, ejectionTime: .seconds(1)).next(), path: "/services/collector/ack",
-            contentType: "application/json", body: Array(#"{"acks":[\#(ackID)]}"#.utf8), headers: [("X-Splunk-Request-Channel", channel)])
-        await transport.shutdown()
-        return response.bodyText
     }
 
     @Test func withoutAcknowledgementsHTTP200IsDelivery() async throws {
@@ -317,26 +306,30 @@ import Testing
 
 /// The HEC fake refuses what Splunk refuses, so the sink tests above can trust it.
 @Suite struct FakeSplunkHECTests {
-    func post(_ hec: FakeSplunkHEC, _ body: String, token: String = "hec-token", channel: String? = UUID().uuidString) async throws -> (Int, String) {
+    /// One request straight to the fake (status, body), as a gateway would send it.
+    static func post(
+        _ hec: FakeSplunkHEC, _ body: String, token: String = "hec-token", channel: String? = UUID().uuidString,
+        path: String = "/services/collector/event"
+    ) async throws -> (Int, String) {
         let settings = HTTPSinkSettings(endpoints: [hec.url], authentication: .header(name: "Authorization", value: "Splunk \(token)"))
         let transport = try HTTPTransport(settings: settings, logger: Logger(label: "hec-fake-test"))
         defer { Task { await transport.shutdown() } }
         let response = try await transport.post(
-            EndpointPool(urls: [hec.url], ejectAfterFailures: 3, ejectionTime: .seconds(1)).next(), path: "/services/collector/event", contentType: "application/json",
+            EndpointPool(urls: [hec.url], ejectAfterFailures: 3, ejectionTime: .seconds(1)).next(), path: path, contentType: "application/json",
             body: Array(body.utf8), headers: channel.map { [("X-Splunk-Request-Channel", $0)] } ?? [])
         return (response.status, response.bodyText)
     }
 
     @Test func refusesWhatSplunkRefuses() async throws {
         let hec = try await FakeSplunkHEC()
-        #expect(try await post(hec, #"{"event":"a"}"#, token: "nope") == (403, #"{"text":"Invalid token","code":4}"#))
-        #expect(try await post(hec, #"{"event":"a"}"#, channel: nil).1.contains(#""code":10"#))
-        #expect(try await post(hec, #"{"event":"a"}"#, channel: "not-a-guid").1.contains(#""code":11"#))
-        #expect(try await post(hec, #"{"event":"a"}{"time":1}"#).1.contains(#""code":12"#))
-        #expect(try await post(hec, #"{"event":""}"#).1.contains(#""code":13"#))
-        #expect(try await post(hec, #"{"event":"a","fields":{"x":{"nested":1}}}"#).1.contains(#""code":15"#))
-        #expect(try await post(hec, #"{"event":"a","fields":{"x":["a","b"]}}"#).0 == 200)
-        #expect(try await post(hec, "{\"event\":\"a\"} {\"event\":").1.contains(#""invalid-event-number":1"#))
+        #expect(try await Self.post(hec, #"{"event":"a"}"#, token: "nope") == (403, #"{"text":"Invalid token","code":4}"#))
+        #expect(try await Self.post(hec, #"{"event":"a"}"#, channel: nil).1.contains(#""code":10"#))
+        #expect(try await Self.post(hec, #"{"event":"a"}"#, channel: "not-a-guid").1.contains(#""code":11"#))
+        #expect(try await Self.post(hec, #"{"event":"a"}{"time":1}"#).1.contains(#""code":12"#))
+        #expect(try await Self.post(hec, #"{"event":""}"#).1.contains(#""code":13"#))
+        #expect(try await Self.post(hec, #"{"event":"a","fields":{"x":{"nested":1}}}"#).1.contains(#""code":15"#))
+        #expect(try await Self.post(hec, #"{"event":"a","fields":{"x":["a","b"]}}"#).0 == 200)
+        #expect(try await Self.post(hec, "{\"event\":\"a\"} {\"event\":").1.contains(#""invalid-event-number":1"#))
         #expect(hec.eventCount == 3, "the valid event, and the one before each bad event, were indexed")
         await hec.shutdown()
     }
