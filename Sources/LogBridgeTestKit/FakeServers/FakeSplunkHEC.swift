@@ -26,7 +26,9 @@ public final class FakeSplunkHEC: Sendable {
         case drop
         /// Index the events, then close the connection without answering.
         case indexThenDrop
-        /// Index the events and answer, but never acknowledge them (a lost ack).
+        /// Index the events and answer, but never acknowledge them (a lost ack). Only a request
+        /// that is given an ack id takes it: one refused (a bad token, code 6) leaves it for the
+        /// next, so a test that loses an ack always sees that batch sent again.
         case loseAck
     }
 
@@ -162,6 +164,10 @@ public final class FakeSplunkHEC: Sendable {
         default:
             break
         }
+        var ackLost = false
+        defer {
+            if case .loseAck = fault, !ackLost { store.state.withLock { $0.faults.insert(.loseAck, at: 0) } }
+        }
         if let refusal = authorize(request, options: options) { return refusal }
         let (channel, channelError) = Self.channel(request, options: options)
         if let channelError { return channelError }
@@ -196,6 +202,7 @@ public final class FakeSplunkHEC: Sendable {
             entry.nextAckID += 1
             if case .loseAck = fault {
                 entry.acks[id] = .some(nil)
+                ackLost = true
             } else {
                 entry.acks[id] = .some(options.ackDelay.map { ContinuousClock.now + $0 })
             }
