@@ -245,6 +245,9 @@ public final class SinkStatistics: Sendable {
     public let deadLettered: Counter
     /// Events the pipeline did not send to this sink (`filter`, `drop`, `route`).
     public let discarded: Counter
+    /// Records sent with their invalid UTF-8 sequences replaced by U+FFFD (the destination needs
+    /// valid UTF-8; the record is sent, not refused).
+    public let utf8Repaired: Counter
     /// Records in the spool this sink has not delivered yet.
     public let backlog: Gauge
     /// Requests (or batches, for sinks without requests) being sent now.
@@ -278,6 +281,8 @@ public final class SinkStatistics: Sendable {
         deadLettered = counter(
             "logbridge_sink_records_dead_lettered_total", "Records the destination refused for good, in the dead-letter store.")
         discarded = counter("logbridge_sink_records_discarded_total", "Events the pipeline filtered, dropped or routed away.")
+        utf8Repaired = counter(
+            "logbridge_sink_records_utf8_repaired_total", "Records sent with invalid UTF-8 sequences replaced by U+FFFD.")
         backlog = gauge("logbridge_sink_backlog_records", "Spooled records this sink has not delivered yet.")
         inFlight = gauge("logbridge_sink_requests_in_flight", "Requests or batches being sent now.")
         concurrencyLimit = gauge("logbridge_sink_concurrency_limit", "Batches the sink may send at once.")

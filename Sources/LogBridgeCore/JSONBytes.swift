@@ -35,14 +35,20 @@ public enum JSONBytes {
 
     /// Appends `bytes` as a JSON string literal (with quotes), escaping what JSON requires.
     /// Invalid UTF-8 sequences become U+FFFD, so the output is always valid JSON.
-    public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    /// - Returns: how many invalid bytes were replaced.
+    @discardableResult
+    public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Int {
         out.append(UInt8(ascii: "\""))
-        appendEscaped(bytes, to: &out)
+        let replaced = appendEscaped(bytes, to: &out)
         out.append(UInt8(ascii: "\""))
+        return replaced
     }
 
     /// Appends `bytes` escaped for the inside of a JSON string, without the quotes.
-    public static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    /// - Returns: how many invalid UTF-8 bytes were replaced by U+FFFD.
+    @discardableResult
+    public static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Int {
+        var replaced = 0
         var i = 0
         let n = bytes.count
         var runStart = 0
@@ -57,6 +63,7 @@ public enum JSONBytes {
                 if length > 0 { i += length; continue }
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
                 out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                replaced += 1
                 i += 1
                 runStart = i
                 continue
@@ -77,6 +84,7 @@ public enum JSONBytes {
             runStart = i
         }
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n]))
+        return replaced
     }
 
     /// `string` as a quoted, escaped JSON string (for output built as `String`, once per line).

@@ -100,3 +100,30 @@ import Testing
         #expect(ByteSize.format(10 << 30) == "10GiB")
     }
 }
+
+@Suite struct JSONFramingTests {
+    func single(_ text: String) -> String {
+        var out: [UInt8] = []
+        Array(text.utf8).withUnsafeBytes { JSONBytes.appendSingleLine($0, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func lineBreaksBetweenTokensBecomeSpaces() {
+        #expect(single("{\"a\":\r\n [1,\n2]\n}") == "{\"a\":   [1, 2] }")
+        #expect(single(#"{"a":"x\ny"}"#) == #"{"a":"x\ny"}"#, "escaped newlines inside strings stay escaped")
+    }
+
+    @Test func invalidUTF8IsReplacedPerByte() {
+        let input: [UInt8] = [0x61, 0xC3, 0x62, 0xFF, 0xE2, 0x82, 0xAC, 0xED, 0xA0, 0x80, 0xF0, 0x9F, 0x98]
+        var out: [UInt8] = []
+        let replaced = input.withUnsafeBytes { JSONBytes.replacingInvalidUTF8($0, into: &out) }
+        // a, (C3), b, (FF), €, surrogate D800 as three bytes, a truncated 4-byte sequence.
+        #expect(String(decoding: out, as: UTF8.self) == "a\u{FFFD}b\u{FFFD}€\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}")
+        #expect(replaced == 8)
+        let valid = Array("héllo".utf8)
+        #expect(valid.withUnsafeBytes { JSONBytes.replacingInvalidUTF8($0, into: &out) } == 0)
+        #expect(out == valid)
+        #expect(valid.withUnsafeBytes { JSONBytes.containsNonASCII($0) })
+        #expect(!Array("plain ascii text, long enough for words".utf8).withUnsafeBytes { JSONBytes.containsNonASCII($0) })
+    }
+}

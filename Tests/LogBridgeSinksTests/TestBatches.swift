@@ -15,6 +15,18 @@ enum TestBatches {
         return batch
     }
 
+    /// A batch of values given as bytes (records that are not valid UTF-8).
+    static func batch(bytes values: [[UInt8]], from offset: Int64 = 0) -> RecordBatch {
+        var batch = batch(values.map { _ in "" }, from: offset)
+        batch.bytes = []
+        for (i, value) in values.enumerated() {
+            let start = batch.bytes.count
+            batch.bytes.append(contentsOf: value)
+            batch.records[i].value = start..<batch.bytes.count
+        }
+        return batch
+    }
+
     static func records(_ count: Int, marker: (Int) -> String = { _ in "" }) -> [String] {
         (0..<count).map { #"{"log":"line \#($0) \#(marker($0))","kubernetes":{"namespace_name":"Shop"}}"# }
     }

@@ -203,6 +203,8 @@ public func checkVerdict(_ verdict: HTTPChunkVerdict, chunk: [Int]) {
         if let after { require(after >= .zero && after <= .seconds(300), "retry after \(after)") }
     case .rejectAll(let status, let reason):
         require(status >= 400 && status < 500 && !reason.isEmpty, "\(verdict)")
+    case .protocolError(_, let reason):
+        require(!reason.isEmpty, "\(verdict)")
     case .accepted, .split:
         break
     }

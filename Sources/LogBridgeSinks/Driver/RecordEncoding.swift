@@ -1,20 +1,36 @@
 import LogBridgeCore
 
-/// How file and console sinks write each record as one line.
+/// How file and console sinks write each record as one line, whatever its bytes.
 public enum RecordEncoding: String, Sendable, CaseIterable {
     /// `{"topic":…,"partition":…,"offset":…,"timestamp":…,"key":…,"event":…}`: the record's JSON
-    /// value embedded as is, any other value as a JSON string. Default.
+    /// value embedded on one line, any other value as a JSON string (invalid UTF-8 replaced by
+    /// U+FFFD, as in ``RecordValueReader``). Default.
     case envelope
-    /// The value bytes as they are, one per line.
+    /// The value bytes as they are, one per line. A valid JSON value is put on one line (raw CR/LF
+    /// between its tokens become spaces); any other value holding a CR or LF is written as a JSON
+    /// string, so a line is always one record.
     case raw
 
-    /// Appends one line for `record` to `out`.
-    public func append(_ record: RecordBatch.Record, of batch: RecordBatch, to out: inout [UInt8]) {
+    /// Appends one line for `record` to `out`; returns whether invalid UTF-8 was replaced.
+    @discardableResult
+    public func append(_ record: RecordBatch.Record, of batch: RecordBatch, to out: inout [UInt8]) -> Bool {
+        var reader = RecordValueReader(keys: [])
+        append(record, of: batch, reader: &reader, to: &out)
+        return reader.repairedRecords > 0
+    }
+
+    private func append(_ record: RecordBatch.Record, of batch: RecordBatch, reader: inout RecordValueReader, to out: inout [UInt8]) {
         batch.bytes.withUnsafeBytes { bytes in
             let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
             switch self {
             case .raw:
-                out.append(contentsOf: value)
+                if !JSONBytes.containsLineBreak(value) {
+                    out.append(contentsOf: value)
+                } else if JSONBytes.isValid(value) {
+                    JSONBytes.appendSingleLine(value, to: &out)
+                } else {
+                    reader.appendText(value, to: &out)
+                }
             case .envelope:
                 out.append(contentsOf: Self.topicPrefix)
                 JSONBytes.appendString(batch.topics[record.topicIndex], to: &out)
@@ -32,10 +48,12 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
                     JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[key]), to: &out)
                 }
                 out.append(contentsOf: Self.eventPrefix)
-                if JSONBytes.isValid(value) {
-                    out.append(contentsOf: value)
-                } else {
-                    JSONBytes.appendString(value, to: &out)
+                reader.read(value) { value, kind, reader in
+                    if kind == .text {
+                        reader.appendText(value, to: &out)
+                    } else {
+                        JSONBytes.appendSingleLine(value, to: &out)
+                    }
                 }
                 out.append(UInt8(ascii: "}"))
             }
@@ -45,9 +63,18 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
 
     /// Encodes a whole batch into one buffer.
     public func encode(_ batch: RecordBatch) -> [UInt8] {
+        var repaired = 0
+        return encode(batch, repairedRecords: &repaired)
+    }
+
+    /// Encodes a whole batch into one buffer, adding to `repairedRecords` the records whose invalid
+    /// UTF-8 was replaced.
+    public func encode(_ batch: RecordBatch, repairedRecords: inout Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(batch.bytes.count + batch.count * 96)
-        for record in batch.records { append(record, of: batch, to: &out) }
+        var reader = RecordValueReader(keys: [])
+        for record in batch.records { append(record, of: batch, reader: &reader, to: &out) }
+        repairedRecords += reader.repairedRecords
         return out
     }
 

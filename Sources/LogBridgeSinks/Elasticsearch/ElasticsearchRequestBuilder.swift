@@ -15,31 +15,36 @@ struct ElasticsearchRequestBuilder: Sendable {
         keys = index.topLevelKeys + [Array("@timestamp".utf8)]
     }
 
-    /// The bulk body for the records at `indices` of `batch`.
-    func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
+    /// The bulk body for the records at `indices` of `batch`: one action line and one document line
+    /// per record, whatever the record's bytes (``RecordValueReader``, `JSONBytes.appendSingleLine`).
+    func body(for indices: [Int], of batch: RecordBatch) -> EncodedBody {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 96 + batch.bytes.count)
         var name: [UInt8] = []
-        var found = [Range<Int>?](repeating: nil, count: keys.count)
+        var reader = RecordValueReader(keys: keys)
+        var repaired: [Int] = []
+        let timestampSlot = keys.count - 1
         batch.bytes.withUnsafeBytes { bytes in
             for i in indices {
                 let record = batch.records[i]
-                let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
-                let isObject = value.first == UInt8(ascii: "{") && JSONBytes.isValidObject(value, noting: keys, into: &found)
-                out.append(contentsOf: Self.createIndex)
-                name.removeAll(keepingCapacity: true)
-                // Not a valid object: the template looks its fields up as before (leniently).
-                index.render(value: value, timestampMs: record.timestampMs, found: isObject ? found[...] : nil, into: &name)
-                Self.appendIndexName(name, to: &out)
-                out.append(contentsOf: Self.idKey)
-                RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
-                out.append(contentsOf: Self.actionEnd)
-                Self.appendDocument(value, isObject: isObject, hasTimestamp: isObject && found[keys.count - 1] != nil,
-                                    timestampMs: record.timestampMs, to: &out)
-                out.append(UInt8(ascii: "\n"))
+                let before = reader.repairedRecords
+                reader.read(UnsafeRawBufferPointer(rebasing: bytes[record.value])) { value, kind, reader in
+                    out.append(contentsOf: Self.createIndex)
+                    name.removeAll(keepingCapacity: true)
+                    // Not a valid object: the template looks its fields up as before (leniently).
+                    index.render(value: value, timestampMs: record.timestampMs, found: reader.members(kind), into: &name)
+                    Self.appendIndexName(name, to: &out)
+                    out.append(contentsOf: Self.idKey)
+                    RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
+                    out.append(contentsOf: Self.actionEnd)
+                    Self.appendDocument(value, kind: kind, hasTimestamp: kind == .object && reader.found[timestampSlot] != nil,
+                                        timestampMs: record.timestampMs, reader: &reader, to: &out)
+                    out.append(UInt8(ascii: "\n"))
+                }
+                if reader.repairedRecords != before { repaired.append(i) }
             }
         }
-        return out
+        return EncodedBody(bytes: out, repaired: repaired)
     }
 
     /// Index names must be lowercase and free of `\ / * ? " < > | , #` and spaces; anything else
@@ -65,30 +70,31 @@ struct ElasticsearchRequestBuilder: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// The document: a JSON object as it is, with `@timestamp` added from the record's timestamp
-    /// when it has none; any other value becomes `{"@timestamp":…,"message":"…"}`.
-    /// `isObject`: `value` is a valid JSON object; `hasTimestamp`: it has a top-level `@timestamp`.
+    /// The document, on one line: a JSON object as it is, with `@timestamp` added from the record's
+    /// timestamp when it has none; any other value becomes `{"@timestamp":…,"message":"…"}`.
+    /// `hasTimestamp`: the object has a top-level `@timestamp`.
     static func appendDocument(
-        _ value: UnsafeRawBufferPointer, isObject: Bool, hasTimestamp: Bool, timestampMs: Int64, to out: inout [UInt8]
+        _ value: UnsafeRawBufferPointer, kind: RecordValueReader.Kind, hasTimestamp: Bool, timestampMs: Int64,
+        reader: inout RecordValueReader, to out: inout [UInt8]
     ) {
         if hasTimestamp {
-            out.append(contentsOf: value)
+            JSONBytes.appendSingleLine(value, to: &out)
             return
         }
         out.append(contentsOf: timestampKey)
         Timestamp.appendRFC3339(millis: max(timestampMs, 0), to: &out)
         out.append(UInt8(ascii: "\""))
-        if isObject {
+        if kind == .object {
             // Splice the remaining members in after `{`; an empty object closes at once.
             var rest = value.index(after: value.startIndex)
             while rest < value.endIndex, value[rest] == 0x20 || value[rest] == 0x0A || value[rest] == 0x0D || value[rest] == 0x09 {
                 rest += 1
             }
             if rest < value.endIndex, value[rest] != UInt8(ascii: "}") { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[rest...]))
+            JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[rest...]), to: &out)
         } else {
             out.append(contentsOf: messageKey)
-            JSONBytes.appendString(value, to: &out)
+            reader.appendText(value, to: &out)
             out.append(UInt8(ascii: "}"))
         }
     }

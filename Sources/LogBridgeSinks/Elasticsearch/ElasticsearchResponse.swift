@@ -17,11 +17,17 @@ enum ElasticsearchResponse {
     static let filterPath = "filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 
     /// The verdict for a chunk of `indices` sent in one `_bulk` request: per item for a 2xx
-    /// answer, the common HTTP handling otherwise. An unreadable 2xx body retries the chunk.
+    /// answer, the common HTTP handling otherwise. A 2xx body that cannot be read, or that lists
+    /// more or fewer items than the request had, is a protocol error: positions no longer say
+    /// which record an item is about, so the driver's bounded policy applies (a few whole retries,
+    /// then halves, then a dead letter), never an endless retry.
     static func verdict(_ response: HTTPResponse, chunk: [Int]) -> HTTPChunkVerdict {
         guard (200..<300).contains(response.status) else { return HTTPBatchDriver.commonVerdict(response) }
-        guard let outcomes = outcomes(response.body, expected: chunk.count) else {
-            return .retryAll(after: nil, endpointFailed: true)
+        let listed = itemCount(response.body)
+        guard listed == chunk.count, let outcomes = outcomes(response.body, expected: chunk.count) else {
+            let reason = listed.map { "Elasticsearch answered \($0) bulk items for \(chunk.count) actions" }
+                ?? "Elasticsearch's bulk answer could not be read"
+            return .protocolError(status: response.status, reason: reason)
         }
         var retry: [Int] = []
         var refused: [HTTPChunkVerdict.Rejection] = []
@@ -39,7 +45,7 @@ enum ElasticsearchResponse {
     /// list `expected` items.
     static func outcomes(_ body: [UInt8], expected: Int) -> [ElasticsearchItemOutcome]? {
         let errors = body.withUnsafeBytes { JSONBytes.lookup(["errors"], in: $0).map { String(decoding: $0, as: UTF8.self) } }
-        if errors == "false" { return Array(repeating: .delivered, count: expected) }
+        if errors == "false" { return itemCount(body) == expected ? Array(repeating: .delivered, count: expected) : nil }
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             let items = object["items"] as? [[String: Any]], items.count == expected
         else { return nil }
@@ -53,6 +59,41 @@ enum ElasticsearchResponse {
             let type = error?["type"] as? String ?? "error"
             let reason = error?["reason"] as? String ?? "rejected"
             return .rejected(status: status, reason: "\(type): \(reason)")
+        }
+    }
+
+    /// How many elements the body's top-level `items` array has, by a byte scan (responses to
+    /// clean bulks are not parsed further); nil when there is no readable `items` array.
+    static func itemCount(_ body: [UInt8]) -> Int? {
+        body.withUnsafeBytes { bytes -> Int? in
+            guard let items = JSONBytes.lookup(["items"], in: bytes), items.first == UInt8(ascii: "[") else { return nil }
+            var depth = 0
+            var commas = 0
+            var sawElement = false
+            var i = 0
+            while i < items.count {
+                let byte = items[i]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    guard let end = JSONBytes.scanString(items, from: i + 1)?.end else { return nil }
+                    if depth == 1 { sawElement = true }
+                    i = end
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    if depth == 1 { sawElement = true }
+                    depth += 1
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    depth -= 1
+                    if depth == 0 { return sawElement ? commas + 1 : 0 }
+                case UInt8(ascii: ","):
+                    if depth == 1 { commas += 1 }
+                case 0x20, 0x0A, 0x0D, 0x09:
+                    break
+                default:
+                    if depth == 1 { sawElement = true }
+                }
+                i += 1
+            }
+            return nil
         }
     }
 }

@@ -38,10 +38,11 @@ public final class ElasticsearchSink: Sink, Sendable {
         let transport = self.transport
         let builder = self.builder
         let path = self.path
+        let tally = RepairTally(counter: driver.statistics.utf8Repaired)
         let outcome = try await driver.deliver(
             Array(batch.records.indices),
             send: { (chunk, endpoint) throws(HTTPTransportError) -> HTTPResponse in
-                try await transport.post(endpoint, path: path, contentType: "application/x-ndjson", body: builder.body(for: chunk, of: batch))
+                try await transport.post(endpoint, path: path, contentType: "application/x-ndjson", body: tally.bytes(of: builder.body(for: chunk, of: batch)))
             },
             judge: { chunk, response in ElasticsearchResponse.verdict(response, chunk: chunk) })
         return SinkDelivery(deadLetters: outcome.rejected.map { $0.deadLetter(in: batch, sink: name) })

@@ -18,6 +18,11 @@ public enum HTTPChunkVerdict: Sendable, Equatable {
     /// The whole request was refused for its content: halves until the bad record is alone, then
     /// dead-letter it with this status and reason.
     case rejectAll(status: Int, reason: String)
+    /// The answer breaks the protocol (a bulk answer listing more or fewer items than were sent):
+    /// nothing in it can be trusted. The chunk is sent again whole a bounded number of times
+    /// (``HTTPBatchDriver/protocolErrorRetries``), then in halves, and a record still answered
+    /// that way on its own is dead-lettered with the reason: bounded, never an endless retry.
+    case protocolError(status: Int, reason: String)
 
     public struct Rejection: Sendable, Equatable {
         public var index: Int
@@ -55,6 +60,8 @@ public struct HTTPBatchDriver: Sendable {
     public let logger: Logger
     public var initialBackoff: Duration = .milliseconds(100)
     public var maxBackoff: Duration = .seconds(30)
+    /// Whole resends of a chunk whose answer broke the protocol, before it is halved.
+    public var protocolErrorRetries = 3
     /// Fed with every response's latency and push-back, when concurrency is adaptive.
     public let adaptive: AdaptiveConcurrency?
     /// Request latency per endpoint, requests in flight and retries go here (endpoint health is
@@ -81,11 +88,12 @@ public struct HTTPBatchDriver: Sendable {
         send: @Sendable ([Int], EndpointPool.Endpoint) async throws(HTTPTransportError) -> HTTPResponse,
         judge: @Sendable ([Int], HTTPResponse) -> HTTPChunkVerdict
     ) async throws(SinkError) -> HTTPBatchOutcome {
-        var queue: [[Int]] = indices.isEmpty ? [] : [indices]
+        // Chunks still to send, each with the protocol-error resends it has left.
+        var queue: [(indices: [Int], protocolRetries: Int)] = indices.isEmpty ? [] : [(indices, protocolErrorRetries)]
         var outcome = HTTPBatchOutcome()
         var backoff = initialBackoff
         while !queue.isEmpty {
-            let chunk = queue.removeFirst()
+            let (chunk, protocolRetries) = queue.removeFirst()
             let endpoint = pool.next()
             let response: HTTPResponse
             let started = ContinuousClock.now
@@ -101,7 +109,7 @@ public struct HTTPBatchDriver: Sendable {
                 } else {
                     logger.warning("request failed; retrying", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
                 }
-                queue.insert(chunk, at: 0)
+                queue.insert((chunk, protocolRetries), at: 0)
                 try await pause(&backoff, atLeast: nil)
                 continue
             }
@@ -120,7 +128,7 @@ public struct HTTPBatchDriver: Sendable {
                 } else {
                     logger.info("some records were not accepted yet; retrying them", metadata: [LogKey.records: "\(retry.count)"])
                     statistics.retried.add(retry.count)
-                    queue.insert(retry, at: 0)
+                    queue.insert((retry, protocolRetries), at: 0)
                     try await pause(&backoff, atLeast: nil)
                 }
             case .accepted(let ackID):
@@ -133,13 +141,13 @@ public struct HTTPBatchDriver: Sendable {
                 logger.warning(
                     "destination asked to retry",
                     metadata: ["endpoint": "\(endpoint.url)", "http.status": "\(response.status)", "retry_after": "\(after.map { "\($0)" } ?? "-")"])
-                queue.insert(chunk, at: 0)
+                queue.insert((chunk, protocolRetries), at: 0)
                 try await pause(&backoff, atLeast: after)
             case .split:
                 pool.reportSuccess(endpoint)
                 if chunk.count > 1 {
                     let half = chunk.count / 2
-                    queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
+                    queue.insert(contentsOf: [(Array(chunk[..<half]), protocolRetries), (Array(chunk[half...]), protocolRetries)], at: 0)
                 } else {
                     outcome.rejected.append(.init(index: chunk[0], status: response.status, reason: "record too large for the destination (HTTP 413)"))
                 }
@@ -147,9 +155,28 @@ public struct HTTPBatchDriver: Sendable {
                 pool.reportSuccess(endpoint)
                 if chunk.count > 1 {
                     let half = chunk.count / 2
-                    queue.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
+                    queue.insert(contentsOf: [(Array(chunk[..<half]), protocolRetries), (Array(chunk[half...]), protocolRetries)], at: 0)
                 } else {
                     outcome.rejected.append(.init(index: chunk[0], status: status, reason: reason))
+                }
+            case .protocolError(let status, let reason):
+                pool.reportFailure(endpoint)
+                statistics.failures.add(1)
+                logger.error(
+                    "destination answered outside the protocol",
+                    metadata: ["endpoint": "\(endpoint.url)", "http.status": "\(response.status)", LogKey.error: "\(reason)",
+                               LogKey.records: "\(chunk.count)"])
+                if protocolRetries > 0 {
+                    statistics.retried.add(chunk.count)
+                    queue.insert((chunk, protocolRetries - 1), at: 0)
+                    try await pause(&backoff, atLeast: nil)
+                } else if chunk.count > 1 {
+                    // Halves get one attempt each: a faulty answer costs at most twice the records.
+                    let half = chunk.count / 2
+                    statistics.retried.add(chunk.count)
+                    queue.insert(contentsOf: [(Array(chunk[..<half]), 0), (Array(chunk[half...]), 0)], at: 0)
+                } else {
+                    outcome.rejected.append(.init(index: chunk[0], status: status, reason: "protocol error: \(reason)"))
                 }
             }
         }

@@ -18,7 +18,10 @@ struct LokiRequestBuilder: Sendable {
         self.streams = streams
     }
 
-    func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
+    /// The push body for the records at `indices` of `batch`; each line is a JSON string (invalid
+    /// UTF-8 replaced by U+FFFD, counted in `repaired`).
+    func body(for indices: [Int], of batch: RecordBatch) -> EncodedBody {
+        var repaired: [Int] = []
         // Streams in order of first appearance, each with its entries.
         var streamIndex: [[UInt8]: Int] = [:]
         var streamKeys: [[UInt8]] = []
@@ -62,14 +65,16 @@ struct LokiRequestBuilder: Sendable {
                     out.append(contentsOf: Self.entryOpen)
                     JSONBytes.appendInteger(entry.timestamp, to: &out)
                     out.append(contentsOf: Self.entryMiddle)
-                    JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[batch.records[entry.index].value]), to: &out)
+                    if JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[batch.records[entry.index].value]), to: &out) > 0 {
+                        repaired.append(entry.index)
+                    }
                     out.append(UInt8(ascii: "]"))
                 }
                 out.append(contentsOf: Self.streamClose)
             }
         }
         out.append(contentsOf: Self.streamsClose)
-        return out
+        return EncodedBody(bytes: out, repaired: repaired)
     }
 
     /// `{"name":"value",…}` for one record; with `overflow`, templated values become `overflow`.

@@ -41,11 +41,12 @@ public final class LokiSink: Sink, Sendable {
         let builder = self.builder
         let path = configuration.path
         let headers = configuration.tenantID.map { [("X-Scope-OrgID", $0)] } ?? []
+        let tally = RepairTally(counter: driver.statistics.utf8Repaired)
         let outcome = try await driver.deliver(
             Array(batch.records.indices),
             send: { (chunk, endpoint) throws(HTTPTransportError) -> HTTPResponse in
                 try await transport.post(
-                    endpoint, path: path, contentType: "application/json", body: builder.body(for: chunk, of: batch), headers: headers)
+                    endpoint, path: path, contentType: "application/json", body: tally.bytes(of: builder.body(for: chunk, of: batch)), headers: headers)
             },
             judge: { _, response in LokiResponse.verdict(response) })
         return SinkDelivery(deadLetters: outcome.rejected.map { $0.deadLetter(in: batch, sink: name) })

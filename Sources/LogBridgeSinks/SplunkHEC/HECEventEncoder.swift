@@ -31,55 +31,58 @@ struct HECEventEncoder: Sendable {
         self.keys = keys
     }
 
-    func body(for indices: [Int], of batch: RecordBatch) -> [UInt8] {
+    /// The body for the records at `indices` of `batch`: one event object per record, on one line,
+    /// whatever the record's bytes (``RecordValueReader``, `JSONBytes.appendSingleLine`).
+    func body(for indices: [Int], of batch: RecordBatch) -> EncodedBody {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 160 + batch.bytes.count)
         var scratch: [UInt8] = []
         let metadata = self.metadata
-        var found = [Range<Int>?](repeating: nil, count: keys.count)
+        var reader = RecordValueReader(keys: keys)
+        var repaired: [Int] = []
         batch.bytes.withUnsafeBytes { bytes in
             for i in indices {
                 let record = batch.records[i]
-                let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
+                let before = reader.repairedRecords
                 // Valid objects in one pass; anything else (invalid JSON, scalars, arrays, text) as
                 // before: validated alone, its template fields looked up leniently.
-                let isObject = value.first == UInt8(ascii: "{") && JSONBytes.isValidObject(value, noting: keys, into: &found)
-                let isJSON = isObject || (value.count > 0 && value.first != UInt8(ascii: "{") && JSONBytes.isValid(value))
-                func members(from slot: Int) -> ArraySlice<Range<Int>?>? { isObject ? found[slot...] : nil }
-                out.append(UInt8(ascii: "{"))
-                if record.timestampMs >= 0 {
-                    out.append(contentsOf: Self.timeKey)
-                    Self.appendSeconds(millis: record.timestampMs, to: &out)
-                    out.append(UInt8(ascii: ","))
+                reader.read(UnsafeRawBufferPointer(rebasing: bytes[record.value])) { value, kind, reader in
+                    out.append(UInt8(ascii: "{"))
+                    if record.timestampMs >= 0 {
+                        out.append(contentsOf: Self.timeKey)
+                        Self.appendSeconds(millis: record.timestampMs, to: &out)
+                        out.append(UInt8(ascii: ","))
+                    }
+                    for (n, (key, template)) in metadata.enumerated() {
+                        guard let template else { continue }
+                        out.append(contentsOf: key)
+                        scratch.removeAll(keepingCapacity: true)
+                        template.render(value: value, timestampMs: record.timestampMs, found: reader.members(kind, from: metadataSlots[n]), into: &scratch)
+                        scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                        out.append(UInt8(ascii: ","))
+                    }
+                    out.append(contentsOf: Self.eventKey)
+                    if kind == .text {
+                        reader.appendText(value, to: &out)
+                    } else {
+                        JSONBytes.appendSingleLine(value, to: &out)
+                    }
+                    out.append(contentsOf: Self.fieldsKey)
+                    RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
+                    for (n, field) in configuration.fields.enumerated() {
+                        out.append(UInt8(ascii: ","))
+                        JSONBytes.appendString(field.name, to: &out)
+                        out.append(UInt8(ascii: ":"))
+                        scratch.removeAll(keepingCapacity: true)
+                        field.template.render(value: value, timestampMs: record.timestampMs, found: reader.members(kind, from: fieldSlots[n]), into: &scratch)
+                        scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                    }
+                    out.append(contentsOf: Self.end)
                 }
-                for (n, (key, template)) in metadata.enumerated() {
-                    guard let template else { continue }
-                    out.append(contentsOf: key)
-                    scratch.removeAll(keepingCapacity: true)
-                    template.render(value: value, timestampMs: record.timestampMs, found: members(from: metadataSlots[n]), into: &scratch)
-                    scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
-                    out.append(UInt8(ascii: ","))
-                }
-                out.append(contentsOf: Self.eventKey)
-                if isJSON {
-                    out.append(contentsOf: value)
-                } else {
-                    JSONBytes.appendString(value, to: &out)
-                }
-                out.append(contentsOf: Self.fieldsKey)
-                RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
-                for (n, field) in configuration.fields.enumerated() {
-                    out.append(UInt8(ascii: ","))
-                    JSONBytes.appendString(field.name, to: &out)
-                    out.append(UInt8(ascii: ":"))
-                    scratch.removeAll(keepingCapacity: true)
-                    field.template.render(value: value, timestampMs: record.timestampMs, found: members(from: fieldSlots[n]), into: &scratch)
-                    scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
-                }
-                out.append(contentsOf: Self.end)
+                if reader.repairedRecords != before { repaired.append(i) }
             }
         }
-        return out
+        return EncodedBody(bytes: out, repaired: repaired)
     }
 
     private var metadata: [([UInt8], FieldTemplate?)] {

@@ -53,11 +53,12 @@ public final class SplunkHECSink: Sink, Sendable {
         let acks = self.acks
         let path = configuration.path
         let acknowledgements = configuration.acknowledgements
+        let tally = RepairTally(counter: driver.statistics.utf8Repaired)
         let outcome = try await driver.deliver(
             indices,
             send: { (chunk, endpoint) throws(HTTPTransportError) -> HTTPResponse in
                 try await transport.post(
-                    endpoint, path: path, contentType: "application/json", body: encoder.body(for: chunk, of: batch),
+                    endpoint, path: path, contentType: "application/json", body: tally.bytes(of: encoder.body(for: chunk, of: batch)),
                     headers: [("X-Splunk-Request-Channel", acks.channel(for: endpoint))])
             },
             judge: { chunk, response in HECResponse.verdict(response, chunk: chunk, acknowledgements: acknowledgements) })

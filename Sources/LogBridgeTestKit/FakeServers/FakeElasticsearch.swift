@@ -22,6 +22,9 @@ public final class FakeElasticsearch: Sendable {
         case slow(Duration)
         /// Close the connection without answering.
         case drop
+        /// Index the request, then answer with one item more than it had (a proxy or a cluster
+        /// that breaks the protocol: positions no longer match the actions).
+        case extraItem
     }
 
     private struct State {
@@ -186,6 +189,7 @@ public final class FakeElasticsearch: Sendable {
             }
             items.append(#"{"\#(op)":{"_index":"\#(index)","_id":"\#(id)","status":\#(status)\#(errorJSON)}}"#)
         }
+        if case .extraItem = fault { items.append(#"{"index":{"_index":"unknown","_id":"extra","status":201}}"#) }
         let response = #"{"took":3,"errors":\#(anyErrors),"items":[\#(items.joined(separator: ","))]}"#
         return .respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(response.utf8))
     }
