@@ -65,6 +65,7 @@ CATALOGUE = {
     "logbridge_sink_concurrency_limit": "gauge",
     "logbridge_sink_endpoint_up": "gauge",
     "logbridge_pipeline_redactions_total": "counter",
+    "logbridge_pipeline_redaction_failed_closed_total": "counter",
     "logbridge_pipeline_discarded_events_total": "counter",
     "logbridge_config_reloads_total": "counter",
     "logbridge_config_reload_failures_total": "counter",

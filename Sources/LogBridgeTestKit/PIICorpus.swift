@@ -13,14 +13,21 @@ public struct PIICorpus: Sendable {
         /// Detector name and the value as it appears in `text`. Values contain no character JSON
         /// escapes, except `private_key` values in JSON lines, which are stored escaped (`\n`).
         public var pii: [(detector: String, value: String)]
+        /// A finer label per ``pii`` entry, for recall per kind (`query_github`, ...); the
+        /// detector name where the generator has no finer one.
+        public var piiKinds: [String]
         public var decoys: [String]
         /// The kind of each decoy (`order_number`, `uuid`, ...), parallel to `decoys`.
         public var decoyKinds: [String]
         public var isJSON: Bool
 
-        public init(text: String, pii: [(detector: String, value: String)], decoys: [String], decoyKinds: [String], isJSON: Bool) {
+        public init(
+            text: String, pii: [(detector: String, value: String)], piiKinds: [String]? = nil, decoys: [String], decoyKinds: [String],
+            isJSON: Bool
+        ) {
             self.text = text
             self.pii = pii
+            self.piiKinds = piiKinds ?? pii.map(\.detector)
             self.decoys = decoys
             self.decoyKinds = decoyKinds
             self.isJSON = isJSON

@@ -168,10 +168,17 @@ public final class SinkPipeline: @unchecked Sendable {
     private func recordCounters(filtered: Int, routedAway: Int) {
         for (redact, counted) in redactors {
             let counts = redact.takeCounts()
+            let failures = redact.takeFailedClosed()
             guard counted else { continue }
             for (detector, count) in counts {
                 metrics.increment(
                     "logbridge_pipeline_redactions_total", help: "Values replaced by redaction, per detector.",
+                    labels: [("detector", detector)], by: count)
+            }
+            for (detector, count) in failures {
+                metrics.increment(
+                    "logbridge_pipeline_redaction_failed_closed_total",
+                    help: "Custom redaction patterns that hit a PCRE2 limit or error, per detector; the value was masked whole.",
                     labels: [("detector", detector)], by: count)
             }
         }

@@ -50,6 +50,11 @@ public enum BuiltInDetector: String, Sendable, CaseIterable {
     case awsAccessKey = "aws_access_key"
     case urlCredentials = "url_credentials"
     case privateKey = "private_key"
+    /// The value of a secret-named URL query parameter (`?access_token=`, `&api_key=`, `&sig=`, ...).
+    case urlQuerySecret = "url_query_secret"
+    /// Well-known token formats wherever they stand: GitHub (`ghp_`, `github_pat_`, ...), Stripe
+    /// (`sk_live_`, `rk_live_`, ...), Slack (`xoxb-`, `xapp-`, ...), Google OAuth (`ya29.`).
+    case apiToken = "api_token"
 }
 
 /// A user-supplied PCRE2 pattern. The whole match is replaced, or only the group named `value`
@@ -66,7 +71,9 @@ public struct CustomDetector: Sendable {
 
 /// What a ``Redactor`` looks for and how it replaces what it finds.
 public struct RedactionRules: Sendable {
-    /// Built-in detectors to run. Default: all of them.
+    /// Built-in detectors to run. Default: all of them, the secret detectors included: a
+    /// forwarder that replaces a Splunk Heavy Forwarder is expected to mask secrets as well as
+    /// personal data; drop one from the list to keep its values.
     public var detectors: [BuiltInDetector]
     /// Custom PCRE2 detectors, one pass each over the input. Default: none.
     public var custom: [CustomDetector]

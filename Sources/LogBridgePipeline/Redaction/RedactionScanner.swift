@@ -8,14 +8,16 @@ struct RedactionMatch {
 /// Built-in detector indices into ``RedactionScanner/enabled`` (the `BuiltInDetector.allCases` order).
 enum RedactionKind {
     static let email = 0, creditCard = 1, ipv4 = 2, ipv6 = 3, usSSN = 4, phone = 5, iban = 6, jwt = 7,
-        bearerToken = 8, azure = 9, aws = 10, urlCredentials = 11, privateKey = 12
-    static let count = 13
+        bearerToken = 8, azure = 9, aws = 10, urlCredentials = 11, privateKey = 12, urlQuerySecret = 13,
+        apiToken = 14
+    static let count = 15
 }
 
 /// The built-in detectors as one left-to-right pass over the bytes.
 ///
 /// A SIMD prefilter skips 16 bytes at a time until it meets an anchor: a digit, `@`, `:`, `=`,
-/// `--`, `A..A` (AWS key prefixes), `eyJ` (JWT) or `bea` (any case, `Bearer`). Each anchor has a
+/// `--`, `A..A` (AWS key prefixes), `eyJ` (JWT), `bea` (any case, `Bearer`) or the start of a
+/// token prefix (`gh?_`, `gith`, `sk_`, `rk_`, `xox`, `xap`, `ya2`). Each anchor has a
 /// handler that checks the syntax around it and the checksum where there is one, records a match
 /// and returns where scanning resumes (past the token it looked at, so digit runs and words are
 /// looked at once). Typical log lines meet only cheap rejections.
@@ -59,6 +61,13 @@ struct RedactionScanner {
         let vy = SIMD16<UInt8>(repeating: 0x79), vJ = SIMD16<UInt8>(repeating: 0x4A)
         let v20 = SIMD16<UInt8>(repeating: 0x20), vb = SIMD16<UInt8>(repeating: 0x62)
         let va = SIMD16<UInt8>(repeating: 0x61)
+        // Token prefixes: g h i t _ s r k x o p 2.
+        let vg = SIMD16<UInt8>(repeating: 0x67), vh = SIMD16<UInt8>(repeating: 0x68)
+        let vi = SIMD16<UInt8>(repeating: 0x69), vt = SIMD16<UInt8>(repeating: 0x74)
+        let vUnderscore = SIMD16<UInt8>(repeating: 0x5F), vs = SIMD16<UInt8>(repeating: 0x73)
+        let vr = SIMD16<UInt8>(repeating: 0x72), vk = SIMD16<UInt8>(repeating: 0x6B)
+        let vx = SIMD16<UInt8>(repeating: 0x78), vo = SIMD16<UInt8>(repeating: 0x6F)
+        let vp = SIMD16<UInt8>(repeating: 0x70), v2 = SIMD16<UInt8>(repeating: 0x32)
         let raw = UnsafeRawPointer(base)
         while i < n {
             if i + 19 <= n {
@@ -72,6 +81,11 @@ struct RedactionScanner {
                 m = m .| ((c0 .== vA) .& (c3 .== vA))
                 m = m .| ((c0 .== ve) .& (c1 .== vy) .& (c2 .== vJ))
                 m = m .| (((c0 | v20) .== vb) .& ((c1 | v20) .== ve) .& ((c2 | v20) .== va))
+                let c1a = c1 .== va
+                m = m .| ((c0 .== vg) .& (((c1 .== vh) .& (c3 .== vUnderscore)) .| ((c1 .== vi) .& (c2 .== vt) .& (c3 .== vh))))
+                m = m .| (((c0 .== vs) .| (c0 .== vr)) .& (c1 .== vk) .& (c2 .== vUnderscore))
+                m = m .| ((c0 .== vx) .& (((c1 .== vo) .& (c2 .== vx)) .| (c1a .& (c2 .== vp))))
+                m = m .| ((c0 .== vy) .& c1a .& (c2 .== v2))
                 let bits = unsafeBitCast(m, to: SIMD2<UInt64>.self)
                 let lo = bits[0], hi = bits[1]
                 if lo == 0 {
@@ -98,6 +112,10 @@ struct RedactionScanner {
         if b == 0x2D && b1 == 0x2D { return true }
         if b == 0x41 && b3 == 0x41 { return true }
         if b == 0x65 && b1 == 0x79 && b2 == 0x4A { return true }
+        if b == 0x67 && ((b1 == 0x68 && b3 == 0x5F) || (b1 == 0x69 && b2 == 0x74 && b3 == 0x68)) { return true }
+        if (b == 0x73 || b == 0x72) && b1 == 0x6B && b2 == 0x5F { return true }
+        if b == 0x78 && ((b1 == 0x6F && b2 == 0x78) || (b1 == 0x61 && b2 == 0x70)) { return true }
+        if b == 0x79 && b1 == 0x61 && b2 == 0x32 { return true }
         return b | 0x20 == 0x62 && b1 | 0x20 == 0x65 && b2 | 0x20 == 0x61
     }
 
@@ -112,6 +130,7 @@ struct RedactionScanner {
         case 0x2D: return dashes(p)
         case 0x41: return on(RedactionKind.aws) ? awsKey(p) : p + 1
         case 0x65: return on(RedactionKind.jwt) ? jwt(p) : p + 1
+        case 0x67, 0x72, 0x73, 0x78, 0x79: return on(RedactionKind.apiToken) ? apiToken(p) : p + 1
         default: return on(RedactionKind.bearerToken) ? bearer(p) : p + 1
         }
     }
@@ -501,8 +520,8 @@ struct RedactionScanner {
     // MARK: - Colon: URL credentials, AWS secret marker, IPv6
 
     mutating func colon(_ p: Int) -> Int {
-        if p + 2 < count && base[p + 1] == 0x2F && base[p + 2] == 0x2F {
-            return on(RedactionKind.urlCredentials) ? urlCredentials(p) : p + 3
+        if let authority = afterSchemeSlashes(p) {
+            return on(RedactionKind.urlCredentials) ? urlCredentials(authority) : authority
         }
         if on(RedactionKind.aws), let end = awsSecretAfterMarker(p) { return end }
         if on(RedactionKind.ipv6) {
@@ -514,10 +533,24 @@ struct RedactionScanner {
         return p + 1
     }
 
+    /// After the `:` at `p`: where the authority starts when `//` follows, each slash possibly
+    /// escaped (`:\/\/` in JSON text, `:\\/\\/` when that JSON sits in a JSON string).
+    func afterSchemeSlashes(_ p: Int) -> Int? {
+        var q = p + 1
+        for _ in 0..<2 {
+            let run = q
+            while q < count && base[q] == 0x5C && q - run < 8 { q += 1 }
+            guard q < count && base[q] == 0x2F else { return nil }
+            q += 1
+        }
+        return q
+    }
+
     /// `scheme://user:password@host`: replaces the password (the user name stays, to help tell
-    /// which account leaked). Returns past the `@`, so the host is not read as an e-mail domain.
-    mutating func urlCredentials(_ p: Int) -> Int {
-        let s = p + 3
+    /// which account leaked). The user name may be empty, as Redis and several drivers write
+    /// it (`redis://:password@host:6379/0`). `s` is where the authority starts; returns past the
+    /// `@`, so the host is not read as an e-mail domain.
+    mutating func urlCredentials(_ s: Int) -> Int {
         var e = s
         var at = -1
         let high = min(count, s + 512)
@@ -530,7 +563,7 @@ struct RedactionScanner {
         guard at > s else { return s }
         var colon = -1
         for k in s..<at where base[k] == 0x3A { colon = k; break }
-        guard colon > s, colon + 1 < at else { return at + 1 }
+        guard colon >= s, colon + 1 < at else { return at + 1 }
         add(RedactionKind.urlCredentials, colon + 1, at)
         return at + 1
     }
@@ -650,26 +683,33 @@ struct RedactionScanner {
         if prev == 0x79 {  // ...key=
             if on(RedactionKind.azure) {
                 if (hasLower("accountkey", at: p - 10) && !RedactionBytes.isWord(byte(p - 11)))
-                    || (hasLower("sharedaccesskey", at: p - 15) && !RedactionBytes.isWord(byte(p - 16))) {
-                    return azureValue(p)
+                    || (hasLower("sharedaccesskey", at: p - 15) && !RedactionBytes.isWord(byte(p - 16))),
+                    let end = azureValue(p) {
+                    return end
                 }
             }
             if on(RedactionKind.aws), let end = awsSecretAfterMarker(p) { return end }
-        } else if prev == 0x67 && on(RedactionKind.azure) && hasLower("sig", at: p - 3) && !RedactionBytes.isWord(byte(p - 4)) {
-            return azureValue(p)
+        } else if prev == 0x67 && on(RedactionKind.azure) && hasLower("sig", at: p - 3) && !RedactionBytes.isWord(byte(p - 4)),
+            let end = azureValue(p) {
+            // A SAS signature stays `azure_connection_string` (that detector came first); a
+            // `sig=` it does not take (Azure detector off, value too short) may be
+            // `url_query_secret` below.
+            return end
         }
+        if on(RedactionKind.urlQuerySecret), let end = querySecret(p) { return end }
         return p + 1
     }
 
-    /// The value after `=` up to `;`, `&`, a quote, whitespace or an escape.
-    mutating func azureValue(_ p: Int) -> Int {
+    /// The value after `=` up to `;`, `&`, a quote, whitespace or an escape; nil (no match)
+    /// when shorter than 4 bytes.
+    mutating func azureValue(_ p: Int) -> Int? {
         var e = p + 1
         while e < count {
             let b = base[e]
             if b == 0x3B || b == 0x26 || b == 0x22 || b == 0x27 || b <= 0x20 || b == 0x5C || b == 0x2C || b == 0x3C || b == 0x3E { break }
             e += 1
         }
-        guard e - p - 1 >= 4 else { return e }
+        guard e - p - 1 >= 4 else { return nil }
         add(RedactionKind.azure, p + 1, e)
         return e
     }

@@ -5,6 +5,12 @@ import CCrypto
 /// Built-in detectors run as one byte scan (``RedactionScanner``); each custom detector is one
 /// PCRE2 pass. A line without findings costs the scan and one copy, and allocates nothing.
 ///
+/// Custom detectors fail closed: when PCRE2 stops without an answer (match, depth or JIT stack
+/// limit, or any other error but "no match"), the input may hold a value the pattern would have
+/// found, so the whole value is replaced as that detector's finding (see
+/// ``redact(_:context:into:counts:failedClosed:)`` for what "whole" means per context) and the
+/// failure is counted in `failedClosed`.
+///
 /// - Important: The scratch state (match list, digit-group buffer, PCRE2 match data) makes an
 ///   instance usable by one thread at a time. It is `@unchecked Sendable` so it can be handed to
 ///   the thread or task that owns a pipeline; call ``copy()`` to get one per concurrent worker.
@@ -28,10 +34,12 @@ public final class Redactor: @unchecked Sendable {
     private let hashLength: Int
 
     private var matches: [RedactionMatch] = []
+    /// Failure counters for callers of the variant without `failedClosed`.
+    private var unreportedFailures: [Int]
     private let scratch: UnsafeMutablePointer<Int>
 
-    /// Calls that stopped at a PCRE2 limit, over all custom detectors (their matches in that
-    /// input are then missing: the limits bound time, not recall).
+    /// Calls that stopped at a PCRE2 limit, over all custom detectors (the input was then
+    /// masked whole: the limits bound time, and failing closed keeps recall).
     public var customLimitHits: Int { patterns.reduce(0) { $0 + $1.limitHits } }
 
     /// - Throws: ``RedactionError`` for an invalid custom pattern or name, an override naming no
@@ -101,6 +109,7 @@ public final class Redactor: @unchecked Sendable {
         self.scratch = .allocate(capacity: RedactionScanner.scratchCapacity)
         self.scratch.initialize(repeating: 0, count: RedactionScanner.scratchCapacity)
         self.matches.reserveCapacity(16)
+        self.unreportedFailures = Array(repeating: 0, count: names.count)
     }
 
     deinit {
@@ -114,22 +123,49 @@ public final class Redactor: @unchecked Sendable {
         try! Redactor(rules: rules, patterns: patterns.map { $0.copy() }, valueGroups: valueGroups)
     }
 
-    /// Appends `input` to `output` with every detected value replaced.
-    ///
-    /// - Parameters:
-    ///   - input: The bytes to scan.
-    ///   - context: How the bytes are framed; decides how replacements are written.
-    ///   - output: Receives the redacted bytes (appended; not cleared).
-    ///   - counts: One counter per ``detectorNames`` entry; each replacement adds one to its
-    ///     detector's counter. Must have `detectorNames.count` elements.
-    /// - Returns: The number of replacements.
+    /// Appends `input` to `output` with every detected value replaced; custom detectors that
+    /// fail are not reported (see ``redact(_:context:into:counts:failedClosed:)``).
     public func redact(
         _ input: UnsafeRawBufferPointer,
         context: RedactionContext,
         into output: inout [UInt8],
         counts: inout [Int]
     ) -> Int {
+        var failures: [Int] = []
+        swap(&failures, &unreportedFailures)
+        defer { swap(&failures, &unreportedFailures) }
+        return redact(input, context: context, into: &output, counts: &counts, failedClosed: &failures)
+    }
+
+    /// Appends `input` to `output` with every detected value replaced.
+    ///
+    /// When a custom detector's pattern fails on `input` (see ``Redactor``), the value is
+    /// replaced whole, as a finding of that detector in its mode:
+    /// - `.plain` and `.jsonString`: the whole input.
+    /// - `.jsonText`: every string value and every number (or other bare word) of the document,
+    ///   each on its own; keys, `true`, `false`, `null` and the structure stay, so a JSON
+    ///   document stays JSON and keeps its shape. Values are not told apart, because a pattern
+    ///   written against the JSON text may span a key and its value.
+    ///
+    /// - Parameters:
+    ///   - input: The bytes to scan.
+    ///   - context: How the bytes are framed; decides how replacements are written.
+    ///   - output: Receives the redacted bytes (appended; not cleared).
+    ///   - counts: One counter per ``detectorNames`` entry; each replacement adds one to its
+    ///     detector's counter (values masked by failing closed included). Must have
+    ///     `detectorNames.count` elements.
+    ///   - failedClosed: One counter per ``detectorNames`` entry; each custom detector whose
+    ///     pattern failed on `input` adds one. Must have `detectorNames.count` elements.
+    /// - Returns: The number of replacements.
+    public func redact(
+        _ input: UnsafeRawBufferPointer,
+        context: RedactionContext,
+        into output: inout [UInt8],
+        counts: inout [Int],
+        failedClosed: inout [Int]
+    ) -> Int {
         precondition(counts.count == detectorNames.count, "counts must have one slot per detector")
+        precondition(failedClosed.count == detectorNames.count, "failedClosed must have one slot per detector")
         guard let raw = input.baseAddress, input.count > 0 else { return 0 }
         let base = raw.assumingMemoryBound(to: UInt8.self)
         var scanner = RedactionScanner(
@@ -143,18 +179,37 @@ public final class Redactor: @unchecked Sendable {
         var unordered = scanner.unordered
         if !patterns.isEmpty {
             let firstCustomSlot = detectorNames.count - patterns.count
+            var failedSlot = -1
             for (index, pattern) in patterns.enumerated() {
                 var start = 0
-                while start < input.count, let groups = pattern._match(input, from: start) {
-                    guard let whole = pattern._range(0) else { break }
-                    let group = valueGroups[index]
-                    let range = (group > 0 && group < groups ? pattern._range(group) : nil) ?? whole
-                    if !range.isEmpty {
-                        list.append(RedactionMatch(start: range.lowerBound, end: range.upperBound, slot: firstCustomSlot + index))
-                        unordered = true
+                matching: while start < input.count {
+                    switch pattern._match(input, from: start) {
+                    case .noMatch:
+                        break matching
+                    case .failed:
+                        failedClosed[firstCustomSlot + index] += 1
+                        if failedSlot < 0 { failedSlot = firstCustomSlot + index }
+                        break matching
+                    case .matched(let groups):
+                        guard let whole = pattern._range(0) else { break matching }
+                        let group = valueGroups[index]
+                        let range = (group > 0 && group < groups ? pattern._range(group) : nil) ?? whole
+                        if !range.isEmpty {
+                            list.append(RedactionMatch(start: range.lowerBound, end: range.upperBound, slot: firstCustomSlot + index))
+                            unordered = true
+                        }
+                        start = whole.isEmpty ? Self.nextCharacter(base, input.count, after: whole.upperBound) : whole.upperBound
                     }
-                    start = whole.isEmpty ? whole.upperBound + 1 : whole.upperBound
                 }
+            }
+            if failedSlot >= 0 {
+                // The masks cover every value; a finding inside one is dropped when written (overlap).
+                if context == .jsonText {
+                    Self.appendJSONValues(base, input.count, slot: failedSlot, to: &list)
+                } else {
+                    list.append(RedactionMatch(start: 0, end: input.count, slot: failedSlot))
+                }
+                unordered = true
             }
         }
         defer { returnMatches(&list) }
@@ -166,6 +221,52 @@ public final class Redactor: @unchecked Sendable {
             list.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
         }
         return write(base, input.count, context, list, &output, &counts)
+    }
+
+    /// Where to retry after an empty match at `p`: the next UTF-8 character, not the next byte,
+    /// so a retry never starts inside a character.
+    private static func nextCharacter(_ base: UnsafePointer<UInt8>, _ count: Int, after p: Int) -> Int {
+        var q = p + 1
+        while q < count && base[q] & 0xC0 == 0x80 { q += 1 }
+        return q
+    }
+
+    /// Failing closed in `.jsonText`: one match per string value body and per bare word outside
+    /// strings other than `true`, `false` and `null` (numbers, and anything that is not JSON).
+    /// Keys (a string followed by `:`) are kept. Escapes are skipped as the writer skips them,
+    /// so both agree on where strings are.
+    static func appendJSONValues(_ base: UnsafePointer<UInt8>, _ count: Int, slot: Int, to list: inout [RedactionMatch]) {
+        @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        @inline(__always) func isStructural(_ b: UInt8) -> Bool {
+            b == 0x7B || b == 0x7D || b == 0x5B || b == 0x5D || b == 0x2C || b == 0x3A || b == 0x22
+        }
+        func isLiteral(_ s: Int, _ e: Int) -> Bool {
+            let length = e - s
+            guard length == 4 || length == 5 else { return false }
+            let word = UnsafeBufferPointer(start: base + s, count: length)
+            return word.elementsEqual("true".utf8) || word.elementsEqual("null".utf8) || word.elementsEqual("false".utf8)
+        }
+        var i = 0
+        while i < count {
+            let b = base[i]
+            if b == 0x22 {
+                let s = i + 1
+                var j = s
+                while j < count && base[j] != 0x22 { j += base[j] == 0x5C ? 2 : 1 }
+                let e = min(j, count)
+                var k = j + 1
+                while k < count && isSpace(base[k]) { k += 1 }
+                let isKey = k < count && base[k] == 0x3A
+                if !isKey && e > s { list.append(RedactionMatch(start: s, end: e, slot: slot)) }
+                i = j + 1
+            } else if isSpace(b) || isStructural(b) {
+                i += 1
+            } else {
+                let s = i
+                while i < count && !isSpace(base[i]) && !isStructural(base[i]) { i += 1 }
+                if !isLiteral(s, i) { list.append(RedactionMatch(start: s, end: i, slot: slot)) }
+            }
+        }
     }
 
     private func takeMatches() -> [RedactionMatch] {

@@ -19,9 +19,15 @@ final class PCRE2Code: @unchecked Sendable {
 /// patterns: custom redaction detectors and the `regex` processor.
 ///
 /// Matching is bounded: a match limit and a depth limit stop pathological patterns such as
-/// `(a+)+$` on hostile input; a match that hits a limit (or the JIT stack limit) reports no
-/// match and is counted in ``limitHits``. Invalid UTF-8 in the subject never matches but is not
-/// an error (`PCRE2_MATCH_INVALID_UTF`).
+/// `(a+)+$` on hostile input. ``firstMatch(in:from:)`` reports a call that hits a limit (or the
+/// JIT stack limit) as no match and counts it in ``limitHits``; the redactor uses the internal
+/// form, which tells the two apart, to fail closed. Invalid UTF-8 in the subject never matches
+/// but is not an error (`PCRE2_MATCH_INVALID_UTF`).
+///
+/// JIT code keeps its backtracking frames on a JIT stack. PCRE2's default is 32 KiB of machine
+/// stack, which a repeated group such as `((?:\\.|[^"\\])*)` exhausts on a string of about
+/// 2 KiB (measured with PCRE2 10.42); each instance therefore owns a JIT stack that grows to
+/// ``jitStackMaximum``, enough for that pattern over about 32 KiB.
 ///
 /// - Important: Owns its match data, so one thread at a time uses an instance; that is why it is
 ///   `@unchecked Sendable` (it can move between threads, not be shared). Call ``copy()`` for
@@ -32,6 +38,11 @@ public final class PCRE2Pattern: @unchecked Sendable {
     public static let matchLimit: UInt32 = 2_000_000
     /// Backtracking depth allowed per call (interpreter only; JIT is bounded by its stack).
     public static let depthLimit: UInt32 = 10_000
+    /// Size a JIT stack starts at; PCRE2 grows it on demand up to ``jitStackMaximum``.
+    public static let jitStackStart = 32 * 1024
+    /// Largest JIT stack per instance. The memory is reserved, and only the pages a match
+    /// touched become resident.
+    public static let jitStackMaximum = 1024 * 1024
 
     public let pattern: String
     public let caseInsensitive: Bool
@@ -46,6 +57,9 @@ public final class PCRE2Pattern: @unchecked Sendable {
     private let captureCount: Int
     private let matchData: OpaquePointer
     private let matchContext: OpaquePointer
+    /// Nil without JIT (or when PCRE2 could not allocate one: matching then uses the default
+    /// 32 KiB and fails closed sooner, which is safe).
+    private let jitStack: OpaquePointer?
     private let ovector: UnsafeMutablePointer<Int>
 
     /// Compiles `pattern` with `PCRE2_UTF` and tries JIT compilation.
@@ -79,12 +93,20 @@ public final class PCRE2Pattern: @unchecked Sendable {
         self.matchContext = pcre2_match_context_create_8(nil)
         pcre2_set_match_limit_8(matchContext, PCRE2Pattern.matchLimit)
         pcre2_set_depth_limit_8(matchContext, PCRE2Pattern.depthLimit)
+        // One stack per instance, like the match data: an instance is used by one thread at a time.
+        if code.isJIT, let stack = pcre2_jit_stack_create_8(PCRE2Pattern.jitStackStart, PCRE2Pattern.jitStackMaximum, nil) {
+            pcre2_jit_stack_assign_8(matchContext, nil, UnsafeMutableRawPointer(stack))
+            self.jitStack = stack
+        } else {
+            self.jitStack = nil
+        }
         self.ovector = pcre2_get_ovector_pointer_8(matchData)
     }
 
     deinit {
         pcre2_match_data_free_8(matchData)
         pcre2_match_context_free_8(matchContext)
+        if let jitStack { pcre2_jit_stack_free_8(jitStack) }
     }
 
     /// Same compiled pattern, fresh match data: for use on another thread.
@@ -97,7 +119,7 @@ public final class PCRE2Pattern: @unchecked Sendable {
     /// - Returns: One range per group, index 0 the whole match, nil for groups that did not take
     ///   part; byte offsets into `subject`. Nil when there is no match or a limit was hit.
     public func firstMatch(in subject: UnsafeRawBufferPointer, from start: Int = 0) -> [Range<Int>?]? {
-        guard let groups = _match(subject, from: start) else { return nil }
+        guard case .matched(let groups) = _match(subject, from: start) else { return nil }
         var result: [Range<Int>?] = []
         result.reserveCapacity(captureCount + 1)
         for group in 0...captureCount {
@@ -106,25 +128,36 @@ public final class PCRE2Pattern: @unchecked Sendable {
         return result
     }
 
-    /// Allocation-free match for hot paths: returns the number of ovector pairs set (0 = no match).
-    /// Read the ranges with ``_range(_:)`` before the next call.
-    func _match(_ subject: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard start >= 0, start <= subject.count else { return nil }
+    /// What one match call found.
+    enum MatchResult {
+        /// Matched; `groups` ovector pairs are set (read them with ``_range(_:)``).
+        case matched(groups: Int)
+        case noMatch
+        /// PCRE2 stopped without an answer: a limit (match, depth, heap, JIT stack) or another
+        /// error. The subject may hold a match.
+        case failed(code: Int32)
+    }
+
+    /// Allocation-free match for hot paths. Read the ranges with ``_range(_:)`` before the next call.
+    func _match(_ subject: UnsafeRawBufferPointer, from start: Int) -> MatchResult {
+        guard start >= 0, start <= subject.count else { return .noMatch }
         let rc: Int32 = withSubjectPointer(subject) { base in
             if code.isJIT {
                 return pcre2_jit_match_8(code.pointer, base, subject.count, start, 0, matchData, matchContext)
             }
             return pcre2_match_8(code.pointer, base, subject.count, start, 0, matchData, matchContext)
         }
-        if rc > 0 { return Int(rc) }
-        if rc == 0 { return captureCount + 1 }  // ovector too small: cannot happen with from_pattern data
+        if rc > 0 { return .matched(groups: Int(rc)) }
+        if rc == 0 { return .matched(groups: captureCount + 1) }  // ovector too small: cannot happen with from_pattern data
         switch rc {
+        case PCRE2_ERROR_NOMATCH:
+            return .noMatch
         case PCRE2_ERROR_MATCHLIMIT, PCRE2_ERROR_DEPTHLIMIT, PCRE2_ERROR_HEAPLIMIT, PCRE2_ERROR_JIT_STACKLIMIT:
             limitHits += 1
         default:
             break
         }
-        return nil
+        return .failed(code: rc)
     }
 
     /// Range of `group` from the last successful ``_match(_:from:)``; nil when unset.
