@@ -129,16 +129,7 @@ extension LogBridgeConfiguration {
             r.report("sinks", root, "required key is missing")
         }
 
-        var admin = AdminConfiguration()
-        if let adminNode = sections["admin"], let entries = r.mapping(adminNode, "admin", allowed: ["listen"]) {
-            if let listen = r.string(entries.first?.value, "admin.listen") {
-                if listen != "off" && (listen.split(separator: ":").count < 2 || Int(listen.split(separator: ":").last!) == nil) {
-                    r.report("admin.listen", entries.first?.value, "expected host:port or off, found '\(listen)'")
-                } else {
-                    admin.listen = listen
-                }
-            }
-        }
+        let admin = decodeAdmin(sections["admin"], r)
 
         var log = LogConfiguration()
         if let logNode = sections["log"], let entries = r.mapping(logNode, "log", allowed: ["level", "format"]) {
