@@ -53,6 +53,7 @@ extension LoadedConfiguration {
                 lines.append("    path: \(value("\(prefix).path", file.path))")
                 lines.append("    encoding: \(file.encoding.rawValue)")
                 lines.append("    fsync: \(file.fsync)")
+                if file.followSymlink { lines.append("    follow_symlink: true") }
             case .console(let encoding):
                 lines.append("    encoding: \(encoding.rawValue)")
             case .elasticsearch(let es):

@@ -62,7 +62,7 @@ extension LogBridgeConfiguration {
         "eject_after_failures", "ejection_time",
     ]
     static let sinkKeys: [String: [String]] = [
-        "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
+        "file": ["type", "path", "encoding", "fsync", "follow_symlink"] + sinkRunnerKeys,
         "console": ["type", "encoding"] + sinkRunnerKeys,
         "elasticsearch": ["type", "index", "ingest_pipeline", "api_key", "data_stream"] + httpKeys + sinkRunnerKeys,
         "splunk_hec": [
@@ -301,6 +301,7 @@ extension LogBridgeConfiguration {
             guard let file = r.require(r.string(s["path"], "\(path).path"), s["path"], "\(path).path", parent: node) else { return nil }
             var configuration = FileSinkConfiguration(path: file, encoding: encoding)
             if let fsync = r.bool(s["fsync"], "\(path).fsync") { configuration.fsync = fsync }
+            if let follow = r.bool(s["follow_symlink"], "\(path).follow_symlink") { configuration.followSymlink = follow }
             return SinkConfiguration(name: name, kind: .file(configuration), runner: runner)
         default:
             return SinkConfiguration(name: name, kind: .console(encoding), runner: runner)
