@@ -21,10 +21,12 @@ What it does, one line per check, exit status 1 if any check fails:
     returned release manifest is checked: the ConfigMap's logbridge.yaml parses and has
     spool.path /var/lib/logbridge and admin.listen 0.0.0.0:<adminPort>, the StatefulSet mounts
     the spool there and its grace period exceeds the drain, and the enabled monitoring objects
-    exist.
+    exist. With adminToken: admin.token reads the mounted Secret and the ServiceMonitor sends it.
+    With networkPolicy: the policy selects the pods, lets in only the admin port from adminFrom,
+    and restricts egress (DNS plus egress.to) only when asked.
   * Negative tests, each must fail with the chart's message: the default values,
-    terminationGracePeriodSeconds <= shutdownTimeoutSeconds + 5, replicas > partitionCount, and
-    an unknown top-level value (values.schema.json).
+    terminationGracePeriodSeconds <= shutdownTimeoutSeconds + 5, replicas > partitionCount, an
+    unknown top-level value (values.schema.json), and config.admin.token beside adminToken.
   * With --logbridge: `logbridge check --config` on every rendered config. ${file:/path}
     references are pointed at dummy files under a temporary directory and ${env:NAME} get dummy
     values, since the real Secrets exist only in the cluster.
@@ -68,6 +70,7 @@ API_GROUPS = {
                 ("persistentvolumeclaims", "PersistentVolumeClaim"), ("pods", "Pod")]),
     "apps": ("v1", [("statefulsets", "StatefulSet")]),
     "policy": ("v1", [("poddisruptionbudgets", "PodDisruptionBudget")]),
+    "networking.k8s.io": ("v1", [("networkpolicies", "NetworkPolicy")]),
     "monitoring.coreos.com": ("v1", [("servicemonitors", "ServiceMonitor"),
                                      ("prometheusrules", "PrometheusRule")]),
 }
@@ -249,6 +252,7 @@ def check_manifest(name: str, values: dict, release: dict) -> dict | None:
             problems.append("no checksum/config annotation")
         if not container.get("securityContext", {}).get("readOnlyRootFilesystem"):
             problems.append("root filesystem not read-only")
+    problems += check_admin_access(values, config, kinds)
     expected = {"ServiceMonitor": values["serviceMonitor"]["enabled"],
                 "PrometheusRule": values["prometheusRule"]["enabled"],
                 "PodDisruptionBudget": values["podDisruptionBudget"]["enabled"]}
@@ -271,6 +275,60 @@ def check_manifest(name: str, values: dict, release: dict) -> dict | None:
         problems.append("NOTES.txt rendered empty")
     report(not problems, name, "; ".join(problems) or f"{len(docs)} objects: " + ", ".join(sorted(kinds)))
     return config if not problems else None
+
+
+def check_admin_access(values: dict, config: dict | None, kinds: dict) -> list[str]:
+    """The admin token (config, mount, ServiceMonitor) and the NetworkPolicy, as the values ask."""
+    problems = []
+    token = values["adminToken"]
+    token_dir = "/run/secrets/logbridge-admin"
+    sts = (kinds.get("StatefulSet") or [None])[0]
+    pod = sts["spec"]["template"]["spec"] if sts else {"containers": [{}]}
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0].get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    endpoints = [e for m in kinds.get("ServiceMonitor", []) for e in m["spec"]["endpoints"]]
+    admin = (config or {}).get("admin") or {}
+    if token["secretName"]:
+        if admin.get("token") != "${file:%s/%s}" % (token_dir, token["key"]):
+            problems.append("admin.token does not read the adminToken Secret's file")
+        if mounts.get("admin-token") != token_dir or \
+                volumes.get("admin-token", {}).get("secret", {}).get("secretName") != token["secretName"]:
+            problems.append(f"the adminToken Secret is not mounted at {token_dir}")
+        for endpoint in endpoints:
+            credentials = (endpoint.get("authorization") or {}).get("credentials") or {}
+            if credentials != {"name": token["secretName"], "key": token["key"]}:
+                problems.append("the ServiceMonitor does not send the admin token")
+    elif "token" in admin or "admin-token" in mounts or any("authorization" in e for e in endpoints):
+        problems.append("an admin token without adminToken.secretName")
+    policies = kinds.get("NetworkPolicy", [])
+    policy = values["networkPolicy"]
+    if bool(policies) != bool(policy["enabled"]):
+        problems.append("NetworkPolicy " + ("missing" if policy["enabled"] else "unexpected"))
+    for np in policies:
+        spec = np["spec"]
+        selector = (sts or {}).get("spec", {}).get("selector", {}).get("matchLabels")
+        if spec.get("podSelector", {}).get("matchLabels") != selector:
+            problems.append("NetworkPolicy does not select the StatefulSet's pods")
+        ingress = spec.get("ingress")
+        if ingress is None:
+            problems.append("NetworkPolicy without an ingress list (ingress would be unrestricted)")
+        elif policy["adminFrom"]:
+            if len(ingress) != 1 or ingress[0].get("from") != policy["adminFrom"] or \
+                    ingress[0].get("ports") != [{"port": "admin", "protocol": "TCP"}]:
+                problems.append("NetworkPolicy ingress is not the admin port from adminFrom alone")
+        elif ingress:
+            problems.append("NetworkPolicy lets peers in although adminFrom is empty")
+        egress_on = policy["egress"]["enabled"]
+        if ("Egress" in spec.get("policyTypes", [])) != egress_on or "Ingress" not in spec.get("policyTypes", []):
+            problems.append(f"NetworkPolicy policyTypes {spec.get('policyTypes')} do not follow egress.enabled")
+        if egress_on:
+            rules = spec.get("egress") or []
+            dns = [r for r in rules if {"port": 53, "protocol": "UDP"} in (r.get("ports") or [])]
+            if bool(dns) != bool(policy["egress"]["allowDNS"]):
+                problems.append("NetworkPolicy DNS egress does not follow egress.allowDNS")
+            if [r for r in rules if r not in dns] != policy["egress"]["to"]:
+                problems.append("NetworkPolicy egress rules are not egress.to")
+    return problems
 
 
 def run_check(binary: str, name: str, config: dict, tmp: Path) -> None:
@@ -342,7 +400,10 @@ def main() -> int:
                 "nodeSelectorTerms": [{"matchExpressions": [{"key": "pool", "operator": "In", "values": ["logs"]}]}]}}},
             "podDisruptionBudget": {"enabled": False}, "tmpDir": {"sizeLimit": ""},
             "readinessProbe": {"path": "/healthz"}, "startupProbe": {"enabled": False},
-            "persistence": {"storageClassName": "local-ssd"}, "updateStrategy": {"type": "OnDelete"}})
+            "persistence": {"storageClassName": "local-ssd"}, "updateStrategy": {"type": "OnDelete"},
+            "adminToken": {"secretName": "admin", "key": "admin-token"},
+            "networkPolicy": {"enabled": True, "egress": {"enabled": True, "to": [
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 9093, "protocol": "TCP"}]}]}}})
 
         for case, overrides in cases.items():
             if not overrides:
@@ -381,6 +442,9 @@ def main() -> int:
                  "is above partitionCount"),
                 ("unknown value refused by values.schema.json", {**good, "replica": 3},
                  "additional properties 'replica' not allowed"),
+                ("config.admin.token beside adminToken refused",
+                 merge(good, {"adminToken": {"secretName": "admin"}, "config": {"admin": {"token": "${file:/x}"}}}),
+                 "config.admin.token is set by the chart"),
             ]
             for name, bad, message in negatives:
                 try:

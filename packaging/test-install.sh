@@ -2,8 +2,10 @@
 # Tests packaging/install.sh and packaging/uninstall.sh (`make install-check`).
 #
 # 1. Staging root: installs into a temporary DESTDIR and checks the tree, runs the installed
-#    binary, checks the unit with systemd-analyze, upgrades over a modified installation (the
-#    operator's config and the spool survive), installs with another PREFIX, uninstalls, purges.
+#    binary, checks the unit with systemd-analyze (verify, and its security exposure), runs the
+#    binary under the unit's sandbox (packaging/check-sandbox.py), upgrades over a modified
+#    installation (the operator's config and the spool survive), installs with another PREFIX,
+#    uninstalls, purges.
 # 2. Host install, when run as root where mount namespaces and overlayfs work: the same scripts
 #    with DESTDIR empty, in a private mount namespace whose /etc, /usr/local and /var are overlays
 #    on the real ones, so the user creation, the chown and the systemd-less path run for real
@@ -128,6 +130,8 @@ check "environment file /etc/logbridge/logbridge.env, 0640, no variable set" \
     bash -c '[[ -f $1 && $(stat -c %a "$1") == 640 ]] && ! grep -qv "^#" "$1"' _ "$C/logbridge.env"
 check "examples under /usr/local/share/logbridge/examples match conf/examples" diff -r "$ROOT/conf/examples" "$D/usr/local/share/logbridge/examples"
 check "unit /etc/systemd/system/logbridge.service, 0644" bash -c '[[ -f $1 && $(stat -c %a "$1") == 644 ]]' _ "$D/etc/systemd/system/logbridge.service"
+check "unit: no core dumps, system call filter, /proc limited (LimitCORE, SystemCallFilter, ProtectProc, ProcSubset, UMask)" \
+    bash -c 'for k in "LimitCORE=0" "SystemCallFilter=@system-service" "SystemCallFilter=~@privileged @resources" "SystemCallArchitectures=native" "ProtectProc=invisible" "ProcSubset=pid" "UMask=0027" "StateDirectoryMode=0750"; do grep -qx "$k" "$1" || exit 1; done' _ "$D/etc/systemd/system/logbridge.service"
 check "unit runs /usr/local/bin/logbridge (ExecStartPre check, ExecStart run)" \
     bash -c 'grep -qx "ExecStartPre=/usr/local/bin/logbridge check --config /etc/logbridge/logbridge.yaml" "$1" && grep -qx "ExecStart=/usr/local/bin/logbridge run --config /etc/logbridge/logbridge.yaml" "$1"' _ "$D/etc/systemd/system/logbridge.service"
 check "spool dir /var/lib/logbridge, 0750" bash -c '[[ -d $1 ]] && [[ $(stat -c %a "$1") == 750 ]]' _ "$D/var/lib/logbridge"
@@ -180,8 +184,27 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     else
         fail "systemd-analyze verify: a planted bad key and value are reported" "$out"
     fi
+    # The exposure score of the unit as installed (systemd 250+ rates a unit file offline).
+    out=$(cd "$T/verify" && systemd-analyze security --offline=yes logbridge.service 2>&1) || true
+    score=$(sed -n 's/.*Overall exposure level for logbridge\.service: \([0-9.]*\).*/\1/p' <<<"$out")
+    if [[ -z $score ]]; then
+        echo "skip systemd-analyze security --offline (not supported here)"
+    elif awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+        pass "systemd-analyze security: exposure $score (at most 2.0)"
+    else
+        fail "systemd-analyze security: exposure $score (at most 2.0)" "$(grep '✗' <<<"$out")"
+    fi
 else
     echo "skip systemd-analyze not found"
+fi
+
+# The binary under the unit's sandbox (its system call filter, /proc restrictions as root): it
+# must run, deliver, reload and stop as it does unconfined.
+echo "# sandbox run: the installed unit's SystemCallFilter=, ProtectProc= and ProcSubset= on $BINARY"
+if out=$(python3 "$ROOT/packaging/check-sandbox.py" "$BINARY" "$D/etc/systemd/system/logbridge.service" 2>&1); then
+    pass "logbridge runs under the unit's sandbox ($(tail -1 <<<"$out"))"
+else
+    fail "logbridge runs under the unit's sandbox" "$out"
 fi
 
 # Upgrade over an installation the operator changed.

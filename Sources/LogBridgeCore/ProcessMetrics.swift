@@ -62,12 +62,15 @@ public enum ProcessMetrics {
         return fields.count > 22 ? fields : nil
     }
 
+    /// The start tick in `/proc/self/stat` counts from boot (suspend included). The boot time is
+    /// taken from the clocks rather than `/proc/stat`'s `btime`: the systemd unit's `ProcSubset=pid`
+    /// hides every `/proc` file but the processes'.
     private static func startTime() -> Double? {
-        guard let stat = statFields(), let startTicks = Double(stat[22 - 3]),
-            let procStat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-            let line = procStat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-            let boot = Double(line.dropFirst(6).trimmingCharacters(in: .whitespaces))
-        else { return nil }
+        guard let stat = statFields(), let startTicks = Double(stat[22 - 3]) else { return nil }
+        var realtime = timespec(), sinceBoot = timespec()
+        guard clock_gettime(CLOCK_REALTIME, &realtime) == 0, clock_gettime(CLOCK_BOOTTIME, &sinceBoot) == 0 else { return nil }
+        func seconds(_ t: timespec) -> Double { Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
+        let boot = seconds(realtime) - seconds(sinceBoot)
         return boot + startTicks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

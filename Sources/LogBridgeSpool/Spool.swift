@@ -36,7 +36,7 @@ public final class Spool: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.statistics = statistics
-        try Self.createDirectory(configuration.path)
+        try Self.createDirectory(configuration.path, logger: logger)
         lock = try SpoolDirectoryLock(directory: configuration.path)
         // The map reserves room beyond max_bytes: ingest stops at max_bytes, and the reserve
         // guarantees that cursor commits and trims, which free space, can always be written.
@@ -287,12 +287,32 @@ public final class Spool: Sendable {
 
     // MARK: Opening
 
-    private static func createDirectory(_ path: String) throws(SpoolError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            throw .cannotCreateDirectory(path: path, errno: Int32(underlying?.code ?? Int(EACCES)))
+    /// Creates the spool directory with mode 0750 at most (the umask may take more away): the
+    /// records in it may hold secrets, and only the service's group (the `logbridge status` and
+    /// `spool stats` operators) has any business there. Parents are created with the usual mode.
+    /// An existing directory is left as it is (the operator chose its mode), with a warning when
+    /// other users can enter it.
+    static func createDirectory(_ path: String, logger: Logger) throws(SpoolError) {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            if info.st_mode & 0o007 != 0 {
+                logger.warning(
+                    "the spool directory is open to other users; the records in it may hold secrets: chmod o-rwx it",
+                    metadata: [LogKey.spoolPath: "\(path)", "mode": "\(String(info.st_mode & 0o7777, radix: 8))"])
+            }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+            do {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            } catch {
+                let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+                throw .cannotCreateDirectory(path: parent, errno: Int32(underlying?.code ?? Int(EACCES)))
+            }
+        }
+        if mkdir(path, 0o750) != 0, errno != EEXIST {
+            throw .cannotCreateDirectory(path: path, errno: errno)
         }
     }
 

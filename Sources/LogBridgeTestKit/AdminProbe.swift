@@ -11,9 +11,11 @@ public enum AdminProbe {
         public var body: String
     }
 
-    /// `GET url`, answered or failed within 5 s.
-    public static func get(_ url: String) async throws -> Response {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+    /// `GET url`, answered or failed within 5 s; with `bearer`, as the holder of that admin token.
+    public static func get(_ url: String, bearer: String? = nil) async throws -> Response {
+        var request = HTTPClientRequest(url: url)
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 64 << 20)
         return Response(status: Int(response.status.code), body: String(buffer: body))
     }

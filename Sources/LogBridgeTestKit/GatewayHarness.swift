@@ -16,7 +16,8 @@ public final class GatewayHarness: Sendable {
     public init(
         bootstrap: String, topic: String = "logs", group: String = "logbridge-test",
         directory: TemporaryDirectory = TemporaryDirectory(), properties: [String: String] = [:],
-        spoolMaxBytes: Int = 256 << 20, sinks: [SinkConfiguration]? = nil, pipeline: PipelineConfiguration = PipelineConfiguration()
+        spoolMaxBytes: Int = 256 << 20, sinks: [SinkConfiguration]? = nil, pipeline: PipelineConfiguration = PipelineConfiguration(),
+        admin: AdminConfiguration = AdminConfiguration(listen: "127.0.0.1:0")
     ) {
         self.directory = directory
         // Fast group reactions so tests do not wait for production timeouts.
@@ -30,8 +31,8 @@ public final class GatewayHarness: Sendable {
                     name: "archive", kind: .file(FileSinkConfiguration(path: directory.file("events.ndjson"))),
                     runner: SinkRunnerConfiguration(batchSize: 5_000, maxBatchBytes: 2 << 20))
             ],
-            // An ephemeral admin port: tests run gateways side by side.
-            admin: AdminConfiguration(listen: "127.0.0.1:0"),
+            // The default is an ephemeral admin port: tests run gateways side by side.
+            admin: admin,
             shutdownTimeout: .seconds(10))
     }
 

@@ -48,6 +48,7 @@ struct Run: AsyncParsableCommand {
     var untilDelivered: Int?
 
     func run() async throws {
+        disableCoreDumps()
         let loaded = try loadConfiguration(config)
         bootstrapLogging(loaded.configuration.log)
         let logger = Logger(label: "logbridge")

@@ -14,12 +14,18 @@ struct Status: AsyncParsableCommand {
         abstract: "Live view of a running gateway (throughput per sink, lag, spool, retries), from its admin endpoint.",
         aliases: ["top"])
 
-    @Option(name: .long, help: "The gateway's admin endpoint.") var admin = "http://127.0.0.1:9180"
+    @Option(name: .long, help: "The gateway's admin endpoint (default: admin.listen of --config, else http://127.0.0.1:9180).")
+    var admin: String?
     @Option(name: .long, help: "Seconds between refreshes.") var interval = 1.0
     @Option(name: .long, help: "Stop after this many refreshes (default: until interrupted).") var count: Int?
     @Flag(name: .long, help: "One JSON object per refresh instead of the screen (for scripts).") var json = false
+    @Option(name: .long, help: "A file holding the endpoint's bearer token (admin.token); wins over --config.")
+    var tokenFile: String?
+    @Option(name: .long, help: "The gateway's configuration file: its admin section gives the token and the address.")
+    var config: String?
 
     func run() async throws {
+        let (admin, token) = try endpoint()
         let url = admin.hasSuffix("/") ? admin + "metrics" : admin + "/metrics"
         let interactive = !json && isatty(STDOUT_FILENO) != 0
         var previous: StatusSnapshot?
@@ -27,7 +33,7 @@ struct Status: AsyncParsableCommand {
         while count.map({ refreshes < $0 }) ?? true {
             let current: StatusSnapshot
             do {
-                let samples = try PrometheusText.parse(try await fetch(url))
+                let samples = try PrometheusText.parse(try await fetch(url, token: token))
                 current = StatusSnapshot(samples: samples, at: .now)
             } catch {
                 FileHandle.standardError.write(Data("logbridge status: \(url): \(error)\n".utf8))
@@ -47,11 +53,46 @@ struct Status: AsyncParsableCommand {
         }
     }
 
-    private func fetch(_ url: String) async throws -> String {
+    /// The endpoint's URL and token, from the options and the configuration's `admin:` section.
+    private func endpoint() throws -> (url: String, token: String?) {
+        var settings: AdminConfiguration?
+        if let config {
+            do {
+                settings = try LogBridgeConfiguration.loadAdmin(path: config)
+            } catch {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(1)
+            }
+        }
+        var token = settings?.token
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                FileHandle.standardError.write(Data("logbridge status: cannot read --token-file \(tokenFile)\n".utf8))
+                throw ExitCode(1)
+            }
+            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let admin { return (admin, token) }
+        if let address = settings?.address {
+            // A wildcard bind is reached on the loopback address.
+            let host = ["0.0.0.0", "::", ""].contains(address.host) ? "127.0.0.1" : address.host
+            return ("http://\(host.contains(":") ? "[\(host)]" : host):\(address.port)", token)
+        }
+        return ("http://127.0.0.1:9180", token)
+    }
+
+    private func fetch(_ url: String, token: String?) async throws -> String {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 64 << 20)
+        if response.status == .unauthorized {
+            throw StatusError(
+                message: token == nil
+                    ? "HTTP 401: the endpoint requires its token (admin.token): add --config FILE or --token-file FILE"
+                    : "HTTP 401: the token was refused; check that it matches the gateway's admin.token")
+        }
         guard response.status == .ok else { throw StatusError(message: "HTTP \(response.status.code)") }
         return String(buffer: body)
     }

@@ -246,6 +246,13 @@ struct OperationsTests {
             return false
         }
         #expect(await waitFor("logbridge_source_group_joined", atLeast: 1))
+        // No core file could carry the secrets it loaded; its start time does not need /proc/stat
+        // (hidden by the unit's ProcSubset=pid).
+        let limits = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)) ?? ""
+        let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }?.split(separator: " ")
+        #expect(core?.dropFirst(4).prefix(2) == ["0", "0"], "soft and hard RLIMIT_CORE are 0")
+        let started = await sample("process_start_time_seconds") ?? 0
+        #expect(abs(started - Date().timeIntervalSince1970) < 120)
 
         _ = try LogBridgeBinary.writeConfig(
             in: directory, bootstrap: cluster.bootstrapServers, group: "ops-sighup", sinks: sinks(batchSize: 2_000), admin: admin,

@@ -142,4 +142,36 @@ import Testing
         _ = pipeline.process(S.batch(lines), flush: true, replay: true)
         #expect(metrics.value("app_errors_total", labels: ["namespace": "a"]) == 2)
     }
+
+    /// Rendering copies one family at a time, so the pipelines keep recording during a scrape;
+    /// each rendering is still well formed and the last one shows every count.
+    @Test func renderingWhilePipelinesRecordLosesNothing() async {
+        let metrics = PipelineMetrics()
+        let families = 20, perWriter = 2_000, writers = 4
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    for i in 0..<perWriter {
+                        metrics.increment(
+                            "family_\(i % families)_total", help: "test", labels: [("writer", "\(writer)")], by: 1)
+                    }
+                }
+            }
+            group.addTask {
+                for _ in 0..<50 {
+                    let text = metrics.render()
+                    // A family is whole: its TYPE line comes before its samples, never torn.
+                    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                        #expect(line.hasPrefix("family_") && line.contains("writer="))
+                    }
+                }
+            }
+        }
+        let text = metrics.render()
+        for family in 0..<families {
+            for writer in 0..<writers {
+                #expect(text.contains("family_\(family)_total{writer=\"\(writer)\"} \(perWriter / families)\n"))
+            }
+        }
+    }
 }

@@ -43,6 +43,48 @@ import Testing
         #expect(lines[2].hasSuffix(#""event":"again"}"#))
     }
 
+    @Test func aSymlinkPlantedWhereTheFileWasIsRefusedAndItsTargetLeftAlone() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("out/events.ndjson")
+        let configuration = FileSinkConfiguration(path: path)
+        let sink = FileSink(name: "archive", configuration: configuration, logger: Logger(label: "t"))
+        try await sink.open(restoring: SinkCheckpoint(nextSequence: 0))
+        let committed = try await sink.deliver(batch(["first"])).state
+        await sink.close()
+        let created = try FileManager.default.attributesOfItem(atPath: directory.file("out"))[.posixPermissions] as? Int
+        #expect(created.map { $0 & 0o027 == 0 } == true, "the directory it made is 0750 at most")
+
+        // Someone with write access to the directory swaps the file for a link to another file.
+        let target = directory.file("precious")
+        try "keep me\n".write(toFile: target, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+        let reopened = FileSink(name: "archive", configuration: configuration, logger: Logger(label: "t"))
+        do {
+            try await reopened.open(restoring: SinkCheckpoint(nextSequence: 1, state: committed))
+            Issue.record("a symbolic link was followed")
+        } catch {
+            #expect(error.message.contains(path))
+            #expect(error.message.contains("symbolic link"))
+            #expect(error.message.contains("follow_symlink"))
+        }
+        await reopened.close()
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me\n")
+
+        // A link the operator declared is followed; /dev/ paths always are (/dev/stdout is a link).
+        let declared = FileSink(
+            name: "archive", configuration: FileSinkConfiguration(path: path, encoding: .raw, followSymlink: true),
+            logger: Logger(label: "t"))
+        try await declared.open(restoring: SinkCheckpoint(nextSequence: 1))
+        _ = try await declared.deliver(batch(["appended"], from: 1))
+        await declared.close()
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me\nappended\n")
+        let stdout = FileSink(name: "out", configuration: FileSinkConfiguration(path: "/dev/stdout"), logger: Logger(label: "t"))
+        try await stdout.open(restoring: SinkCheckpoint(nextSequence: 0))
+        await stdout.close()
+    }
+
     @Test func aFileRotatedAwayIsStartedAfresh() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -16,6 +16,29 @@ import Testing
             sinks: sinks, statistics: statistics, logger: logger)
     }
 
+    @Test func aNewSpoolDirectoryIsClosedToOtherUsersAndAnExistingOneKeepsItsMode() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        // With the usual umask (022) a plain mkdir would give 0755.
+        let path = directory.file("nested/spool")
+        try Spool.createDirectory(path, logger: logger)
+        let created = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(created.map { $0 & 0o700 == 0o700 && $0 & 0o027 == 0 } == true, "0750 at most: \(String(created ?? 0, radix: 8))")
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: path, maxBytes: 64 << 20), sinks: ["a"], statistics: GatewayStatistics(),
+            logger: logger)
+        spool.close()
+        for file in try FileManager.default.contentsOfDirectory(atPath: path) {
+            let mode = try FileManager.default.attributesOfItem(atPath: path + "/" + file)[.posixPermissions] as? Int
+            #expect((mode ?? 0o777) & 0o007 == 0, "\(file) is not readable by others")
+        }
+        // An existing directory is the operator's: its mode is not changed.
+        let existing = directory.file("existing")
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try Spool.createDirectory(existing, logger: logger)
+        #expect(try FileManager.default.attributesOfItem(atPath: existing)[.posixPermissions] as? Int == 0o700)
+    }
+
     @Test func recordsAndNextOffsetsAreStoredTogetherAndSurviveReopen() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -139,6 +139,54 @@ import Testing
         #expect(printed.contains("fetch.wait.max.ms: 50"))
     }
 
+    @Test func theAdminTokenIsReadFromAFileAndMaskedInCheckOutputAndErrors() throws {
+        let directory = TemporaryDirectory(prefix: "logbridge-admin-token")
+        defer { directory.remove() }
+        let tokenFile = directory.file("admin-token")
+        try "s3cr3t-admin-token-0123456789\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let yaml = Self.valid.replacingOccurrences(
+            of: "  listen: \"127.0.0.1:9180\"",
+            with: "  listen: \"0.0.0.0:9180\"\n  token: \"${file:\(tokenFile)}\"\n  max_connections: 8\n  idle_timeout: 45s\n  request_timeout: 2s")
+        let loaded = try LogBridgeConfiguration.parse(yaml: yaml, environment: [:])
+        let admin = loaded.configuration.admin
+        #expect(admin.token == "s3cr3t-admin-token-0123456789", "trimmed")
+        #expect(admin.maxConnections == 8)
+        #expect(admin.idleTimeout == .seconds(45))
+        #expect(admin.requestTimeout == .seconds(2))
+        let printed = loaded.effectiveYAML()
+        #expect(!printed.contains("s3cr3t"))
+        #expect(printed.contains("  token: ********"))
+        #expect(printed.contains("  max_connections: 8"))
+        #expect(printed.contains("  idle_timeout: 45s"))
+        // Interpolated into a log line or dumped, the configuration still hides it.
+        #expect(!"\(admin)".contains("s3cr3t"))
+        var dumped = ""
+        dump(loaded.configuration, to: &dumped)
+        #expect(!dumped.contains("s3cr3t"))
+        // `status --config` reads the admin section alone: no Kafka or sink secret needed.
+        let adminOnly = directory.file("admin-only.yaml")
+        try "admin:\n  listen: \"127.0.0.1:9999\"\n  token: \"${file:\(tokenFile)}\"\n".write(
+            toFile: adminOnly, atomically: true, encoding: .utf8)
+        #expect(try LogBridgeConfiguration.loadAdmin(path: adminOnly, environment: [:]).token == admin.token)
+    }
+
+    @Test func aWeakOrMalformedAdminTokenIsRefusedWithoutBeingQuoted() {
+        func adminIssues(_ lines: String, environment: [String: String] = [:]) -> [ConfigurationIssue] {
+            issues(Self.valid.replacingOccurrences(of: "  listen: \"127.0.0.1:9180\"", with: lines), environment: environment)
+        }
+        let short = adminIssues("  token: \"${env:ADMIN_TOKEN}\"", environment: ["ADMIN_TOKEN": "tooshort42"])
+        #expect(short.map(\.path) == ["admin.token"])
+        #expect(short.first?.message.contains("at least 16") == true)
+        #expect(!short.description.contains("tooshort42"))
+        let spaced = adminIssues("  token: \"${env:ADMIN_TOKEN}\"", environment: ["ADMIN_TOKEN": "long enough but spaced out"])
+        #expect(spaced.map(\.path) == ["admin.token"])
+        #expect(!spaced.description.contains("spaced out"))
+        #expect(adminIssues("  max_connections: 0").map(\.path) == ["admin.max_connections"])
+        #expect(adminIssues("  idle_timeout: 10ms").map(\.path) == ["admin.idle_timeout"])
+        #expect(adminIssues("  request_timeout: soon").map(\.path) == ["admin.request_timeout"])
+        #expect(adminIssues("  tokne: x").first?.message.contains("unknown key 'tokne'") == true)
+    }
+
     @Test func aMalformedConnectionStringIsRejectedWithoutEchoingTheKey() {
         let yaml = """
             source:

@@ -53,6 +53,7 @@ extension LoadedConfiguration {
                 lines.append("    path: \(value("\(prefix).path", file.path))")
                 lines.append("    encoding: \(file.encoding.rawValue)")
                 lines.append("    fsync: \(file.fsync)")
+                if file.followSymlink { lines.append("    follow_symlink: true") }
             case .console(let encoding):
                 lines.append("    encoding: \(encoding.rawValue)")
             case .elasticsearch(let es):
@@ -97,6 +98,10 @@ extension LoadedConfiguration {
         }
         lines.append("admin:")
         lines.append("  listen: \(value("admin.listen", c.admin.listen))")
+        if c.admin.token != nil { lines.append("  token: \(Self.mask)  # required on /metrics; /healthz and /readyz answer without it") }
+        lines.append("  max_connections: \(c.admin.maxConnections)")
+        lines.append("  idle_timeout: \(DurationText.format(c.admin.idleTimeout))")
+        lines.append("  request_timeout: \(DurationText.format(c.admin.requestTimeout))")
         lines.append("log:")
         lines.append("  level: \(c.log.level.rawValue)")
         lines.append("  format: \(c.log.format.rawValue)")

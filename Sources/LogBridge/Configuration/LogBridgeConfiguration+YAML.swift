@@ -62,7 +62,7 @@ extension LogBridgeConfiguration {
         "eject_after_failures", "ejection_time",
     ]
     static let sinkKeys: [String: [String]] = [
-        "file": ["type", "path", "encoding", "fsync"] + sinkRunnerKeys,
+        "file": ["type", "path", "encoding", "fsync", "follow_symlink"] + sinkRunnerKeys,
         "console": ["type", "encoding"] + sinkRunnerKeys,
         "elasticsearch": ["type", "index", "ingest_pipeline", "api_key", "data_stream"] + httpKeys + sinkRunnerKeys,
         "splunk_hec": [
@@ -129,16 +129,7 @@ extension LogBridgeConfiguration {
             r.report("sinks", root, "required key is missing")
         }
 
-        var admin = AdminConfiguration()
-        if let adminNode = sections["admin"], let entries = r.mapping(adminNode, "admin", allowed: ["listen"]) {
-            if let listen = r.string(entries.first?.value, "admin.listen") {
-                if listen != "off" && (listen.split(separator: ":").count < 2 || Int(listen.split(separator: ":").last!) == nil) {
-                    r.report("admin.listen", entries.first?.value, "expected host:port or off, found '\(listen)'")
-                } else {
-                    admin.listen = listen
-                }
-            }
-        }
+        let admin = decodeAdmin(sections["admin"], r)
 
         var log = LogConfiguration()
         if let logNode = sections["log"], let entries = r.mapping(logNode, "log", allowed: ["level", "format"]) {
@@ -310,6 +301,7 @@ extension LogBridgeConfiguration {
             guard let file = r.require(r.string(s["path"], "\(path).path"), s["path"], "\(path).path", parent: node) else { return nil }
             var configuration = FileSinkConfiguration(path: file, encoding: encoding)
             if let fsync = r.bool(s["fsync"], "\(path).fsync") { configuration.fsync = fsync }
+            if let follow = r.bool(s["follow_symlink"], "\(path).follow_symlink") { configuration.followSymlink = follow }
             return SinkConfiguration(name: name, kind: .file(configuration), runner: runner)
         default:
             return SinkConfiguration(name: name, kind: .console(encoding), runner: runner)

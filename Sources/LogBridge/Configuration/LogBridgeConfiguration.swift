@@ -69,23 +69,6 @@ public struct SinkConfiguration: Sendable {
     }
 }
 
-/// `admin:`, the operations endpoint.
-public struct AdminConfiguration: Sendable, Equatable {
-    /// `host:port` of the metrics and health endpoint, or `off`. Default: `127.0.0.1:9180`.
-    public var listen: String
-    public init(listen: String = "127.0.0.1:9180") { self.listen = listen }
-
-    /// The address to bind; nil when the endpoint is `off`.
-    public var address: (host: String, port: Int)? {
-        guard listen != "off", let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            return nil
-        }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
-    }
-}
-
 /// `log:`, the gateway's own logs (on standard error).
 public struct LogConfiguration: Sendable, Equatable {
     public enum Format: String, Sendable, CaseIterable { case text, json }

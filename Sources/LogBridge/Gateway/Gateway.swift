@@ -55,7 +55,7 @@ public final class Gateway: Sendable {
     ///
     /// - Throws: ``ReloadError`` when the new configuration cannot be built or changes what needs
     ///   a restart (`spool`, the set of sinks, `admin`, `log.format`); the running configuration
-    ///   is then kept unchanged.
+    ///   is then kept unchanged. A new `admin.token` or admin limit applies without a restart.
     public func reload(_ new: LogBridgeConfiguration) async throws(ReloadError) {
         let old = configuration
         let needsRestart = ReloadError.restartOnlyChanges(from: old, to: new)
@@ -83,6 +83,7 @@ public final class Gateway: Sendable {
             }
         }
         LogLevelControl.set(new.log.level)
+        admin?.apply(new.admin)
         await sinks.replace(with: runners)
         if let newSource { await sourceSupervisor.replace(with: newSource) }
         running.withLock { $0 = new }
@@ -91,6 +92,15 @@ public final class Gateway: Sendable {
         logger.notice(
             "configuration reloaded",
             metadata: ["sinks": "\(new.sinks.count)", "source_restarted": "\(newSource != nil)", "log_level": "\(new.log.level)"])
+    }
+}
+
+extension Gateway: AdminContent {
+    /// The gateway's registry (collectors run first), then the pipelines' metrics.
+    func metricsExposition() -> [UInt8] {
+        var body = statistics.exposition()
+        body.append(contentsOf: pipelineMetrics.render().utf8)
+        return body
     }
 }
 
@@ -127,7 +137,8 @@ public func buildGateway(
 
     var admin: AdminServer?
     if let address = configuration.admin.address {
-        admin = AdminServer(host: address.host, port: address.port, logger: logger)
+        admin = AdminServer(
+            host: address.host, port: address.port, configuration: configuration.admin, registry: statistics.registry, logger: logger)
     }
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: SpoolService(spool: spool))]
     if let admin { services.append(.init(service: admin)) }

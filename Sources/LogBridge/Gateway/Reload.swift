@@ -22,7 +22,8 @@ public struct ReloadError: Error, CustomStringConvertible, Sendable {
                 "sinks: adding or removing sinks needs a restart (the spool keeps a cursor per sink; added: "
                     + "\(added.isEmpty ? "none" : added.joined(separator: ",")), removed: \(removed.isEmpty ? "none" : removed.joined(separator: ",")))")
         }
-        if old.admin != new.admin { problems.append("admin.listen: moving the admin endpoint needs a restart") }
+        // The rest of `admin:` (token, limits) applies in place: a rotated token needs no restart.
+        if old.admin.listen != new.admin.listen { problems.append("admin.listen: moving the admin endpoint needs a restart") }
         if old.log.format != new.log.format { problems.append("log.format: needs a restart (log.level reloads)") }
         return problems
     }

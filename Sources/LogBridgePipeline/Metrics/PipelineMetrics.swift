@@ -125,37 +125,40 @@ public final class PipelineMetrics: Sendable {
     }
 
     /// All families in the Prometheus text exposition format (version 0.0.4).
+    ///
+    /// Every pipeline records into this one registry, so the lock is taken per family, only to
+    /// copy it (a reference to its storage); the text is built outside. Events keep flowing while a
+    /// scrape renders; an event recorded meanwhile copies that one family's series on write.
     public func render() -> String {
-        state.withLock { state in
-            var out = ""
-            for name in state.names {
-                guard let family = state.families[name] else { continue }
-                out += "# HELP \(name) \(Self.escapeHelp(family.help))\n# TYPE \(name) \(family.kind.rawValue)\n"
-                for key in family.order {
-                    guard let series = family.series[key] else { continue }
-                    let labels = zip(family.labelNames, series.labelValues).map { "\($0)=\"\(Self.escapeLabel($1))\"" }
-                    switch family.kind {
-                    case .counter, .gauge:
-                        out += "\(name)\(Self.braces(labels)) \(Self.format(series.value))\n"
-                    case .histogram:
-                        for (i, bound) in family.buckets.enumerated() {
-                            out += "\(name)_bucket\(Self.braces(labels + ["le=\"\(Self.format(bound))\""])) \(series.bucketCounts[i])\n"
-                        }
-                        out += "\(name)_bucket\(Self.braces(labels + ["le=\"+Inf\""])) \(series.count)\n"
-                        out += "\(name)_sum\(Self.braces(labels)) \(Self.format(series.value))\n"
-                        out += "\(name)_count\(Self.braces(labels)) \(series.count)\n"
+        let (names, dropped) = state.withLock { ($0.names, $0.droppedSeries) }
+        var out = ""
+        for name in names {
+            guard let family = state.withLock({ $0.families[name] }) else { continue }
+            out += "# HELP \(name) \(Self.escapeHelp(family.help))\n# TYPE \(name) \(family.kind.rawValue)\n"
+            for key in family.order {
+                guard let series = family.series[key] else { continue }
+                let labels = zip(family.labelNames, series.labelValues).map { "\($0)=\"\(Self.escapeLabel($1))\"" }
+                switch family.kind {
+                case .counter, .gauge:
+                    out += "\(name)\(Self.braces(labels)) \(Self.format(series.value))\n"
+                case .histogram:
+                    for (i, bound) in family.buckets.enumerated() {
+                        out += "\(name)_bucket\(Self.braces(labels + ["le=\"\(Self.format(bound))\""])) \(series.bucketCounts[i])\n"
                     }
+                    out += "\(name)_bucket\(Self.braces(labels + ["le=\"+Inf\""])) \(series.count)\n"
+                    out += "\(name)_sum\(Self.braces(labels)) \(Self.format(series.value))\n"
+                    out += "\(name)_count\(Self.braces(labels)) \(series.count)\n"
                 }
             }
-            if !state.droppedSeries.isEmpty {
-                let name = "logbridge_pipeline_metric_series_dropped_total"
-                out += "# HELP \(name) Observations not recorded because the metric reached max_series.\n# TYPE \(name) counter\n"
-                for (metric, count) in state.droppedSeries.sorted(by: { $0.key < $1.key }) {
-                    out += "\(name){metric=\"\(metric)\"} \(count)\n"
-                }
-            }
-            return out
         }
+        if !dropped.isEmpty {
+            let name = "logbridge_pipeline_metric_series_dropped_total"
+            out += "# HELP \(name) Observations not recorded because the metric reached max_series.\n# TYPE \(name) counter\n"
+            for (metric, count) in dropped.sorted(by: { $0.key < $1.key }) {
+                out += "\(name){metric=\"\(metric)\"} \(count)\n"
+            }
+        }
+        return out
     }
 
     private static func braces(_ labels: [String]) -> String {

@@ -15,6 +15,10 @@ import Glibc
 /// If the file was rotated away or truncated by someone else, writing continues at its end.
 /// A path that is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written sequentially,
 /// without fsync or truncation: at-least-once, like the console sink.
+///
+/// The file is opened without following a symbolic link in its last component (unless
+/// `follow_symlink`, or under `/dev/`), each time: at start and when a reload rebuilds the sink.
+/// Directories it creates are 0750, the file 0640 (less if the umask says so).
 public final class FileSink: Sink, @unchecked Sendable {
     // `@unchecked Sendable`: `descriptor`, `length` and `identity` are only touched on `io`, one job
     // at a time.
@@ -66,10 +70,22 @@ public final class FileSink: Sink, @unchecked Sendable {
     private func openFile(restoring saved: FileCheckpointState?) throws(SinkError) {
         let directory = (configuration.path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         }
-        let fd = Glibc.open(configuration.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw failure("cannot open the file", errno: errno) }
+        let noFollow = configuration.followsSymlink ? 0 : O_NOFOLLOW
+        let fd = Glibc.open(configuration.path, O_WRONLY | O_CREAT | O_CLOEXEC | noFollow, 0o640)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP, noFollow != 0 {
+                throw SinkError(
+                    sink: name,
+                    message: "\(configuration.path) is a symbolic link, which the file sink does not follow (a link planted "
+                        + "there would send the records elsewhere): point path at the file itself, or set follow_symlink: true "
+                        + "if the link is yours")
+            }
+            throw failure("cannot open the file", errno: code)
+        }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             Glibc.close(fd)

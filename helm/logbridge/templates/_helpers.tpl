@@ -56,15 +56,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{/* Where the adminToken Secret is mounted; the config's admin.token reads <dir>/<key>. */}}
+{{- define "logbridge.adminTokenDir" -}}
+/run/secrets/logbridge-admin
+{{- end }}
+
 {{/* Where the spool volume is mounted; rendered as the config's spool.path. */}}
 {{- define "logbridge.spoolPath" -}}
 /var/lib/logbridge
 {{- end }}
 
 {{/*
-The logbridge configuration: .Values.config with the three keys the pod depends on forced from
+The logbridge configuration: .Values.config with the keys the pod depends on forced from
 dedicated values (spool.path on the volume, admin.listen reachable by probes and Prometheus,
-shutdown_timeout below the grace period).
+admin.token from the adminToken Secret, shutdown_timeout below the grace period).
 */}}
 {{- define "logbridge.config" -}}
 {{- $cfg := deepCopy (.Values.config | default dict) }}
@@ -73,6 +78,9 @@ shutdown_timeout below the grace period).
 {{- $_ = set $cfg "spool" $spool }}
 {{- $admin := get $cfg "admin" | default dict }}
 {{- $_ = set $admin "listen" (printf "0.0.0.0:%d" (int .Values.adminPort)) }}
+{{- if .Values.adminToken.secretName }}
+{{- $_ = set $admin "token" (printf "${file:%s/%s}" (include "logbridge.adminTokenDir" .) .Values.adminToken.key) }}
+{{- end }}
 {{- $_ = set $cfg "admin" $admin }}
 {{- $_ = set $cfg "shutdown_timeout" (printf "%ds" (int .Values.shutdownTimeoutSeconds)) }}
 {{- toYaml $cfg }}
@@ -91,6 +99,9 @@ shutdown_timeout below the grace period).
 {{- end }}
 {{- if and (kindIs "map" .Values.config) (hasKey .Values.config "shutdown_timeout") }}
 {{- fail "config.shutdown_timeout is set by the chart: use the value shutdownTimeoutSeconds instead (it is checked against terminationGracePeriodSeconds)." }}
+{{- end }}
+{{- if and .Values.adminToken.secretName (kindIs "map" .Values.config) (kindIs "map" .Values.config.admin) (hasKey .Values.config.admin "token") }}
+{{- fail "config.admin.token is set by the chart from adminToken.secretName: remove config.admin.token (or leave adminToken.secretName empty and mount the token yourself)." }}
 {{- end }}
 {{- $parts := int .Values.partitionCount }}
 {{- if and (gt $parts 0) (gt (int .Values.replicas) $parts) }}
