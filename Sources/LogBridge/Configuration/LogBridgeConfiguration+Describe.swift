@@ -145,6 +145,7 @@ extension LoadedConfiguration {
         if let cert = http.tls.certFile { lines.append("      cert_file: \(quote(cert))") }
         if let key = http.tls.keyFile { lines.append("      key_file: \(quote(key))") }
         lines.append("      verify: \(http.tls.verify)")
+        lines.append("      verify_hostname: \(http.tls.verifyHostname)")
     }
 
     private func quote(_ text: String) -> String {

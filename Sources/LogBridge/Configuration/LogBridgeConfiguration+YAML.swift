@@ -429,7 +429,7 @@ extension LogBridgeConfiguration {
             }
             if maximum != nil { r.report("\(path).max_concurrency", s["max_concurrency"], "only applies with concurrency: adaptive") }
         }
-        if let entries = r.mapping(s["tls"], "\(path).tls", allowed: ["ca_file", "cert_file", "key_file", "verify"]) {
+        if let entries = r.mapping(s["tls"], "\(path).tls", allowed: ["ca_file", "cert_file", "key_file", "verify", "verify_hostname"]) {
             let t = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             http.tls.caFile = r.string(t["ca_file"], "\(path).tls.ca_file")
             http.tls.certFile = r.string(t["cert_file"], "\(path).tls.cert_file")
@@ -438,6 +438,7 @@ extension LogBridgeConfiguration {
                 r.report("\(path).tls", s["tls"], "cert_file and key_file go together")
             }
             if let verify = r.bool(t["verify"], "\(path).tls.verify") { http.tls.verify = verify }
+            if let verify = r.bool(t["verify_hostname"], "\(path).tls.verify_hostname") { http.tls.verifyHostname = verify }
         }
         return http
     }

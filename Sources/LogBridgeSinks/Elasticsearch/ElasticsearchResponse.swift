@@ -23,6 +23,9 @@ enum ElasticsearchResponse {
     /// then halves, then a dead letter), never an endless retry.
     static func verdict(_ response: HTTPResponse, chunk: [Int]) -> HTTPChunkVerdict {
         guard (200..<300).contains(response.status) else { return HTTPBatchDriver.commonVerdict(response) }
+        if response.truncated {
+            return .protocolError(status: response.status, reason: "Elasticsearch's bulk answer is larger than the response limit")
+        }
         let listed = itemCount(response.body)
         guard listed == chunk.count, let outcomes = outcomes(response.body, expected: chunk.count) else {
             let reason = listed.map { "Elasticsearch answered \($0) bulk items for \(chunk.count) actions" }

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Round robin over healthy endpoints, with passive health checking: an endpoint that fails
@@ -90,5 +91,18 @@ public final class EndpointPool: Sendable {
     /// Whether an endpoint is in rotation now (for health metrics and `/readyz`).
     public func isHealthy(_ endpoint: Endpoint, now: ContinuousClock.Instant = .now) -> Bool {
         state.withLock { ($0.health[endpoint.index].ejectedUntil.map { now >= $0 }) ?? true }
+    }
+}
+
+extension EndpointPool {
+    /// `scheme://host:port` of a URL, for logs and messages: no user information, path or query,
+    /// whatever the URL holds (a redirect's `Location` comes from the sink, not the operator).
+    public static func displayOrigin(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+            return "(unparsable URL)"
+        }
+        let port = components.port ?? (scheme.lowercased() == "https" ? 443 : 80)
+        let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "\(scheme.lowercased())://\(shownHost):\(port)"
     }
 }

@@ -138,9 +138,16 @@ public struct HTTPBatchDriver: Sendable {
             case .retryAll(let after, let endpointFailed):
                 if endpointFailed { pool.reportFailure(endpoint) } else { pool.reportSuccess(endpoint) }
                 retrying(chunk.count)
-                logger.warning(
+                if (300..<400).contains(response.status) {
+                    logger.error(
+                        "endpoint answered with a redirect, which is not followed (it would send log bodies and credentials to another origin); set the sink's endpoints to the final address",
+                        metadata: ["endpoint": "\(EndpointPool.displayOrigin(endpoint.url))", "http.status": "\(response.status)",
+                                   "location": "\(response.header("Location").map(EndpointPool.displayOrigin) ?? "-")"])
+                } else {
+                    logger.warning(
                     "destination asked to retry",
                     metadata: ["endpoint": "\(endpoint.url)", "http.status": "\(response.status)", "retry_after": "\(after.map { "\($0)" } ?? "-")"])
+                }
                 queue.insert((chunk, protocolRetries), at: 0)
                 try await pause(&backoff, atLeast: after)
             case .split:
@@ -205,6 +212,9 @@ public struct HTTPBatchDriver: Sendable {
         case 413: return .split
         case 429: return .retryAll(after: RetryAfter.delay(response.header("Retry-After")), endpointFailed: false)
         case 408, 500..<600: return .retryAll(after: RetryAfter.delay(response.header("Retry-After")), endpointFailed: true)
+        // Redirects are not followed (HTTPTransport): the batch is held and the endpoint counted
+        // as failing until the operator points `endpoints` at the final address.
+        case 300..<400: return .retryAll(after: .seconds(5), endpointFailed: true)
         // Credentials or routing are wrong: nothing is dropped, the sink waits for the operator
         // (the spool holds the backlog, Kafka pauses when it is full).
         case 401, 403, 404: return .retryAll(after: .seconds(5), endpointFailed: true)

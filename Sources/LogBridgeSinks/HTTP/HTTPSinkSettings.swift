@@ -13,20 +13,27 @@ public struct HTTPSinkSettings: Sendable, Equatable {
         case header(name: String, value: String)
     }
 
-    /// TLS for `https://` endpoints. Verification is on unless `verify` is explicitly false.
+    /// TLS for `https://` endpoints: TLS 1.2 at least, the certificate chain and the host name
+    /// verified unless switched off explicitly, each on its own.
     public struct TLS: Sendable, Equatable {
         /// PEM bundle of the CA(s) to trust instead of the system store.
         public var caFile: String?
         /// Client certificate and key (PEM) for mutual TLS.
         public var certFile: String?
         public var keyFile: String?
+        /// `tls.verify`: check the certificate chain (and, with `verifyHostname`, the host name).
+        /// Default: true.
         public var verify: Bool
+        /// `tls.verify_hostname`: check that the certificate names the endpoint's host. False keeps
+        /// the chain check (a private CA whose certificates name other hosts). Default: true.
+        public var verifyHostname: Bool
 
-        public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil, verify: Bool = true) {
+        public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil, verify: Bool = true, verifyHostname: Bool = true) {
             self.caFile = caFile
             self.certFile = certFile
             self.keyFile = keyFile
             self.verify = verify
+            self.verifyHostname = verifyHostname
         }
     }
 
@@ -43,6 +50,10 @@ public struct HTTPSinkSettings: Sendable, Equatable {
     /// How long an ejected endpoint stays out before one probe request; doubles on each failed
     /// probe up to 2 minutes. Default: 5 s.
     public var ejectionTime: Duration
+    /// The most bytes of a response body read; the rest is not read (the connection is closed)
+    /// and the response is marked truncated. Sink answers are statuses and error reasons: a body
+    /// beyond this is a sink misbehaving, and must not hold memory. Default: 4 MiB.
+    public var maxResponseBytes = 4 << 20
     /// The longest wait between retries of a failed request (backoff doubles up to it). Default: 30 s.
     public var maxBackoff: Duration = .seconds(30)
     /// `concurrency: adaptive`: the most requests AIMD may keep in flight; nil for a fixed

@@ -5,11 +5,14 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-/// A response, read whole (sink responses are small: statuses and error reasons).
+/// A response, read whole up to `HTTPSinkSettings.maxResponseBytes` (sink responses are small:
+/// statuses and error reasons).
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// The body was longer than the limit; `body` holds its start only.
+    public var truncated = false
 
     public func header(_ name: String) -> String? {
         headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
@@ -36,6 +39,7 @@ public final class HTTPTransport: Sendable {
     public init(settings: HTTPSinkSettings, logger: Logger) throws {
         self.settings = settings
         var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
         if let ca = settings.tls.caFile {
             tls.trustRoots = .file(ca)
         }
@@ -46,6 +50,10 @@ public final class HTTPTransport: Sendable {
         if !settings.tls.verify {
             tls.certificateVerification = .none
             logger.warning("TLS certificate verification is off (tls.verify: false): the sink cannot tell its endpoints from impostors")
+        } else if !settings.tls.verifyHostname {
+            tls.certificateVerification = .noHostnameVerification
+            logger.warning(
+                "TLS host name verification is off (tls.verify_hostname: false): any certificate the trusted CAs issued is accepted for every endpoint")
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(settings.requestTimeout.secondsDouble)))
@@ -54,6 +62,9 @@ public final class HTTPTransport: Sendable {
         // client's own retry loop) decides where the batch goes next.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .enabled(limit: .ratio(50))
+        // A redirect is answered, not followed: following it would send log bodies, credentials
+        // and tenant headers to an origin the operator did not configure (`commonVerdict`).
+        configuration.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         switch settings.authentication {
         case .none: authorization = nil
@@ -61,6 +72,12 @@ public final class HTTPTransport: Sendable {
             authorization = ("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
         case .bearer(let token): authorization = ("Authorization", "Bearer \(token)")
         case .header(let name, let value): authorization = (name, value)
+        }
+        let plain = settings.endpoints.filter { $0.lowercased().hasPrefix("http://") }
+        if authorization != nil, !plain.isEmpty {
+            logger.warning(
+                "credentials are sent to endpoints without TLS: anyone on the path can read them; use https://",
+                metadata: ["endpoints": "\(plain.map(EndpointPool.displayOrigin).joined(separator: " "))"])
         }
     }
 
@@ -98,12 +115,44 @@ public final class HTTPTransport: Sendable {
         request.headers.add(name: "User-Agent", value: "logbridge")
         if let authorization { request.headers.add(name: authorization.name, value: authorization.value) }
         for (name, value) in extra { request.headers.add(name: name, value: value) }
+        let timeout = settings.requestTimeout
+        let deadline = ContinuousClock.now + timeout
+        let limit = settings.maxResponseBytes
+        let client = self.client
+        let prepared = request
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(settings.requestTimeout.secondsDouble * 1e9)))
-            let collected = try await response.body.collect(upTo: 64 << 20)
-            return HTTPResponse(
-                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                body: Array(buffer: collected))
+            // One deadline for the request and the whole body: a sink that answers a byte at a
+            // time cannot hold the request slot past `request_timeout`.
+            return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.secondsDouble * 1e9)))
+                    var body: [UInt8] = []
+                    var truncated = false
+                    for try await chunk in response.body {
+                        let room = limit - body.count
+                        if chunk.readableBytes > room {
+                            body += chunk.readableBytesView.prefix(room)
+                            truncated = true
+                            break  // the rest is not read; the client closes the connection
+                        }
+                        body += chunk.readableBytesView
+                    }
+                    return HTTPResponse(
+                        status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: body,
+                        truncated: truncated)
+                }
+                group.addTask {
+                    try await Task.sleep(until: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let response = first else {
+                    throw HTTPTransportError(endpoint: endpoint.url, message: "no whole answer within request_timeout (\(timeout))")
+                }
+                return response
+            }
+        } catch let error as HTTPTransportError {
+            throw error
         } catch {
             throw HTTPTransportError(endpoint: endpoint.url, message: "\(error)")
         }

@@ -35,6 +35,9 @@ public final class FakeHTTPServer: Sendable {
         case delayed(Duration, status: Int, headers: [(String, String)], body: [UInt8])
         /// Close the connection without answering (a reset mid-request).
         case drop
+        /// Send the head at once, then the body one byte per `interval` (a sink that answers
+        /// slowly enough to hold a connection and a request slot for as long as it likes).
+        case trickle(status: Int, body: [UInt8], interval: Duration)
     }
 
     private let channel: Channel
@@ -96,6 +99,8 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
                     context.close(promise: nil)
                 case .respond(let status, let headers, let body):
                     self.write(context: context, status: status, headers: headers, body: body, keepAlive: keepAlive)
+                case .trickle(let status, let body, let interval):
+                    self.trickle(bound: bound, loop: loop, status: status, body: body, interval: interval)
                 case .delayed(let delay, let status, let headers, let body):
                     loop.scheduleTask(in: .nanoseconds(Int64(delay.secondsDouble * 1e9))) {
                         self.write(context: bound.value, status: status, headers: headers, body: body, keepAlive: keepAlive)
@@ -103,6 +108,25 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    private func trickle(
+        bound: NIOLoopBound<ChannelHandlerContext>, loop: EventLoop, status: Int, body: [UInt8], interval: Duration
+    ) {
+        var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+        head.headers.add(name: "Content-Length", value: "\(body.count)")
+        bound.value.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        func send(_ index: Int) {
+            let context = bound.value
+            guard context.channel.isActive else { return }
+            guard index < body.count else {
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                return
+            }
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: [body[index]])))), promise: nil)
+            loop.scheduleTask(in: .nanoseconds(Int64(interval.secondsDouble * 1e9))) { send(index + 1) }
+        }
+        send(0)
     }
 
     private func write(context: ChannelHandlerContext, status: Int, headers: [(String, String)], body: [UInt8], keepAlive: Bool) {

@@ -1,0 +1,118 @@
+import Foundation
+import LogBridgeCore
+@testable import LogBridgeSinks
+import LogBridgeTestKit
+import Logging
+import Synchronization
+import Testing
+
+/// Sinks that answer badly: a redirect to another origin, a body larger than any real answer, a
+/// body trickled a byte at a time; and credentials configured for a plain-HTTP endpoint.
+@Suite struct HostileSinkAnswerTests {
+    func transport(_ url: String, timeout: Duration = .seconds(60), logger: Logger = Logger(label: "t")) throws -> HTTPTransport {
+        try HTTPTransport(settings: HTTPSinkSettings(endpoints: [url], requestTimeout: timeout), logger: logger)
+    }
+
+    func endpoint(_ url: String) -> EndpointPool.Endpoint { EndpointPool(urls: [url], ejectAfterFailures: 3, ejectionTime: .seconds(5)).endpoints[0] }
+
+    @Test func aRedirectIsNotFollowedAndTheBatchIsHeld() async throws {
+        let elsewhere = Mutex(0)
+        let other = try await FakeHTTPServer { _ in
+            elsewhere.withLock { $0 += 1 }
+            return .respond(status: 200, headers: [], body: Array(#"{"errors":false,"items":[]}"#.utf8))
+        }
+        let redirecting = try await FakeHTTPServer { _ in
+            .respond(status: 307, headers: [("Location", "http://user:secret@127.0.0.1:\(other.port)/_bulk?x=1")], body: [])
+        }
+        // The transport hands the 3xx back instead of following it.
+        let transport = try transport(redirecting.url)
+        let response = try await transport.post(endpoint(redirecting.url), path: "/_bulk", contentType: "application/x-ndjson", body: Array("{}\n{}\n".utf8))
+        #expect(response.status == 307)
+        #expect(elsewhere.withLock { $0 } == 0, "no log body went to the other origin")
+        #expect(HTTPBatchDriver.commonVerdict(response) == .retryAll(after: .seconds(5), endpointFailed: true))
+        #expect(EndpointPool.displayOrigin("http://user:secret@127.0.0.1:\(other.port)/_bulk?x=1") == "http://127.0.0.1:\(other.port)")
+        await transport.shutdown()
+
+        // Through a whole sink: held (never dead-lettered), and the other origin never reached.
+        var http = HTTPSinkSettings(endpoints: [redirecting.url], requestTimeout: .seconds(60))
+        http.ejectionTime = .milliseconds(100)
+        let statistics = SinkStatistics(name: "es")
+        let sink = try ElasticsearchSink(
+            name: "es", configuration: ElasticsearchSinkConfiguration(http: http, index: try FieldTemplate("logs")), statistics: statistics,
+            logger: Logger(label: "t"))
+        let attempt = Task { try await sink.deliver(TestBatches.batch(TestBatches.records(3))) }
+        try await Task.sleep(for: .seconds(1))
+        attempt.cancel()
+        await #expect(throws: SinkError.self) { try await attempt.value }
+        #expect(elsewhere.withLock { $0 } == 0)
+        #expect(statistics.failures.value == 1, "one attempt, then a 5 s pause: a redirect is not hammered")
+        #expect(statistics.deadLettered.value == 0)
+        await sink.close()
+        await redirecting.shutdown()
+        await other.shutdown()
+    }
+
+    @Test func aHugeAnswerIsReadOnlyUpToTheLimitAndMarkedTruncated() async throws {
+        let server = try await FakeHTTPServer { _ in .respond(status: 200, headers: [], body: Array(repeating: UInt8(ascii: "x"), count: 20 << 20)) }
+        let transport = try transport(server.url)
+        let response = try await transport.post(endpoint(server.url), path: "/", contentType: "application/json", body: [])
+        #expect(response.truncated)
+        #expect(response.body.count == 4 << 20)
+        // Elasticsearch reads a truncated bulk answer as a protocol error (bounded), not as items.
+        guard case .protocolError = ElasticsearchResponse.verdict(response, chunk: [0, 1]) else {
+            Issue.record("a truncated bulk answer must be a protocol error")
+            return
+        }
+        await transport.shutdown()
+        await server.shutdown()
+    }
+
+    @Test func aTrickledAnswerEndsAtTheRequestDeadline() async throws {
+        let server = try await FakeHTTPServer { _ in .trickle(status: 200, body: Array(repeating: UInt8(ascii: "x"), count: 1000), interval: .milliseconds(100)) }
+        let transport = try transport(server.url, timeout: .seconds(1))
+        let started = ContinuousClock.now
+        await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.post(endpoint(server.url), path: "/", contentType: "application/json", body: [])
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(5), "one deadline for the head and the whole body (took \(elapsed))")
+        await transport.shutdown()
+        await server.shutdown()
+    }
+
+    @Test func credentialsForAPlainHTTPEndpointAreWarnedAbout() async throws {
+        let records = LogRecorder()
+        let logger = Logger(label: "t") { _ in records }
+        let settings = HTTPSinkSettings(endpoints: ["http://es.example:9200", "https://es2.example:9200"], authentication: .basic(user: "u", password: "hunter2"))
+        await try HTTPTransport(settings: settings, logger: logger).shutdown()
+        let warning = try #require(records.messages.first { $0.contains("without TLS") })
+        #expect(warning.contains("http://es.example:9200") && !warning.contains("es2.example") && !warning.contains("hunter2"))
+        let quiet = LogRecorder()
+        await try HTTPTransport(settings: HTTPSinkSettings(endpoints: ["http://es.example:9200"]), logger: Logger(label: "t") { _ in quiet }).shutdown()
+        #expect(quiet.messages.isEmpty, "no credentials, nothing to warn about")
+        let hostname = LogRecorder()
+        var tls = HTTPSinkSettings(endpoints: ["https://es.example:9200"])
+        tls.tls.verifyHostname = false
+        await try HTTPTransport(settings: tls, logger: Logger(label: "t") { _ in hostname }).shutdown()
+        #expect(hostname.messages.contains { $0.contains("tls.verify_hostname: false") })
+    }
+}
+
+/// Keeps each log line (message and metadata) for assertions.
+final class LogRecorder: LogHandler, @unchecked Sendable {
+    // `@unchecked Sendable`: `lines` is guarded by its mutex; the rest is set once by the logger.
+    private let lines = Mutex<[String]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    var messages: [String] { lines.withLock { $0 } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        lines.withLock { $0.append("\(message) \(all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))") }
+    }
+}
