@@ -9,7 +9,7 @@ import PackageDescription
 // Each target is one `@_cdecl("LLVMFuzzerTestOneInput")` function compiled `-parse-as-library`.
 let targets = [
     "FuzzJSON", "FuzzJSONProcessor", "FuzzCRI", "FuzzLogfmt", "FuzzKV", "FuzzCSV", "FuzzRedact", "FuzzConfig",
-    "FuzzElasticsearchResponse", "FuzzHECResponse", "FuzzLokiResponse",
+    "FuzzElasticsearchResponse", "FuzzHECResponse", "FuzzLokiResponse", "FuzzEncoders",
 ]
 
 let package = Package(

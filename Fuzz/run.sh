@@ -31,6 +31,7 @@ targets=(
     "es-response     FuzzElasticsearchResponse  30000  4096"
     "hec-response    FuzzHECResponse           100000  4096"
     "loki-response   FuzzLokiResponse          400000  4096"
+    "encoders        FuzzEncoders               60000  4096"
 )
 timeout_seconds=10
 
