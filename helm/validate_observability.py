@@ -57,6 +57,7 @@ CATALOGUE = {
     "logbridge_sink_delivery_failures_total": "counter",
     "logbridge_sink_records_retried_total": "counter",
     "logbridge_sink_records_dead_lettered_total": "counter",
+    "logbridge_sink_records_utf8_repaired_total": "counter",
     "logbridge_sink_records_discarded_total": "counter",
     "logbridge_sink_backlog_records": "gauge",
     "logbridge_sink_batch_records": "histogram",

@@ -171,7 +171,7 @@ func makeSinkRunners(
         let implementation: any Sink
         let counters = statistics.sink(sink.name)
         switch sink.kind {
-        case .file(let file): implementation = FileSink(name: sink.name, configuration: file, logger: logger)
+        case .file(let file): implementation = FileSink(name: sink.name, configuration: file, statistics: counters, logger: logger)
         case .console(let encoding): implementation = ConsoleSink(name: sink.name, encoding: encoding)
         case .elasticsearch(let es):
             implementation = try ElasticsearchSink(name: sink.name, configuration: es, statistics: counters, logger: logger)

@@ -31,7 +31,11 @@ public final class FileSink: Sink, @unchecked Sendable {
     private var identity = FileIdentity(device: 0, inode: 0)
     private var isRegularFile = true
 
-    public init(name: String, configuration: FileSinkConfiguration, logger: Logger) {
+    /// Records whose invalid UTF-8 the envelope replaced (`logbridge_sink_records_utf8_repaired_total`).
+    private let repaired: Counter?
+
+    public init(name: String, configuration: FileSinkConfiguration, statistics: SinkStatistics? = nil, logger: Logger) {
+        repaired = statistics?.utf8Repaired
         self.name = name
         self.configuration = configuration
         var logger = logger
@@ -122,7 +126,9 @@ public final class FileSink: Sink, @unchecked Sendable {
 
     private func append(_ batch: RecordBatch) throws(SinkError) -> [UInt8] {
         guard descriptor >= 0 else { throw SinkError(sink: name, message: "file is not open") }
-        let bytes = configuration.encoding.encode(batch)
+        var repairedRecords = 0
+        let bytes = configuration.encoding.encode(batch, repairedRecords: &repairedRecords)
+        repaired?.add(repairedRecords)
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { buffer in
