@@ -93,6 +93,25 @@ import Testing
         await es.shutdown()
     }
 
+    @Test func anIndexNameFromInvalidUTF8IsStillAValidActionLine() async throws {
+        let es = try await FakeElasticsearch()
+        var http = HTTPSinkSettings(endpoints: [es.url], requestTimeout: .seconds(60))
+        http.ejectionTime = .seconds(30)
+        let sink = try ElasticsearchSink(
+            name: "es", configuration: ElasticsearchSinkConfiguration(http: http, index: try FieldTemplate("logs-{ns}")), logger: Logger(label: "t"))
+        // Bytes that are not UTF-8 and names beyond 255 bytes: the action line must still be JSON
+        // (found by the encoders fuzz target) and the name one Elasticsearch accepts.
+        let record: [UInt8] = Array(#"{"ns":"Bad"#.utf8) + [0xFF] + Array(#"Näme"}"#.utf8)
+        let long = #"{"ns":"\#(String(repeating: "é", count: 200))"}"#
+        let delivery = try await sink.deliver(TestBatches.batch(bytes: [record, Array(long.utf8)]))
+        #expect(delivery.deadLetters.isEmpty)
+        #expect(es.indexNames.contains("logs-bad\u{FFFD}näme"), "the record is repaired first; its field keeps the replacement")
+        let cut = try #require(es.indexNames.first { $0.hasPrefix("logs-é") })
+        #expect(cut.utf8.count == 255, "cut to Elasticsearch's 255 bytes on a character boundary")
+        await sink.close()
+        await es.shutdown()
+    }
+
     @Test func splunkHECGetsOneValidEventPerRecord() async throws {
         let hec = try await FakeSplunkHEC(options: { var o = FakeSplunkHEC.Options(); o.acknowledgements = false; return o }())
         var http = HTTPSinkSettings(endpoints: [hec.url], requestTimeout: .seconds(60))

@@ -37,8 +37,8 @@ public func fuzzEncoders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let action = bulkLines[2 * n]
         let source = bulkLines[2 * n + 1]
         require(JSONBytes.isValid(action), "action \(n) is not JSON: \(show(action))")
-        let id = action.withUnsafeBytes { JSONBytes.lookup(["create", "_id"], in: $0).map { Array($0) } }
-        require(id == Array(#""logs-0-\#(n)""#.utf8), "action \(n) names another record: \(show(action))")
+        let id = action.withUnsafeBytes { JSONBytes.lookup(["create", "_id"], in: $0).map { Array(JSONBytes.unquoted($0)) } }
+        require(id == Array("logs-0-\(n)".utf8), "action \(n) names another record: \(show(action))")
         require(source.first == UInt8(ascii: "{") && JSONBytes.isValid(source), "source \(n) is not a JSON object: \(show(source))")
     }
 

@@ -47,24 +47,45 @@ struct ElasticsearchRequestBuilder: Sendable {
         return EncodedBody(bytes: out, repaired: repaired)
     }
 
-    /// Index names must be lowercase and free of `\ / * ? " < > | , #` and spaces; anything else
-    /// becomes `_`, and a leading `-`, `_` or `+` is dropped.
+    /// Index names must be lowercase and free of `\\ / * ? " < > | , #` and spaces; anything else
+    /// becomes `_`, and a leading `-`, `_` or `+` is dropped. A byte that is not part of a valid
+    /// UTF-8 sequence (a field value from a hostile record) becomes `_` too, so the action line
+    /// stays valid JSON. Names are cut at 255 bytes (on a character boundary), Elasticsearch's
+    /// limit, so a long field value cannot make a record's index name invalid.
     static func appendIndexName(_ name: [UInt8], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        let limit = out.count + 255
         var started = false
-        for var byte in name {
-            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 32 }
-            switch byte {
-            case UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "\""),
-                 UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: ","), UInt8(ascii: "#"),
-                 UInt8(ascii: " "), UInt8(ascii: ":"):
-                byte = UInt8(ascii: "_")
-            default:
-                if byte < 0x20 { byte = UInt8(ascii: "_") }
+        name.withUnsafeBytes { bytes in
+            var i = 0
+            while i < bytes.count {
+                var byte = bytes[i]
+                if byte >= 0x80 {
+                    let length = JSONBytes.utf8SequenceLength(bytes, at: i)
+                    if length > 0 {
+                        if out.count + length > limit { break }
+                        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + length)]))
+                        started = true
+                        i += length
+                        continue
+                    }
+                    byte = UInt8(ascii: "_")
+                }
+                i += 1
+                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 32 }
+                switch byte {
+                case UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "\""),
+                     UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: ","), UInt8(ascii: "#"),
+                     UInt8(ascii: " "), UInt8(ascii: ":"):
+                    byte = UInt8(ascii: "_")
+                default:
+                    if byte < 0x20 { byte = UInt8(ascii: "_") }
+                }
+                if !started && (byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+")) { continue }
+                started = true
+                if out.count + 1 > limit { break }
+                out.append(byte)
             }
-            if !started && (byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+")) { continue }
-            started = true
-            out.append(byte)
         }
         if !started { out.append(contentsOf: "unknown".utf8) }
         out.append(UInt8(ascii: "\""))
