@@ -97,6 +97,13 @@ public final class GatewayStatistics: Sendable {
     public let spoolWriteErrors: Counter
     /// Unreadable records moved from the spool to the dead-letter store.
     public let spoolQuarantined: Counter
+    /// Pages of the dead-letter store, in bytes, and its limit (spool.dead_letter_max_bytes).
+    public let spoolDeadLetterBytes: Gauge
+    public let spoolDeadLetterMaxBytes: Gauge
+    /// Dead letters deleted, oldest first, to keep the store under its limit.
+    public let spoolDeadLettersEvicted: Counter
+    /// Dead letters stored with only the first max_record_bytes of their payload.
+    public let spoolDeadLettersTruncated: Counter
 
     // MARK: Operations
     public let configReloads: Counter
@@ -137,6 +144,14 @@ public final class GatewayStatistics: Sendable {
         spoolWriteErrors = counter("logbridge_spool_write_errors_total", "Spool transactions that failed and were retried.")
         spoolQuarantined = counter(
             "logbridge_spool_quarantined_records_total", "Unreadable spool records moved to the dead-letter store.")
+        spoolDeadLetterBytes = gauge("logbridge_spool_dead_letter_bytes", "Bytes of pages the dead-letter store holds.")
+        spoolDeadLetterMaxBytes = gauge("logbridge_spool_dead_letter_max_bytes", "spool.dead_letter_max_bytes.")
+        spoolDeadLettersEvicted = counter(
+            "logbridge_spool_dead_letters_evicted_total",
+            "Dead letters deleted, oldest first, to keep the store under spool.dead_letter_max_bytes.")
+        spoolDeadLettersTruncated = counter(
+            "logbridge_spool_dead_letters_truncated_total",
+            "Dead letters stored with only a prefix of their payload (the record was over max_record_bytes).")
         configReloads = counter("logbridge_config_reloads_total", "Configuration reloads applied (SIGHUP).")
         configReloadFailures = counter(
             "logbridge_config_reload_failures_total", "Configuration reloads rejected; the running configuration was kept.")

@@ -7,6 +7,7 @@ public enum LogKey {
     public static let kafkaError = "kafka.error"
     public static let spoolPath = "spool.path"
     public static let spoolBytes = "spool.bytes"
+    public static let deadLetterBytes = "spool.dead_letter_bytes"
     public static let sink = "sink.name"
     public static let sinkPath = "sink.path"
     public static let error = "error"

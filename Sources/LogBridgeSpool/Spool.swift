@@ -57,6 +57,8 @@ public final class Spool: Sendable {
         statistics.spoolBytes.set(usage.usedBytes)
         statistics.spoolRecords.set(usage.records)
         statistics.spoolMaxBytes.set(configuration.maxBytes)
+        statistics.spoolDeadLetterBytes.set(usage.deadLetterBytes)
+        statistics.spoolDeadLetterMaxBytes.set(configuration.deadLetterByteLimit)
         let handler = durableOffsetsHandler
         writer = SpoolWriter(
             env: env, db: db, state: state, configuration: configuration, statistics: statistics,
@@ -219,12 +221,14 @@ public final class Spool: Sendable {
 
     /// Puts dead letters back into the log, each for the sink that rejected it only, removing them
     /// from the dead-letter store in the same transaction (`logbridge dlq replay`). Letters of other
-    /// stages (`source`, `spool`) stay: replaying them would fail the same way.
+    /// stages (`source`, `spool`) stay: replaying them would fail the same way. Truncated letters
+    /// stay too: their payload is only the record's first bytes, and sending it would deliver a
+    /// different record as if it were the original.
     /// - Parameters:
     ///   - sink: only this sink's letters; nil for every sink in `sinks`.
     ///   - sinks: the sinks the gateway feeds.
-    /// - Returns: how many were replayed.
-    public func replayDeadLetters(sink: String?, sinks: Set<String>, limit: Int = .max) async throws(SpoolError) -> Int {
+    /// - Returns: how many were replayed (`handled`), and how many truncated ones were kept.
+    public func replayDeadLetters(sink: String?, sinks: Set<String>, limit: Int = .max) async throws(SpoolError) -> DeadLetterMaintenance {
         let targets = sink.map { sinks.contains($0) ? [$0] : [] } ?? sinks
         return try await maintainDeadLetters(stage: sink, replayTo: targets, limit: limit)
     }
@@ -232,11 +236,11 @@ public final class Spool: Sendable {
     /// Deletes dead letters for good (`logbridge dlq purge`), only `stage`'s when given.
     /// - Returns: how many were deleted.
     public func purgeDeadLetters(stage: String?, limit: Int = .max) async throws(SpoolError) -> Int {
-        try await maintainDeadLetters(stage: stage, replayTo: nil, limit: limit)
+        try await maintainDeadLetters(stage: stage, replayTo: nil, limit: limit).handled
     }
 
-    private func maintainDeadLetters(stage: String?, replayTo: Set<String>?, limit: Int) async throws(SpoolError) -> Int {
-        let result: Result<Int, SpoolError> = await withCheckedContinuation { continuation in
+    private func maintainDeadLetters(stage: String?, replayTo: Set<String>?, limit: Int) async throws(SpoolError) -> DeadLetterMaintenance {
+        let result: Result<DeadLetterMaintenance, SpoolError> = await withCheckedContinuation { continuation in
             writer.enqueue(.maintainDeadLetters(stage: stage, replayTo: replayTo, limit: limit, done: { continuation.resume(returning: $0) }))
         }
         return try result.get()

@@ -18,6 +18,14 @@ public struct SpoolConfiguration: Sendable, Equatable {
     public var transactionMaxBytes: Int
     /// Fetched batches waiting for the writer, in bytes, before the source is held back. Default: 16 MiB.
     public var queueMaxBytes: Int
+    /// The most the dead-letter store may hold, in bytes of its pages (counted like `maxBytes`, of
+    /// which it is a part); nil for the default, a tenth of `maxBytes`. A letter that takes the
+    /// store over the limit makes room by deleting the oldest letters: dead letters never hold up
+    /// the records behind them, and take no more than this from the backlog's room.
+    public var deadLetterMaxBytes: Int?
+
+    /// `deadLetterMaxBytes`, or its default.
+    public var deadLetterByteLimit: Int { deadLetterMaxBytes ?? maxBytes / 10 }
 
     public init(
         path: String,
@@ -26,7 +34,8 @@ public struct SpoolConfiguration: Sendable, Equatable {
         lowWatermark: Double = 0.7,
         maxRecordBytes: Int = 1 << 20,
         transactionMaxBytes: Int = 8 << 20,
-        queueMaxBytes: Int = 16 << 20
+        queueMaxBytes: Int = 16 << 20,
+        deadLetterMaxBytes: Int? = nil
     ) {
         self.path = path
         self.maxBytes = maxBytes
@@ -35,6 +44,7 @@ public struct SpoolConfiguration: Sendable, Equatable {
         self.maxRecordBytes = maxRecordBytes
         self.transactionMaxBytes = transactionMaxBytes
         self.queueMaxBytes = queueMaxBytes
+        self.deadLetterMaxBytes = deadLetterMaxBytes
     }
 }
 
@@ -60,6 +70,8 @@ public struct SpoolUsage: Sendable, Equatable {
     /// Records waiting for at least one sink.
     public var records: Int
     public var deadLetters: Int
+    /// Bytes of the dead-letter store's pages (what `SpoolConfiguration.deadLetterMaxBytes` limits).
+    public var deadLetterBytes: Int
     /// The sequence number the next spooled record gets.
     public var nextSequence: UInt64
     /// The oldest sequence number still in the spool.

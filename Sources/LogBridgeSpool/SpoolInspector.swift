@@ -51,6 +51,7 @@ public final class SpoolInspector: Sendable {
             // the file size says little).
             var pages = 2
             for dbi in [MDB_dbi(0), MDB_dbi(1), deadLetterDB, recordsDB, cursorsDB] + otherDBs { pages += try txn.stat(dbi).pages }
+            let deadLetters = try txn.stat(deadLetterDB)
             var first: UInt64?
             var oldestTimestampMs: Int64?
             try txn.scan(recordsDB, from: nil) { (key, value) throws(SpoolError) -> Bool in
@@ -72,7 +73,8 @@ public final class SpoolInspector: Sendable {
             }
             return SpoolStats(
                 usedBytes: pages * env.pageSize, fileBytes: fileSize(), records: try txn.stat(recordsDB).entries,
-                deadLetters: try txn.stat(deadLetterDB).entries, firstSequence: first, nextSequence: next,
+                deadLetters: deadLetters.entries, deadLetterBytes: deadLetters.pages * env.pageSize,
+                firstSequence: first, nextSequence: next,
                 oldestTimestampMs: oldestTimestampMs, sinks: sinks)
         }
     }
@@ -97,6 +99,8 @@ public struct SpoolStats: Sendable {
     public var fileBytes: Int
     public var records: Int
     public var deadLetters: Int
+    /// Pages of the dead-letter store (what `spool.dead_letter_max_bytes` limits).
+    public var deadLetterBytes: Int
     public var firstSequence: UInt64?
     public var nextSequence: UInt64
     /// The Kafka timestamp of the oldest spooled record.

@@ -15,8 +15,9 @@ enum WriterItem {
     case deadLetters([DeadLetter], done: @Sendable (SpoolError?) -> Void)
     /// `dlq replay` / `dlq purge`: up to `limit` dead letters of `stage` (all stages when nil)
     /// are deleted; with `replayTo`, those whose stage is one of these sinks go back into the log
-    /// for that sink only. `done` receives how many were handled.
-    case maintainDeadLetters(stage: String?, replayTo: Set<String>?, limit: Int, done: @Sendable (Result<Int, SpoolError>) -> Void)
+    /// for that sink only, except truncated ones, which stay. `done` receives what was done.
+    case maintainDeadLetters(
+        stage: String?, replayTo: Set<String>?, limit: Int, done: @Sendable (Result<DeadLetterMaintenance, SpoolError>) -> Void)
     /// A sink's own bookkeeping (HEC channels and outstanding acks): `value` nil deletes it.
     case note(key: [UInt8], value: [UInt8]?, done: @Sendable (SpoolError?) -> Void)
     /// Everything queued before is committed (or, while the spool is full, dropped for `revoked`);
@@ -61,6 +62,13 @@ final class SpoolWriter: @unchecked Sendable {
     /// Batches that could not be written because the map or disk was full; retried as space frees.
     private var pending: [IngestBatch] = []
     private var trimBacklog = false
+    /// The dead-letter store is over its limit and more letters must go than one transaction
+    /// deletes (the limit was lowered, or a large batch of letters arrived).
+    private var evictBacklog = false
+    /// Evictions not logged yet, and when they were last logged: once a minute at most, so a sink
+    /// rejecting everything into a full store does not flood the log.
+    private var evictionsToLog = 0
+    private var evictionLogged: ContinuousClock.Instant?
     /// Live bytes after the last commit; ingest stops short of `maxBytes` so that cursor commits
     /// and trims (which need pages too) always fit in the map's reserve.
     private var usedBytes = 0
@@ -84,6 +92,7 @@ final class SpoolWriter: @unchecked Sendable {
         self.durableOffsets = durableOffsets
         self.trimBacklog = state.firstSequence < state.minimumCursor
         self.usedBytes = published.read { $0.usage.usedBytes }
+        self.evictBacklog = published.read { $0.usage.deadLetterBytes } > configuration.deadLetterByteLimit
     }
 
     func start() {
@@ -139,7 +148,7 @@ final class SpoolWriter: @unchecked Sendable {
         while true {
             heartbeat.beat()
             condition.lock()
-            while queue.isEmpty && !stopping && !trimBacklog {
+            while queue.isEmpty && !stopping && !trimBacklog && !evictBacklog {
                 // Wakes at least every second so the heartbeat shows the thread is alive when idle.
                 if !condition.wait(until: Date(timeIntervalSinceNow: pending.isEmpty ? 1 : 0.25)) {
                     break
@@ -226,7 +235,7 @@ final class SpoolWriter: @unchecked Sendable {
                 done(answer)
             }
         }
-        if !segment.isEmpty || trimBacklog { flush() }
+        if !segment.isEmpty || trimBacklog || evictBacklog { flush() }
 
         let waitingForRoom = !pending.isEmpty
         if waitingForRoom && waiting.isEmpty {
@@ -301,7 +310,7 @@ final class SpoolWriter: @unchecked Sendable {
     }
 
     private func commitTransaction(_ segment: [WriterItem]) throws(SpoolError) {
-        var work = TransactionWork(state: state)
+        var work = TransactionWork(state: state, deadLetterPayloadLimit: configuration.maxRecordBytes)
         let usage: SpoolUsage = try env.write { (txn) throws(SpoolError) -> SpoolUsage in
             for item in segment {
                 switch item {
@@ -325,6 +334,7 @@ final class SpoolWriter: @unchecked Sendable {
                     break
                 }
             }
+            if work.deadLettersAdded > 0 || evictBacklog { try evictDeadLetters(txn, work: &work) }
             try trim(txn, work: &work)
             try work.persistCounters(into: txn, db: db)
             return try measure(txn, state: work.state)
@@ -339,6 +349,9 @@ final class SpoolWriter: @unchecked Sendable {
         statistics.spoolTransactions.add(1)
         statistics.spoolBytes.set(usage.usedBytes)
         statistics.spoolRecords.set(usage.records)
+        statistics.spoolDeadLetterBytes.set(usage.deadLetterBytes)
+        statistics.spoolDeadLettersTruncated.add(work.truncatedLetters)
+        if work.evictedLetters > 0 { noteEvictions(work.evictedLetters, bytes: usage.deadLetterBytes) }
         for item in segment {
             if case .partialIngest(let batch, _) = item {
                 batch.removeFirst(work.partialConsumed)
@@ -406,12 +419,14 @@ final class SpoolWriter: @unchecked Sendable {
             }
             if value.count > maxRecordBytes {
                 work.oversize += 1
+                // Only the prefix the store keeps is copied: the value may be many megabytes.
                 try work.put(
                     DeadLetter(
                         stage: "source",
                         reason: "record value is \(value.count) bytes, over the \(maxRecordBytes)-byte limit (source.kafka.max_record_bytes)",
                         topic: batch.topics[record.topicIndex], partition: record.partition, offset: record.offset,
-                        timestampMs: record.timestampMs, deadLetteredAtMs: Self.nowMillis(), payload: Array(value)),
+                        timestampMs: record.timestampMs, deadLetteredAtMs: Self.nowMillis(),
+                        payload: Array(UnsafeRawBufferPointer(rebasing: value[..<maxRecordBytes])), originalSize: value.count),
                     into: txn, db: db)
                 continue
             }
@@ -429,11 +444,19 @@ final class SpoolWriter: @unchecked Sendable {
 
     private func maintainDeadLetters(
         stage: String?, replayTo: Set<String>?, limit: Int, txn: borrowing LMDBTransaction, work: inout TransactionWork
-    ) throws(SpoolError) -> Int {
+    ) throws(SpoolError) -> DeadLetterMaintenance {
         var chosen: [(key: [UInt8], letter: DeadLetter)] = []
+        var keptTruncated = 0
         try txn.scan(db.deadLetters, from: nil) { (key, value) throws(SpoolError) -> Bool in
             guard let letter = DeadLetter(decoding: value), stage == nil || letter.stage == stage else { return true }
-            if let replayTo, !replayTo.contains(letter.stage) { return true }
+            if let replayTo {
+                guard replayTo.contains(letter.stage) else { return true }
+                // Its payload is only a prefix: sent again, it would arrive as a different record.
+                if letter.isTruncated {
+                    keptTruncated += 1
+                    return true
+                }
+            }
             chosen.append((Array(key), letter))
             return chosen.count < limit
         }
@@ -448,7 +471,40 @@ final class SpoolWriter: @unchecked Sendable {
             }
             work.state.nextSequence += 1
         }
-        return chosen.count
+        return DeadLetterMaintenance(handled: chosen.count, keptTruncated: keptTruncated)
+    }
+
+    /// Deletes the oldest dead letters while the store is over its limit, keeping at least the
+    /// newest one (a limit smaller than one letter still leaves the last thing that went wrong).
+    /// Measured in pages, like `max_bytes`: deleting from the start empties whole leaf pages.
+    private func evictDeadLetters(_ txn: borrowing LMDBTransaction, work: inout TransactionWork) throws(SpoolError) {
+        let limit = configuration.deadLetterByteLimit
+        var stat = try txn.stat(db.deadLetters)
+        evictBacklog = false
+        while stat.pages * env.pageSize > limit && stat.entries > 1 {
+            // Bounded like trimming, so lowering the limit never makes one huge transaction.
+            guard work.evictedLetters < Self.trimLimit else {
+                evictBacklog = true
+                return
+            }
+            work.evictedLetters += try txn.deleteFromStart(db.deadLetters, limit: 1) { _ in true }
+            stat = try txn.stat(db.deadLetters)
+        }
+    }
+
+    private func noteEvictions(_ count: Int, bytes: Int) {
+        statistics.spoolDeadLettersEvicted.add(count)
+        evictionsToLog += count
+        let now = ContinuousClock.now
+        if let last = evictionLogged, now - last < .seconds(60) { return }
+        logger.warning(
+            """
+            dead-letter store reached spool.dead_letter_max_bytes (\(ByteSize.format(configuration.deadLetterByteLimit))); \
+            deleted the oldest letters to make room for new ones: see them with logbridge dlq list, then replay or purge
+            """,
+            metadata: [LogKey.records: "\(evictionsToLog)", LogKey.deadLetterBytes: "\(bytes)"])
+        evictionsToLog = 0
+        evictionLogged = now
     }
 
     /// Deletes records every sink has delivered, a bounded number per transaction.
@@ -486,9 +542,11 @@ final class SpoolWriter: @unchecked Sendable {
         // FREE_DBI (0) and MAIN_DBI (1) are LMDB's own trees; 2 meta pages head the file.
         var pages = 2
         for dbi in [MDB_dbi(0), MDB_dbi(1)] + db.all { pages += try txn.stat(dbi).pages }
+        let deadLetters = try txn.stat(db.deadLetters)
         return SpoolUsage(
             usedBytes: pages * env.pageSize, maxBytes: maxBytes,
-            records: try txn.stat(db.records).entries, deadLetters: try txn.stat(db.deadLetters).entries,
+            records: try txn.stat(db.records).entries, deadLetters: deadLetters.entries,
+            deadLetterBytes: deadLetters.pages * env.pageSize,
             nextSequence: state.nextSequence, firstSequence: state.firstSequence)
     }
 
@@ -519,12 +577,20 @@ private struct TransactionWork {
     /// Records of the transaction's partial batch that were written.
     var partialConsumed = 0
     /// Dead letters replayed or purged, per maintenance item, in order.
-    var maintained: [Int] = []
+    var maintained: [DeadLetterMaintenance] = []
+    var deadLettersAdded = 0
+    var truncatedLetters = 0
+    var evictedLetters = 0
+    /// Payload bytes a dead letter keeps: max_record_bytes, so a letter is never larger than a
+    /// spooled record, and one a sink refused is whole (it was spooled under the same limit,
+    /// unless the limit was lowered since).
+    private let deadLetterPayloadLimit: Int
     private let initialNextSequence: UInt64
     private let initialNextDeadLetter: UInt64
 
-    init(state: SpoolState) {
+    init(state: SpoolState, deadLetterPayloadLimit: Int) {
         self.state = state
+        self.deadLetterPayloadLimit = deadLetterPayloadLimit
         initialNextSequence = state.nextSequence
         initialNextDeadLetter = state.nextDeadLetter
     }
@@ -546,9 +612,14 @@ private struct TransactionWork {
         return index
     }
 
+    /// Stores a dead letter, capped: every producer (sinks, oversize records, quarantine) comes
+    /// through here, so none can store an unbounded payload or reason.
     mutating func put(_ letter: DeadLetter, into txn: borrowing LMDBTransaction, db: SpoolDatabases) throws(SpoolError) {
-        try txn.put(db.deadLetters, key: SpoolKey.sequence(state.nextDeadLetter), value: letter.encoded())
+        let stored = letter.capped(maxPayloadBytes: deadLetterPayloadLimit)
+        try txn.put(db.deadLetters, key: SpoolKey.sequence(state.nextDeadLetter), value: stored.encoded())
         state.nextDeadLetter += 1
+        deadLettersAdded += 1
+        if stored.isTruncated { truncatedLetters += 1 }
     }
 
     func persistCounters(into txn: borrowing LMDBTransaction, db: SpoolDatabases) throws(SpoolError) {

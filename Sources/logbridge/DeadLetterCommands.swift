@@ -19,7 +19,7 @@ struct DeadLetters: AsyncParsableCommand {
         @Option(name: .long, help: "Path to the configuration file.") var config: String
         @Option(name: .long, help: "Only those of this sink (or 'source' for records refused on the way in).") var sink: String?
         @Option(name: .long, help: "At most this many, oldest first.") var limit = 1000
-        @Flag(name: .long, help: "Include each record's payload.") var payload = false
+        @Flag(name: .long, help: "Include each record's payload (only its first bytes when truncated).") var payload = false
 
         func run() throws {
             let loaded = try loadConfiguration(config)
@@ -41,7 +41,9 @@ struct DeadLetters: AsyncParsableCommand {
                 JSONBytes.appendString(letter.topic, to: &out)
                 out += Array(#","partition":\#(letter.partition),"offset":\#(letter.offset),"dead_lettered_at":""#.utf8)
                 Timestamp.appendRFC3339(millis: letter.deadLetteredAtMs, to: &out)
-                out += Array(#"","bytes":\#(letter.payload.count)"#.utf8)
+                // `bytes` stays the record's size, as before the caps; `payload_bytes` is what the
+                // store kept (and `--payload` prints), only a prefix when `truncated`.
+                out += Array(#"","bytes":\#(letter.originalSize),"payload_bytes":\#(letter.payload.count),"truncated":\#(letter.isTruncated)"#.utf8)
                 if payload {
                     out += Array(#","payload":"#.utf8)
                     letter.payload.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
@@ -58,7 +60,9 @@ struct DeadLetters: AsyncParsableCommand {
             discussion: """
                 The letters move from the dead-letter store back into the spool in one transaction, \
                 marked for their sink only; the gateway delivers them when it starts. Letters refused \
-                on the way in (stage 'source') or quarantined by the spool are not replayed.
+                on the way in (stage 'source') or quarantined by the spool are not replayed, nor are \
+                truncated ones ("truncated":true in dlq list): their payload is only the record's \
+                first bytes. They stay in the store until purged.
                 """)
 
         @Option(name: .long, help: "Path to the configuration file.") var config: String
@@ -71,10 +75,19 @@ struct DeadLetters: AsyncParsableCommand {
             if let sink, !sinks.contains(sink) {
                 fail("no sink '\(sink)' in \(config) (sinks: \(sinks.sorted().joined(separator: ", ")))")
             }
-            let count = try await withWritableSpool(loaded.configuration) { spool throws(SpoolError) in
+            let result = try await withWritableSpool(loaded.configuration) { spool throws(SpoolError) in
                 try await spool.replayDeadLetters(sink: sink, sinks: sinks, limit: limit)
             }
+            let count = result.handled
             print("replayed \(count) dead letter\(count == 1 ? "" : "s")\(sink.map { " for sink \($0)" } ?? ""); they are delivered when the gateway starts")
+            if result.keptTruncated > 0 {
+                let kept = result.keptTruncated
+                print("""
+                    kept \(kept) truncated dead letter\(kept == 1 ? "" : "s") (only a prefix of the record was stored, so it \
+                    cannot be sent as the original): see them with logbridge dlq list --config FILE, \
+                    re-send the originals from their source, then logbridge dlq purge
+                    """)
+            }
         }
     }
 

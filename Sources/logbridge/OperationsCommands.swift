@@ -131,7 +131,8 @@ struct SpoolCommands: ParsableCommand {
                 var out = #"{"path":"# + JSONBytes.quoted(spool.path)
                 out += #","used_bytes":\#(stats.usedBytes),"max_bytes":\#(spool.maxBytes),"file_bytes":\#(stats.fileBytes)"#
                 out += #","used_fraction":\#(String(format: "%.4f", Double(stats.usedBytes) / Double(max(1, spool.maxBytes))))"#
-                out += #","records":\#(stats.records),"dead_letters":\#(stats.deadLetters),"next_sequence":\#(stats.nextSequence)"#
+                out += #","records":\#(stats.records),"dead_letters":\#(stats.deadLetters)"#
+                out += #","dead_letter_bytes":\#(stats.deadLetterBytes),"dead_letter_max_bytes":\#(spool.deadLetterByteLimit),"next_sequence":\#(stats.nextSequence)"#
                 out += #","oldest_record_age_s":\#(age.map { String(format: "%.1f", $0) } ?? "null"),"sinks":["#
                 out += stats.sinks.map { #"{"name":\#(JSONBytes.quoted($0.name)),"cursor":\#($0.cursor),"backlog":\#($0.backlog)}"# }
                     .joined(separator: ",")
@@ -144,7 +145,7 @@ struct SpoolCommands: ParsableCommand {
             print("  used          \(ByteSize.format(stats.usedBytes)) of \(ByteSize.format(spool.maxBytes)) (\(String(format: "%.1f", percent))%), file \(ByteSize.format(stats.fileBytes))")
             print("  records       \(stats.records)  (next sequence \(stats.nextSequence))")
             print("  oldest        \(age.map { String(format: "%.0f s ago", $0) } ?? "-")")
-            print("  dead letters  \(stats.deadLetters)")
+            print("  dead letters  \(stats.deadLetters)  (\(ByteSize.format(stats.deadLetterBytes)) of \(ByteSize.format(spool.deadLetterByteLimit)))")
             print("  sinks (backlog = records not yet delivered):")
             let width = max(4, stats.sinks.map(\.name.count).max() ?? 4)
             for sink in stats.sinks {

@@ -162,4 +162,60 @@ import Testing
         #expect(purged == 0, "\(purgeOutput)")
         #expect(purgeOutput.contains("purged 2 dead letters"))
     }
+
+    @Test func dlqListShowsTheKeptPrefixOfAFiveMiBRecordAndReplayLeavesTruncatedLetters() async throws {
+        let directory = TemporaryDirectory(prefix: "logbridge-cli")
+        defer { directory.remove() }
+        let configuration = SpoolConfiguration(path: directory.file("spool"), maxRecordBytes: 1 << 20)
+        let spool = try Spool(configuration: configuration, sinks: ["archive"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
+        #expect(spool.offer(TestIngest.batch([
+            .init(partition: 2, offset: 7, value: Array(repeating: UInt8(ascii: "x"), count: 5 << 20)),
+        ]), timeout: .seconds(5)))
+        _ = spool.finishWrites(revoking: [])
+        // A sink's letters: one whole, one over max_record_bytes (a record spooled before the
+        // limit was lowered), with a reason far longer than anyone reads.
+        func letter(_ offset: Int64, size: Int) -> DeadLetter {
+            DeadLetter(stage: "archive", reason: "HTTP 400: " + String(repeating: "trace ", count: 100_000), status: "400", topic: "logs",
+                       partition: 3, offset: offset, timestampMs: 1_795_000_000_000, deadLetteredAtMs: 0,
+                       payload: Array(repeating: UInt8(ascii: "y"), count: size))
+        }
+        try await spool.deadLetter([letter(1, size: 10), letter(2, size: 3 << 20)])
+        spool.close()
+        try """
+        source:
+          kafka:
+            brokers: ["127.0.0.1:9092"]
+            topics: [logs]
+        spool:
+          path: \(directory.file("spool"))
+        sinks:
+          archive:
+            type: file
+            path: \(directory.file("out.ndjson"))
+        """.write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
+        let config = directory.file("c.yaml")
+
+        let (status, output) = try run(["dlq", "list", "--config", config, "--sink", "source", "--payload"])
+        #expect(status == 0, "\(output)")
+        let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("{") })
+        #expect(line.contains(#""partition":2,"offset":7"#))
+        #expect(line.contains(#""bytes":5242880,"payload_bytes":1048576,"truncated":true"#))
+        #expect(line.contains(#""payload":""# + String(repeating: "x", count: 1 << 20) + #""}"#), "the kept prefix, no more")
+
+        let (_, letters) = try run(["dlq", "list", "--config", config, "--sink", "archive"])
+        let listed = letters.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(listed.count == 2)
+        #expect(listed.first?.contains(#""bytes":10,"payload_bytes":10,"truncated":false"#) == true)
+        #expect(listed.last?.contains(#""bytes":3145728,"payload_bytes":1048576,"truncated":true"#) == true)
+        #expect(listed.allSatisfy { $0.utf8.count < 5_000 }, "the reason was capped at 4 KiB")
+
+        let (replayed, replay) = try run(["dlq", "replay", "--config", config])
+        #expect(replayed == 0, "\(replay)")
+        #expect(replay.contains("replayed 1 dead letter;"))
+        #expect(replay.contains("kept 1 truncated dead letter (only a prefix of the record was stored"))
+        let (_, after) = try run(["dlq", "list", "--config", config, "--sink", "archive"])
+        let left = after.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(left.count == 1)
+        #expect(left.first?.contains(#""offset":2"#) == true)
+    }
 }

@@ -296,4 +296,22 @@ import Testing
         #expect(found.map(\.path) == ["sinks.es.index"])
         #expect(found.first?.message.contains("rolls over by itself") == true)
     }
+
+    @Test func theDeadLetterLimitDefaultsToATenthOfTheSpoolAndIsBounded() throws {
+        let defaults = try LogBridgeConfiguration.parse(yaml: Self.valid, environment: [:])
+        #expect(defaults.configuration.spool.deadLetterMaxBytes == nil)
+        #expect(defaults.configuration.spool.deadLetterByteLimit == 1 << 30)
+        #expect(defaults.effectiveYAML().contains("  dead_letter_max_bytes: 1GiB\n"), "check shows the effective limit")
+
+        let set = Self.valid.replacingOccurrences(of: "  max_bytes: \"10GiB\"", with: "  max_bytes: \"10GiB\"\n  dead_letter_max_bytes: 256MiB")
+        let loaded = try LogBridgeConfiguration.parse(yaml: set, environment: [:])
+        #expect(loaded.configuration.spool.deadLetterByteLimit == 256 << 20)
+
+        let tooLarge = issues(Self.valid.replacingOccurrences(of: "  max_bytes: \"10GiB\"", with: "  max_bytes: \"10GiB\"\n  dead_letter_max_bytes: 6GiB"))
+        #expect(tooLarge.map(\.path) == ["spool.dead_letter_max_bytes"])
+        #expect(tooLarge.first?.line == 13)
+        #expect(tooLarge.first?.message.contains("at most half of spool.max_bytes (5GiB)") == true)
+        let tooSmall = issues(Self.valid.replacingOccurrences(of: "  max_bytes: \"10GiB\"", with: "  max_bytes: \"10GiB\"\n  dead_letter_max_bytes: 1000"))
+        #expect(tooSmall.map(\.path) == ["spool.dead_letter_max_bytes"])
+    }
 }

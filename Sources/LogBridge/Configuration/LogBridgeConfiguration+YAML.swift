@@ -55,7 +55,7 @@ extension LogBridgeConfiguration {
     static let kafkaKeys = [
         "brokers", "connection_string", "topics", "group_id", "start_from", "properties", "max_record_bytes",
     ]
-    static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark"]
+    static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark", "dead_letter_max_bytes"]
     static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval", "max_backoff", "pipeline"]
     static let httpKeys = [
         "endpoints", "compression", "tls", "request_timeout", "concurrency", "max_concurrency", "user", "password",
@@ -110,6 +110,16 @@ extension LogBridgeConfiguration {
             configuration.maxRecordBytes = maxRecordBytes
             if configuration.maxBytes < 4 * maxRecordBytes {
                 r.report("spool.max_bytes", s["max_bytes"] ?? spoolNode, "must be at least 4 x source.kafka.max_record_bytes (\(ByteSize.format(4 * maxRecordBytes)))")
+            }
+            if let value = r.byteSize(s["dead_letter_max_bytes"], "spool.dead_letter_max_bytes", minimum: 1 << 20) {
+                // Dead letters share the spool with the backlog; more than half would leave the
+                // records waiting for sinks too little room before the source pauses.
+                if value > configuration.maxBytes / 2 {
+                    r.report(
+                        "spool.dead_letter_max_bytes", s["dead_letter_max_bytes"],
+                        "must be at most half of spool.max_bytes (\(ByteSize.format(configuration.maxBytes / 2)))")
+                }
+                configuration.deadLetterMaxBytes = value
             }
             spool = path == nil ? nil : configuration
         } else if sections["spool"] == nil {

@@ -114,7 +114,7 @@ final class MetricsProcessor: EventProcessor {
             }
             var key: [UInt8] = []
             for label in definition.labels {
-                if let node = event.lookup(label.field) { event.appendText(of: node, to: &key) }
+                if let node = event.lookup(label.field) { event.withText(of: node) { MetricLabelValue.append($0, to: &key) } }
                 key.append(0xFF)
             }
             let update: PipelineMetrics.Update
