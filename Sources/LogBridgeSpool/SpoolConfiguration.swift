@@ -19,6 +19,10 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// Fetched batches waiting for the writer, in bytes, before the source is held back. Default: 16 MiB.
     public var queueMaxBytes: Int
 
+    /// Distinct topics the spool can ever index: each record stores its topic as a 16-bit index
+    /// (``RecordCodec`` in SpoolLayout.swift), and the topic table keeps every topic it has seen.
+    public static let maxTopics = Int(UInt16.max) + 1
+
     public init(
         path: String,
         maxBytes: Int = 10 << 30,
