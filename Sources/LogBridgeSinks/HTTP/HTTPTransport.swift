@@ -48,7 +48,9 @@ public final class HTTPTransport: Sendable {
             logger.warning("TLS certificate verification is off (tls.verify: false): the sink cannot tell its endpoints from impostors")
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(settings.requestTimeout.secondsDouble)))
+        // TimeAmount(Duration) truncates and clamps: converting through Int64 seconds traps past
+        // ~292 years and rounded 500ms down to a read timeout of zero.
+        configuration.timeout = .init(connect: .seconds(10), read: TimeAmount(settings.requestTimeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60))
         // A refused or failed connection is reported at once, so the endpoint pool (not the
         // client's own retry loop) decides where the batch goes next.
@@ -99,7 +101,7 @@ public final class HTTPTransport: Sendable {
         if let authorization { request.headers.add(name: authorization.name, value: authorization.value) }
         for (name, value) in extra { request.headers.add(name: name, value: value) }
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(settings.requestTimeout.secondsDouble * 1e9)))
+            let response = try await client.execute(request, timeout: TimeAmount(settings.requestTimeout))
             let collected = try await response.body.collect(upTo: 64 << 20)
             return HTTPResponse(
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
