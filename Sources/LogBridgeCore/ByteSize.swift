@@ -2,27 +2,36 @@
 ///
 /// Binary (`KiB`, `MiB`, `GiB`, `TiB`, and the single letters `k`, `m`, `g`, `t`) and decimal
 /// (`KB`, `MB`, `GB`, `TB`) units are accepted; a bare number is bytes.
+///
+/// Any text gives a size or nil, never a trap: a whole number is multiplied with overflow
+/// checking (`99999999999999GiB` is nil, not a crash), and a fraction must stay finite and below
+/// `Int.max`. Ranges per key are the caller's business.
 public enum ByteSize {
     public static func parse(_ text: String) -> Int? {
         let trimmed = text.trimmingWhitespace()
-        guard !trimmed.isEmpty else { return nil }
-        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
+        let digits = trimmed.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        guard !digits.isEmpty else { return nil }
         let unit = trimmed.dropFirst(digits.count).trimmingWhitespace().lowercased()
-        guard let number = Double(digits), number >= 0 else { return nil }
-        let multiplier: Double
+        let multiplier: Int
         switch unit {
         case "", "b": multiplier = 1
-        case "k", "kib": multiplier = 1024
-        case "m", "mib": multiplier = 1024 * 1024
-        case "g", "gib": multiplier = 1024 * 1024 * 1024
-        case "t", "tib": multiplier = 1024 * 1024 * 1024 * 1024
+        case "k", "kib": multiplier = 1 << 10
+        case "m", "mib": multiplier = 1 << 20
+        case "g", "gib": multiplier = 1 << 30
+        case "t", "tib": multiplier = 1 << 40
         case "kb": multiplier = 1000
         case "mb": multiplier = 1_000_000
         case "gb": multiplier = 1_000_000_000
         case "tb": multiplier = 1_000_000_000_000
         default: return nil
         }
-        let bytes = number * multiplier
+        if let whole = Int(digits) {
+            let (bytes, overflow) = whole.multipliedReportingOverflow(by: multiplier)
+            return overflow ? nil : bytes
+        }
+        guard let number = Double(digits), number.isFinite else { return nil }
+        let bytes = (number * Double(multiplier)).rounded(.down)
+        // Double(Int.max) rounds up to 2^63, so `<` keeps Int(bytes) in range.
         guard bytes < Double(Int.max) else { return nil }
         return Int(bytes)
     }
@@ -38,30 +47,49 @@ public enum ByteSize {
 }
 
 /// Parses durations the way operators write them: `250ms`, `30s`, `5m`, `1h`, `1m30s`.
+///
+/// Any text gives a duration or nil, never a trap: whole numbers are scaled to nanoseconds with
+/// overflow checking and fractions must stay finite, so the longest duration is `Int64.max`
+/// nanoseconds (about 292 years); `9999999999999999h` and `1e400s` are nil. Ranges per key are the
+/// caller's business.
 public enum DurationText {
     public static func parse(_ text: String) -> Duration? {
         var rest = Substring(text.trimmingWhitespace())
         guard !rest.isEmpty else { return nil }
-        var total = Duration.zero
+        var total: Int64 = 0
         while !rest.isEmpty {
-            let digits = rest.prefix { $0.isNumber || $0 == "." }
-            guard let value = Double(digits), !digits.isEmpty else { return nil }
+            let digits = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard !digits.isEmpty else { return nil }
             rest = rest.dropFirst(digits.count)
             let unit = rest.prefix { $0.isLetter }
             rest = rest.dropFirst(unit.count)
-            let seconds: Double
+            let nanosecondsPerUnit: Int64
             switch unit {
-            case "ns": seconds = value / 1e9
-            case "us", "µs": seconds = value / 1e6
-            case "ms": seconds = value / 1e3
-            case "s": seconds = value
-            case "m": seconds = value * 60
-            case "h": seconds = value * 3600
+            case "ns": nanosecondsPerUnit = 1
+            case "us", "µs": nanosecondsPerUnit = 1_000
+            case "ms": nanosecondsPerUnit = 1_000_000
+            case "s": nanosecondsPerUnit = 1_000_000_000
+            case "m": nanosecondsPerUnit = 60_000_000_000
+            case "h": nanosecondsPerUnit = 3_600_000_000_000
             default: return nil
             }
-            total += .nanoseconds(Int64(seconds * 1e9))
+            let nanoseconds: Int64
+            if let whole = Int64(digits) {
+                let (product, overflow) = whole.multipliedReportingOverflow(by: nanosecondsPerUnit)
+                guard !overflow else { return nil }
+                nanoseconds = product
+            } else {
+                guard let value = Double(digits), value.isFinite else { return nil }
+                let product = (value * Double(nanosecondsPerUnit)).rounded(.down)
+                // Double(Int64.max) rounds up to 2^63, so `<` keeps Int64(product) in range.
+                guard product < Double(Int64.max) else { return nil }
+                nanoseconds = Int64(product)
+            }
+            let (sum, overflow) = total.addingReportingOverflow(nanoseconds)
+            guard !overflow else { return nil }
+            total = sum
         }
-        return total
+        return .nanoseconds(total)
     }
 
     public static func format(_ duration: Duration) -> String {
@@ -74,10 +102,14 @@ public enum DurationText {
 }
 
 extension Duration {
-    /// Whole milliseconds, rounded down.
+    /// Whole milliseconds, rounded down; saturates at `Int64.min`/`Int64.max` for durations
+    /// longer than about 292 million years rather than trapping.
     public var milliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (sum, sumOverflow) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return sumOverflow ? (seconds < 0 ? .min : .max) : sum
     }
 
     public var secondsDouble: Double {

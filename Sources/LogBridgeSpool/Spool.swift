@@ -40,9 +40,12 @@ public final class Spool: Sendable {
         lock = try SpoolDirectoryLock(directory: configuration.path)
         // The map reserves room beyond max_bytes: ingest stops at max_bytes, and the reserve
         // guarantees that cursor commits and trims, which free space, can always be written.
+        // `spool.max_bytes` is range-checked at load; a caller building the configuration itself
+        // gets a saturated map size, which LMDB refuses with an error, rather than a trap.
         let reserve = max(configuration.maxBytes / 20, 16 << 20)
+        let (mapSize, overflow) = configuration.maxBytes.addingReportingOverflow(reserve)
         env = try LMDBEnvironment(
-            directory: configuration.path, mapSize: configuration.maxBytes + reserve, maxDatabases: SpoolDatabases.count + 2)
+            directory: configuration.path, mapSize: overflow ? .max : mapSize, maxDatabases: SpoolDatabases.count + 2)
         let opened = try Self.load(env: env, path: configuration.path, sinks: sinks, logger: logger)
         db = opened.db
         let state = opened.state

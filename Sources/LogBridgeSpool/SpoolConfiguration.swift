@@ -27,6 +27,10 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// `deadLetterMaxBytes`, or its default.
     public var deadLetterByteLimit: Int { deadLetterMaxBytes ?? maxBytes / 10 }
 
+    /// Distinct topics the spool can ever index: each record stores its topic as a 16-bit index
+    /// (``RecordCodec`` in SpoolLayout.swift), and the topic table keeps every topic it has seen.
+    public static let maxTopics = Int(UInt16.max) + 1
+
     public init(
         path: String,
         maxBytes: Int = 10 << 30,

@@ -4,6 +4,9 @@ public enum SpoolError: Error, CustomStringConvertible, Sendable {
     case lockedByAnotherProcess(path: String)
     case cannotCreateDirectory(path: String, errno: Int32)
     case incompatibleFormat(path: String, found: String)
+    /// Every record stores its topic as a 16-bit index into the spool's topic table, which never
+    /// forgets a topic: `limit` distinct topics over the spool's life is all it can hold.
+    case topicTableFull(topic: String, limit: Int)
     case closed
 
     static func lmdb(_ code: LMDBCode, operation: String) -> SpoolError {
@@ -20,6 +23,9 @@ public enum SpoolError: Error, CustomStringConvertible, Sendable {
             return "spool: cannot create directory \(path): \(String(cString: strerror(errno))); check spool.path and its permissions"
         case .incompatibleFormat(let path, let found):
             return "spool: \(path) holds spool format \(found), which this version cannot read"
+        case .topicTableFull(let topic, let limit):
+            return "spool: cannot spool records of topic \(topic): the spool has indexed \(limit) distinct topics, all it can hold; "
+                + "subscribe to fewer topics (source.kafka.topics), or drain this spool and start a new spool.path"
         case .closed:
             return "spool: already closed"
         }

@@ -601,9 +601,15 @@ private struct TransactionWork {
         changedOffsets.insert(key)
     }
 
+    /// The topic's index in the spool's topic table, adding it if new.
+    /// - Throws: ``SpoolError/topicTableFull(topic:limit:)`` once the 16-bit index space is used
+    ///   up (a `^regex` subscription can reach more topics than the file lists); the batch then
+    ///   waits in `pending` like any failed write instead of trapping on the conversion.
     mutating func topicIndex(for topic: String, txn: borrowing LMDBTransaction, db: SpoolDatabases) throws(SpoolError) -> UInt16 {
         if let index = state.topicIndexes[topic] { return index }
-        let index = UInt16(state.topics.count)
+        guard state.topics.count < SpoolConfiguration.maxTopics, let index = UInt16(exactly: state.topics.count) else {
+            throw .topicTableFull(topic: topic, limit: SpoolConfiguration.maxTopics)
+        }
         var key = SpoolKey.topicPrefix
         key.append(contentsOf: topic.utf8)
         try txn.put(db.meta, key: key, value: withUnsafeBytes(of: index.littleEndian) { Array($0) })

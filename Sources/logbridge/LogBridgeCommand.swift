@@ -53,6 +53,9 @@ struct Run: AsyncParsableCommand {
         bootstrapLogging(loaded.configuration.log)
         let logger = Logger(label: "logbridge")
         logger.info("starting logbridge", metadata: ["version": "\(LogBridgeVersion.string)", "config": "\(config)"])
+        for warning in loaded.warnings {
+            logger.warning("configuration: \(warning)", metadata: ["config": "\(config)"])
+        }
         do {
             let gateway = try buildGateway(
                 configuration: loaded.configuration, logger: logger, configurationPath: config, version: LogBridgeVersion.string)
@@ -82,6 +85,8 @@ struct Check: ParsableCommand {
     func run() throws {
         let loaded = try loadConfiguration(config)
         print("# \(config): valid")
+        // Comment lines, so the output stays valid YAML.
+        for warning in loaded.warnings { print("# warning: \(warning)") }
         print(loaded.effectiveYAML(), terminator: "")
     }
 }

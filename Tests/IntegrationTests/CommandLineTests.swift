@@ -65,6 +65,77 @@ import Testing
         #expect(output.contains("line 13: sinks.archive.colour: unknown key 'colour'"))
     }
 
+    /// Issue 15, items 3 and 8 on the real binary: values that used to trap or hang `check`
+    /// (an overflowing size and duration, a FIFO behind `${file:}`) and a URL with credentials end
+    /// in exit 1 with every problem named, within seconds, and the password never printed.
+    @Test func checkRefusesHostileValuesWithoutCrashingHangingOrEchoingCredentials() async throws {
+        let directory = TemporaryDirectory(prefix: "logbridge-cli")
+        defer { directory.remove() }
+        let fifo = directory.file("token.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        try """
+        source:
+          kafka:
+            brokers: ["127.0.0.1:9092"]
+            topics: [logs]
+            max_record_bytes: 4611686018427387904
+        spool:
+          path: \(directory.file("spool"))
+          max_bytes: 99999999999999GiB
+        sinks:
+          hec:
+            type: splunk_hec
+            endpoints: ["https://admin:hunter2-pass@idx1.example.internal:8088"]
+            token: "${file:\(fifo)}"
+            request_timeout: 1e400s
+        shutdown_timeout: 9999999999999999h
+        """.write(toFile: directory.file("hostile.yaml"), atomically: true, encoding: .utf8)
+        let log = directory.file("out.log")
+        let process = try LogBridgeBinary.run(try LogBridgeBinary.locate(), ["check", "--config", directory.file("hostile.yaml")], log: log)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(process.terminationReason == .exit, "\(output)")
+        #expect(process.terminationStatus == 1, "\(output)")
+        #expect(output.contains("line 5: source.kafka.max_record_bytes: must be between 1KiB and 1GiB"), "\(output)")
+        #expect(output.contains("line 8: spool.max_bytes: expected a size between 1MiB and 16TiB"), "\(output)")
+        #expect(output.contains("line 12: sinks.hec.endpoints[0]: https://idx1.example.internal:8088: credentials in the URL"), "\(output)")
+        #expect(output.contains("line 13: sinks.hec.token: cannot read \(fifo) referenced by ${file:}: it is a FIFO"), "\(output)")
+        #expect(output.contains("line 14: sinks.hec.request_timeout: expected a duration between 100ms and 1h"), "\(output)")
+        #expect(output.contains("line 15: shutdown_timeout:"), "\(output)")
+        #expect(!output.contains("hunter2"))
+        #expect(!output.contains("admin:"))
+    }
+
+    @Test func checkWarnsAboutAWorldReadableSecretFile() throws {
+        let directory = TemporaryDirectory(prefix: "logbridge-cli")
+        defer { directory.remove() }
+        let secret = directory.file("eventhubs")
+        try "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=S3CRETKEYVALUE="
+            .write(toFile: secret, atomically: true, encoding: .utf8)
+        #expect(chmod(secret, 0o604) == 0)
+        try """
+        source:
+          kafka:
+            connection_string: "${file:\(secret)}"
+            topics: [aks-logs]
+        spool:
+          path: \(directory.file("spool"))
+        sinks:
+          archive:
+            type: file
+            path: \(directory.file("out.ndjson"))
+        """.write(toFile: directory.file("good.yaml"), atomically: true, encoding: .utf8)
+        let (status, output) = try run(["check", "--config", directory.file("good.yaml")])
+        #expect(status == 0, "a warning is not an error")
+        #expect(output.contains("# warning: line 3: source.kafka.connection_string: \(secret) referenced by ${file:} is readable by every user (mode 0604)"), "\(output)")
+        #expect(!output.contains("S3CRETKEYVALUE"))
+        #expect(chmod(secret, 0o600) == 0)
+        #expect(!(try run(["check", "--config", directory.file("good.yaml")]).output.contains("warning")))
+    }
+
     @Test func versionNamesTheCLibraries() throws {
         let (status, output) = try run(["version"])
         #expect(status == 0)

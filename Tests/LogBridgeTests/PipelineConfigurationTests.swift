@@ -158,7 +158,9 @@ import Testing
             """
         let eventHubs = "Endpoint=sb://logs-ns.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=c2VjcmV0;EntityPath=aks-logs"
         let found = ConfigurationTests().issues(yaml, environment: ["/run/secrets/eventhubs": eventHubs])
-        #expect(found.map(\.message) == ["sink i: pipeline[1] (metrics): metric log_errors_total is declared twice with different types or labels"])
+        // The fuzzed endpoint `http://` has no host, which endpoint parsing now refuses as well.
+        #expect(found.map(\.path) == ["sinks.i.endpoints[0]", ""])
+        #expect(found.last?.message == "sink i: pipeline[1] (metrics): metric log_errors_total is declared twice with different types or labels")
     }
 
     @Test func elasticsearchStillAcceptsAStringPipelineAsItsIngestPipeline() throws {

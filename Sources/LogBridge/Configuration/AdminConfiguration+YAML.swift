@@ -36,10 +36,13 @@ extension LogBridgeConfiguration {
         guard let node, let entries = r.mapping(node, "admin", allowed: adminKeys) else { return admin }
         let a = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         if let listen = r.string(a["listen"], "admin.listen") {
-            if listen != "off" && (listen.split(separator: ":").count < 2 || Int(listen.split(separator: ":").last!) == nil) {
-                r.report("admin.listen", a["listen"], "expected host:port or off, found '\(listen)'")
-            } else {
+            if listen == "off" || AdminConfiguration(listen: listen).address != nil {
                 admin.listen = listen
+            } else {
+                let ports = ConfigurationLimits.listenPort
+                r.report(
+                    "admin.listen", a["listen"],
+                    "expected host:port (port \(ports.lowerBound) to \(ports.upperBound)) or off, found \(r.written(a["listen"]))")
             }
         }
         if let token = r.string(a["token"], "admin.token", secret: true) {
@@ -52,20 +55,13 @@ extension LogBridgeConfiguration {
                 admin.token = token
             }
         }
-        if let value = r.int(a["max_connections"], "admin.max_connections", range: 1...4096) { admin.maxConnections = value }
-        if let value = durationAtLeast(.seconds(1), a["idle_timeout"], "admin.idle_timeout", r) { admin.idleTimeout = value }
-        if let value = durationAtLeast(.milliseconds(100), a["request_timeout"], "admin.request_timeout", r) {
+        if let value = r.int(a["max_connections"], "admin.max_connections", range: ConfigurationLimits.adminMaxConnections) {
+            admin.maxConnections = value
+        }
+        if let value = r.duration(a["idle_timeout"], "admin.idle_timeout", range: ConfigurationLimits.adminIdleTimeout) { admin.idleTimeout = value }
+        if let value = r.duration(a["request_timeout"], "admin.request_timeout", range: ConfigurationLimits.adminRequestTimeout) {
             admin.requestTimeout = value
         }
         return admin
-    }
-
-    private static func durationAtLeast(_ minimum: Duration, _ node: Node?, _ path: String, _ r: ConfigReader) -> Duration? {
-        guard let value = r.duration(node, path) else { return nil }
-        guard value >= minimum else {
-            r.report(path, node, "must be at least \(DurationText.format(minimum))")
-            return nil
-        }
-        return value
     }
 }

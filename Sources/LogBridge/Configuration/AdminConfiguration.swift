@@ -28,13 +28,18 @@ public struct AdminConfiguration: Sendable, Equatable {
         self.requestTimeout = requestTimeout
     }
 
-    /// The address to bind; nil when the endpoint is `off`.
+    /// The address to bind; nil when the endpoint is `off` or `listen` is not `host:port` with a
+    /// port from 0 to 65535 (a larger number would not fit the socket address).
     public var address: (host: String, port: Int)? {
-        guard listen != "off", let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+        guard listen != "off", let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
             return nil
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        // Credentials have no place in a listen address (and would show in `check` and the logs).
+        guard !host.contains("@") else { return nil }
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 }

@@ -7,19 +7,52 @@ import Yams
 /// `check` run reports every problem.
 ///
 /// Scalar strings may contain `${env:NAME}` and `${file:/path}` (the file's content, trimmed), so
-/// secrets stay out of the file.
+/// secrets stay out of the file. What a reference expanded to never appears in an issue: messages
+/// quote values as the file writes them (``written(_:)``), and ``report(_:_:_:)`` also replaces any
+/// expanded value that a message would still carry (from a parser's own error text) with its
+/// reference.
 final class ConfigReader {
     private(set) var issues: [ConfigurationIssue] = []
+    /// Not errors, but worth an operator's attention (a world-readable secret file); `check`
+    /// prints them and `run` logs them.
+    private(set) var warnings: [ConfigurationIssue] = []
     /// Key paths whose values are secrets, masked in `check` output.
     private(set) var secretPaths: Set<String> = []
     private let environment: [String: String]
+
+    /// One `${env:}`/`${file:}` reference and what it expanded to, located by its scalar's mark.
+    private struct Expansion {
+        var line: Int?
+        var column: Int?
+        var reference: String
+        var value: String
+    }
+    private var expansions: [Expansion] = []
+    /// Files already warned about, so a file referenced twice is reported once.
+    private var warnedFiles: Set<String> = []
+
+    /// Expanded values at least this long are scrubbed from every message, not only from messages
+    /// about their own key: a message about a parent key (a list, a sink) may quote a child's value.
+    /// Shorter ones (`x`, `80`) would mangle unrelated words and are scrubbed at their own key only.
+    private static let scrubEverywhereLength = 6
 
     init(environment: [String: String]) {
         self.environment = environment
     }
 
     func report(_ path: String, _ node: Node?, _ message: String) {
-        issues.append(ConfigurationIssue(path: path, line: node?.mark?.line, message: message))
+        issues.append(ConfigurationIssue(path: path, line: node?.mark?.line, message: scrubbed(message, about: node)))
+    }
+
+    func warn(_ path: String, _ node: Node?, _ message: String) {
+        warnings.append(ConfigurationIssue(path: path, line: node?.mark?.line, message: scrubbed(message, about: node)))
+    }
+
+    /// A value as the file writes it, quoted, for messages. A `${env:}` or `${file:}` reference
+    /// shows as the reference, never as its value; long values are cut.
+    func written(_ node: Node?) -> String {
+        guard let node else { return "nothing" }
+        return kind(of: node)
     }
 
     func markSecret(_ path: String) { secretPaths.insert(path) }
@@ -57,14 +90,15 @@ final class ConfigReader {
         return expand(scalar.string, path, node)
     }
 
-    func int(_ node: Node?, _ path: String, range: ClosedRange<Int>? = nil) -> Int? {
+    /// A whole number within `range` (every count has one: see ``ConfigurationLimits``).
+    func int(_ node: Node?, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard let text = string(node, path) else { return nil }
         guard let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
-            report(path, node, "expected a whole number, found '\(text)'")
+            report(path, node, "expected a whole number, found \(written(node))")
             return nil
         }
-        if let range, !range.contains(value) {
-            report(path, node, "must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
+        guard range.contains(value) else {
+            report(path, node, "must be between \(range.lowerBound) and \(range.upperBound), found \(written(node))")
             return nil
         }
         return value
@@ -79,7 +113,7 @@ final class ConfigReader {
             value = Double(text)
         }
         guard let value, range.contains(value) else {
-            report(path, node, "expected a number between \(range.lowerBound) and \(range.upperBound) (or a percentage), found '\(text)'")
+            report(path, node, "expected a number between \(range.lowerBound) and \(range.upperBound) (or a percentage), found \(written(node))")
             return nil
         }
         return value
@@ -91,24 +125,36 @@ final class ConfigReader {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
         default:
-            report(path, node, "expected true or false, found '\(text)'")
+            report(path, node, "expected true or false, found \(written(node))")
             return nil
         }
     }
 
-    func byteSize(_ node: Node?, _ path: String, minimum: Int = 1) -> Int? {
+    /// A size within `range` (every size key has one: see ``ConfigurationLimits``).
+    func byteSize(_ node: Node?, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard let text = string(node, path) else { return nil }
-        guard let value = ByteSize.parse(text), value >= minimum else {
-            report(path, node, "expected a size of at least \(ByteSize.format(minimum)) such as 512MiB or 10GiB, found '\(text)'")
+        let bounds = "between \(ByteSize.format(range.lowerBound)) and \(ByteSize.format(range.upperBound))"
+        guard let value = ByteSize.parse(text) else {
+            report(path, node, "expected a size \(bounds) such as 512MiB or 10GiB, found \(written(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            report(path, node, "must be \(bounds), found \(written(node))")
             return nil
         }
         return value
     }
 
-    func duration(_ node: Node?, _ path: String) -> Duration? {
+    /// A duration within `range` (every duration key has one: see ``ConfigurationLimits``).
+    func duration(_ node: Node?, _ path: String, range: ClosedRange<Duration>) -> Duration? {
         guard let text = string(node, path) else { return nil }
+        let bounds = "between \(DurationText.format(range.lowerBound)) and \(DurationText.format(range.upperBound))"
         guard let value = DurationText.parse(text) else {
-            report(path, node, "expected a duration such as 250ms, 30s or 5m, found '\(text)'")
+            report(path, node, "expected a duration \(bounds) such as 250ms, 30s or 5m, found \(written(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            report(path, node, "must be \(bounds), found \(written(node))")
             return nil
         }
         return value
@@ -117,7 +163,7 @@ final class ConfigReader {
     func choice<T: RawRepresentable & CaseIterable>(_ node: Node?, _ path: String, as type: T.Type) -> T? where T.RawValue == String {
         guard let text = string(node, path) else { return nil }
         guard let value = T(rawValue: text) else {
-            report(path, node, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found '\(text)'")
+            report(path, node, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found \(written(node))")
             return nil
         }
         return value
@@ -146,12 +192,49 @@ final class ConfigReader {
         return value
     }
 
+    /// The node's type, or a scalar as written in the file (never expanded), cut to 64
+    /// characters. Text with an '@' is not shown: `user:password@host` is a credential even when
+    /// written inline.
     private func kind(of node: Node) -> String {
         switch node {
-        case .scalar(let scalar): return "'\(scalar.string)'"
+        case .scalar(let scalar):
+            let text = scalar.string
+            if text.contains("@") { return "a value containing '@' (not shown)" }
+            return text.count > 64 ? "'\(text.prefix(61))...'" : "'\(text)'"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"
+        }
+    }
+
+    /// `message` with every expanded value it could carry replaced by its reference: all values
+    /// of references at `node` or below, and long values of references anywhere.
+    private func scrubbed(_ message: String, about node: Node?) -> String {
+        guard !expansions.isEmpty else { return message }
+        var marks: Set<[Int]> = []
+        if let node { collectMarks(node, into: &marks) }
+        var result = message
+        // Longest first, so a value containing another is replaced whole.
+        for expansion in expansions.sorted(by: { $0.value.count > $1.value.count }) where !expansion.value.isEmpty {
+            let own = expansion.line.map { marks.contains([$0, expansion.column ?? 0]) } ?? false
+            guard own || expansion.value.count >= Self.scrubEverywhereLength else { continue }
+            result = result.replacingOccurrences(of: expansion.value, with: expansion.reference)
+        }
+        return result
+    }
+
+    private func collectMarks(_ node: Node, into marks: inout Set<[Int]>) {
+        if let mark = node.mark { marks.insert([mark.line, mark.column]) }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                collectMarks(key, into: &marks)
+                collectMarks(value, into: &marks)
+            }
+        case .sequence(let sequence):
+            for element in sequence { collectMarks(element, into: &marks) }
+        case .scalar, .alias:
+            break
         }
     }
 
@@ -176,15 +259,24 @@ final class ConfigReader {
                     return nil
                 }
                 result += value
+                remember("${\(reference)}", value, node)
                 markSecret(path)
             } else if reference.hasPrefix("file:") {
                 let file = String(reference.dropFirst(5))
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    let reason = FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file"
-                    report(path, node, "cannot read \(file) referenced by ${file:} (\(reason))")
+                let contents: SecretFile.Contents
+                switch SecretFile.read(file) {
+                case .success(let read): contents = read
+                case .failure(let problem):
+                    report(path, node, "cannot read \(file) referenced by ${file:}: \(problem.description)")
                     return nil
                 }
-                result += String(decoding: data, as: UTF8.self).trimmingWhitespace()
+                if contents.worldReadable, warnedFiles.insert(file).inserted {
+                    warn(path, node, "\(file) referenced by ${file:} is readable by every user (mode \(contents.modeText)); "
+                        + "make it readable by logbridge only (chmod o-r, or mode 0440 on the secret's mount)")
+                }
+                let value = String(decoding: contents.bytes, as: UTF8.self).trimmingWhitespace()
+                result += value
+                remember("${\(reference)}", value, node)
                 markSecret(path)
             } else {
                 report(path, node, "unknown reference '${\(reference)}' (use ${env:NAME} or ${file:/path})")
@@ -194,5 +286,9 @@ final class ConfigReader {
         }
         result += rest
         return result
+    }
+
+    private func remember(_ reference: String, _ value: String, _ node: Node) {
+        expansions.append(Expansion(line: node.mark?.line, column: node.mark?.column, reference: reference, value: value))
     }
 }

@@ -36,7 +36,7 @@ extension LogBridgeConfiguration {
         guard let configuration, reader.issues.isEmpty else {
             throw ConfigurationError(file: file, issues: reader.issues)
         }
-        return LoadedConfiguration(configuration: configuration, secretPaths: reader.secretPaths)
+        return LoadedConfiguration(configuration: configuration, secretPaths: reader.secretPaths, warnings: reader.warnings)
     }
 
     private static func issue(from error: YamlError) -> ConfigurationIssue {
@@ -101,7 +101,7 @@ extension LogBridgeConfiguration {
             let s = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let path = r.require(r.string(s["path"], "spool.path"), s["path"], "spool.path", parent: spoolNode)
             var configuration = SpoolConfiguration(path: path ?? "")
-            if let value = r.byteSize(s["max_bytes"], "spool.max_bytes", minimum: 1 << 20) { configuration.maxBytes = value }
+            if let value = r.byteSize(s["max_bytes"], "spool.max_bytes", range: ConfigurationLimits.spoolMaxBytes) { configuration.maxBytes = value }
             if let value = r.double(s["high_watermark"], "spool.high_watermark", range: 0.05...1) { configuration.highWatermark = value }
             if let value = r.double(s["low_watermark"], "spool.low_watermark", range: 0...0.99) { configuration.lowWatermark = value }
             if configuration.lowWatermark >= configuration.highWatermark {
@@ -146,7 +146,7 @@ extension LogBridgeConfiguration {
             let l = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             if let level = r.string(l["level"], "log.level") {
                 if let parsed = Logger.Level(rawValue: level) { log.level = parsed } else {
-                    r.report("log.level", l["level"], "expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), found '\(level)'")
+                    r.report("log.level", l["level"], "expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), found \(r.written(l["level"]))")
                 }
             }
             if let format = r.choice(l["format"], "log.format", as: LogConfiguration.Format.self) { log.format = format }
@@ -168,7 +168,7 @@ extension LogBridgeConfiguration {
             }
         }
 
-        let shutdownTimeout = r.duration(sections["shutdown_timeout"], "shutdown_timeout") ?? .seconds(30)
+        let shutdownTimeout = r.duration(sections["shutdown_timeout"], "shutdown_timeout", range: ConfigurationLimits.shutdownTimeout) ?? .seconds(30)
         for index in sinks.indices { sinks[index].runner.shutdownTimeout = shutdownTimeout }
 
         guard let source, let spool else { return nil }
@@ -192,12 +192,22 @@ extension LogBridgeConfiguration {
             r.report("source.kafka.brokers", node, "required key is missing (or set connection_string for Event Hubs)")
         }
         if let brokers, brokers.isEmpty { r.report("source.kafka.brokers", k["brokers"], "must list at least one host:port") }
+        for (index, broker) in (brokers ?? []).enumerated() where broker.contains("@") {
+            // `user:password@host:9092` would show in `check`, the logs and librdkafka's errors.
+            r.report(
+                "source.kafka.brokers[\(index)]", element(k["brokers"], index),
+                "credentials do not belong in a broker address; use source.kafka.properties sasl.username and sasl.password (read with ${file:})")
+        }
         var topics = r.stringList(k["topics"], "source.kafka.topics")
         if topics == nil, let hub = connectionString?.entityPath { topics = [hub] }
         if topics == nil && k["topics"] == nil {
             r.report("source.kafka.topics", node, "required key is missing")
         } else if topics?.isEmpty == true {
             r.report("source.kafka.topics", k["topics"], "must list at least one topic")
+        } else if let topics, Set(topics).count > ConfigurationLimits.topics.upperBound {
+            r.report(
+                "source.kafka.topics", k["topics"],
+                "lists \(Set(topics).count) topics; the spool can index at most \(ConfigurationLimits.topics.upperBound) (use a ^regex subscription for many similar topics)")
         }
         var configuration = KafkaSourceConfiguration(brokers: brokers ?? [], connectionString: connectionString, topics: topics ?? [])
         if let group = r.string(k["group_id"], "source.kafka.group_id") {
@@ -218,7 +228,7 @@ extension LogBridgeConfiguration {
                 }
             }
         }
-        let limit = r.byteSize(k["max_record_bytes"], "source.kafka.max_record_bytes", minimum: 1024)
+        let limit = r.byteSize(k["max_record_bytes"], "source.kafka.max_record_bytes", range: ConfigurationLimits.maxRecordBytes)
         return (topics == nil || (brokers == nil && connectionString == nil) ? nil : configuration, limit)
     }
 
@@ -268,10 +278,12 @@ extension LogBridgeConfiguration {
             runner.interval = .seconds(1)
             runner.concurrency = 4
         }
-        if let value = r.int(s["batch_size"], "\(path).batch_size", range: 1...1_000_000) { runner.batchSize = value }
-        if let value = r.byteSize(s["max_batch_bytes"], "\(path).max_batch_bytes", minimum: 1024) { runner.maxBatchBytes = value }
-        if let value = r.duration(s["interval"], "\(path).interval") { runner.interval = value }
-        if let value = r.duration(s["max_backoff"], "\(path).max_backoff") { runner.maxBackoff = value }
+        if let value = r.int(s["batch_size"], "\(path).batch_size", range: ConfigurationLimits.batchSize) { runner.batchSize = value }
+        if let value = r.byteSize(s["max_batch_bytes"], "\(path).max_batch_bytes", range: ConfigurationLimits.maxBatchBytes) {
+            runner.maxBatchBytes = value
+        }
+        if let value = r.duration(s["interval"], "\(path).interval", range: ConfigurationLimits.interval) { runner.interval = value }
+        if let value = r.duration(s["max_backoff"], "\(path).max_backoff", range: ConfigurationLimits.maxBackoff) { runner.maxBackoff = value }
         let encoding = r.choice(s["encoding"], "\(path).encoding", as: RecordEncoding.self) ?? .envelope
 
         switch type {
@@ -354,9 +366,13 @@ extension LogBridgeConfiguration {
             }
         }
         if let acks = r.bool(s["acknowledgements"], "\(path).acknowledgements") { configuration.acknowledgements = acks }
-        if let value = r.duration(s["ack_poll_interval"], "\(path).ack_poll_interval") { configuration.ackPollInterval = value }
-        if let value = r.duration(s["ack_timeout"], "\(path).ack_timeout") { configuration.ackTimeout = value }
-        if let value = r.int(s["max_pending_acks"], "\(path).max_pending_acks", range: 1...100_000) { configuration.maxPendingAcks = value }
+        if let value = r.duration(s["ack_poll_interval"], "\(path).ack_poll_interval", range: ConfigurationLimits.ackPollInterval) {
+            configuration.ackPollInterval = value
+        }
+        if let value = r.duration(s["ack_timeout"], "\(path).ack_timeout", range: ConfigurationLimits.ackTimeout) { configuration.ackTimeout = value }
+        if let value = r.int(s["max_pending_acks"], "\(path).max_pending_acks", range: ConfigurationLimits.maxPendingAcks) {
+            configuration.maxPendingAcks = value
+        }
         if let value = r.string(s["path"], "\(path).path") {
             if !value.hasPrefix("/services/collector") {
                 r.report("\(path).path", s["path"], "expected an event endpoint such as /services/collector/event")
@@ -389,7 +405,7 @@ extension LogBridgeConfiguration {
             }
         }
         configuration.tenantID = r.string(s["tenant_id"], "\(path).tenant_id")
-        if let value = r.int(s["max_streams"], "\(path).max_streams", range: 1...100_000) { configuration.maxStreams = value }
+        if let value = r.int(s["max_streams"], "\(path).max_streams", range: ConfigurationLimits.maxStreams) { configuration.maxStreams = value }
         if let value = r.string(s["path"], "\(path).path") { configuration.path = value }
         return configuration
     }
@@ -402,8 +418,11 @@ extension LogBridgeConfiguration {
             return nil
         }
         if endpoints.isEmpty { r.report("\(path).endpoints", s["endpoints"], "must list at least one URL") }
-        for (index, url) in endpoints.enumerated() where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            r.report("\(path).endpoints[\(index)]", s["endpoints"], "expected an http:// or https:// URL, found '\(url)'")
+        for (index, url) in endpoints.enumerated() {
+            // The URL itself is never quoted: it may hold a password, and it may come from ${env:}.
+            if case .failure(let problem) = EndpointURL.parse(url) {
+                r.report("\(path).endpoints[\(index)]", element(s["endpoints"], index), problem.message(credentialKeys: credentialKeys(path, s)))
+            }
         }
         var http = HTTPSinkSettings(endpoints: endpoints)
         if let user = r.string(s["user"], "\(path).user") {
@@ -417,13 +436,15 @@ extension LogBridgeConfiguration {
         if let compression = r.choice(s["compression"], "\(path).compression", as: HTTPSinkSettings.Compression.self) {
             http.compression = compression
         }
-        if let timeout = r.duration(s["request_timeout"], "\(path).request_timeout") { http.requestTimeout = timeout }
-        if let failures = r.int(s["eject_after_failures"], "\(path).eject_after_failures", range: 1...1000) {
+        if let timeout = r.duration(s["request_timeout"], "\(path).request_timeout", range: ConfigurationLimits.requestTimeout) {
+            http.requestTimeout = timeout
+        }
+        if let failures = r.int(s["eject_after_failures"], "\(path).eject_after_failures", range: ConfigurationLimits.ejectAfterFailures) {
             http.ejectAfterFailures = failures
         }
-        if let time = r.duration(s["ejection_time"], "\(path).ejection_time") { http.ejectionTime = time }
+        if let time = r.duration(s["ejection_time"], "\(path).ejection_time", range: ConfigurationLimits.ejectionTime) { http.ejectionTime = time }
         http.maxBackoff = runner.maxBackoff
-        let maximum = r.int(s["max_concurrency"], "\(path).max_concurrency", range: 1...256)
+        let maximum = r.int(s["max_concurrency"], "\(path).max_concurrency", range: ConfigurationLimits.concurrency)
         let concurrencyText = r.string(s["concurrency"], "\(path).concurrency")
         if concurrencyText == "adaptive" {
             // AIMD between 1 and max_concurrency; the runner's window follows the maximum.
@@ -431,10 +452,13 @@ extension LogBridgeConfiguration {
             runner.concurrency = maximum ?? 16
         } else {
             if let text = concurrencyText {
-                if let value = Int(text), (1...256).contains(value) {
+                if let value = Int(text), ConfigurationLimits.concurrency.contains(value) {
                     runner.concurrency = value
                 } else {
-                    r.report("\(path).concurrency", s["concurrency"], "expected a number of requests (1 to 256) or 'adaptive', found '\(text)'")
+                    let range = ConfigurationLimits.concurrency
+                    r.report(
+                        "\(path).concurrency", s["concurrency"],
+                        "expected a number of requests between \(range.lowerBound) and \(range.upperBound), or 'adaptive', found \(r.written(s["concurrency"]))")
                 }
             }
             if maximum != nil { r.report("\(path).max_concurrency", s["max_concurrency"], "only applies with concurrency: adaptive") }
@@ -459,4 +483,26 @@ public struct LoadedConfiguration: Sendable {
     public var configuration: LogBridgeConfiguration
     /// Key paths whose values must never be printed.
     public var secretPaths: Set<String>
+    /// Problems that do not stop the file from loading (a world-readable `${file:}` secret):
+    /// `check` prints them, `run` and a reload log them.
+    public var warnings: [ConfigurationIssue] = []
+}
+
+extension LogBridgeConfiguration {
+    /// The element at `index` of a list node (for its line), or the node itself (a single string
+    /// stands for a one-element list).
+    fileprivate static func element(_ node: Node?, _ index: Int) -> Node? {
+        if case .sequence(let sequence)? = node, index < sequence.count { return sequence[index] }
+        return node
+    }
+
+    /// The keys an HTTP sink of this type takes credentials from, for the endpoint message.
+    fileprivate static func credentialKeys(_ path: String, _ s: [String: Node]) -> String {
+        let type = s["type"]?.scalar?.string
+        switch type {
+        case "splunk_hec": return "\(path).token"
+        case "elasticsearch": return "\(path).user and \(path).password, or \(path).api_key"
+        default: return "\(path).user and \(path).password"
+        }
+    }
 }

@@ -164,7 +164,7 @@ private struct ProcessorDecoder {
     func byte(_ key: String, default fallback: UInt8) -> UInt8 {
         guard let text = separator(key) else { return fallback }
         guard text.utf8.count == 1 else {
-            r.report("\(path).\(key)", p[key], "must be a single character, found '\(text)'")
+            r.report("\(path).\(key)", p[key], "must be a single character, found \(r.written(p[key]))")
             return fallback
         }
         return text.utf8.first!
@@ -179,8 +179,10 @@ private struct ProcessorDecoder {
         options.tagField = optionalField("tag_field")
         let keys = r.stringList(p["key_fields"], "\(path).key_fields") ?? CRIOptions.defaultKeyFields
         options.keyFields = keys.compactMap { path($0, at: "\(path).key_fields", p["key_fields"]) }
-        if let value = r.byteSize(p["max_bytes"], "\(path).max_bytes", minimum: 1024) { options.maxBytes = value }
-        if let value = r.duration(p["flush_timeout"], "\(path).flush_timeout") { options.flushTimeout = value }
+        if let value = r.byteSize(p["max_bytes"], "\(path).max_bytes", range: ConfigurationLimits.criMaxBytes) { options.maxBytes = value }
+        if let value = r.duration(p["flush_timeout"], "\(path).flush_timeout", range: ConfigurationLimits.criFlushTimeout) {
+            options.flushTimeout = value
+        }
         if let value = r.bool(p["set_time"], "\(path).set_time") { options.setTime = value }
         return .cri(options)
     }
@@ -285,13 +287,18 @@ private struct ProcessorDecoder {
             if let text = r.string(m["value_field"], "\(at).value_field") { valueField = path(text, at: "\(at).value_field", m["value_field"]) }
             var buckets = MetricDefinition.defaultBuckets
             if let texts = r.stringList(m["buckets"], "\(at).buckets") {
-                let values = texts.compactMap(Double.init)
-                if values.count != texts.count || values.isEmpty { r.report("\(at).buckets", m["buckets"], "expected a list of numbers") } else { buckets = values }
+                // NaN and infinities make no bucket bound (+Inf is always added when rendered).
+                let values = texts.compactMap(Double.init).filter(\.isFinite)
+                if values.count != texts.count || values.isEmpty {
+                    r.report("\(at).buckets", m["buckets"], "expected a list of finite numbers")
+                } else {
+                    buckets = values
+                }
             }
             definitions.append(MetricDefinition(
                 name: name, kind: kind, help: r.string(m["help"], "\(at).help") ?? "", labels: labels, when: condition, valueField: valueField,
                 action: r.choice(m["action"], "\(at).action", as: MetricDefinition.Action.self), buckets: buckets,
-                maxSeries: r.int(m["max_series"], "\(at).max_series", range: 1...1_000_000) ?? 1000))
+                maxSeries: r.int(m["max_series"], "\(at).max_series", range: ConfigurationLimits.maxSeries) ?? 1000))
         }
         return .metrics(definitions)
     }
@@ -302,6 +309,7 @@ private struct ProcessorDecoder {
             var detectors: [BuiltInDetector] = []
             for name in names {
                 if let detector = BuiltInDetector(rawValue: name) { detectors.append(detector) } else {
+                    // A name from ${env:} is replaced by its reference in the report (ConfigReader.scrubbed).
                     r.report("\(path).detectors", p["detectors"], "unknown detector '\(name)' (built in: \(BuiltInDetector.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
             }
@@ -330,7 +338,7 @@ private struct ProcessorDecoder {
             if key.utf8.count < 16 { r.report("\(path).hash_key", p["hash_key"], "must be at least 16 bytes (use ${file:/path/to/key})") }
             rules.hashKey = Array(key.utf8)
         }
-        if let length = r.int(p["hash_length"], "\(path).hash_length", range: 4...64) { rules.hashLength = length }
+        if let length = r.int(p["hash_length"], "\(path).hash_length", range: ConfigurationLimits.hashLength) { rules.hashLength = length }
         var fields: [FieldPath]?
         if let list = r.stringList(p["fields"], "\(path).fields") { fields = list.compactMap { path($0, at: "\(path).fields", p["fields"]) } }
         return .redact(RedactOptions(rules: rules, fields: fields))

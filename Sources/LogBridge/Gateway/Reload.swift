@@ -68,6 +68,9 @@ enum ConfigurationReloader {
             logger.notice("SIGHUP: reloading the configuration", metadata: ["config": "\(path)"])
             do {
                 let loaded = try LogBridgeConfiguration.load(path: path)
+                for warning in loaded.warnings {
+                    logger.warning("configuration: \(warning)", metadata: ["config": "\(path)"])
+                }
                 try await gateway.reload(loaded.configuration)
             } catch let error as ReloadError {
                 logger.error("\(error.description)", metadata: ["config": "\(path)"])

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// Round robin over healthy endpoints, with passive health checking: an endpoint that fails
@@ -98,11 +97,10 @@ extension EndpointPool {
     /// `scheme://host:port` of a URL, for logs and messages: no user information, path or query,
     /// whatever the URL holds (a redirect's `Location` comes from the sink, not the operator).
     public static func displayOrigin(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
-            return "(unparsable URL)"
+        switch EndpointURL.parse(url) {
+        case .success(let endpoint): return endpoint.origin
+        case .failure(.credentials(let origin?)), .failure(.queryOrFragment(let origin?)): return origin
+        case .failure: return "(not an absolute http(s) URL)"
         }
-        let port = components.port ?? (scheme.lowercased() == "https" ? 443 : 80)
-        let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-        return "\(scheme.lowercased())://\(shownHost):\(port)"
     }
 }

@@ -56,7 +56,9 @@ public final class HTTPTransport: Sendable {
                 "TLS host name verification is off (tls.verify_hostname: false): any certificate the trusted CAs issued is accepted for every endpoint")
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(settings.requestTimeout.secondsDouble)))
+        // TimeAmount(Duration) truncates and clamps: converting through Int64 seconds traps past
+        // ~292 years and rounded 500ms down to a read timeout of zero.
+        configuration.timeout = .init(connect: .seconds(10), read: TimeAmount(settings.requestTimeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60))
         // A refused or failed connection is reported at once, so the endpoint pool (not the
         // client's own retry loop) decides where the batch goes next.
@@ -125,7 +127,7 @@ public final class HTTPTransport: Sendable {
             // time cannot hold the request slot past `request_timeout`.
             return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
                 group.addTask {
-                    let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout.secondsDouble * 1e9)))
+                    let response = try await client.execute(prepared, timeout: TimeAmount(timeout))
                     var body: [UInt8] = []
                     var truncated = false
                     for try await chunk in response.body {

@@ -57,7 +57,7 @@ final class HECAcknowledgements: Sendable {
         notebook: SinkNotebook?, logger: Logger
     ) {
         self.pollInterval = pollInterval
-        timeoutMs = Int64(timeout.secondsDouble * 1000)
+        timeoutMs = timeout.milliseconds
         self.transport = transport
         self.pool = pool
         self.notebook = notebook
@@ -75,7 +75,7 @@ final class HECAcknowledgements: Sendable {
         // from now at the latest. Splunk forgets an ack id once it has answered `true`; if the
         // gateway stopped after that answer and before saving it, the id reads `false` forever,
         // and waiting the whole `ack_timeout` (300 s by default) would stall the sink.
-        let restoredDeadlineMs = Int64(min(restoredTimeout, timeout).secondsDouble * 1000)
+        let restoredDeadlineMs = min(restoredTimeout, timeout).milliseconds
         let now = Self.nowMs()
         for var entry in restored where channels[entry.endpoint] != nil {
             if !entry.acked { entry.sentAtMs = min(entry.sentAtMs, now - timeoutMs + restoredDeadlineMs) }
