@@ -12,6 +12,8 @@ enum ConfigurationLimits {
 
     /// `spool.max_bytes`: LMDB maps the whole spool (plus a 5% reserve) into the address space.
     static let spoolMaxBytes = (1 << 20)...(16 << 40)
+    /// `spool.dead_letter_max_bytes`: also at most half of `spool.max_bytes` (checked beside it).
+    static let deadLetterMaxBytes = (1 << 20)...(8 << 40)
     /// `source.kafka.max_record_bytes`: Kafka's own ceiling (`message.max.bytes`) is 1,000,000,000.
     static let maxRecordBytes = 1024...(1 << 30)
     /// `sinks.*.max_batch_bytes`: a batch is built in memory, once per request in flight.

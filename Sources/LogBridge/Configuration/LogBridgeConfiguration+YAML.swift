@@ -111,7 +111,7 @@ extension LogBridgeConfiguration {
             if configuration.maxBytes < 4 * maxRecordBytes {
                 r.report("spool.max_bytes", s["max_bytes"] ?? spoolNode, "must be at least 4 x source.kafka.max_record_bytes (\(ByteSize.format(4 * maxRecordBytes)))")
             }
-            if let value = r.byteSize(s["dead_letter_max_bytes"], "spool.dead_letter_max_bytes", minimum: 1 << 20) {
+            if let value = r.byteSize(s["dead_letter_max_bytes"], "spool.dead_letter_max_bytes", range: ConfigurationLimits.deadLetterMaxBytes) {
                 // Dead letters share the spool with the backlog; more than half would leave the
                 // records waiting for sinks too little room before the source pauses.
                 if value > configuration.maxBytes / 2 {
