@@ -116,3 +116,18 @@ final class LogRecorder: LogHandler, @unchecked Sendable {
         lines.withLock { $0.append("\(message) \(all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))") }
     }
 }
+
+@Suite struct BulkItemCountTests {
+    @Test(arguments: [
+        (#"{"took":3,"errors":false,"items":[{"create":{"status":201}},{"create":{"status":201}}]}"#, 2),
+        (#"{"errors":true,"items":[{"create":{"status":400,"error":{"type":"x","reason":"a \"items\":[1,2] ] } , {"}}}]}"#, 1),
+        (#"{"errors":false,"items":[]}"#, 0),
+        (#"{"errors":false,"items": [ {"index":{}} , {"index":{}} , {"index":{}} ] }"#, 3),
+        (#"{"errors":false}"#, nil),
+        (#"{"errors":false,"items":[{"create":{"status":201}}"#, nil),
+        (#"{"errors":false,"items":"x"}"#, nil),
+    ] as [(String, Int?)])
+    func countsTheItemsOfABulkAnswer(_ body: String, _ expected: Int?) {
+        #expect(ElasticsearchResponse.itemCount(Array(body.utf8)) == expected)
+    }
+}

@@ -65,22 +65,42 @@ enum ElasticsearchResponse {
         }
     }
 
-    /// How many elements the body's top-level `items` array has, by a byte scan (responses to
-    /// clean bulks are not parsed further); nil when there is no readable `items` array.
+    /// How many elements the body's `items` array has, or nil when there is no readable one.
+    ///
+    /// One tight pass, run on every answer (most say `"errors":false` and are not parsed further):
+    /// `"items":` is found by a plain byte search (a raw `"items":` can only be a key, quotes inside
+    /// strings being escaped, and ES writes `items` at the top level before anything nested that
+    /// could hold one), then strings are skipped without validating them. A full `lookup` and a
+    /// validating scan cost 7% of the forwarder's CPU in the Elasticsearch bench profile.
     static func itemCount(_ body: [UInt8]) -> Int? {
         body.withUnsafeBytes { bytes -> Int? in
-            guard let items = JSONBytes.lookup(["items"], in: bytes), items.first == UInt8(ascii: "[") else { return nil }
+            let key = Array(#""items":"#.utf8)
+            let n = bytes.count
+            var i = 0
+            var found = false
+            while i + key.count <= n {
+                if bytes[i] == UInt8(ascii: "\""), bytes[i + 1] == UInt8(ascii: "i"),
+                    zip(key.indices, key).allSatisfy({ bytes[i + $0] == $1 })
+                {
+                    found = true
+                    i += key.count
+                    break
+                }
+                i += 1
+            }
+            guard found else { return nil }
+            while i < n, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+            guard i < n, bytes[i] == UInt8(ascii: "[") else { return nil }
             var depth = 0
             var commas = 0
             var sawElement = false
-            var i = 0
-            while i < items.count {
-                let byte = items[i]
-                switch byte {
+            while i < n {
+                switch bytes[i] {
                 case UInt8(ascii: "\""):
-                    guard let end = JSONBytes.scanString(items, from: i + 1)?.end else { return nil }
                     if depth == 1 { sawElement = true }
-                    i = end
+                    i += 1
+                    while i < n, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                    guard i < n else { return nil }
                 case UInt8(ascii: "["), UInt8(ascii: "{"):
                     if depth == 1 { sawElement = true }
                     depth += 1
