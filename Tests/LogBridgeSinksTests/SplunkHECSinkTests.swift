@@ -195,6 +195,35 @@ import Testing
         await hec.shutdown()
     }
 
+    /// A stop while an ack poll is in flight: Splunk has already reported the id true (and
+    /// forgotten it), so the answer must still be recorded and saved, or the restarted sink would
+    /// poll an id that reads false until `restoredAckTimeout` (60 s).
+    @Test func aStopDuringAnAckPollKeepsItsAnswer() async throws {
+        var options = FakeSplunkHEC.Options()
+        options.ackDelay = .zero
+        options.ackPollDelay = .milliseconds(700)
+        let hec = try await FakeSplunkHEC(options: options)
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (spool, notebook) = try spoolAndNotebook(in: directory)
+        let batch = TestBatches.batch(Self.records(30))
+
+        let first = try await sink(try configuration([hec.url]), notebook: notebook)
+        _ = try await first.deliver(batch)
+        while hec.ackPolls == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        await first.close()  // the poll's answer is still on its way
+
+        let second = try await sink(try configuration([hec.url]), notebook: notebook)
+        let started = ContinuousClock.now
+        let replay = try await second.deliver(batch)
+        #expect(await confirmed(replay))
+        #expect(ContinuousClock.now - started < .seconds(10), "confirmed from the saved answer, not after restoredAckTimeout")
+        #expect(hec.eventRequests == 1, "nothing sent twice")
+        await second.close()
+        spool.close()
+        await hec.shutdown()
+    }
+
     /// The acks note is written before the runner hears of a confirmation, so a restart before
     /// the cursor moves finds the batch confirmed instead of polling an id Splunk has forgotten.
     @Test func aConfirmationIsSavedBeforeTheRunnerHearsOfIt() async throws {

@@ -175,7 +175,12 @@ final class HECAcknowledgements: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: min(.seconds(1), pollInterval))
             if ContinuousClock.now >= nextPoll {
-                await pollOnce()
+                // A poll is not cancelled half way: Splunk forgets an ack id once it answers
+                // `true`, so an answer dropped by a stop would leave the id reading `false` for the
+                // restarted gateway until `restoredAckTimeout`. The poll runs in a task of its own
+                // (no inherited cancellation), bounded by `request_timeout`, and is saved below.
+                let acks = self
+                await Task { await acks.pollOnce() }.value
                 nextPoll = .now + pollInterval
             }
             await saveIfChanged()

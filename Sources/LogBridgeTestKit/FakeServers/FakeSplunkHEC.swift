@@ -65,6 +65,9 @@ public final class FakeSplunkHEC: Sendable {
         public var ackDelay: Duration? = .milliseconds(50)
         /// Indexes a token may write; nil allows any.
         public var allowedIndexes: Set<String>? = nil
+        /// How long an ack poll's answer takes (Splunk has already forgotten the ids it reports
+        /// true by then): a stop during that wait must not lose the answer.
+        public var ackPollDelay: Duration = .zero
         /// Events whose text contains this marker are invalid JSON for Splunk's parser (code 6).
         public var poison: String? = nil
         public var maxContentLength = 800 << 20
@@ -116,7 +119,11 @@ public final class FakeSplunkHEC: Sendable {
             }
             return unhealthy ? reply(503, 18, "Server is busy") : reply(200, 17, "HEC is healthy")
         case ("POST", "/services/collector/ack"):
-            return acknowledge(request, store: store, options: options)
+            let answer = acknowledge(request, store: store, options: options)
+            if options.ackPollDelay > .zero, case .respond(let status, let headers, let body) = answer {
+                return .delayed(options.ackPollDelay, status: status, headers: headers, body: body)
+            }
+            return answer
         case ("POST", "/services/collector/event"), ("POST", "/services/collector"), ("POST", "/services/collector/event/1.0"):
             return ingest(request, store: store, options: options)
         default:
