@@ -7,6 +7,22 @@ import Testing
 
 /// The `logbridge` command's public contract: exit codes and what `check` and `version` print.
 @Suite struct CommandLineTests {
+    /// `c.yaml` in `directory`: a spool there and one file sink, `archive` (the dlq commands' tests).
+    func writeArchiveConfiguration(in directory: TemporaryDirectory) throws {
+        try """
+        source:
+          kafka:
+            brokers: ["127.0.0.1:9092"]
+            topics: [logs]
+        spool:
+          path: \(directory.file("spool"))
+        sinks:
+          archive:
+            type: file
+            path: \(directory.file("out.ndjson"))
+        """.write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
+    }
+
     func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let directory = TemporaryDirectory(prefix: "logbridge-cli")
         defer { directory.remove() }
@@ -155,18 +171,7 @@ import Testing
             .init(partition: 2, offset: 8, value: Array("fine".utf8)),
         ]), timeout: .seconds(1)))
         _ = spool.finishWrites(revoking: [])
-        try """
-        source:
-          kafka:
-            brokers: ["127.0.0.1:9092"]
-            topics: [logs]
-        spool:
-          path: \(directory.file("spool"))
-        sinks:
-          archive:
-            type: file
-            path: \(directory.file("out.ndjson"))
-        """.write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
+        try writeArchiveConfiguration(in: directory)
         let (status, output) = try run(["dlq", "list", "--config", directory.file("c.yaml")])
         #expect(status == 0, "\(output)")
         let lines = output.split(separator: "\n").filter { $0.hasPrefix("{") }
@@ -252,18 +257,7 @@ import Testing
         }
         try await spool.deadLetter([letter(1, size: 10), letter(2, size: 3 << 20)])
         spool.close()
-        try """
-        source:
-          kafka:
-            brokers: ["127.0.0.1:9092"]
-            topics: [logs]
-        spool:
-          path: \(directory.file("spool"))
-        sinks:
-          archive:
-            type: file
-            path: \(directory.file("out.ndjson"))
-        """.write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
+        try writeArchiveConfiguration(in: directory)
         let config = directory.file("c.yaml")
 
         let (status, output) = try run(["dlq", "list", "--config", config, "--sink", "source", "--payload"])
