@@ -1,6 +1,6 @@
 /// Byte-level JSON helpers for the hot path.
 ///
-/// Foundation's JSON measured 10-36 MB/s here (NOTES.md), far below line rate, and no mirrored
+/// Foundation's JSON measured 10-36 MB/s here (docs/environment.md), far below line rate, and no mirrored
 /// library validates JSON on raw bytes, so these few routines are written by hand: a validator
 /// that allocates nothing, and a string escaper that appends to a byte buffer.
 public enum JSONBytes {

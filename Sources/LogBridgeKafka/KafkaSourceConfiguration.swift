@@ -54,7 +54,7 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
 
     /// The librdkafka consumer configuration, in the order it is applied.
     ///
-    /// Defaults follow Microsoft's recommendations for Event Hubs (NOTES.md): keepalive on,
+    /// Defaults follow Microsoft's recommendations for Event Hubs (docs/environment.md): keepalive on,
     /// metadata refreshed under Azure's 240 s idle cut-off, long request timeouts, and offsets
     /// committed at most once a second per partition (Event Hubs throttles commits to 4/s).
     public func librdkafkaProperties(clientID: String) -> [(String, String)] {

@@ -7,7 +7,7 @@ import Synchronization
 /// that speak the Kafka protocol, consumer groups included, with fault injection.
 ///
 /// Used by `logbridge demo`, the test suite and the benchmark harness. It keeps only a few MB per
-/// partition (NOTES.md): spread large data sets over many partitions.
+/// partition (docs/environment.md): spread large data sets over many partitions.
 public final class MockKafkaCluster: @unchecked Sendable {
     // `@unchecked Sendable`: the mock cluster's functions are thread-safe; the handles are
     // immutable after init.
