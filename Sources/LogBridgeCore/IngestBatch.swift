@@ -12,11 +12,14 @@ public struct IngestRecord {
     public var key: UnsafeRawBufferPointer?
     /// `nil` for a tombstone (null value).
     public var value: UnsafeRawBufferPointer?
+    /// The message's headers as a ``KafkaHeaders`` block; nil when it had none.
+    public var headers: UnsafeRawBufferPointer?
 
     public init(
         topicIndex: Int, partition: Int32, offset: Int64, timestampMs: Int64,
-        key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?
+        key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: UnsafeRawBufferPointer? = nil
     ) {
+        self.headers = headers
         self.topicIndex = topicIndex
         self.partition = partition
         self.offset = offset

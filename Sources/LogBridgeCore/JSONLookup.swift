@@ -142,3 +142,41 @@ extension JSONBytes {
         }
     }
 }
+
+extension JSONBytes {
+    /// Notes where each of `keys` is among the top-level members of the object in `bytes`, in one
+    /// scan that validates nothing beyond what it needs to skip values: `found[k]` becomes the raw
+    /// range of the value of `keys[k]` (strings with their quotes), or stays nil. The scan stops
+    /// as soon as `keys[0]` is found when `stopAtFirst` is set: the usual case for a record that
+    /// carries its preferred field first (Fluent Bit writes `@timestamp` first).
+    /// - Returns: false when `bytes` is not an object or is malformed before the scan ended.
+    public static func noteTopLevelMembers(
+        _ bytes: UnsafeRawBufferPointer, keys: [[UInt8]], into found: inout [Range<Int>?], stopAtFirst: Bool
+    ) -> Bool {
+        for k in found.indices { found[k] = nil }
+        var scanner = Scanner(bytes: bytes)
+        scanner.skipSpace()
+        guard scanner.index < bytes.count, bytes[scanner.index] == UInt8(ascii: "{") else { return false }
+        scanner.index += 1
+        while true {
+            scanner.skipSpace()
+            guard scanner.index < bytes.count else { return false }
+            if bytes[scanner.index] == UInt8(ascii: "}") { return true }
+            guard bytes[scanner.index] == UInt8(ascii: "\""), let name = scanner.stringRange() else { return false }
+            scanner.skipSpace()
+            guard scanner.index < bytes.count, bytes[scanner.index] == UInt8(ascii: ":") else { return false }
+            scanner.index += 1
+            scanner.skipSpace()
+            let start = scanner.index
+            guard scanner.skipValue(depth: 0) else { return false }
+            let slot = keys.firstIndex { $0.count == name.count && bytes[name].elementsEqual($0) }
+            if let slot, found[slot] == nil {
+                found[slot] = start..<scanner.index
+                if slot == 0 && stopAtFirst { return true }
+            }
+            scanner.skipSpace()
+            guard scanner.index < bytes.count else { return false }
+            if bytes[scanner.index] == UInt8(ascii: ",") { scanner.index += 1 } else { return bytes[scanner.index] == UInt8(ascii: "}") }
+        }
+    }
+}

@@ -9,22 +9,31 @@ public struct RecordBatch: Sendable {
         public var topicIndex: Int
         public var partition: Int32
         public var offset: Int64
-        /// Milliseconds since the Unix epoch, or -1 when the source gave none.
+        /// The event time in milliseconds since the Unix epoch, or -1 when unknown: the Kafka
+        /// timestamp as read from the spool, then the time found in the record
+        /// (`source.event_time_fields`) or set by the pipeline. Every sink uses this one.
         public var timestampMs: Int64
+        /// The Kafka message timestamp (`%kafka.timestamp`), whatever the event time became.
+        public var kafkaTimestampMs: Int64
         public var key: Range<Int>?
         public var value: Range<Int>
+        /// The record's Kafka headers in ``RecordBatch/bytes``, encoded as ``KafkaHeaders`` reads
+        /// them; nil when it had none.
+        public var headers: Range<Int>?
 
         public init(
             sequence: UInt64, topicIndex: Int, partition: Int32, offset: Int64, timestampMs: Int64,
-            key: Range<Int>?, value: Range<Int>
+            key: Range<Int>?, value: Range<Int>, kafkaTimestampMs: Int64? = nil, headers: Range<Int>? = nil
         ) {
             self.sequence = sequence
             self.topicIndex = topicIndex
             self.partition = partition
             self.offset = offset
             self.timestampMs = timestampMs
+            self.kafkaTimestampMs = kafkaTimestampMs ?? timestampMs
             self.key = key
             self.value = value
+            self.headers = headers
         }
     }
 

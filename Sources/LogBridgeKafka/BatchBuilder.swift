@@ -1,4 +1,7 @@
 import CRdKafka
+#if canImport(Glibc)
+import Glibc
+#endif
 import LogBridgeCore
 import Synchronization
 
@@ -24,7 +27,10 @@ struct BatchBuilder {
         var timestampMs: Int64
         var key: Range<Int>?
         var value: Range<Int>?
+        var headers: Range<Int>?
     }
+    /// One message's headers, encoded before they go to the arena.
+    private var headerBlock: [UInt8] = []
 
     var isEmpty: Bool { slots.isEmpty }
 
@@ -48,8 +54,32 @@ struct BatchBuilder {
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         let key = m.key.map { arena.append(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         let value = m.payload.map { arena.append(UnsafeRawBufferPointer(start: $0, count: m.len)) }
-        slots.append(Slot(topicIndex: topicIndex, partition: m.partition, offset: m.offset, timestampMs: timestamp, key: key, value: value))
+        let headers = readHeaders(message).map { block in block.withUnsafeBytes { arena.append($0) } }
+        slots.append(Slot(
+            topicIndex: topicIndex, partition: m.partition, offset: m.offset, timestampMs: timestamp, key: key, value: value,
+            headers: headers))
         rd_kafka_message_destroy(message)
+    }
+
+    /// The message's headers as a ``KafkaHeaders`` block, nil when it has none. librdkafka parses
+    /// headers only when asked, and a message without any answers at once (`RD_KAFKA_RESP_ERR__NOENT`).
+    /// Headers past ``KafkaHeaders/maxBlockBytes`` are left out (the record is kept).
+    private mutating func readHeaders(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> [UInt8]? {
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return nil }
+        headerBlock.removeAll(keepingCapacity: true)
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, let name {
+            index += 1
+            let nameBytes = UnsafeRawBufferPointer(start: name, count: strlen(name))
+            let valueBytes = value.map { UnsafeRawBufferPointer(start: $0, count: size) }
+            guard headerBlock.count + nameBytes.count + (valueBytes?.count ?? 0) + 6 <= KafkaHeaders.maxBlockBytes else { break }
+            KafkaHeaders.append(name: nameBytes, value: valueBytes, to: &headerBlock)
+        }
+        return headerBlock.isEmpty ? nil : headerBlock
     }
 
     /// Drops pending records of `partitions` (their bytes stay in the arena until the batch is made).
@@ -68,7 +98,7 @@ struct BatchBuilder {
         let records = slots.map { slot in
             IngestRecord(
                 topicIndex: slot.topicIndex, partition: slot.partition, offset: slot.offset, timestampMs: slot.timestampMs,
-                key: pointer(slot.key), value: pointer(slot.value))
+                key: pointer(slot.key), value: pointer(slot.value), headers: pointer(slot.headers))
         }
         slots.removeAll(keepingCapacity: true)
         // Topic handles stay valid while the consumer lives; keep the index table across batches.

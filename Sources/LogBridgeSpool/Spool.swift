@@ -191,7 +191,8 @@ public final class Spool: Sendable {
                         sequence: seq, topicIndex: decoded.topicIndex, partition: decoded.partition,
                         offset: decoded.offset, timestampMs: decoded.timestampMs,
                         key: decoded.key.map { (base + $0.lowerBound)..<(base + $0.upperBound) },
-                        value: (base + decoded.value.lowerBound)..<(base + decoded.value.upperBound)))
+                        value: (base + decoded.value.lowerBound)..<(base + decoded.value.upperBound),
+                        headers: decoded.headers.map { (base + $0.lowerBound)..<(base + $0.upperBound) }))
                     batch.nextSequence = seq + 1
                     return batch.records.count < maxRecords && batch.bytes.count < maxBytes
                 }

@@ -66,15 +66,19 @@ enum SpoolKey {
 /// The fixed header in front of each spooled record's key and value (little-endian).
 ///
 /// ```
-/// u8 version | u8 flags (bit 0: has key) | u16 topic index | i32 partition | i64 offset
-/// | i64 timestamp ms | [u32 key length | key] | value
+/// u8 version | u8 flags (bit 0: has key, bit 2: has headers) | u16 topic index | i32 partition
+/// | i64 offset | i64 timestamp ms | [u32 key length | key] | [u32 headers length | headers] | value
 /// ```
+///
+/// The headers (a ``KafkaHeaders`` block) came with Kafka metadata in templates: a record spooled
+/// before has no bit 2 and reads as a record without headers, so an existing spool needs no
+/// upgrade and nothing in it changes meaning.
 enum RecordCodec {
     static let version: UInt8 = 1
     static let headerSize = 24
 
-    static func encodedSize(keyCount: Int?, valueCount: Int) -> Int {
-        headerSize + (keyCount.map { 4 + $0 } ?? 0) + valueCount
+    static func encodedSize(keyCount: Int?, valueCount: Int, headersCount: Int? = nil) -> Int {
+        headerSize + (keyCount.map { 4 + $0 } ?? 0) + (headersCount.map { 4 + $0 } ?? 0) + valueCount
     }
 
     static func encode(
@@ -82,6 +86,7 @@ enum RecordCodec {
     ) {
         var flags: UInt8 = 0
         if record.key != nil { flags |= 1 }
+        if record.headers != nil { flags |= 4 }
         out.storeBytes(of: version, toByteOffset: 0, as: UInt8.self)
         out.storeBytes(of: flags, toByteOffset: 1, as: UInt8.self)
         out.storeBytes(of: topicIndex.littleEndian, toByteOffset: 2, as: UInt16.self)
@@ -96,6 +101,14 @@ enum RecordCodec {
                 UnsafeMutableRawBufferPointer(rebasing: out[position..<(position + key.count)]).copyMemory(from: key)
             }
             position += key.count
+        }
+        if let headers = record.headers {
+            out.storeBytes(of: UInt32(headers.count).littleEndian, toByteOffset: position, as: UInt32.self)
+            position += 4
+            if headers.count > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: out[position..<(position + headers.count)]).copyMemory(from: headers)
+            }
+            position += headers.count
         }
         if let value = record.value, value.count > 0 {
             UnsafeMutableRawBufferPointer(rebasing: out[position..<(position + value.count)]).copyMemory(from: value)
@@ -131,6 +144,7 @@ enum RecordCodec {
         var offset: Int64
         var timestampMs: Int64
         var key: Range<Int>?
+        var headers: Range<Int>?
         var value: Range<Int>
     }
 
@@ -152,6 +166,15 @@ enum RecordCodec {
             key = position..<(position + length)
             position += length
         }
+        var headers: Range<Int>?
+        if flags & 4 != 0 {
+            guard bytes.count >= position + 4 else { return nil }
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+            position += 4
+            guard bytes.count >= position + length else { return nil }
+            headers = position..<(position + length)
+            position += length
+        }
         var target: Range<Int>?
         if flags & 2 != 0 {
             guard bytes.count >= position + 2 else { return nil }
@@ -163,6 +186,6 @@ enum RecordCodec {
         }
         return Decoded(
             target: target, topicIndex: topicIndex, partition: partition, offset: offset, timestampMs: timestamp,
-            key: key, value: position..<bytes.count)
+            key: key, headers: headers, value: position..<bytes.count)
     }
 }

@@ -430,7 +430,7 @@ final class SpoolWriter: @unchecked Sendable {
                     into: txn, db: db)
                 continue
             }
-            let size = RecordCodec.encodedSize(keyCount: record.key?.count, valueCount: value.count)
+            let size = RecordCodec.encodedSize(keyCount: record.key?.count, valueCount: value.count, headersCount: record.headers?.count)
             let topicIndex = key.topic
             try txn.reserve(db.records, sequence: work.state.nextSequence, size: size, append: true) { out in
                 RecordCodec.encode(into: out, topicIndex: topicIndex, record: record)

@@ -42,7 +42,7 @@ struct PipelineCommands: ParsableCommand {
             do {
                 pipeline = try SinkPipeline(
                     shared: configuration.pipeline, own: own, sinkName: sink ?? "dry-run", sinkIndex: index, sinkNames: sinkNames,
-                    metrics: registry, countsShared: true)
+                    metrics: registry, countsShared: true, eventTime: configuration.eventTime)
             } catch {
                 FileHandle.standardError.write(Data("\(error.message)\n".utf8))
                 throw ExitCode(1)

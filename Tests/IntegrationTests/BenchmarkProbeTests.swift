@@ -9,7 +9,7 @@ struct BenchmarkProbeTests {
     @Test func pacedRecordsCarryMicrosecondDatesAndOthersKeepMilliseconds() {
         let paced = String(decoding: SyntheticLogs.record(7, dateMicros: 1_795_000_000_012_345), as: UTF8.self)
         #expect(paced.hasPrefix(#"{"date":1795000000.012345,"#))
-        let seeded = String(decoding: SyntheticLogs.record(7), as: UTF8.self)
+        let seeded = String(decoding: SyntheticLogs.record(7, baseMillis: 1_795_000_000_000), as: UTF8.self)
         #expect(seeded.hasPrefix(#"{"date":1795000000.021,"#))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridgeCore
+import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
 import LogBridgeTestKit
@@ -100,12 +101,16 @@ import Testing
             #"{"x":{"@timestamp":"nested, not top level"},"kubernetes":{"namespace_name":7}}"#,
             "[1,2]",
         ]
-        let delivery = try await sink.deliver(TestBatches.batch(values))
+        // As the runner hands it over: each record's event time found (`source.event_time_fields`).
+        var batch = TestBatches.batch(values)
+        var eventTime = EventTimeFields.default.makeResolver()
+        eventTime.stamp(&batch)
+        let delivery = try await sink.deliver(batch)
         #expect(delivery.deadLetters.isEmpty)
         func document(_ index: String, _ offset: Int) -> String? {
             es.document(index: index, id: "logs-1-\(offset)").map { String(decoding: $0, as: UTF8.self) }
         }
-        #expect(document("logs-pay-2026.11.18", 0) == values[0], "a document with @timestamp goes as it is")
+        #expect(document("logs-pay-2026.01.02", 0) == values[0], "a document with an RFC 3339 @timestamp goes as it is")
         #expect(document("logs-web-2026.11.18", 1) == #"{"@timestamp":"2026-11-18T11:06:40.000Z","kubernetes" : { "pod" : "p", "namespace_name" : "Web" } , "log" : "spaced" } "#)
         #expect(document("logs-unknown-2026.11.18", 2) == #"{"@timestamp":"2026-11-18T11:06:40.000Z"}"#)
         // Invalid JSON becomes a message; its index still comes from the field the lookup finds.
@@ -113,6 +118,43 @@ import Testing
         #expect(document("logs-7-2026.11.18", 4)?.hasPrefix(#"{"@timestamp":"2026-11-18T11:06:40.000Z","x":"#) == true)
         #expect(document("logs-unknown-2026.11.18", 5) == #"{"@timestamp":"2026-11-18T11:06:40.000Z","message":"[1,2]"}"#)
         #expect(es.documentCount == 6)
+        await sink.close()
+        await es.shutdown()
+    }
+
+    /// Elasticsearch reads a number as epoch milliseconds: a `@timestamp` in seconds (Fluent Bit's
+    /// default) or one that is not the event time is replaced by the event time in RFC 3339; an
+    /// RFC 3339 string for the event time stays as written (its nanoseconds and offset kept).
+    @Test func atTimestampCarriesTheEventTimeAsElasticsearchReadsIt() async throws {
+        let es = try await FakeElasticsearch()
+        let sink = try sink([es.url])
+        let values = [
+            #"{"@timestamp":1763632800.123456,"log":"fluent bit double"}"#,
+            #"{"log":"string of seconds","@timestamp":"1763632800.5"}"#,
+            #"{"@timestamp":"2025-11-20T12:00:00.123456789+02:00","log":"iso with an offset"}"#,
+            #"{"time":"2025-11-20T10:00:00.250Z","@timestamp":"garbage","log":"time wins"}"#,
+        ]
+        var batch = TestBatches.batch(values)
+        var eventTime = EventTimeFields.default.makeResolver()
+        eventTime.stamp(&batch)
+        let delivery = try await sink.deliver(batch)
+        #expect(delivery.deadLetters.isEmpty)
+        func indexed(_ offset: Int) -> (String, Int64?)? {
+            for index in es.indexNames {
+                if let document = es.document(index: index, id: "logs-1-\(offset)") {
+                    let object = try? JSONSerialization.jsonObject(with: Data(document)) as? [String: Any]
+                    return (String(decoding: document, as: UTF8.self), FakeElasticsearch.indexedDateMillis(object?["@timestamp"]))
+                }
+            }
+            return nil
+        }
+        #expect(indexed(0)?.0 == #"{"@timestamp":"2025-11-20T10:00:00.123Z","log":"fluent bit double"}"#)
+        #expect(indexed(0)?.1 == 1_763_632_800_123)
+        #expect(indexed(1)?.0 == #"{"log":"string of seconds","@timestamp":"2025-11-20T10:00:00.500Z"}"#)
+        #expect(indexed(2)?.0 == values[2])
+        #expect(indexed(2)?.1 == 1_763_632_800_123)
+        #expect(indexed(3)?.0 == #"{"time":"2025-11-20T10:00:00.250Z","@timestamp":"2025-11-20T10:00:00.250Z","log":"time wins"}"#)
+        #expect(es.indexNames == ["logs-unknown-2025.11.20"], "named after the event time, not the Kafka timestamp")
         await sink.close()
         await es.shutdown()
     }

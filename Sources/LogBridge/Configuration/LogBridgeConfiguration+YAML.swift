@@ -83,7 +83,20 @@ extension LogBridgeConfiguration {
         // source.kafka
         var source: KafkaSourceConfiguration?
         var maxRecordBytes = 1 << 20
-        if let sourceNode = sections["source"], let sourceMap = r.mapping(sourceNode, "source", allowed: ["kafka"]) {
+        var eventTime = EventTimeFields.default
+        if let sourceNode = sections["source"], let sourceMap = r.mapping(sourceNode, "source", allowed: ["kafka", "event_time_fields"]) {
+            if let node = sourceMap.first(where: { $0.key == "event_time_fields" })?.value,
+               let names = r.stringList(node, "source.event_time_fields") {
+                if let empty = names.firstIndex(of: "") {
+                    r.report("source.event_time_fields[\(empty)]", node, "must not be empty (an empty list uses the Kafka timestamp alone)")
+                } else if let dotted = names.first(where: { $0.contains(".") }) {
+                    r.report(
+                        "source.event_time_fields", node,
+                        "'\(dotted)' is not a top-level field; read a nested time with the timestamp processor (pipeline: - type: timestamp)")
+                } else {
+                    eventTime = EventTimeFields(names)
+                }
+            }
             let kafkaNode = sourceMap.first { $0.key == "kafka" }?.value
             if kafkaNode == nil { r.report("source.kafka", sourceNode, "required key is missing") }
             if let kafka = r.mapping(kafkaNode, "source.kafka", allowed: kafkaKeys) {
@@ -162,7 +175,7 @@ extension LogBridgeConfiguration {
             do {
                 _ = try SinkPipeline(
                     shared: pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
-                    metrics: metrics, countsShared: index == 0)
+                    metrics: metrics, countsShared: index == 0, eventTime: eventTime)
             } catch {
                 r.report("", nil, "sink \(sink.name): \(error.message)")
             }
@@ -173,7 +186,8 @@ extension LogBridgeConfiguration {
 
         guard let source, let spool else { return nil }
         return LogBridgeConfiguration(
-            source: source, spool: spool, pipeline: pipeline, sinks: sinks, admin: admin, log: log, shutdownTimeout: shutdownTimeout)
+            source: source, spool: spool, pipeline: pipeline, sinks: sinks, admin: admin, log: log, shutdownTimeout: shutdownTimeout,
+            eventTime: eventTime)
     }
 
     private static func decodeKafka(_ k: [String: Node], _ node: Node, _ r: ConfigReader) -> (KafkaSourceConfiguration?, Int?) {

@@ -18,12 +18,17 @@ public struct LogBridgeConfiguration: Sendable {
     /// On SIGTERM/SIGINT, how long sinks may keep draining the spool before the process exits.
     /// Default: 30 s.
     public var shutdownTimeout: Duration
+    /// `source.event_time_fields`: the record fields that give each event its time, in order,
+    /// before the Kafka timestamp.
+    public var eventTime: EventTimeFields
 
     public init(
         source: KafkaSourceConfiguration, spool: SpoolConfiguration, pipeline: PipelineConfiguration = PipelineConfiguration(),
         sinks: [SinkConfiguration],
-        admin: AdminConfiguration = .init(), log: LogConfiguration = .init(), shutdownTimeout: Duration = .seconds(30)
+        admin: AdminConfiguration = .init(), log: LogConfiguration = .init(), shutdownTimeout: Duration = .seconds(30),
+        eventTime: EventTimeFields = .default
     ) {
+        self.eventTime = eventTime
         self.source = source
         self.spool = spool
         self.pipeline = pipeline

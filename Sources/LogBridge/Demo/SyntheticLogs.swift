@@ -24,10 +24,20 @@ public enum SyntheticLogs {
         "login failed for %d from 198.51.100.%d user=alice@example.net",
     ]
 
+    /// The start of yesterday (UTC) when the process started: records carry their own event time
+    /// (`time`, read by default, see `source.event_time_fields`), and a fixed date would age past
+    /// what Loki accepts (a week). Stable within a run and across the processes of one run.
+    public static let defaultBaseMillis: Int64 = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let day: Int64 = 86_400_000
+        return (Int64(now.tv_sec) * 1000 / day - 1) * day
+    }()
+
     /// Record `index` as UTF-8 JSON bytes. The epoch base keeps timestamps realistic and stable.
     /// With `dateMicros` (a paced benchmark run stamps each record as it is produced) `date` has
     /// microseconds, as Fluent Bit writes it, so a sink-side probe can measure end-to-end latency.
-    public static func record(_ index: Int, baseMillis: Int64 = 1_795_000_000_000, dateMicros: Int64? = nil) -> [UInt8] {
+    public static func record(_ index: Int, baseMillis: Int64 = defaultBaseMillis, dateMicros: Int64? = nil) -> [UInt8] {
         let millis = dateMicros.map { $0 / 1000 } ?? baseMillis + Int64(index) * 3
         let date = dateMicros.map { "\($0 / 1_000_000).\(String($0 % 1_000_000).leftPadded(6))" }
             ?? "\(millis / 1000).\(String(millis % 1000).leftPadded(3))"

@@ -183,7 +183,7 @@ func makeSinkRunners(
         }
         let pipeline = try SinkPipeline(
             shared: configuration.pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
-            metrics: pipelineMetrics, countsShared: index == 0)
+            metrics: pipelineMetrics, countsShared: index == 0, eventTime: configuration.eventTime)
         return SinkRunner(
             sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger, pipeline: pipeline)
     }

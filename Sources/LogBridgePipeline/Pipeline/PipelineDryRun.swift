@@ -14,11 +14,13 @@ public final class PipelineDryRun {
     private let window: Int
     private var pending: [(line: Int, bytes: [UInt8])] = []
     private var reportedText = false
+    private var eventTime: EventTimeResolver
 
     /// - Parameter window: lines processed together (a CRI line may span windows).
     public init(pipeline: SinkPipeline, window: Int = 1000) {
         self.pipeline = pipeline
         self.window = max(window, 1)
+        eventTime = pipeline.eventTimeFields.makeResolver()
     }
 
     /// Adds input line `number` (1-based); emits whatever became ready.
@@ -53,10 +55,29 @@ public final class PipelineDryRun {
         for failure in output.failures { failures[Int(batch.records[failure.recordIndex].sequence)] = failure.message }
         for record in output.batch.records {
             if let message = failures[Int(record.sequence)] { emit(.note(line: Int(record.sequence), message)) }
+            emit(.note(line: Int(record.sequence), describeTime(record, input: batch)))
             emit(.event(Array(output.batch.bytes[record.value])))
         }
         let cut = output.batch.nextSequence
         pending.removeAll { UInt64($0.line) < cut }
+    }
+
+    /// `event time 2025-11-20T10:00:00.123Z (from @timestamp)`: what the sinks would use, and why.
+    private func describeTime(_ record: RecordBatch.Record, input: RecordBatch) -> String {
+        guard record.timestampMs >= 0 else {
+            return "event time: none in the record (\(fieldList)); the Kafka message timestamp would be used"
+        }
+        let time = Timestamp.rfc3339(millis: record.timestampMs)
+        guard let original = input.records.first(where: { $0.sequence == record.sequence }) else { return "event time \(time)" }
+        let names = pipeline.eventTimeFields.names
+        let own = input.withValue(of: original) { value in eventTime.resolveField(value) }
+        let source = own.flatMap { EventTimeResolver.millis($0.nanos) == record.timestampMs ? names[$0.field] : nil }
+        return "event time \(time) (\(source.map { "from \($0)" } ?? "set by the pipeline"))"
+    }
+
+    private var fieldList: String {
+        let names = pipeline.eventTimeFields.names
+        return names.isEmpty ? "source.event_time_fields is empty" : "looked for " + names.joined(separator: ", ")
     }
 
     private static func startsObject(_ bytes: [UInt8]) -> Bool {

@@ -39,15 +39,24 @@ public final class SinkPipeline: @unchecked Sendable {
     private var countedThrough: UInt64 = 0
     private var heldAt: (sequence: UInt64, since: ContinuousClock.Instant)?
     private var outputBytes: [UInt8] = []
+    /// Finds each record's own event time before the processors run (`source.event_time_fields`).
+    private var eventTime: EventTimeResolver
+    public let eventTimeFields: EventTimeFields
+    private let stampsEventTime: Bool
 
     /// - Parameters:
     ///   - sinkIndex: this sink's position in `sinkNames` (for routes); nil in a dry run without `--sink`.
     ///   - countsShared: this instance counts the shared pipeline's metrics and redactions.
+    ///   - eventTime: the record fields that give the event time; the `cri` and `timestamp`
+    ///     processors override what they find.
     /// - Throws: ``PipelineError`` naming the processor (`pipeline[2] (regex): …`).
     public init(
         shared: PipelineConfiguration, own: PipelineConfiguration, sinkName: String, sinkIndex: Int?, sinkNames: [String],
-        metrics: PipelineMetrics, countsShared: Bool
+        metrics: PipelineMetrics, countsShared: Bool, eventTime: EventTimeFields = .default
     ) throws(PipelineError) {
+        self.eventTime = eventTime.makeResolver()
+        eventTimeFields = eventTime
+        stampsEventTime = !eventTime.names.isEmpty
         self.sinkName = sinkName
         self.sinkIndex = sinkIndex
         self.countsShared = countsShared
@@ -82,7 +91,9 @@ public final class SinkPipeline: @unchecked Sendable {
     }
 
     /// True when there is nothing to do: the runner then skips the pipeline entirely.
-    public var isEmpty: Bool { reassembler == nil && shared.isEmpty && own.isEmpty }
+    public var isEmpty: Bool { !hasProcessors && !stampsEventTime }
+
+    private var hasProcessors: Bool { reassembler != nil || !shared.isEmpty || !own.isEmpty }
 
     /// How long a CRI fragment may wait for the rest of its line; nil without `cri`.
     public var flushTimeout: Duration? { reassembler?.options.flushTimeout }
@@ -111,6 +122,12 @@ public final class SinkPipeline: @unchecked Sendable {
     }
 
     private func run(_ batch: RecordBatch, flush: Bool, replay: Bool) -> Output {
+        if !hasProcessors {
+            // Only the event time to find: the records' bytes go out as they are.
+            var stamped = batch
+            eventTime.stamp(&stamped)
+            return Output(batch: stamped, discarded: 0, held: false, failures: [])
+        }
         var emitted: [CRIReassembler.Emitted]
         var cut = batch.nextSequence
         if reassembler != nil {
@@ -129,9 +146,9 @@ public final class SinkPipeline: @unchecked Sendable {
         batch.bytes.withUnsafeBytes { bytes in
             for item in emitted {
                 let record = batch.records[item.recordIndex]
-                event.load(
-                    UnsafeRawBufferPointer(rebasing: bytes[record.value]),
-                    timeNanos: record.timestampMs >= 0 ? record.timestampMs &* 1_000_000 : -1)
+                let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
+                let recordTime = stampsEventTime ? eventTime.resolve(value) : nil
+                event.load(value, timeNanos: recordTime ?? (record.timestampMs >= 0 ? record.timestampMs &* 1_000_000 : -1))
                 let counting = !replay && record.sequence >= countedThrough
                 reassembler?.apply(item, to: event)
                 context.counting = counting && countsShared
@@ -153,10 +170,15 @@ public final class SinkPipeline: @unchecked Sendable {
                     outputBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[key]))
                     out.key = start..<outputBytes.count
                 }
+                if let headers = record.headers {
+                    let start = outputBytes.count
+                    outputBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[headers]))
+                    out.headers = start..<outputBytes.count
+                }
                 let start = outputBytes.count
                 event.write(to: &outputBytes)
                 out.value = start..<outputBytes.count
-                if event.timeNanos >= 0 { out.timestampMs = event.timeNanos / 1_000_000 }
+                if event.timeNanos >= 0 { out.timestampMs = EventTimeResolver.millis(event.timeNanos) }
                 records.append(out)
             }
         }

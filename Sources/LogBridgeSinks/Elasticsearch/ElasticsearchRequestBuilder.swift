@@ -1,4 +1,5 @@
 import LogBridgeCore
+import LogBridgePipeline
 
 /// Builds `_bulk` bodies: one `create` action per record with `_id` = `topic-partition-offset`, so a
 /// batch sent again after a crash or a retry cannot index a record twice (ES answers 409).
@@ -37,7 +38,7 @@ struct ElasticsearchRequestBuilder: Sendable {
                     out.append(contentsOf: Self.idKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
                     out.append(contentsOf: Self.actionEnd)
-                    Self.appendDocument(value, kind: kind, hasTimestamp: kind == .object && reader.found[timestampSlot] != nil,
+                    Self.appendDocument(value, kind: kind, timestamp: kind == .object ? reader.found[timestampSlot] : nil,
                                         timestampMs: record.timestampMs, reader: &reader, to: &out)
                     out.append(UInt8(ascii: "\n"))
                 }
@@ -92,14 +93,28 @@ struct ElasticsearchRequestBuilder: Sendable {
     }
 
     /// The document, on one line: a JSON object as it is, with `@timestamp` added from the record's
-    /// timestamp when it has none; any other value becomes `{"@timestamp":…,"message":"…"}`.
-    /// `hasTimestamp`: the object has a top-level `@timestamp`.
+    /// event time when it has none; any other value becomes `{"@timestamp":…,"message":"…"}`.
+    ///
+    /// `timestamp`: where the object's own top-level `@timestamp` value is. It is kept as written
+    /// when it reads as the event time (an RFC 3339 string keeps its precision and offset);
+    /// otherwise it is replaced by the event time in RFC 3339. Elasticsearch's default date
+    /// format reads a number as epoch milliseconds, so Fluent Bit's default `@timestamp`
+    /// (`1763632800.123456`, seconds) sent as it is would land in January 1970
+    /// (docs/event-time.md).
     static func appendDocument(
-        _ value: UnsafeRawBufferPointer, kind: RecordValueReader.Kind, hasTimestamp: Bool, timestampMs: Int64,
+        _ value: UnsafeRawBufferPointer, kind: RecordValueReader.Kind, timestamp: Range<Int>?, timestampMs: Int64,
         reader: inout RecordValueReader, to out: inout [UInt8]
     ) {
-        if hasTimestamp {
-            JSONBytes.appendSingleLine(value, to: &out)
+        if let timestamp {
+            if timestampMs < 0 || Self.readsAs(timestampMs, UnsafeRawBufferPointer(rebasing: value[timestamp])) {
+                JSONBytes.appendSingleLine(value, to: &out)
+            } else {
+                JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[..<timestamp.lowerBound]), to: &out)
+                out.append(UInt8(ascii: "\""))
+                Timestamp.appendRFC3339(millis: timestampMs, to: &out)
+                out.append(UInt8(ascii: "\""))
+                JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[timestamp.upperBound...]), to: &out)
+            }
             return
         }
         out.append(contentsOf: timestampKey)
@@ -118,6 +133,14 @@ struct ElasticsearchRequestBuilder: Sendable {
             reader.appendText(value, to: &out)
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Whether Elasticsearch would read a `@timestamp` value as this instant: an RFC 3339 string
+    /// for it. A number (or a string of digits) reads as epoch milliseconds there, never kept.
+    static func readsAs(_ millis: Int64, _ raw: UnsafeRawBufferPointer) -> Bool {
+        guard raw.count > 2, raw.first == UInt8(ascii: "\""), raw.last == UInt8(ascii: "\"") else { return false }
+        let text = UnsafeRawBufferPointer(rebasing: raw[(raw.startIndex + 1)..<(raw.endIndex - 1)])
+        return TimestampParser.parseISO8601(text).map(EventTimeResolver.millis) == millis
     }
 
     private static let createIndex = Array(#"{"create":{"_index":"#.utf8)

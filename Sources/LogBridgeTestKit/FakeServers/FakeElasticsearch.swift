@@ -1,4 +1,5 @@
 import Foundation
+import LogBridgePipeline
 import LogBridgeCore
 import LogBridgeSinks
 import Synchronization
@@ -90,6 +91,21 @@ public final class FakeElasticsearch: Sendable {
     public var indexNames: [String] { store.state.withLock { Array($0.indices.keys).sorted() } }
     public func document(index: String, id: String) -> [UInt8]? { store.state.withLock { $0.indices[index]?[id] } }
     public var allIDs: [String] { store.state.withLock { $0.indices.values.flatMap(\.keys) } }
+
+    /// The instant, in epoch milliseconds, that Elasticsearch's default date mapping
+    /// (`strict_date_optional_time||epoch_millis`) would index for a `@timestamp` value as
+    /// `JSONSerialization` read it: a number is epoch *milliseconds* (so Fluent Bit's default,
+    /// seconds with a fraction, lands in January 1970), a string is ISO 8601 or else a number of
+    /// milliseconds. nil: the value would fail the mapping.
+    public static func indexedDateMillis(_ value: Any?) -> Int64? {
+        if let number = value as? NSNumber, !(value is String) { return Int64(number.doubleValue.rounded(.down)) }
+        guard let text = value as? String else { return nil }
+        var bytes = Array(text.utf8)
+        if let nanos = bytes.withUnsafeMutableBytes({ TimestampParser.parseISO8601(UnsafeRawBufferPointer($0)) }) {
+            return nanos >= 0 ? nanos / 1_000_000 : (nanos - 999_999) / 1_000_000
+        }
+        return Double(text).map { Int64($0.rounded(.down)) }
+    }
 
     private static func handle(
         _ request: FakeHTTPServer.Request, state store: Store, poison: String?, authorization: String?, keepDocuments: Bool
