@@ -107,6 +107,59 @@ public final class MockKafkaCluster: @unchecked Sendable {
         }
     }
 
+    /// Produces one record with headers (name, value; nil for a null value) and an optional key,
+    /// as a producer that sets Kafka headers would; call `flush()` after the last.
+    public func produce(
+        topic: String, partition: Int32, key: [UInt8]? = nil, value: [UInt8], headers: [(String, [UInt8]?)]
+    ) throws(KafkaError) {
+        guard let list = rd_kafka_headers_new(headers.count) else {
+            throw .client(code: -1, message: "cannot create headers", operation: "rd_kafka_headers_new")
+        }
+        for (name, bytes) in headers {
+            if let bytes {
+                _ = bytes.withUnsafeBytes { rd_kafka_header_add(list, name, -1, $0.baseAddress, $0.count) }
+            } else {
+                _ = rd_kafka_header_add(list, name, -1, nil, 0)
+            }
+        }
+        var payload = value
+        var keyBytes = key ?? []
+        let code: rd_kafka_resp_err_t = topic.withCString { topicName in
+            payload.withUnsafeMutableBytes { p in
+                keyBytes.withUnsafeMutableBytes { k in
+                    var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 6)
+                    vus[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                    vus[0].u.cstr = topicName
+                    vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
+                    vus[1].u.i32 = partition
+                    vus[2].vtype = RD_KAFKA_VTYPE_VALUE
+                    vus[2].u.mem.ptr = p.baseAddress
+                    vus[2].u.mem.size = p.count
+                    vus[3].vtype = RD_KAFKA_VTYPE_HEADERS
+                    vus[3].u.headers = list
+                    vus[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    vus[4].u.i = RD_KAFKA_MSG_F_COPY
+                    var count = 5
+                    if key != nil {
+                        vus[5].vtype = RD_KAFKA_VTYPE_KEY
+                        vus[5].u.mem.ptr = k.baseAddress
+                        vus[5].u.mem.size = k.count
+                        count = 6
+                    }
+                    guard let error = rd_kafka_produceva(producer, vus, count) else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+                    defer { rd_kafka_error_destroy(error) }
+                    return rd_kafka_error_code(error)
+                }
+            }
+        }
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            // On failure the headers stay ours.
+            rd_kafka_headers_destroy(list)
+            throw .client(code: code.rawValue, message: RDKafkaConfig.errorMessage(code), operation: "produce")
+        }
+        rd_kafka_poll(producer, 0)
+    }
+
     /// Waits until every record produced so far is acknowledged; throws the first delivery error.
     public func flush() throws(KafkaError) {
         let code = rd_kafka_flush(producer, 120_000)

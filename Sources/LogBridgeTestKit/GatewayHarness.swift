@@ -14,7 +14,7 @@ public final class GatewayHarness: Sendable {
     public var outputPath: String { directory.file("events.ndjson") }
 
     public init(
-        bootstrap: String, topic: String = "logs", group: String = "logbridge-test",
+        bootstrap: String, topic: String = "logs", topics: [String]? = nil, group: String = "logbridge-test",
         directory: TemporaryDirectory = TemporaryDirectory(), properties: [String: String] = [:],
         spoolMaxBytes: Int = 256 << 20, sinks: [SinkConfiguration]? = nil, pipeline: PipelineConfiguration = PipelineConfiguration(),
         admin: AdminConfiguration = AdminConfiguration(listen: "127.0.0.1:0")
@@ -23,7 +23,7 @@ public final class GatewayHarness: Sendable {
         // Fast group reactions so tests do not wait for production timeouts.
         let properties = properties.merging(["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]) { given, _ in given }
         configuration = LogBridgeConfiguration(
-            source: KafkaSourceConfiguration(brokers: [bootstrap], topics: [topic], groupID: group, properties: properties),
+            source: KafkaSourceConfiguration(brokers: [bootstrap], topics: topics ?? [topic], groupID: group, properties: properties),
             spool: SpoolConfiguration(path: directory.file("spool"), maxBytes: spoolMaxBytes),
             pipeline: pipeline,
             sinks: sinks ?? [

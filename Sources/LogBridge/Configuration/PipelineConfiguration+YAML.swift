@@ -133,8 +133,17 @@ private struct ProcessorDecoder {
     let node: Node
     let r: ConfigReader
 
-    func path(_ text: String, at key: String, _ node: Node?) -> FieldPath? {
-        do { return try FieldPath(text) } catch {
+    /// - Parameter readsMetadata: the path is only read (conditions, metrics labels), so Kafka
+    ///   metadata (`%kafka.topic`) may stand in for a field; everywhere else it is refused.
+    func path(_ text: String, at key: String, _ node: Node?, readsMetadata: Bool = false) -> FieldPath? {
+        do {
+            let path = try FieldPath(text)
+            if path.isMetadata, !readsMetadata {
+                r.report(key, node, "'\(text)' is Kafka metadata, which is read-only here; read it in conditions (when: field:), set templates ({\(text)}) and metrics labels")
+                return nil
+            }
+            return path
+        } catch {
             r.report(key, node, error.message)
             return nil
         }
@@ -217,6 +226,10 @@ private struct ProcessorDecoder {
         guard let target = r.require(optionalField("field"), p["field"], "\(path).field", parent: node) else { return nil }
         let onlyIfMissing = r.bool(p["only_if_missing"], "\(path).only_if_missing") ?? false
         if let template = r.string(p["template"], "\(path).template") {
+            do { try SetValue.check(template: template) } catch {
+                r.report("\(path).template", p["template"], error.message)
+                return nil
+            }
             if p["value"] != nil { r.report("\(path).value", p["value"], "set either value or template, not both") }
             return .set(field: target, value: .template(template), onlyIfMissing: onlyIfMissing)
         }
@@ -277,14 +290,14 @@ private struct ProcessorDecoder {
             var labels: [MetricDefinition.Label] = []
             for entry in r.mapping(m["labels"], "\(at).labels") ?? [] {
                 guard let text = r.string(entry.value, "\(at).labels.\(entry.key)"),
-                    let field = path(text, at: "\(at).labels.\(entry.key)", entry.value)
+                    let field = path(text, at: "\(at).labels.\(entry.key)", entry.value, readsMetadata: true)
                 else { continue }
                 labels.append(MetricDefinition.Label(name: entry.key, field: field))
             }
             var condition: ConditionConfiguration?
             if let whenNode = m["when"] { condition = self.condition(whenNode, "\(at).when") }
             var valueField: FieldPath?
-            if let text = r.string(m["value_field"], "\(at).value_field") { valueField = path(text, at: "\(at).value_field", m["value_field"]) }
+            if let text = r.string(m["value_field"], "\(at).value_field") { valueField = path(text, at: "\(at).value_field", m["value_field"], readsMetadata: true) }
             var buckets = MetricDefinition.defaultBuckets
             if let texts = r.stringList(m["buckets"], "\(at).buckets") {
                 // NaN and infinities make no bucket bound (+Inf is always added when rendered).
@@ -366,7 +379,7 @@ private struct ProcessorDecoder {
             return condition(innerNode, "\(at).not").map { .not($0) }
         }
         guard let fieldText = r.require(r.string(c["field"], "\(at).field"), c["field"], "\(at).field", parent: node),
-            let field = path(fieldText, at: "\(at).field", c["field"])
+            let field = path(fieldText, at: "\(at).field", c["field"], readsMetadata: true)
         else { return nil }
         let ops = entries.filter { Self.operators.contains($0.key) }
         guard ops.count == 1, let op = ops.first else {

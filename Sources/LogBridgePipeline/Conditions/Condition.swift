@@ -75,7 +75,7 @@ final class Condition {
         case .contains(let path, let needle):
             return event.withText(at: path) { text in text.map { Self.contains($0, needle) } ?? false }
         case .exists(let path, let wanted):
-            return (event.lookup(path) != nil) == wanted
+            return event.has(path) == wanted
         case .compare(let path, let op, let bound):
             guard let value = event.withText(at: path, { $0.flatMap(ValueConversion.parseDouble) }) else { return false }
             switch op {

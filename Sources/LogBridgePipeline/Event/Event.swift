@@ -65,6 +65,9 @@ public final class Event {
     public var routes: UInt64 = .max
     /// The first processing failure (also written to `pipeline_error`).
     public internal(set) var failure: String?
+    /// The record's Kafka metadata (`%kafka.…` paths), copied in by ``loadMetadata(_:)``.
+    private var kafka = KafkaMetadataCopy()
+    private var metadataText: [UInt8] = []
 
     public init() {
         arena.reserveCapacity(4096)
@@ -90,6 +93,61 @@ public final class Event {
         self.init()
         var text = text
         text.withUTF8 { load(UnsafeRawBufferPointer($0), timeNanos: timeNanos) }
+    }
+
+    /// Sets the Kafka metadata `%kafka.…` paths read; after ``load(_:timeNanos:)``. Key and
+    /// headers are copied into reused buffers (records seldom have either).
+    public func loadMetadata(_ metadata: KafkaRecordMetadata) {
+        kafka.topic = metadata.topic
+        kafka.partition = metadata.partition
+        kafka.offset = metadata.offset
+        kafka.timestampMs = metadata.timestampMs
+        kafka.hasKey = metadata.key != nil
+        kafka.key.removeAll(keepingCapacity: true)
+        if let key = metadata.key { kafka.key.append(contentsOf: key) }
+        kafka.hasHeaders = metadata.headers != nil
+        kafka.headers.removeAll(keepingCapacity: true)
+        if let headers = metadata.headers { kafka.headers.append(contentsOf: headers) }
+    }
+
+    /// Calls `body` with the text of a metadata field, or nil when the record has none.
+    func withMetadata<R>(_ field: KafkaMetadataField, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        var text = metadataText
+        metadataText = []
+        defer { metadataText = text }
+        text.removeAll(keepingCapacity: true)
+        let present = kafka.key.withUnsafeBytes { key in
+            kafka.headers.withUnsafeBytes { headers in
+                KafkaRecordMetadata(
+                    topic: kafka.topic, partition: kafka.partition, offset: kafka.offset, timestampMs: kafka.timestampMs,
+                    key: kafka.hasKey ? key : nil, headers: kafka.hasHeaders ? headers : nil
+                ).append(field, to: &text)
+            }
+        }
+        guard present else { return try body(nil) }
+        return try text.withUnsafeBytes { try body($0) }
+    }
+
+    /// Whether `path` has a value: a field of the record, or metadata the record carries.
+    public func has(_ path: FieldPath) -> Bool {
+        if let field = path.metadata { return withMetadata(field) { $0 != nil } }
+        return lookup(path) != nil
+    }
+
+    /// Appends the text at `path` (a field, see ``appendText(of:to:)``, or metadata); false when
+    /// there is none.
+    @discardableResult
+    func appendText(at path: FieldPath, to out: inout [UInt8]) -> Bool {
+        if let field = path.metadata {
+            return withMetadata(field) { text in
+                guard let text else { return false }
+                out.append(contentsOf: text)
+                return true
+            }
+        }
+        guard let node = lookup(path) else { return false }
+        appendText(of: node, to: &out)
+        return true
     }
 
     /// The record's bytes as loaded (or as redacted in place, before any tree existed).
@@ -242,6 +300,7 @@ public final class Event {
 
     /// Calls `body` with the text of the value at `path` (see ``appendText(of:to:)``), or nil.
     public func withText<R>(at path: FieldPath, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        if let field = path.metadata { return try withMetadata(field, body) }
         guard let node = lookup(path) else { return try body(nil) }
         return try withText(of: node, body)
     }
@@ -663,4 +722,16 @@ public final class Event {
     static let falseText = Array("false".utf8)
     static let nullText = Array("null".utf8)
     static let keyEnd = Array("\":".utf8)
+}
+
+/// An event's copy of its record's Kafka metadata (the batch's bytes are not kept).
+struct KafkaMetadataCopy {
+    var topic = ""
+    var partition: Int32 = 0
+    var offset: Int64 = 0
+    var timestampMs: Int64 = -1
+    var hasKey = false
+    var key: [UInt8] = []
+    var hasHeaders = false
+    var headers: [UInt8] = []
 }

@@ -1,13 +1,33 @@
+import LogBridgeCore
+
 /// A dotted path to a field of an event: `kubernetes.namespace_name`, `log_processed.user.email`.
 ///
 /// A key containing a dot is written in double quotes: `labels."app.kubernetes.io/name"`. Keys
 /// are kept as UTF-8 bytes, compared with the event's keys without building strings.
+///
+/// An unquoted path starting with `%` names the record's Kafka metadata (`%kafka.topic`,
+/// ``KafkaMetadataField``), readable where fields are read (conditions, `set` templates,
+/// `metrics` labels) and never written.
 public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     public let components: [[UInt8]]
     public let description: String
+    /// Set for a `%kafka.…` path; `components` then hold the name as one literal key, which no
+    /// lookup of the event's fields is asked for.
+    public let metadata: KafkaMetadataField?
 
-    /// - Throws: ``PipelineError`` naming the path when it is empty or badly quoted.
+    /// - Throws: ``PipelineError`` naming the path when it is empty or badly quoted, or an unknown
+    ///   `%` metadata name.
     public init(_ text: String) throws(PipelineError) {
+        do {
+            metadata = try KafkaMetadataField.parse(text)
+        } catch {
+            throw PipelineError(error.message)
+        }
+        if metadata != nil {
+            components = [Array(text.utf8)]
+            description = text
+            return
+        }
         var components: [[UInt8]] = []
         var current: [UInt8] = []
         var quoted = false
@@ -44,11 +64,14 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     private init(components: [[UInt8]], description: String) {
         self.components = components
         self.description = description
+        metadata = nil
     }
 
     public var isRoot: Bool { components.isEmpty }
+    public var isMetadata: Bool { metadata != nil }
 
     init(validated components: [[UInt8]]) {
+        metadata = nil
         self.components = components
         self.description = components.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
     }

@@ -149,6 +149,7 @@ public final class SinkPipeline: @unchecked Sendable {
                 let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
                 let recordTime = stampsEventTime ? eventTime.resolve(value) : nil
                 event.load(value, timeNanos: recordTime ?? (record.timestampMs >= 0 ? record.timestampMs &* 1_000_000 : -1))
+                event.loadMetadata(KafkaRecordMetadata(record, of: batch, bytes: bytes))
                 let counting = !replay && record.sequence >= countedThrough
                 reassembler?.apply(item, to: event)
                 context.counting = counting && countsShared

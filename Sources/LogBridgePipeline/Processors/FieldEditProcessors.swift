@@ -7,13 +7,22 @@ public enum SetValue: Sendable, Equatable {
     case number(String)
     case bool(Bool)
     case null
-    /// Text with `{field.path}` placeholders filled from the event (missing fields: empty).
+    /// Text with `{field.path}` placeholders filled from the event (missing fields: empty);
+    /// `{%kafka.topic}` and the other metadata names read the record's Kafka metadata.
     case template(String)
+}
+
+extension SetValue {
+    /// Checks a `template` when the configuration is read, so an unknown field path or metadata
+    /// name is reported with its line.
+    public static func check(template: String) throws(PipelineError) {
+        _ = try SetProcessor.parse(template: template)
+    }
 }
 
 /// `set`: writes a constant or a template into a field.
 final class SetProcessor: EventProcessor {
-    private enum Part {
+    enum Part {
         case literal([UInt8])
         case field(FieldPath)
     }
@@ -41,7 +50,7 @@ final class SetProcessor: EventProcessor {
         }
     }
 
-    private static func parse(template: String) throws(PipelineError) -> [Part] {
+    static func parse(template: String) throws(PipelineError) -> [Part] {
         var parts: [Part] = []
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
@@ -72,7 +81,7 @@ final class SetProcessor: EventProcessor {
                 switch part {
                 case .literal(let literal): text.append(contentsOf: literal)
                 case .field(let path):
-                    if let node = event.lookup(path) { event.appendText(of: node, to: &text) }
+                    event.appendText(at: path, to: &text)
                 }
             }
             text.withUnsafeBytes { event.set(field, .string($0)) }

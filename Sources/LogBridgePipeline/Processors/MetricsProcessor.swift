@@ -114,7 +114,7 @@ final class MetricsProcessor: EventProcessor {
             }
             var key: [UInt8] = []
             for label in definition.labels {
-                if let node = event.lookup(label.field) { event.withText(of: node) { MetricLabelValue.append($0, to: &key) } }
+                event.withText(at: label.field) { if let text = $0 { MetricLabelValue.append(text, to: &key) } }
                 key.append(0xFF)
             }
             let update: PipelineMetrics.Update

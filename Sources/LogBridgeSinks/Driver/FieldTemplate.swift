@@ -5,13 +5,16 @@ import LogBridgeCore
 ///
 /// - `{a.b.c}`: the field at that path of the record's JSON value (strings without quotes);
 ///   `fallback` when missing.
-/// - `%Y`, `%m`, `%d`, `%H`: the record's timestamp in UTC, so a retry lands in the same place.
+/// - `{%kafka.topic}`, `{%kafka.headers.NAME}`…: the record's Kafka metadata
+///   (``KafkaMetadataField``); `fallback` when the record has none (no key, no such header).
+/// - `%Y`, `%m`, `%d`, `%H`: the record's event time in UTC, so a retry lands in the same place.
 /// - `%%`, `{{`: literal `%` and `{`.
 public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
     enum Part: Sendable, Equatable {
         case literal([UInt8])
         /// The path's keys as UTF-8, and the slot of its first key in `topLevelKeys`.
         case field([[UInt8]], slot: Int)
+        case metadata(KafkaMetadataField)
         case year, month, day, hour
     }
 
@@ -54,6 +57,13 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
                 guard let end = chars.firstIndex(of: "}") else { throw TemplateError(message: "unclosed '{' in '\(source)'") }
                 let name = String(String.UnicodeScalarView(chars[..<end]))
                 chars = chars[chars.index(after: end)...]
+                let metadata: KafkaMetadataField?
+                do { metadata = try KafkaMetadataField.parse(name) } catch { throw TemplateError(message: "\(error.message) in '\(source)'") }
+                if let metadata {
+                    flush()
+                    parts.append(.metadata(metadata))
+                    continue
+                }
                 let path = name.split(separator: ".").map(String.init)
                 guard !path.isEmpty, !path.contains(where: \.isEmpty) else { throw TemplateError(message: "empty field name in '\(source)'") }
                 flush()
@@ -83,16 +93,24 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The Kafka metadata the template reads.
+    public var metadataFields: [KafkaMetadataField] {
+        parts.compactMap { if case .metadata(let field) = $0 { return field } else { return nil } }
+    }
+
     /// Renders for one record, appending to `out`; each field is looked up in `value`.
-    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, into out: inout [UInt8]) {
-        render(value: value, timestampMs: timestampMs, found: nil, into: &out)
+    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, metadata: KafkaRecordMetadata? = nil, into out: inout [UInt8]) {
+        render(value: value, timestampMs: timestampMs, found: nil, metadata: metadata, into: &out)
     }
 
     /// `render` for a record whose top-level members the caller has already found: the slot `k`
     /// of `found` (counted from its start index, so callers can share one array among several
     /// templates) is the raw value range of `topLevelKeys[k]` in `value`, nil when absent. Only
     /// the path below the first key is searched, inside that member.
-    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, found: ArraySlice<Range<Int>?>?, into out: inout [UInt8]) {
+    public func render(
+        value: UnsafeRawBufferPointer, timestampMs: Int64, found: ArraySlice<Range<Int>?>?, metadata: KafkaRecordMetadata? = nil,
+        into out: inout [UInt8]
+    ) {
         var civil: (Int, Int, Int, Int)?
         func date() -> (Int, Int, Int, Int) {
             if let civil { return civil }
@@ -112,6 +130,9 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
                 } else {
                     out.append(contentsOf: fallback.utf8)
                 }
+            case .metadata(let field):
+                let start = out.count
+                if metadata?.append(field, to: &out) != true || out.count == start { out.append(contentsOf: fallback.utf8) }
             case .year: Timestamp.appendPadded(date().0, width: 4, to: &out)
             case .month: Timestamp.appendPadded(date().1, width: 2, to: &out)
             case .day: Timestamp.appendPadded(date().2, width: 2, to: &out)
@@ -129,9 +150,9 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
         return keys.count == 1 ? JSONBytes.unquoted(member) : JSONBytes.lookup(keys: keys.dropFirst(), in: member)
     }
 
-    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64) -> String {
+    public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, metadata: KafkaRecordMetadata? = nil) -> String {
         var out: [UInt8] = []
-        render(value: value, timestampMs: timestampMs, into: &out)
+        render(value: value, timestampMs: timestampMs, metadata: metadata, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 }

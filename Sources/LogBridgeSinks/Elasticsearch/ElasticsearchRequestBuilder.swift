@@ -33,7 +33,9 @@ struct ElasticsearchRequestBuilder: Sendable {
                     out.append(contentsOf: Self.createIndex)
                     name.removeAll(keepingCapacity: true)
                     // Not a valid object: the template looks its fields up as before (leniently).
-                    index.render(value: value, timestampMs: record.timestampMs, found: reader.members(kind), into: &name)
+                    index.render(
+                        value: value, timestampMs: record.timestampMs, found: reader.members(kind),
+                        metadata: KafkaRecordMetadata(record, of: batch, bytes: bytes), into: &name)
                     Self.appendIndexName(name, to: &out)
                     out.append(contentsOf: Self.idKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)

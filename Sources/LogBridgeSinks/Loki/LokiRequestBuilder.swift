@@ -32,12 +32,13 @@ struct LokiRequestBuilder: Sendable {
             for i in indices {
                 let record = batch.records[i]
                 let line = UnsafeRawBufferPointer(rebasing: bytes[record.value])
+                let kafka = KafkaRecordMetadata(record, of: batch, bytes: bytes)
                 key.removeAll(keepingCapacity: true)
-                renderLabels(line, timestampMs: record.timestampMs, into: &key, scratch: &value)
+                renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, into: &key, scratch: &value)
                 // The limit is asked once per stream new to this batch, not per entry.
                 if streamIndex[key] == nil, !streams.admit(key) {
                     key.removeAll(keepingCapacity: true)
-                    renderLabels(line, timestampMs: record.timestampMs, into: &key, scratch: &value, overflow: true)
+                    renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, into: &key, scratch: &value, overflow: true)
                 }
                 let slot: Int
                 if let found = streamIndex[key] {
@@ -79,7 +80,8 @@ struct LokiRequestBuilder: Sendable {
 
     /// `{"name":"value",…}` for one record; with `overflow`, templated values become `overflow`.
     private func renderLabels(
-        _ line: UnsafeRawBufferPointer, timestampMs: Int64, into out: inout [UInt8], scratch: inout [UInt8], overflow: Bool = false
+        _ line: UnsafeRawBufferPointer, timestampMs: Int64, metadata: KafkaRecordMetadata, into out: inout [UInt8], scratch: inout [UInt8],
+        overflow: Bool = false
     ) {
         out.append(UInt8(ascii: "{"))
         for (n, label) in labels.enumerated() {
@@ -91,7 +93,7 @@ struct LokiRequestBuilder: Sendable {
             if overflow && !label.template.isConstant {
                 scratch.append(contentsOf: Self.overflow)
             } else {
-                label.template.render(value: line, timestampMs: timestampMs, into: &scratch)
+                label.template.render(value: line, timestampMs: timestampMs, metadata: metadata, into: &scratch)
             }
             // Loki refuses values over 2048 bytes.
             if scratch.count > 2048 { scratch.removeLast(scratch.count - 2048) }

@@ -46,6 +46,7 @@ struct HECEventEncoder: Sendable {
                 let before = reader.repairedRecords
                 // Valid objects in one pass; anything else (invalid JSON, scalars, arrays, text) as
                 // before: validated alone, its template fields looked up leniently.
+                let kafka = KafkaRecordMetadata(record, of: batch, bytes: bytes)
                 reader.read(UnsafeRawBufferPointer(rebasing: bytes[record.value])) { value, kind, reader in
                     out.append(UInt8(ascii: "{"))
                     if record.timestampMs >= 0 {
@@ -57,7 +58,9 @@ struct HECEventEncoder: Sendable {
                         guard let template else { continue }
                         out.append(contentsOf: key)
                         scratch.removeAll(keepingCapacity: true)
-                        template.render(value: value, timestampMs: record.timestampMs, found: reader.members(kind, from: metadataSlots[n]), into: &scratch)
+                        template.render(
+                            value: value, timestampMs: record.timestampMs, found: reader.members(kind, from: metadataSlots[n]),
+                            metadata: kafka, into: &scratch)
                         scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
                         out.append(UInt8(ascii: ","))
                     }
@@ -74,7 +77,9 @@ struct HECEventEncoder: Sendable {
                         JSONBytes.appendString(field.name, to: &out)
                         out.append(UInt8(ascii: ":"))
                         scratch.removeAll(keepingCapacity: true)
-                        field.template.render(value: value, timestampMs: record.timestampMs, found: reader.members(kind, from: fieldSlots[n]), into: &scratch)
+                        field.template.render(
+                            value: value, timestampMs: record.timestampMs, found: reader.members(kind, from: fieldSlots[n]),
+                            metadata: kafka, into: &scratch)
                         scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
                     }
                     out.append(contentsOf: Self.end)
