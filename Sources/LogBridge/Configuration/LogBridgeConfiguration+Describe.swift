@@ -16,6 +16,8 @@ extension LoadedConfiguration {
             secretPaths.contains(path) ? Self.mask : quote(text)
         }
         lines.append("source:")
+        lines.append("  # event time: the first of these record fields that holds a time, else the Kafka timestamp")
+        lines.append("  event_time_fields: [\(c.eventTime.names.map(quote).joined(separator: ", "))]")
         lines.append("  kafka:")
         if let connection = c.source.connectionString {
             lines.append("    connection_string: \(Self.mask)  # namespace \(connection.host)")
