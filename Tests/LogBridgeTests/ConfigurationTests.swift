@@ -225,6 +225,42 @@ import Testing
         """
     }
 
+    /// The sink sends JSON event objects: the three event endpoints (and no path) load, the raw
+    /// endpoint and anything else are refused with the key, the line and the accepted paths.
+    @Test func hecPathsOtherThanTheEventEndpointsAreRefused() throws {
+        func hec(_ pathLine: String) -> String {
+            Self.withSinks("""
+                  splunk:
+                    type: splunk_hec
+                    endpoints: ["https://idx1:8088"]
+                    token: "t"
+                \(pathLine)
+                """)
+        }
+        for accepted in ["/services/collector", "/services/collector/event", "/services/collector/event/1.0"] {
+            let loaded = try LogBridgeConfiguration.parse(yaml: hec("    path: \(accepted)"), environment: [:])
+            guard case .splunkHEC(let configuration) = loaded.configuration.sinks.first?.kind else { Issue.record("not HEC"); continue }
+            #expect(configuration.path == accepted)
+        }
+        let defaulted = try LogBridgeConfiguration.parse(yaml: hec(""), environment: [:])
+        guard case .splunkHEC(let configuration) = defaulted.configuration.sinks.first?.kind else { Issue.record("not HEC"); return }
+        #expect(configuration.path == "/services/collector/event")
+
+        let rawYAML = hec("    path: /services/collector/raw")
+        let pathLine = rawYAML.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("path: /services") }! + 1
+        let raw = issues(rawYAML)
+        #expect(raw.count == 1)
+        #expect(raw.first?.path == "sinks.splunk.path")
+        #expect(raw.first?.line == pathLine)
+        let message = raw.first?.message ?? ""
+        #expect(message.contains("raw endpoint is not supported"))
+        #expect(message.contains("/services/collector, /services/collector/event, /services/collector/event/1.0"))
+        for refused in ["/services/collector/raw/1.0", "/services/collector/ack", "/services/collector/event/", "/custom/hec"] {
+            let found = issues(hec("    path: \(refused)"))
+            #expect(found.map(\.path) == ["sinks.splunk.path"], "\(refused)")
+        }
+    }
+
     @Test func splunkHECKeysLoadAndTheTokenIsMasked() throws {
         let loaded = try LogBridgeConfiguration.parse(yaml: Self.withSinks("""
               splunk:

@@ -79,6 +79,7 @@ extension LoadedConfiguration {
                 lines.append("    ack_poll_interval: \(DurationText.format(hec.ackPollInterval))")
                 lines.append("    ack_timeout: \(DurationText.format(hec.ackTimeout))")
                 lines.append("    max_pending_acks: \(hec.maxPendingAcks)")
+                lines.append("    path: \(quote(hec.path))")
                 describeHTTP(hec.http, prefix: prefix, showAuthentication: false, into: &lines)
                 lines.append(describeConcurrency(sink))
             case .loki(let loki):

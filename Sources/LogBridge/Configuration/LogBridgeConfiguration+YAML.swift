@@ -374,8 +374,8 @@ extension LogBridgeConfiguration {
             configuration.maxPendingAcks = value
         }
         if let value = r.string(s["path"], "\(path).path") {
-            if !value.hasPrefix("/services/collector") {
-                r.report("\(path).path", s["path"], "expected an event endpoint such as /services/collector/event")
+            if !SplunkHECSinkConfiguration.eventPaths.contains(value) {
+                r.report("\(path).path", s["path"], SplunkHECSinkConfiguration.pathProblem(value))
             }
             configuration.path = value
         }
