@@ -321,6 +321,54 @@ import Testing
         #expect(found.first?.message.contains("stream per line") == true)
     }
 
+    /// Structured metadata takes the per-record fields labels refuse, under label-name rules,
+    /// and shows in `check` output.
+    @Test func lokiStructuredMetadataLoadsTakesPerRecordFieldsAndShowsInCheck() throws {
+        let loaded = try LogBridgeConfiguration.parse(yaml: Self.withSinks("""
+              loki:
+                type: loki
+                endpoints: ["http://loki:3100"]
+                labels: {job: aks}
+                structured_metadata:
+                  trace_id: "{trace_id}"
+                  pod.uid: "{kubernetes.pod_id}"
+            """), environment: [:])
+        guard case .loki(let loki) = loaded.configuration.sinks.first?.kind else { Issue.record("not a Loki sink"); return }
+        #expect(loki.structuredMetadata.map(\.name) == ["trace_id", "pod_uid"])
+        #expect(loki.structuredMetadata.map(\.template.source) == ["{trace_id}", "{kubernetes.pod_id}"])
+        let shown = loaded.effectiveYAML()
+        #expect(shown.contains("    structured_metadata:\n      trace_id: \"{trace_id}\"\n      pod_uid: \"{kubernetes.pod_id}\"\n"))
+
+        let without = try LogBridgeConfiguration.parse(yaml: Self.withSinks("""
+              loki:
+                type: loki
+                endpoints: ["http://loki:3100"]
+            """), environment: [:])
+        guard case .loki(let plain) = without.configuration.sinks.first?.kind else { Issue.record("not a Loki sink"); return }
+        #expect(plain.structuredMetadata.isEmpty)
+        #expect(without.effectiveYAML().contains("    structured_metadata: {}\n"), "check shows the default")
+
+        let found = issues(Self.withSinks("""
+              loki:
+                type: loki
+                endpoints: ["http://loki:3100"]
+                labels: {job: aks}
+                structured_metadata:
+                  job: "{kubernetes.pod_id}"
+                  trace-id: "{trace_id}"
+                  trace_id: "{traceId}"
+                  bad: "{unclosed"
+                  list: [a, b]
+            """))
+        #expect(found.map(\.path) == [
+            "sinks.loki.structured_metadata.job", "sinks.loki.structured_metadata.trace_id",
+            "sinks.loki.structured_metadata.bad", "sinks.loki.structured_metadata.list",
+        ])
+        #expect(found.first?.message.contains("already a stream label") == true)
+        #expect(found[1].message.contains("set twice") == true)
+        #expect(found.allSatisfy { $0.line != nil })
+    }
+
     @Test func aDataStreamNameWithADateIsRefused() {
         let found = issues(Self.withSinks("""
               es:

@@ -86,6 +86,12 @@ extension LoadedConfiguration {
                 lines.append("    endpoints: [\(loki.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
                 lines.append("    labels:")
                 for label in loki.labels { lines.append("      \(label.name): \(quote(label.template.source))") }
+                if loki.structuredMetadata.isEmpty {
+                    lines.append("    structured_metadata: {}")
+                } else {
+                    lines.append("    structured_metadata:")
+                    for field in loki.structuredMetadata { lines.append("      \(field.name): \(quote(field.template.source))") }
+                }
                 if let tenant = loki.tenantID { lines.append("    tenant_id: \(value("\(prefix).tenant_id", tenant))") }
                 lines.append("    max_streams: \(loki.maxStreams)")
                 lines.append("    path: \(quote(loki.path))")

@@ -69,7 +69,7 @@ extension LogBridgeConfiguration {
             "type", "token", "host", "source", "sourcetype", "index", "fields", "acknowledgements", "ack_poll_interval",
             "ack_timeout", "max_pending_acks", "path",
         ] + httpKeys + sinkRunnerKeys,
-        "loki": ["type", "labels", "tenant_id", "max_streams", "path"] + httpKeys + sinkRunnerKeys,
+        "loki": ["type", "labels", "structured_metadata", "tenant_id", "max_streams", "path"] + httpKeys + sinkRunnerKeys,
     ]
 
     private static func decode(_ root: Node?, _ r: ConfigReader) -> LogBridgeConfiguration? {
@@ -402,6 +402,27 @@ extension LogBridgeConfiguration {
             if configuration.labels.isEmpty { r.report("\(path).labels", s["labels"], "Loki needs at least one label") }
             if configuration.labels.count > LokiSinkConfiguration.maxLabels {
                 r.report("\(path).labels", s["labels"], "Loki accepts at most \(LokiSinkConfiguration.maxLabels) labels per stream")
+            }
+        }
+        if let entries = r.mapping(s["structured_metadata"], "\(path).structured_metadata") {
+            let labelNames = Set(configuration.labels.map(\.name))
+            var names: Set<String> = []
+            for entry in entries {
+                let key = "\(path).structured_metadata.\(entry.key)"
+                guard let template = template(entry.value, key, r) else { continue }
+                // Same rules as label names: LogQL filters on metadata as on labels.
+                let name = LokiSinkConfiguration.sanitize(entry.key)
+                if !names.insert(name).inserted {
+                    r.report(key, entry.keyNode, "structured metadata '\(name)' is set twice (after sanitising to Loki's rules)")
+                } else if labelNames.contains(name) {
+                    r.report(key, entry.keyNode, "'\(name)' is already a stream label; a query could not tell the two apart")
+                }
+                configuration.structuredMetadata.append(.init(name: name, template: template))
+            }
+            if configuration.structuredMetadata.count > LokiSinkConfiguration.maxStructuredMetadataEntries {
+                r.report(
+                    "\(path).structured_metadata", s["structured_metadata"],
+                    "Loki accepts at most \(LokiSinkConfiguration.maxStructuredMetadataEntries) structured metadata entries per line by default")
             }
         }
         configuration.tenantID = r.string(s["tenant_id"], "\(path).tenant_id")
