@@ -369,6 +369,65 @@ import Testing
         #expect(found.allSatisfy { $0.line != nil })
     }
 
+    /// `pipeline test` loads a file whose source, spool, sink and admin secrets cannot be read
+    /// here: they become placeholders, noted, and problems about them are dropped. The pipeline's
+    /// own references must still resolve, except a hash key, which gets an announced placeholder.
+    @Test func aDryRunNeedsOnlyThePipelinesSecrets() throws {
+        let yaml = """
+            source:
+              kafka:
+                connection_string: "${file:/nonexistent/eventhubs}"
+                topics: ["${env:HUB}"]
+            spool:
+              path: /tmp/spool
+              max_bytes: "${env:SPOOL_MAX_BYTES}"
+            pipeline:
+              - type: set
+                field: environment
+                value: "${env:ENVIRONMENT}"
+              - type: redact
+                mode: hash
+                hash_key: "${file:/nonexistent/hash-key}"
+            sinks:
+              hec:
+                type: splunk_hec
+                endpoints: ["${env:HEC_URL}"]
+                token: "${file:/nonexistent/hec-token}"
+                pipeline:
+                  - type: set
+                    field: sink
+                    value: "${env:SINK_TAG}"
+            admin:
+              listen: "${env:ADMIN_LISTEN}"
+            """
+        // `check` and `run` refuse every unresolved reference.
+        let refused = Set(issues(yaml, environment: ["ENVIRONMENT": "prod", "SINK_TAG": "a"]).map(\.path))
+        #expect(refused.isSuperset(of: [
+            "source.kafka.connection_string", "source.kafka.topics[0]", "spool.max_bytes", "pipeline[1].hash_key",
+            "sinks.hec.endpoints[0]", "sinks.hec.token", "admin.listen",
+        ]))
+
+        let loaded = try LogBridgeConfiguration.parse(yaml: yaml, environment: ["ENVIRONMENT": "prod", "SINK_TAG": "a"], dryRun: DryRunLoading())
+        let notes = loaded.dryRunNotes.map(\.path)
+        #expect(Set(notes) == [
+            "source.kafka.connection_string", "source.kafka.topics[0]", "spool.max_bytes", "pipeline[1].hash_key",
+            "sinks.hec.endpoints[0]", "sinks.hec.token", "admin.listen",
+        ])
+        #expect(loaded.dryRunNotes.allSatisfy { $0.line != nil })
+        let hashNote = try #require(loaded.dryRunNotes.first { $0.path == "pipeline[1].hash_key" })
+        #expect(hashNote.message.contains("placeholder key"))
+        guard case .redact(let redact) = loaded.configuration.pipeline.processors.last else { Issue.record("no redact"); return }
+        #expect(redact.rules.hashKey == Array(DryRunLoading.placeholderHashKey.utf8))
+
+        // In the pipeline sections, other references must resolve even in a dry run.
+        do {
+            _ = try LogBridgeConfiguration.parse(yaml: yaml, environment: ["ENVIRONMENT": "prod"], dryRun: DryRunLoading())
+            Issue.record("a sink pipeline's unresolved reference was accepted")
+        } catch {
+            #expect(error.issues.map(\.path) == ["sinks.hec.pipeline[0].value"])
+        }
+    }
+
     @Test func aDataStreamNameWithADateIsRefused() {
         let found = issues(Self.withSinks("""
               es:

@@ -10,18 +10,21 @@ import Yams
 extension LogBridgeConfiguration {
     /// Loads and validates a configuration file.
     /// - Throws: ``ConfigurationError`` listing every problem with its key path and line.
+    /// - Parameter dryRun: set by `pipeline test`: secrets outside the pipeline may be missing.
     public static func load(
-        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment, dryRun: DryRunLoading? = nil
     ) throws(ConfigurationError) -> LoadedConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(file: path, issues: [ConfigurationIssue(path: "", line: nil, message: "cannot read the file")])
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment)
+        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment, dryRun: dryRun)
     }
 
     /// Parses a configuration from YAML text.
+    /// - Parameter dryRun: set by `pipeline test`: secrets outside the pipeline may be missing.
     public static func parse(
-        yaml: String, file: String = "<config>", environment: [String: String] = ProcessInfo.processInfo.environment
+        yaml: String, file: String = "<config>", environment: [String: String] = ProcessInfo.processInfo.environment,
+        dryRun: DryRunLoading? = nil
     ) throws(ConfigurationError) -> LoadedConfiguration {
         let root: Node?
         do {
@@ -31,12 +34,13 @@ extension LogBridgeConfiguration {
         } catch {
             throw ConfigurationError(file: file, issues: [ConfigurationIssue(path: "", line: nil, message: "\(error)")])
         }
-        let reader = ConfigReader(environment: environment)
+        let reader = ConfigReader(environment: environment, dryRun: dryRun)
         let configuration = decode(root, reader)
         guard let configuration, reader.issues.isEmpty else {
             throw ConfigurationError(file: file, issues: reader.issues)
         }
-        return LoadedConfiguration(configuration: configuration, secretPaths: reader.secretPaths, warnings: reader.warnings)
+        return LoadedConfiguration(
+            configuration: configuration, secretPaths: reader.secretPaths, warnings: reader.warnings, dryRunNotes: reader.dryRunNotes)
     }
 
     private static func issue(from error: YamlError) -> ConfigurationIssue {
@@ -229,7 +233,9 @@ extension LogBridgeConfiguration {
             }
         }
         let limit = r.byteSize(k["max_record_bytes"], "source.kafka.max_record_bytes", range: ConfigurationLimits.maxRecordBytes)
-        return (topics == nil || (brokers == nil && connectionString == nil) ? nil : configuration, limit)
+        // A dry run's placeholder is no connection string, but stands for one.
+        let noAddress = brokers == nil && connectionString == nil && !r.isPlaceholder("source.kafka.connection_string")
+        return (topics == nil || noAddress ? nil : configuration, limit)
     }
 
     private static func decodeSink(name: String, _ node: Node, sinkNames: [String], _ r: ConfigReader) -> SinkConfiguration? {
@@ -507,6 +513,9 @@ public struct LoadedConfiguration: Sendable {
     /// Problems that do not stop the file from loading (a world-readable `${file:}` secret):
     /// `check` prints them, `run` and a reload log them.
     public var warnings: [ConfigurationIssue] = []
+    /// What a dry run (``DryRunLoading``) used instead of references it could not resolve, one
+    /// note per key; `pipeline test` prints them on standard error.
+    public var dryRunNotes: [ConfigurationIssue] = []
 }
 
 extension LogBridgeConfiguration {
