@@ -187,3 +187,34 @@ import Testing
         await loki.shutdown()
     }
 }
+
+/// The fake reads structured metadata as Loki 3's push decoder does.
+@Suite struct FakeLokiTests {
+    static func post(_ loki: FakeLoki, _ body: String) async throws -> (Int, String) {
+        let transport = try HTTPTransport(settings: HTTPSinkSettings(endpoints: [loki.url]), logger: Logger(label: "loki-fake-test"))
+        defer { Task { await transport.shutdown() } }
+        let response = try await transport.post(
+            EndpointPool(urls: [loki.url], ejectAfterFailures: 3, ejectionTime: .seconds(1)).next(), path: "/loki/api/v1/push",
+            contentType: "application/json", body: Array(body.utf8), headers: [("X-Scope-OrgID", "team-a")])
+        return (response.status, response.bodyText)
+    }
+
+    static func push(_ entries: String) -> String {
+        #"{"streams":[{"stream":{"job":"gw"},"values":[\#(entries)]}]}"#
+    }
+
+    @Test func metadataMustBeAnObjectOfStringsInTheThirdPlace() async throws {
+        let loki = try await FakeLoki()
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let ns = (0..<6).map { String(now + $0) }
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[0])","a",{"trace_id":"abc"}]"#)).0 == 204)
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[1])","b",{}]"#)).0 == 204, "an empty object is no metadata")
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[2])","c",{"n":1}]"#)).0 == 400)
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[3])","d",{"o":{"x":"y"}}]"#)).0 == 400)
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[4])","e",["trace_id","abc"]]"#)).0 == 400)
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[5])","f",{"a":"b"},{"c":"d"}]"#)).0 == 400)
+        #expect(loki.entries.map(\.line) == ["a", "b"], "a parse error refuses the whole request")
+        #expect(loki.entries.map(\.metadata) == [["trace_id": "abc"], [:]])
+        await loki.shutdown()
+    }
+}

@@ -183,24 +183,24 @@ public final class FakeLoki: Sendable {
                         metadata[name] = string
                     }
                 }
+                // In the order of Loki's per-entry validation: age, line size, then metadata.
                 let metadataBytes = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
-                if !metadata.isEmpty && !options.allowStructuredMetadata {
-                    lastError = "stream '\(labelText)' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it."
-                    refused += 1
-                } else if metadataBytes > options.maxStructuredMetadataSize {
-                    lastError = "stream '\(labelText)' has structured metadata too large: '\(metadataBytes)' bytes, limit: '\(options.maxStructuredMetadataSize)' bytes. Please see `limits_config.max_structured_metadata_size` or contact your Loki administrator to increase it."
-                    refused += 1
-                } else if metadata.count > options.maxStructuredMetadataEntries {
-                    lastError = "stream '\(labelText)' has too many structured metadata labels: '\(metadata.count)', limit: '\(options.maxStructuredMetadataEntries)'. Please see `limits_config.max_structured_metadata_entries_count` or contact your Loki administrator to increase it."
-                    refused += 1
-                } else if line.utf8.count > options.maxLineSize {
-                    lastError = "Max entry size '\(options.maxLineSize)' bytes exceeded for stream '\(labelText)'"
-                    refused += 1
-                } else if ns < oldest {
-                    lastError = "entry for stream '\(labelText)' has timestamp too old: \(ns)"
-                    refused += 1
+                var problem: String?
+                if ns < oldest {
+                    problem = "entry for stream '\(labelText)' has timestamp too old: \(ns)"
                 } else if ns > newestAllowed {
-                    lastError = "entry for stream '\(labelText)' has timestamp too new: \(ns)"
+                    problem = "entry for stream '\(labelText)' has timestamp too new: \(ns)"
+                } else if line.utf8.count > options.maxLineSize {
+                    problem = "Max entry size '\(options.maxLineSize)' bytes exceeded for stream '\(labelText)'"
+                } else if !metadata.isEmpty && !options.allowStructuredMetadata {
+                    problem = "stream '\(labelText)' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it."
+                } else if metadataBytes > options.maxStructuredMetadataSize {
+                    problem = "stream '\(labelText)' has structured metadata too large: '\(metadataBytes)' bytes, limit: '\(options.maxStructuredMetadataSize)' bytes. Please see `limits_config.max_structured_metadata_size` or contact your Loki administrator to increase it."
+                } else if metadata.count > options.maxStructuredMetadataEntries {
+                    problem = "stream '\(labelText)' has too many structured metadata labels: '\(metadata.count)', limit: '\(options.maxStructuredMetadataEntries)'. Please see `limits_config.max_structured_metadata_entries_count` or contact your Loki administrator to increase it."
+                }
+                if let problem {
+                    lastError = problem
                     refused += 1
                 } else {
                     valid.append(Entry(labels: labelText, timestamp: timestamp, line: line, metadata: metadata))
