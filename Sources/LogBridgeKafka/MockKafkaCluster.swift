@@ -201,6 +201,34 @@ public final class MockKafkaCluster: @unchecked Sendable {
     /// Adds round-trip latency to broker `id`.
     public func setBrokerRTT(_ id: Int32, milliseconds: Int32) { _ = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds) }
 
+    /// The offsets consumer group `group` has committed for partitions `0..<partitions` of
+    /// `topic` (-1 where none), read by a client that does not join the group.
+    public func committedOffsets(group: String, topic: String, partitions: Int) throws(KafkaError) -> [Int64] {
+        let conf = try RDKafkaConfig.make([("bootstrap.servers", bootstrapServers), ("group.id", group), ("log_level", "3")])
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        guard let consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errorBuffer, errorBuffer.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw .client(code: -1, message: "cannot create offset reader", operation: "rd_kafka_new")
+        }
+        defer { rd_kafka_destroy(consumer) }
+        let list = RDKafkaTopicPartitionList.make((0..<Int32(partitions)).map { TopicPartition(topic: topic, partition: $0) })
+        let code = rd_kafka_committed(consumer, list.pointer, 10_000)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .client(code: code.rawValue, message: RDKafkaConfig.errorMessage(code), operation: "committed")
+        }
+        var offsets = [Int64](repeating: -1, count: partitions)
+        list.forEach { tp, offset, err in if err == RD_KAFKA_RESP_ERR_NO_ERROR { offsets[Int(tp.partition)] = offset } }
+        return offsets
+    }
+
+    /// Makes the next `count` OffsetCommit requests fail with REBALANCE_IN_PROGRESS, as a
+    /// coordinator refusing commits during a rebalance does.
+    public func refuseOffsetCommits(count: Int) {
+        let errors = [rd_kafka_resp_err_t](repeating: RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, count: count)
+        // ApiKey 8: OffsetCommit.
+        errors.withUnsafeBufferPointer { rd_kafka_mock_push_request_errors_array(cluster, 8, count, $0.baseAddress) }
+    }
+
     /// Moves the group coordinator of `group` to broker `id`.
     public func setCoordinator(group: String, broker id: Int32) {
         _ = rd_kafka_mock_coordinator_set(cluster, "group", group, id)

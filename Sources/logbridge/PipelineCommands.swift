@@ -17,14 +17,32 @@ struct PipelineCommands: ParsableCommand {
                 One output line per surviving input line, in order: lines dropped by filter/drop (or routed \
                 away from --sink) are left out, CRI fragments come out joined. Problems with a line go to \
                 stderr as 'line N: ...'. Exit status 0 unless the configuration is invalid.
+
+                Only the pipeline sections must load: a ${file:} or ${env:} secret of the source, spool, \
+                sinks or admin endpoint that cannot be read here (a workstation has no /run/secrets) is \
+                noted on stderr and left out. A redact processor's hash_key that cannot be read becomes a \
+                placeholder key, announced on stderr; --hash-key-file gives the real one.
                 """)
 
         @Option(name: .long, help: "Path to the configuration file.") var config: String
         @Option(name: .long, help: "Also apply this sink's own pipeline and its routes.") var sink: String?
         @Flag(name: .long, help: "Print the pipeline's metrics (Prometheus text) on stderr at the end.") var metrics = false
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Read every redact processor's hash_key from this file instead of the configuration.", valueName: "path"))
+        var hashKeyFile: String?
 
         func run() throws {
-            let loaded = try loadConfiguration(config)
+            let loaded: LoadedConfiguration
+            do {
+                loaded = try LogBridgeConfiguration.load(path: config, dryRun: DryRunLoading(hashKeyFile: hashKeyFile))
+            } catch {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(1)
+            }
+            for note in loaded.dryRunNotes.sorted(by: { ($0.line ?? 0) < ($1.line ?? 0) }) {
+                FileHandle.standardError.write(Data("pipeline test: \(note)\n".utf8))
+            }
             let configuration = loaded.configuration
             let sinkNames = configuration.sinks.map(\.name)
             var own = PipelineConfiguration()

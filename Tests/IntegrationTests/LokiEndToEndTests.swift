@@ -20,6 +20,7 @@ struct LokiEndToEndTests {
                 .init(name: "job", template: try FieldTemplate("aks")),
                 .init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}")),
             ],
+            structuredMetadata: [.init(name: "pod", template: try FieldTemplate("{kubernetes.pod_name}"))],
             tenantID: "team-a")
         let sink = SinkConfiguration(
             name: "loki", kind: .loki(configuration),
@@ -35,6 +36,11 @@ struct LokiEndToEndTests {
         #expect(loki.entries.count == records, "every record stored once (the batch stored before the 500 was de-duplicated)")
         #expect(loki.duplicatesSkipped > 0)
         #expect(Set(loki.entries.map(\.labels)).count == 5, "one stream per namespace")
+        // Each entry carries its own pod as structured metadata, not as a stream label.
+        #expect(loki.entries.allSatisfy { entry in
+            entry.metadata.count == 1 && entry.metadata["pod"].map { entry.line.contains(#""pod_name":"\#($0)""#) } == true
+        })
+        #expect(Set(loki.entries.compactMap { $0.metadata["pod"] }).count > 5)
         await loki.shutdown()
     }
 }

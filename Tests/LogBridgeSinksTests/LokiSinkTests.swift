@@ -8,7 +8,10 @@ import Testing
 /// The Loki sink against the protocol fake: streams from templated labels, fixed distinct
 /// timestamps, tenant, retries that Loki de-duplicates, 400 as final with dead letters.
 @Suite struct LokiSinkTests {
-    func sink(_ endpoints: [String], tenant: String? = "team-a", maxStreams: Int = 1000, compression: HTTPSinkSettings.Compression = .none) throws -> LokiSink {
+    func sink(
+        _ endpoints: [String], tenant: String? = "team-a", maxStreams: Int = 1000, compression: HTTPSinkSettings.Compression = .none,
+        metadata: [LokiSinkConfiguration.MetadataField] = []
+    ) throws -> LokiSink {
         var http = HTTPSinkSettings(endpoints: endpoints, compression: compression, requestTimeout: .seconds(60))  // generous: see the HEC tests
         http.ejectionTime = .seconds(30)
         let configuration = LokiSinkConfiguration(
@@ -17,7 +20,7 @@ import Testing
                 .init(name: "job", template: try FieldTemplate("logbridge")),
                 .init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}")),
             ],
-            tenantID: tenant, maxStreams: maxStreams)
+            structuredMetadata: metadata, tenantID: tenant, maxStreams: maxStreams)
         return try LokiSink(name: "loki", configuration: configuration, logger: Logger(label: "loki-test"))
     }
 
@@ -98,6 +101,120 @@ import Testing
         #expect(streams.contains(#"{job="logbridge", namespace="overflow"}"#))
         #expect(loki.entries.count == 50)
         await sink.close()
+        await loki.shutdown()
+    }
+
+    // MARK: Structured metadata (Loki 3)
+
+    static func metadataFields() throws -> [LokiSinkConfiguration.MetadataField] {
+        [
+            .init(name: "trace_id", template: try FieldTemplate("{trace_id}")),
+            .init(name: "pod_uid", template: try FieldTemplate("{kubernetes.pod_id}")),
+            .init(name: "route", template: try FieldTemplate("{http.method} {http.path}")),
+        ]
+    }
+
+    /// Records with all, some and none of the metadata fields, in the same millisecond.
+    static func metadataRecords() -> RecordBatch {
+        var batch = TestBatches.batch([
+            #"{"log":"a","trace_id":"4bf92f3577b34da6","kubernetes":{"namespace_name":"ns0","pod_id":"9a1c-77"},"http":{"method":"GET","path":"/api"}}"#,
+            #"{"log":"b","kubernetes":{"namespace_name":"ns0","pod_id":"9a1c-77"},"http":{"method":"GET"}}"#,
+            #"{"log":"c","kubernetes":{"namespace_name":"ns0"}}"#,
+            #"{"log":"d","trace_id":"","kubernetes":{"namespace_name":"ns0"}}"#,
+            #"{"log":"e","trace_id":1234567,"kubernetes":{"namespace_name":"ns0","pod_id":"b2"}}"#,
+        ])
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for i in batch.records.indices { batch.records[i].timestampMs = now }
+        return batch
+    }
+
+    @Test func structuredMetadataIsSentPerEntryAndMissingFieldsAreLeftOut() async throws {
+        let loki = try await FakeLoki()
+        let sink = try sink([loki.url], compression: .gzip, metadata: Self.metadataFields())
+        let batch = Self.metadataRecords()
+        let delivery = try await sink.deliver(batch)
+        #expect(delivery.deadLetters.isEmpty)
+        let byLine = Dictionary(uniqueKeysWithValues: loki.entries.map { (String($0.line.dropFirst(8).prefix(1)), $0) })
+        #expect(byLine.count == 5)
+        #expect(byLine["a"]?.metadata == ["trace_id": "4bf92f3577b34da6", "pod_uid": "9a1c-77", "route": "GET /api"])
+        // A template with one of its fields missing is left out, not sent half-filled or "unknown".
+        #expect(byLine["b"]?.metadata == ["pod_uid": "9a1c-77"])
+        #expect(byLine["c"]?.metadata == [:], "no field found: the entry has no metadata")
+        #expect(byLine["d"]?.metadata == [:], "an empty value counts as missing")
+        #expect(byLine["e"]?.metadata == ["trace_id": "1234567", "pod_uid": "b2"], "a number is sent as a string, as Loki requires")
+        // Metadata is not part of the stream: the labels are the same for all five.
+        #expect(Set(loki.entries.map(\.labels)) == [#"{job="logbridge", namespace="ns0"}"#])
+
+        // A replay is identical, metadata included, and de-duplicated.
+        _ = try await sink.deliver(batch)
+        #expect(loki.entries.count == 5)
+        #expect(loki.duplicatesSkipped == 5)
+        await sink.close()
+        await loki.shutdown()
+    }
+
+    @Test func lokiRefusingStructuredMetadataAnswers400AndOnlyThoseEntriesAreDeadLettered() async throws {
+        var options = FakeLoki.Options()
+        options.allowStructuredMetadata = false
+        let loki = try await FakeLoki(options: options)
+        let sink = try sink([loki.url], metadata: Self.metadataFields())
+        let delivery = try await sink.deliver(Self.metadataRecords())
+        // a, b and e carry metadata: refused for good, with Loki's message; c and d are stored.
+        #expect(delivery.deadLetters.map(\.offset).sorted() == [0, 1, 4])
+        #expect(delivery.deadLetters.allSatisfy { $0.status.contains("400") })
+        #expect(delivery.deadLetters.allSatisfy { $0.reason.contains("includes structured metadata, but this feature is disallowed") })
+        #expect(Set(loki.entries.map(\.line)) == [#"{"log":"c","kubernetes":{"namespace_name":"ns0"}}"#, #"{"log":"d","trace_id":"","kubernetes":{"namespace_name":"ns0"}}"#])
+        await sink.close()
+        await loki.shutdown()
+    }
+
+    @Test func metadataOverLokisSizeLimitIsDeadLetteredWithLokisMessage() async throws {
+        var options = FakeLoki.Options()
+        options.maxStructuredMetadataSize = 64
+        let loki = try await FakeLoki(options: options)
+        let sink = try sink([loki.url], metadata: Self.metadataFields())
+        var values = (0..<6).map { #"{"log":"line \#($0)","trace_id":"t\#($0)","kubernetes":{"namespace_name":"ns1"}}"# }
+        values[2] = #"{"log":"line 2","trace_id":"\#(String(repeating: "f", count: 80))","kubernetes":{"namespace_name":"ns1"}}"#
+        var batch = TestBatches.batch(values)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for i in batch.records.indices { batch.records[i].timestampMs = now }
+        let delivery = try await sink.deliver(batch)
+        #expect(delivery.deadLetters.map(\.offset) == [2])
+        #expect(delivery.deadLetters.first?.reason.contains("has structured metadata too large: '88' bytes, limit: '64' bytes") == true)
+        #expect(loki.entries.count == 5)
+        #expect(loki.entries.allSatisfy { $0.metadata["trace_id"]?.hasPrefix("t") == true })
+        await sink.close()
+        await loki.shutdown()
+    }
+}
+
+/// The fake reads structured metadata as Loki 3's push decoder does.
+@Suite struct FakeLokiTests {
+    static func post(_ loki: FakeLoki, _ body: String) async throws -> (Int, String) {
+        let transport = try HTTPTransport(settings: HTTPSinkSettings(endpoints: [loki.url]), logger: Logger(label: "loki-fake-test"))
+        defer { Task { await transport.shutdown() } }
+        let response = try await transport.post(
+            EndpointPool(urls: [loki.url], ejectAfterFailures: 3, ejectionTime: .seconds(1)).next(), path: "/loki/api/v1/push",
+            contentType: "application/json", body: Array(body.utf8), headers: [("X-Scope-OrgID", "team-a")])
+        return (response.status, response.bodyText)
+    }
+
+    static func push(_ entries: String) -> String {
+        #"{"streams":[{"stream":{"job":"gw"},"values":[\#(entries)]}]}"#
+    }
+
+    @Test func metadataMustBeAnObjectOfStringsInTheThirdPlace() async throws {
+        let loki = try await FakeLoki()
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let ns = (0..<6).map { String(now + $0) }
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[0])","a",{"trace_id":"abc"}]"#)).0 == 204)
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[1])","b",{}]"#)).0 == 204, "an empty object is no metadata")
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[2])","c",{"n":1}]"#)).0 == 400)
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[3])","d",{"o":{"x":"y"}}]"#)).0 == 400)
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[4])","e",["trace_id","abc"]]"#)).0 == 400)
+        #expect(try await Self.post(loki, Self.push(#"["\#(ns[5])","f",{"a":"b"},{"c":"d"}]"#)).0 == 400)
+        #expect(loki.entries.map(\.line) == ["a", "b"], "a parse error refuses the whole request")
+        #expect(loki.entries.map(\.metadata) == [["trace_id": "abc"], [:]])
         await loki.shutdown()
     }
 }

@@ -225,6 +225,42 @@ import Testing
         """
     }
 
+    /// The sink sends JSON event objects: the three event endpoints (and no path) load, the raw
+    /// endpoint and anything else are refused with the key, the line and the accepted paths.
+    @Test func hecPathsOtherThanTheEventEndpointsAreRefused() throws {
+        func hec(_ pathLine: String) -> String {
+            Self.withSinks("""
+                  splunk:
+                    type: splunk_hec
+                    endpoints: ["https://idx1:8088"]
+                    token: "t"
+                \(pathLine)
+                """)
+        }
+        for accepted in ["/services/collector", "/services/collector/event", "/services/collector/event/1.0"] {
+            let loaded = try LogBridgeConfiguration.parse(yaml: hec("    path: \(accepted)"), environment: [:])
+            guard case .splunkHEC(let configuration) = loaded.configuration.sinks.first?.kind else { Issue.record("not HEC"); continue }
+            #expect(configuration.path == accepted)
+        }
+        let defaulted = try LogBridgeConfiguration.parse(yaml: hec(""), environment: [:])
+        guard case .splunkHEC(let configuration) = defaulted.configuration.sinks.first?.kind else { Issue.record("not HEC"); return }
+        #expect(configuration.path == "/services/collector/event")
+
+        let rawYAML = hec("    path: /services/collector/raw")
+        let pathLine = rawYAML.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("path: /services") }! + 1
+        let raw = issues(rawYAML)
+        #expect(raw.count == 1)
+        #expect(raw.first?.path == "sinks.splunk.path")
+        #expect(raw.first?.line == pathLine)
+        let message = raw.first?.message ?? ""
+        #expect(message.contains("raw endpoint is not supported"))
+        #expect(message.contains("/services/collector, /services/collector/event, /services/collector/event/1.0"))
+        for refused in ["/services/collector/raw/1.0", "/services/collector/ack", "/services/collector/event/", "/custom/hec"] {
+            let found = issues(hec("    path: \(refused)"))
+            #expect(found.map(\.path) == ["sinks.splunk.path"], "\(refused)")
+        }
+    }
+
     @Test func splunkHECKeysLoadAndTheTokenIsMasked() throws {
         let loaded = try LogBridgeConfiguration.parse(yaml: Self.withSinks("""
               splunk:
@@ -283,6 +319,113 @@ import Testing
             """))
         #expect(found.map(\.path) == ["sinks.loki.labels.line", "sinks.loki.labels.day"])
         #expect(found.first?.message.contains("stream per line") == true)
+    }
+
+    /// Structured metadata takes the per-record fields labels refuse, under label-name rules,
+    /// and shows in `check` output.
+    @Test func lokiStructuredMetadataLoadsTakesPerRecordFieldsAndShowsInCheck() throws {
+        let loaded = try LogBridgeConfiguration.parse(yaml: Self.withSinks("""
+              loki:
+                type: loki
+                endpoints: ["http://loki:3100"]
+                labels: {job: aks}
+                structured_metadata:
+                  trace_id: "{trace_id}"
+                  pod.uid: "{kubernetes.pod_id}"
+            """), environment: [:])
+        guard case .loki(let loki) = loaded.configuration.sinks.first?.kind else { Issue.record("not a Loki sink"); return }
+        #expect(loki.structuredMetadata.map(\.name) == ["trace_id", "pod_uid"])
+        #expect(loki.structuredMetadata.map(\.template.source) == ["{trace_id}", "{kubernetes.pod_id}"])
+        let shown = loaded.effectiveYAML()
+        #expect(shown.contains("    structured_metadata:\n      trace_id: \"{trace_id}\"\n      pod_uid: \"{kubernetes.pod_id}\"\n"))
+
+        let without = try LogBridgeConfiguration.parse(yaml: Self.withSinks("""
+              loki:
+                type: loki
+                endpoints: ["http://loki:3100"]
+            """), environment: [:])
+        guard case .loki(let plain) = without.configuration.sinks.first?.kind else { Issue.record("not a Loki sink"); return }
+        #expect(plain.structuredMetadata.isEmpty)
+        #expect(without.effectiveYAML().contains("    structured_metadata: {}\n"), "check shows the default")
+
+        let found = issues(Self.withSinks("""
+              loki:
+                type: loki
+                endpoints: ["http://loki:3100"]
+                labels: {job: aks}
+                structured_metadata:
+                  job: "{kubernetes.pod_id}"
+                  trace-id: "{trace_id}"
+                  trace_id: "{traceId}"
+                  bad: "{unclosed"
+                  list: [a, b]
+            """))
+        #expect(found.map(\.path) == [
+            "sinks.loki.structured_metadata.job", "sinks.loki.structured_metadata.trace_id",
+            "sinks.loki.structured_metadata.bad", "sinks.loki.structured_metadata.list",
+        ])
+        #expect(found.first?.message.contains("already a stream label") == true)
+        #expect(found[1].message.contains("set twice") == true)
+        #expect(found.allSatisfy { $0.line != nil })
+    }
+
+    /// `pipeline test` loads a file whose source, spool, sink and admin secrets cannot be read
+    /// here: they become placeholders, noted, and problems about them are dropped. The pipeline's
+    /// own references must still resolve, except a hash key, which gets an announced placeholder.
+    @Test func aDryRunNeedsOnlyThePipelinesSecrets() throws {
+        let yaml = """
+            source:
+              kafka:
+                connection_string: "${file:/nonexistent/eventhubs}"
+                topics: ["${env:HUB}"]
+            spool:
+              path: /tmp/spool
+              max_bytes: "${env:SPOOL_MAX_BYTES}"
+            pipeline:
+              - type: set
+                field: environment
+                value: "${env:ENVIRONMENT}"
+              - type: redact
+                mode: hash
+                hash_key: "${file:/nonexistent/hash-key}"
+            sinks:
+              hec:
+                type: splunk_hec
+                endpoints: ["${env:HEC_URL}"]
+                token: "${file:/nonexistent/hec-token}"
+                pipeline:
+                  - type: set
+                    field: sink
+                    value: "${env:SINK_TAG}"
+            admin:
+              listen: "${env:ADMIN_LISTEN}"
+            """
+        // `check` and `run` refuse every unresolved reference.
+        let refused = Set(issues(yaml, environment: ["ENVIRONMENT": "prod", "SINK_TAG": "a"]).map(\.path))
+        #expect(refused.isSuperset(of: [
+            "source.kafka.connection_string", "source.kafka.topics[0]", "spool.max_bytes", "pipeline[1].hash_key",
+            "sinks.hec.endpoints[0]", "sinks.hec.token", "admin.listen",
+        ]))
+
+        let loaded = try LogBridgeConfiguration.parse(yaml: yaml, environment: ["ENVIRONMENT": "prod", "SINK_TAG": "a"], dryRun: DryRunLoading())
+        let notes = loaded.dryRunNotes.map(\.path)
+        #expect(Set(notes) == [
+            "source.kafka.connection_string", "source.kafka.topics[0]", "spool.max_bytes", "pipeline[1].hash_key",
+            "sinks.hec.endpoints[0]", "sinks.hec.token", "admin.listen",
+        ])
+        #expect(loaded.dryRunNotes.allSatisfy { $0.line != nil })
+        let hashNote = try #require(loaded.dryRunNotes.first { $0.path == "pipeline[1].hash_key" })
+        #expect(hashNote.message.contains("placeholder key"))
+        guard case .redact(let redact) = loaded.configuration.pipeline.processors.last else { Issue.record("no redact"); return }
+        #expect(redact.rules.hashKey == Array(DryRunLoading.placeholderHashKey.utf8))
+
+        // In the pipeline sections, other references must resolve even in a dry run.
+        do {
+            _ = try LogBridgeConfiguration.parse(yaml: yaml, environment: ["ENVIRONMENT": "prod"], dryRun: DryRunLoading())
+            Issue.record("a sink pipeline's unresolved reference was accepted")
+        } catch {
+            #expect(error.issues.map(\.path) == ["sinks.hec.pipeline[0].value"])
+        }
     }
 
     @Test func aDataStreamNameWithADateIsRefused() {

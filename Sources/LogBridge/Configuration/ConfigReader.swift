@@ -19,6 +19,16 @@ final class ConfigReader {
     /// Key paths whose values are secrets, masked in `check` output.
     private(set) var secretPaths: Set<String> = []
     private let environment: [String: String]
+    /// Set when `logbridge pipeline test` loads the file (see ``DryRunLoading``).
+    let dryRun: DryRunLoading?
+    /// Above zero while a pipeline section (top-level or a sink's) is decoded: in a dry run, the
+    /// references there must still resolve, everywhere else they may not.
+    var pipelineDepth = 0
+    /// What a dry run did instead of reading a reference (placeholders), for `pipeline test` to say.
+    private(set) var dryRunNotes: [ConfigurationIssue] = []
+    /// Key paths whose value is a dry run's placeholder: problems reported about them are about
+    /// the placeholder, not about the file, and are dropped.
+    private var placeholderPaths: Set<String> = []
 
     /// One `${env:}`/`${file:}` reference and what it expanded to, located by its scalar's mark.
     private struct Expansion {
@@ -36,11 +46,15 @@ final class ConfigReader {
     /// Shorter ones (`x`, `80`) would mangle unrelated words and are scrubbed at their own key only.
     private static let scrubEverywhereLength = 6
 
-    init(environment: [String: String]) {
+    init(environment: [String: String], dryRun: DryRunLoading? = nil) {
         self.environment = environment
+        self.dryRun = dryRun
     }
 
     func report(_ path: String, _ node: Node?, _ message: String) {
+        if !placeholderPaths.isEmpty, placeholderPaths.contains(where: { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }) {
+            return
+        }
         issues.append(ConfigurationIssue(path: path, line: node?.mark?.line, message: scrubbed(message, about: node)))
     }
 
@@ -56,6 +70,9 @@ final class ConfigReader {
     }
 
     func markSecret(_ path: String) { secretPaths.insert(path) }
+
+    /// Whether `path` holds a dry run's placeholder instead of its reference's value.
+    func isPlaceholder(_ path: String) -> Bool { placeholderPaths.contains(path) }
 
     /// The entries of a mapping, in file order. Keys outside `allowed` are reported.
     func mapping(_ node: Node?, _ path: String, allowed: [String]? = nil) -> [(key: String, value: Node, keyNode: Node)]? {
@@ -80,14 +97,16 @@ final class ConfigReader {
     }
 
     /// A string scalar, with `${env:}` and `${file:}` expanded.
-    func string(_ node: Node?, _ path: String, secret: Bool = false) -> String? {
+    /// - Parameter dryRunPlaceholder: inside a pipeline section, what a dry run uses (and says it
+    ///   uses) when a reference cannot be resolved; without it such a reference is an error there.
+    func string(_ node: Node?, _ path: String, secret: Bool = false, dryRunPlaceholder: DryRunPlaceholder? = nil) -> String? {
         guard let node else { return nil }
         guard case .scalar(let scalar) = node else {
             report(path, node, "expected a string, found \(kind(of: node))")
             return nil
         }
         if secret { markSecret(path) }
-        return expand(scalar.string, path, node)
+        return expand(scalar.string, path, node, dryRunPlaceholder: dryRunPlaceholder)
     }
 
     /// A whole number within `range` (every count has one: see ``ConfigurationLimits``).
@@ -241,7 +260,7 @@ final class ConfigReader {
     private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// Expands `${env:NAME}` and `${file:/path}` references.
-    private func expand(_ text: String, _ path: String, _ node: Node) -> String? {
+    private func expand(_ text: String, _ path: String, _ node: Node, dryRunPlaceholder: DryRunPlaceholder? = nil) -> String? {
         guard text.contains("${") else { return text }
         var result = ""
         var rest = Substring(text)
@@ -252,40 +271,58 @@ final class ConfigReader {
                 return nil
             }
             let reference = rest[start.upperBound..<end]
+            var resolved: String?
+            var problem = ""
             if reference.hasPrefix("env:") {
                 let name = String(reference.dropFirst(4))
-                guard let value = environment[name] else {
-                    report(path, node, "environment variable \(name) is not set")
-                    return nil
-                }
-                result += value
-                remember("${\(reference)}", value, node)
-                markSecret(path)
+                resolved = environment[name]
+                problem = "environment variable \(name) is not set"
             } else if reference.hasPrefix("file:") {
                 let file = String(reference.dropFirst(5))
-                let contents: SecretFile.Contents
                 switch SecretFile.read(file) {
-                case .success(let read): contents = read
-                case .failure(let problem):
-                    report(path, node, "cannot read \(file) referenced by ${file:}: \(problem.description)")
-                    return nil
+                case .success(let contents):
+                    if contents.worldReadable, warnedFiles.insert(file).inserted {
+                        warn(path, node, "\(file) referenced by ${file:} is readable by every user (mode \(contents.modeText)); "
+                            + "make it readable by logbridge only (chmod o-r, or mode 0440 on the secret's mount)")
+                    }
+                    resolved = String(decoding: contents.bytes, as: UTF8.self).trimmingWhitespace()
+                case .failure(let failure):
+                    problem = "cannot read \(file) referenced by ${file:}: \(failure.description)"
                 }
-                if contents.worldReadable, warnedFiles.insert(file).inserted {
-                    warn(path, node, "\(file) referenced by ${file:} is readable by every user (mode \(contents.modeText)); "
-                        + "make it readable by logbridge only (chmod o-r, or mode 0440 on the secret's mount)")
-                }
-                let value = String(decoding: contents.bytes, as: UTF8.self).trimmingWhitespace()
-                result += value
-                remember("${\(reference)}", value, node)
-                markSecret(path)
             } else {
                 report(path, node, "unknown reference '${\(reference)}' (use ${env:NAME} or ${file:/path})")
+                return nil
+            }
+            if let resolved {
+                result += resolved
+                remember("${\(reference)}", resolved, node)
+                markSecret(path)
+            } else if let placeholder = placeholder(for: path, node, problem: problem, dryRunPlaceholder) {
+                result += placeholder
+            } else {
+                report(path, node, problem)
                 return nil
             }
             rest = rest[rest.index(after: end)...]
         }
         result += rest
         return result
+    }
+
+    /// In a dry run, what stands in for a reference that cannot be resolved, or nil when it must
+    /// resolve: outside the pipeline sections any value does (the source, spool and sinks are not
+    /// used), inside them only where the caller offers a placeholder.
+    private func placeholder(for path: String, _ node: Node, problem: String, _ offered: DryRunPlaceholder?) -> String? {
+        guard dryRun != nil else { return nil }
+        if pipelineDepth == 0 {
+            placeholderPaths.insert(path)
+            markSecret(path)
+            dryRunNotes.append(ConfigurationIssue(path: path, line: node.mark?.line, message: "not resolved, not needed for a dry run (\(problem))"))
+            return DryRunLoading.unresolvedValue
+        }
+        guard let offered else { return nil }
+        dryRunNotes.append(ConfigurationIssue(path: path, line: node.mark?.line, message: "\(problem); \(offered.notice)"))
+        return offered.value
     }
 
     private func remember(_ reference: String, _ value: String, _ node: Node) {

@@ -81,12 +81,19 @@ extension LoadedConfiguration {
                 lines.append("    ack_poll_interval: \(DurationText.format(hec.ackPollInterval))")
                 lines.append("    ack_timeout: \(DurationText.format(hec.ackTimeout))")
                 lines.append("    max_pending_acks: \(hec.maxPendingAcks)")
+                lines.append("    path: \(quote(hec.path))")
                 describeHTTP(hec.http, prefix: prefix, showAuthentication: false, into: &lines)
                 lines.append(describeConcurrency(sink))
             case .loki(let loki):
                 lines.append("    endpoints: [\(loki.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
                 lines.append("    labels:")
                 for label in loki.labels { lines.append("      \(label.name): \(quote(label.template.source))") }
+                if loki.structuredMetadata.isEmpty {
+                    lines.append("    structured_metadata: {}")
+                } else {
+                    lines.append("    structured_metadata:")
+                    for field in loki.structuredMetadata { lines.append("      \(field.name): \(quote(field.template.source))") }
+                }
                 if let tenant = loki.tenantID { lines.append("    tenant_id: \(value("\(prefix).tenant_id", tenant))") }
                 lines.append("    max_streams: \(loki.maxStreams)")
                 lines.append("    path: \(quote(loki.path))")

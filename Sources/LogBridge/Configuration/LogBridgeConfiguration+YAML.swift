@@ -10,18 +10,21 @@ import Yams
 extension LogBridgeConfiguration {
     /// Loads and validates a configuration file.
     /// - Throws: ``ConfigurationError`` listing every problem with its key path and line.
+    /// - Parameter dryRun: set by `pipeline test`: secrets outside the pipeline may be missing.
     public static func load(
-        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment, dryRun: DryRunLoading? = nil
     ) throws(ConfigurationError) -> LoadedConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(file: path, issues: [ConfigurationIssue(path: "", line: nil, message: "cannot read the file")])
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment)
+        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment, dryRun: dryRun)
     }
 
     /// Parses a configuration from YAML text.
+    /// - Parameter dryRun: set by `pipeline test`: secrets outside the pipeline may be missing.
     public static func parse(
-        yaml: String, file: String = "<config>", environment: [String: String] = ProcessInfo.processInfo.environment
+        yaml: String, file: String = "<config>", environment: [String: String] = ProcessInfo.processInfo.environment,
+        dryRun: DryRunLoading? = nil
     ) throws(ConfigurationError) -> LoadedConfiguration {
         let root: Node?
         do {
@@ -31,12 +34,13 @@ extension LogBridgeConfiguration {
         } catch {
             throw ConfigurationError(file: file, issues: [ConfigurationIssue(path: "", line: nil, message: "\(error)")])
         }
-        let reader = ConfigReader(environment: environment)
+        let reader = ConfigReader(environment: environment, dryRun: dryRun)
         let configuration = decode(root, reader)
         guard let configuration, reader.issues.isEmpty else {
             throw ConfigurationError(file: file, issues: reader.issues)
         }
-        return LoadedConfiguration(configuration: configuration, secretPaths: reader.secretPaths, warnings: reader.warnings)
+        return LoadedConfiguration(
+            configuration: configuration, secretPaths: reader.secretPaths, warnings: reader.warnings, dryRunNotes: reader.dryRunNotes)
     }
 
     private static func issue(from error: YamlError) -> ConfigurationIssue {
@@ -69,7 +73,7 @@ extension LogBridgeConfiguration {
             "type", "token", "host", "source", "sourcetype", "index", "fields", "acknowledgements", "ack_poll_interval",
             "ack_timeout", "max_pending_acks", "path",
         ] + httpKeys + sinkRunnerKeys,
-        "loki": ["type", "labels", "tenant_id", "max_streams", "path"] + httpKeys + sinkRunnerKeys,
+        "loki": ["type", "labels", "structured_metadata", "tenant_id", "max_streams", "path"] + httpKeys + sinkRunnerKeys,
     ]
 
     private static func decode(_ root: Node?, _ r: ConfigReader) -> LogBridgeConfiguration? {
@@ -243,7 +247,9 @@ extension LogBridgeConfiguration {
             }
         }
         let limit = r.byteSize(k["max_record_bytes"], "source.kafka.max_record_bytes", range: ConfigurationLimits.maxRecordBytes)
-        return (topics == nil || (brokers == nil && connectionString == nil) ? nil : configuration, limit)
+        // A dry run's placeholder is no connection string, but stands for one.
+        let noAddress = brokers == nil && connectionString == nil && !r.isPlaceholder("source.kafka.connection_string")
+        return (topics == nil || noAddress ? nil : configuration, limit)
     }
 
     private static func decodeSink(name: String, _ node: Node, sinkNames: [String], _ r: ConfigReader) -> SinkConfiguration? {
@@ -388,8 +394,8 @@ extension LogBridgeConfiguration {
             configuration.maxPendingAcks = value
         }
         if let value = r.string(s["path"], "\(path).path") {
-            if !value.hasPrefix("/services/collector") {
-                r.report("\(path).path", s["path"], "expected an event endpoint such as /services/collector/event")
+            if !SplunkHECSinkConfiguration.eventPaths.contains(value) {
+                r.report("\(path).path", s["path"], SplunkHECSinkConfiguration.pathProblem(value))
             }
             configuration.path = value
         }
@@ -416,6 +422,27 @@ extension LogBridgeConfiguration {
             if configuration.labels.isEmpty { r.report("\(path).labels", s["labels"], "Loki needs at least one label") }
             if configuration.labels.count > LokiSinkConfiguration.maxLabels {
                 r.report("\(path).labels", s["labels"], "Loki accepts at most \(LokiSinkConfiguration.maxLabels) labels per stream")
+            }
+        }
+        if let entries = r.mapping(s["structured_metadata"], "\(path).structured_metadata") {
+            let labelNames = Set(configuration.labels.map(\.name))
+            var names: Set<String> = []
+            for entry in entries {
+                let key = "\(path).structured_metadata.\(entry.key)"
+                guard let template = template(entry.value, key, r) else { continue }
+                // Same rules as label names: LogQL filters on metadata as on labels.
+                let name = LokiSinkConfiguration.sanitize(entry.key)
+                if !names.insert(name).inserted {
+                    r.report(key, entry.keyNode, "structured metadata '\(name)' is set twice (after sanitising to Loki's rules)")
+                } else if labelNames.contains(name) {
+                    r.report(key, entry.keyNode, "'\(name)' is already a stream label; a query could not tell the two apart")
+                }
+                configuration.structuredMetadata.append(.init(name: name, template: template))
+            }
+            if configuration.structuredMetadata.count > LokiSinkConfiguration.maxStructuredMetadataEntries {
+                r.report(
+                    "\(path).structured_metadata", s["structured_metadata"],
+                    "Loki accepts at most \(LokiSinkConfiguration.maxStructuredMetadataEntries) structured metadata entries per line by default")
             }
         }
         configuration.tenantID = r.string(s["tenant_id"], "\(path).tenant_id")
@@ -500,6 +527,9 @@ public struct LoadedConfiguration: Sendable {
     /// Problems that do not stop the file from loading (a world-readable `${file:}` secret):
     /// `check` prints them, `run` and a reload log them.
     public var warnings: [ConfigurationIssue] = []
+    /// What a dry run (``DryRunLoading``) used instead of references it could not resolve, one
+    /// note per key; `pipeline test` prints them on standard error.
+    public var dryRunNotes: [ConfigurationIssue] = []
 }
 
 extension LogBridgeConfiguration {

@@ -29,6 +29,9 @@ extension LogBridgeConfiguration {
 
     static func decodePipeline(_ node: Node?, _ path: String, topLevel: Bool, sinkNames: [String], _ r: ConfigReader) -> PipelineConfiguration {
         guard let node else { return PipelineConfiguration() }
+        // A dry run resolves the pipeline's references as `run` does (see DryRunLoading).
+        r.pipelineDepth += 1
+        defer { r.pipelineDepth -= 1 }
         guard case .sequence(let sequence) = node else {
             r.report(path, node, "expected a list of processors (- type: NAME ...)")
             return PipelineConfiguration()
@@ -347,7 +350,22 @@ private struct ProcessorDecoder {
         for entry in r.mapping(p["modes"], "\(path).modes") ?? [] {
             if let mode = r.choice(entry.value, "\(path).modes.\(entry.key)", as: RedactionMode.self) { rules.modeOverrides[entry.key] = mode }
         }
-        if let key = r.string(p["hash_key"], "\(path).hash_key", secret: true) {
+        if let file = r.dryRun?.hashKeyFile {
+            // `pipeline test --hash-key-file`: the operator's key instead of the configured one.
+            switch SecretFile.read(file) {
+            case .success(let contents):
+                let key = String(decoding: contents.bytes, as: UTF8.self).trimmingWhitespace()
+                if key.utf8.count < 16 { r.report("--hash-key-file", nil, "\(file): the key must be at least 16 bytes") }
+                rules.hashKey = Array(key.utf8)
+            case .failure(let problem):
+                r.report("--hash-key-file", nil, "cannot read \(file): \(problem.description)")
+            }
+        } else if let key = r.string(
+            p["hash_key"], "\(path).hash_key", secret: true,
+            dryRunPlaceholder: DryRunPlaceholder(
+                value: DryRunLoading.placeholderHashKey,
+                notice: "hashing with a placeholder key, so hashed values differ from the gateway's (give the key with --hash-key-file)"))
+        {
             if key.utf8.count < 16 { r.report("\(path).hash_key", p["hash_key"], "must be at least 16 bytes (use ${file:/path/to/key})") }
             rules.hashKey = Array(key.utf8)
         }

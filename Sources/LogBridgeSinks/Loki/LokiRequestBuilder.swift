@@ -2,7 +2,9 @@ import LogBridgeCore
 import Synchronization
 
 /// Builds Loki push bodies in JSON:
-/// `{"streams":[{"stream":{"job":"gw"},"values":[["1700000000123000042","line"],…]},…]}`.
+/// `{"streams":[{"stream":{"job":"gw"},"values":[["1700000000123000042","line"],…]},…]}`, with
+/// structured metadata as an entry's third element when configured and found:
+/// `["1700000000123000042","line",{"trace_id":"4bf9…"}]`.
 ///
 /// Every entry's labels, timestamp and line come from the record alone, so a retry or a replay
 /// sends identical entries and Loki de-duplicates them. The timestamp is the record's time in
@@ -11,10 +13,18 @@ import Synchronization
 /// changes between attempts. Entries are sorted per stream.
 struct LokiRequestBuilder: Sendable {
     private let labels: [(name: [UInt8], template: FieldTemplate)]
+    /// Each structured metadata field: its name as a JSON string, its template and the key paths
+    /// of the fields it reads (all must be present for the name to be sent).
+    private let metadata: [(name: [UInt8], template: FieldTemplate, paths: [[[UInt8]]])]
     private let streams: StreamLimit
 
     init(configuration: LokiSinkConfiguration, streams: StreamLimit) {
         labels = configuration.labels.map { (Array($0.name.utf8), $0.template) }
+        metadata = configuration.structuredMetadata.map { field in
+            var name: [UInt8] = []
+            JSONBytes.appendString(field.name, to: &name)
+            return (name, field.template, field.template.fieldPaths.map { $0.map { Array($0.utf8) } })
+        }
         self.streams = streams
     }
 
@@ -25,9 +35,11 @@ struct LokiRequestBuilder: Sendable {
         // Streams in order of first appearance, each with its entries.
         var streamIndex: [[UInt8]: Int] = [:]
         var streamKeys: [[UInt8]] = []
-        var entries: [[(timestamp: Int64, index: Int)]] = []
+        var entries: [[(timestamp: Int64, index: Int, metadata: Range<Int>)]] = []
         var key: [UInt8] = []
         var value: [UInt8] = []
+        // Every entry's `,{"name":"value",…}` (or nothing), one after another.
+        var metadataBytes: [UInt8] = []
         batch.bytes.withUnsafeBytes { bytes in
             for i in indices {
                 let record = batch.records[i]
@@ -49,7 +61,9 @@ struct LokiRequestBuilder: Sendable {
                     streamKeys.append(key)
                     entries.append([])
                 }
-                entries[slot].append((Self.timestampNanos(record), i))
+                let start = metadataBytes.count
+                if !metadata.isEmpty { renderMetadata(line, timestampMs: record.timestampMs, into: &metadataBytes, scratch: &value) }
+                entries[slot].append((Self.timestampNanos(record), i, start..<metadataBytes.count))
             }
         }
         var out: [UInt8] = []
@@ -69,6 +83,7 @@ struct LokiRequestBuilder: Sendable {
                     if JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[batch.records[entry.index].value]), to: &out) > 0 {
                         repaired.append(entry.index)
                     }
+                    out.append(contentsOf: metadataBytes[entry.metadata])
                     out.append(UInt8(ascii: "]"))
                 }
                 out.append(contentsOf: Self.streamClose)
@@ -103,6 +118,25 @@ struct LokiRequestBuilder: Sendable {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// `,{"name":"value",…}` for one record: the names whose fields are all present, with their
+    /// rendered values; nothing at all when none is. A missing field leaves its name out rather
+    /// than sending a stand-in such as `unknown`, which a query would match as if it were a value.
+    private func renderMetadata(_ line: UnsafeRawBufferPointer, timestampMs: Int64, into out: inout [UInt8], scratch: inout [UInt8]) {
+        var written = 0
+        for field in metadata {
+            guard field.paths.allSatisfy({ path in JSONBytes.lookup(keys: path, in: line).map { !$0.isEmpty } ?? false }) else { continue }
+            scratch.removeAll(keepingCapacity: true)
+            field.template.render(value: line, timestampMs: timestampMs, into: &scratch)
+            guard !scratch.isEmpty else { continue }
+            out.append(contentsOf: written == 0 ? Self.metadataOpen : Self.comma)
+            out.append(contentsOf: field.name)
+            out.append(UInt8(ascii: ":"))
+            scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+            written += 1
+        }
+        if written > 0 { out.append(UInt8(ascii: "}")) }
+    }
+
     static func timestampNanos(_ record: RecordBatch.Record) -> Int64 {
         max(record.timestampMs, 0) &* 1_000_000 &+ (record.offset % 1_000_000)
     }
@@ -115,6 +149,8 @@ struct LokiRequestBuilder: Sendable {
     private static let streamClose = Array("]}".utf8)
     private static let streamsClose = Array("]}".utf8)
     private static let nameEnd = Array(#"":"#.utf8)
+    private static let metadataOpen = Array(",{".utf8)
+    private static let comma = Array(",".utf8)
     private static let overflow = Array("overflow".utf8)
     private static let unknown = Array("unknown".utf8)
 }

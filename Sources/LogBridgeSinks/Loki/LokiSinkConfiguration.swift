@@ -13,9 +13,26 @@ public struct LokiSinkConfiguration: Sendable, Equatable {
         }
     }
 
+    /// One structured metadata entry (Loki 3): a name and the template of its value.
+    public struct MetadataField: Sendable, Equatable {
+        /// Sanitised like a label name, so LogQL can filter on it (`| trace_id="..."`).
+        public var name: String
+        public var template: FieldTemplate
+
+        public init(name: String, template: FieldTemplate) {
+            self.name = name
+            self.template = template
+        }
+    }
+
     public var http: HTTPSinkSettings
     /// Stream labels, fixed or templated from event fields. Default: `job: logbridge`.
     public var labels: [Label]
+    /// Structured metadata attached to each entry (Loki 3 push API, the entry's third element):
+    /// per-record values such as trace ids or pod uids, kept out of the labels (a stream per
+    /// value) and out of the line. A name whose template reads a field the record lacks is left
+    /// out of that entry; an entry left with none is sent without metadata. Default: none.
+    public var structuredMetadata: [MetadataField]
     /// `X-Scope-OrgID` for multi-tenant Loki; nil sends none (single-tenant).
     public var tenantID: String?
     /// Distinct label sets (streams) this sink creates; records that would open a new stream past
@@ -26,10 +43,11 @@ public struct LokiSinkConfiguration: Sendable, Equatable {
 
     public init(
         http: HTTPSinkSettings, labels: [Label] = [Label(name: "job", template: try! FieldTemplate("logbridge"))],
-        tenantID: String? = nil, maxStreams: Int = 1000, path: String = "/loki/api/v1/push"
+        structuredMetadata: [MetadataField] = [], tenantID: String? = nil, maxStreams: Int = 1000, path: String = "/loki/api/v1/push"
     ) {
         self.http = http
         self.labels = labels
+        self.structuredMetadata = structuredMetadata
         self.tenantID = tenantID
         self.maxStreams = maxStreams
         self.path = path
@@ -37,6 +55,9 @@ public struct LokiSinkConfiguration: Sendable, Equatable {
 
     /// Loki allows 15 label names per stream by default (`max_label_names_per_series`).
     public static let maxLabels = 15
+    /// Loki 3 refuses an entry with more structured metadata entries than this by default
+    /// (`max_structured_metadata_entries_count`); `check` refuses a configuration that always would.
+    public static let maxStructuredMetadataEntries = 128
 
     /// Fields that differ for (almost) every record: as labels they would create a stream per
     /// line and take Loki down, so templates that read them are refused.

@@ -35,8 +35,23 @@ public struct SplunkHECSinkConfiguration: Sendable, Equatable {
     public var restoredAckTimeout: Duration = .seconds(60)
     /// Batches sent and waiting for their acknowledgement at once. Default: 1000.
     public var maxPendingAcks: Int
-    /// Event endpoint path. Default: `/services/collector/event`.
+    /// Event endpoint path, one of ``eventPaths``. Default: `/services/collector/event`.
     public var path: String
+
+    /// The endpoints that take the JSON event objects this sink sends. Splunk serves the same
+    /// handler under all three; `/services/collector/raw` takes unframed bytes instead and would
+    /// index each batch's JSON text as the event (see ``pathProblem(_:)``).
+    public static let eventPaths: [String] = ["/services/collector", "/services/collector/event", "/services/collector/event/1.0"]
+
+    /// Why `path` is refused, for `check`: the raw endpoint is named as such, anything else gets
+    /// the list of accepted paths.
+    public static func pathProblem(_ path: String) -> String {
+        let accepted = "use one of " + eventPaths.joined(separator: ", ") + ", or leave path out for /services/collector/event"
+        if path.hasPrefix("/services/collector/raw") {
+            return "the raw endpoint is not supported: this sink sends JSON event objects (with time, host, source, sourcetype, index and fields), which /services/collector/raw would index as the text of one event per line; \(accepted)"
+        }
+        return "'\(path)' is not a HEC event endpoint; \(accepted)"
+    }
 
     public init(
         http: HTTPSinkSettings, host: FieldTemplate? = nil, source: FieldTemplate? = nil,

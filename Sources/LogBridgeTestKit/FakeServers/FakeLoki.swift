@@ -10,7 +10,11 @@ import Synchronization
 /// get a 415 here, since the sink sends JSON);
 /// `X-Scope-OrgID` when multi-tenant (401 "no org id"); gzip; string nanosecond timestamps (a
 /// number is a 400); at least one label, valid label names, at most 15, value length; line size;
-/// too old / too new; the per-stream out-of-order window. Like Loki it stores the valid entries and
+/// too old / too new; the per-stream out-of-order window; structured metadata as Loki 3 reads it
+/// (an entry's optional third element, an object of strings: anything else fails the whole
+/// request; refused per entry when `allowStructuredMetadata` is off, over
+/// `maxStructuredMetadataSize` bytes of names and values, or over
+/// `maxStructuredMetadataEntries`). Like Loki it stores the valid entries and
 /// then answers 400 with the last error, de-duplicates identical (labels, timestamp, line) and
 /// answers 204 with an empty body. Injectable: 429 (with or without Retry-After), 5xx, stored then
 /// 5xx, slow answers and dropped connections.
@@ -28,6 +32,17 @@ public final class FakeLoki: Sendable {
         public var labels: String
         public var timestamp: String
         public var line: String
+        /// The entry's structured metadata; empty when it had none. Loki's de-duplication looks
+        /// at the timestamp and line only, and so does the fake's (``Identity``).
+        public var metadata: [String: String] = [:]
+
+        var identity: Identity { Identity(labels: labels, timestamp: timestamp, line: line) }
+    }
+
+    struct Identity: Hashable {
+        var labels: String
+        var timestamp: String
+        var line: String
     }
 
     public struct Options: Sendable {
@@ -39,13 +54,19 @@ public final class FakeLoki: Sendable {
         /// Entries newer than now plus this are refused (`creation_grace_period`).
         public var gracePeriod: Duration = .seconds(600)
         public var maxLabelNames = 15
+        /// `limits_config.allow_structured_metadata` (true by default since Loki 3).
+        public var allowStructuredMetadata = true
+        /// `max_structured_metadata_size`: bytes of names and values per entry (64 KB).
+        public var maxStructuredMetadataSize = 64 * 1024
+        /// `max_structured_metadata_entries_count` per entry (128).
+        public var maxStructuredMetadataEntries = 128
         public init() {}
     }
 
     private struct State {
         var faults: [Fault] = []
         var entries: [Entry] = []
-        var seen: Set<Entry> = []
+        var seen: Set<Identity> = []
         var newest: [String: Int64] = [:]
         var pushes = 0
         var duplicatesSkipped = 0
@@ -144,17 +165,45 @@ public final class FakeLoki: Sendable {
                 guard value.count >= 2, let timestamp = value[0] as? String, let ns = Int64(timestamp), let line = value[1] as? String else {
                     return text(400, "loghttp.PushRequest.Streams: timestamp must be a string of nanoseconds")
                 }
-                if line.utf8.count > options.maxLineSize {
-                    lastError = "Max entry size '\(options.maxLineSize)' bytes exceeded for stream '\(labelText)'"
-                    refused += 1
-                } else if ns < oldest {
-                    lastError = "entry for stream '\(labelText)' has timestamp too old: \(ns)"
-                    refused += 1
+                // Loki's decoder reads at most three elements, the third an object of strings;
+                // anything else is a parse error that refuses the whole request.
+                var metadata: [String: String] = [:]
+                if value.count > 3 {
+                    return text(400, "loghttp.PushRequest.Streams: ReadArray: error reading entry: array must contain 2 or 3 values")
+                }
+                if value.count == 3 {
+                    guard let object = value[2] as? [String: Any] else {
+                        return text(400, "loghttp.PushRequest.Streams: ReadMapCB: expect { or n, structured metadata must be an object")
+                    }
+                    for (name, item) in object {
+                        // JSONSerialization reads `true` and numbers as NSNumber, never String.
+                        guard let string = item as? String else {
+                            return text(400, "loghttp.PushRequest.Streams: ReadString: expects \" or n, structured metadata '\(name)' is not a string")
+                        }
+                        metadata[name] = string
+                    }
+                }
+                // In the order of Loki's per-entry validation: age, line size, then metadata.
+                let metadataBytes = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+                var problem: String?
+                if ns < oldest {
+                    problem = "entry for stream '\(labelText)' has timestamp too old: \(ns)"
                 } else if ns > newestAllowed {
-                    lastError = "entry for stream '\(labelText)' has timestamp too new: \(ns)"
+                    problem = "entry for stream '\(labelText)' has timestamp too new: \(ns)"
+                } else if line.utf8.count > options.maxLineSize {
+                    problem = "Max entry size '\(options.maxLineSize)' bytes exceeded for stream '\(labelText)'"
+                } else if !metadata.isEmpty && !options.allowStructuredMetadata {
+                    problem = "stream '\(labelText)' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it."
+                } else if metadataBytes > options.maxStructuredMetadataSize {
+                    problem = "stream '\(labelText)' has structured metadata too large: '\(metadataBytes)' bytes, limit: '\(options.maxStructuredMetadataSize)' bytes. Please see `limits_config.max_structured_metadata_size` or contact your Loki administrator to increase it."
+                } else if metadata.count > options.maxStructuredMetadataEntries {
+                    problem = "stream '\(labelText)' has too many structured metadata labels: '\(metadata.count)', limit: '\(options.maxStructuredMetadataEntries)'. Please see `limits_config.max_structured_metadata_entries_count` or contact your Loki administrator to increase it."
+                }
+                if let problem {
+                    lastError = problem
                     refused += 1
                 } else {
-                    valid.append(Entry(labels: labelText, timestamp: timestamp, line: line))
+                    valid.append(Entry(labels: labelText, timestamp: timestamp, line: line, metadata: metadata))
                 }
             }
         }
@@ -168,11 +217,11 @@ public final class FakeLoki: Sendable {
                     state.refused += 1
                     continue
                 }
-                if state.seen.contains(entry) {
+                if state.seen.contains(entry.identity) {
                     state.duplicatesSkipped += 1
                     continue
                 }
-                state.seen.insert(entry)
+                state.seen.insert(entry.identity)
                 state.entries.append(entry)
                 state.newest[entry.labels] = max(state.newest[entry.labels] ?? ns, ns)
             }
