@@ -57,6 +57,9 @@ final class ConfigReader {
 
     func markSecret(_ path: String) { secretPaths.insert(path) }
 
+    /// The environment `${env:}` reads, for defaults taken from it (AKS workload identity).
+    var environmentValues: [String: String] { environment }
+
     /// The entries of a mapping, in file order. Keys outside `allowed` are reported.
     func mapping(_ node: Node?, _ path: String, allowed: [String]? = nil) -> [(key: String, value: Node, keyNode: Node)]? {
         guard let node else { return nil }
