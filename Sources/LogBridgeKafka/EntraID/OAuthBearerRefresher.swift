@@ -134,7 +134,7 @@ public final class OAuthBearerRefresher: Sendable {
 
     /// When to refresh a token of `lifetime`: at 80% of it or `refreshBeforeExpiry` before the
     /// end, whichever comes first, but not before half of it (short-lived tokens in tests).
-    static func refreshDelay(lifetime: Duration, before: Duration) -> Duration {
+    public static func refreshDelay(lifetime: Duration, before: Duration) -> Duration {
         max(min(lifetime * 0.8, lifetime - before), lifetime / 2)
     }
 
