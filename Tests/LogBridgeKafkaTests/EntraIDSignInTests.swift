@@ -101,6 +101,14 @@ import Testing
         }
     }
 
+    @Test func aPrintedConfigurationNeverShowsTheSecret() {
+        let signIn = EntraIDSignIn(namespaceHost: "contoso.servicebus.windows.net", tenantID: "t", clientID: "c", credential: .clientSecret("s3cr3t-VALUE"))
+        let source = KafkaSourceConfiguration(entraID: signIn, topics: ["logs"])
+        #expect(!"\(signIn)".contains("s3cr3t-VALUE"))
+        #expect(!"\(source)".contains("s3cr3t-VALUE"))
+        #expect("\(signIn)".contains("clientSecret(********)"))
+    }
+
     @Test func formValuesArePercentEncoded() {
         let body = EntraTokenClient.encodeForm([("scope", "https://x.servicebus.windows.net/.default"), ("client_secret", "a+b/c=d&e f~")])
         #expect(body == "scope=https%3A%2F%2Fx.servicebus.windows.net%2F.default&client_secret=a%2Bb%2Fc%3Dd%26e%20f~")

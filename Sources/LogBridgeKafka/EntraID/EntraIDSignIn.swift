@@ -5,12 +5,20 @@
 /// it to librdkafka (librdkafka 2.0.2's built-in `oidc` method cannot post a client assertion).
 public struct EntraIDSignIn: Sendable, Equatable {
     /// How logbridge proves who it is to Entra ID.
-    public enum Credential: Sendable, Equatable {
+    public enum Credential: Sendable, Equatable, CustomStringConvertible {
         /// An application's client secret (`grant_type=client_credentials`, `client_secret`).
         case clientSecret(String)
         /// AKS workload identity: the federated token in this file (rotated by the kubelet, so
         /// read again at each refresh) is posted as a `client_assertion`.
         case workloadIdentity(federatedTokenFile: String)
+
+        /// Never the secret: a configuration printed into a log or an error stays safe.
+        public var description: String {
+            switch self {
+            case .clientSecret: return "clientSecret(********)"
+            case .workloadIdentity(let file): return "workloadIdentity(federatedTokenFile: \(file))"
+            }
+        }
     }
 
     /// `NAMESPACE.servicebus.windows.net` (or a sovereign cloud's equivalent).

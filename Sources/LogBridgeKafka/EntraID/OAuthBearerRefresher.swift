@@ -166,12 +166,14 @@ public final class OAuthBearerRefresher: Sendable {
 
     /// Sets the token on the handle. Returns librdkafka's refusal, if any.
     private func install(_ token: AccessToken) -> String? {
-        let outcome: String?? = state.withLock { state in
-            guard let handle = state.handle else { return .some(nil) }
+        enum Outcome { case installed, refused(String), detached }
+        let outcome: Outcome = state.withLock { state in
+            // Stopped meanwhile: the handle is gone (or going); nothing to set, nothing to count.
+            guard let handle = state.handle else { return .detached }
             if let refused = RDKafkaOAuthBearer.setToken(
                 handle.pointer, value: token.value, expiresAtMilliseconds: token.expiresAtMilliseconds, principal: client.signIn.clientID)
             {
-                return .some(EntraTokenClient.scrub(refused, [token.value]))
+                return .refused(EntraTokenClient.scrub(refused, [token.value]))
             }
             state.token = token
             state.status.tokensSet += 1
@@ -179,11 +181,12 @@ public final class OAuthBearerRefresher: Sendable {
             state.status.lastError = nil
             state.status.validUntil = token.expiresAt
             state.status.validUntilMilliseconds = token.expiresAtMilliseconds
-            return nil
+            return .installed
         }
         switch outcome {
-        case .some(let refused?): return refused
-        default:
+        case .refused(let reason): return reason
+        case .detached: return nil
+        case .installed:
             statistics.oauthTokenRefreshes.add(1)
             statistics.oauthTokenExpiry.set(Int(token.expiresAtMilliseconds / 1000))
             return nil
