@@ -62,6 +62,13 @@ import Testing
         #expect(forms.allSatisfy { $0["grant_type"] == "client_credentials" && $0["client_secret"] == nil })
         #expect(forms.allSatisfy { $0["client_id"] == options.clientID && $0["scope"] == "https://contoso.servicebus.windows.net/.default" })
 
+        // A missing token file, or one that is not a regular file, fails without blocking.
+        for path in [directory.file("missing"), directory.path] {
+            let broken = EntraTokenClient(signIn: Self.signIn(fake, credential: .workloadIdentity(federatedTokenFile: path), options: options))
+            await #expect(throws: EntraTokenError.self) { _ = try await broken.fetch(using: HTTPClient.shared) }
+        }
+        #expect(fake.received.count == 2, "nothing is posted without a federated token")
+
         // A stale token is refused as Entra ID refuses it.
         fake.expectFederatedToken("federated-token-3")
         await #expect(throws: EntraTokenError.self) { _ = try await client.fetch(using: HTTPClient.shared) }

@@ -1,5 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import LogBridgeCore
 import NIOCore
 import NIOHTTP1
@@ -81,6 +86,12 @@ public struct EntraTokenClient: Sendable {
     }
 
     static func readFederatedToken(_ path: String) throws(EntraTokenError) -> String {
+        // Only a regular file (the kubelet's projection is a symbolic link to one, which stat
+        // follows): a FIFO or a device would block the task or never end.
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw EntraTokenError(description: "the federated token file \(path) (AZURE_FEDERATED_TOKEN_FILE) is missing or not a regular file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw EntraTokenError(description: "cannot read the federated token file \(path) (AZURE_FEDERATED_TOKEN_FILE)")
         }
