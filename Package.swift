@@ -68,6 +68,10 @@ let package = Package(
             dependencies: [
                 "CRdKafka", "LogBridgeCore",
                 .product(name: "Logging", package: "swift-log"),
+                // Entra ID token requests for Event Hubs' OAUTHBEARER sign-in.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(

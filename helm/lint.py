@@ -253,6 +253,7 @@ def check_manifest(name: str, values: dict, release: dict) -> dict | None:
         if not container.get("securityContext", {}).get("readOnlyRootFilesystem"):
             problems.append("root filesystem not read-only")
     problems += check_admin_access(values, config, kinds)
+    problems += check_workload_identity(values, config, kinds)
     expected = {"ServiceMonitor": values["serviceMonitor"]["enabled"],
                 "PrometheusRule": values["prometheusRule"]["enabled"],
                 "PodDisruptionBudget": values["podDisruptionBudget"]["enabled"]}
@@ -331,6 +332,28 @@ def check_admin_access(values: dict, config: dict | None, kinds: dict) -> list[s
     return problems
 
 
+def check_workload_identity(values: dict, config: dict | None, kinds: dict) -> list[str]:
+    """azureWorkloadIdentity: the ServiceAccount annotation, the pod label and the entra_id config."""
+    wi = values.get("azureWorkloadIdentity") or {}
+    problems = []
+    sts = kinds.get("StatefulSet", [])
+    labels = sts[0]["spec"]["template"]["metadata"].get("labels", {}) if sts else {}
+    accounts = kinds.get("ServiceAccount", [])
+    annotations = (accounts[0]["metadata"].get("annotations") or {}) if accounts else {}
+    if not wi.get("enabled"):
+        if "azure.workload.identity/use" in labels:
+            problems.append("workload identity pod label without azureWorkloadIdentity.enabled")
+        return problems
+    if labels.get("azure.workload.identity/use") != "true":
+        problems.append('pods lack the label azure.workload.identity/use: "true"')
+    if values["serviceAccount"]["create"] and annotations.get("azure.workload.identity/client-id") != wi["clientId"]:
+        problems.append("the ServiceAccount lacks azure.workload.identity/client-id")
+    entra = (((config or {}).get("source") or {}).get("kafka") or {}).get("entra_id") or {}
+    if entra.get("workload_identity") is not True or not entra.get("client_id"):
+        problems.append("config source.kafka.entra_id lacks workload_identity: true and client_id")
+    return problems
+
+
 def run_check(binary: str, name: str, config: dict, tmp: Path) -> None:
     """`logbridge check` on a rendered config, secrets replaced by dummy files and env values."""
     import yaml
@@ -350,6 +373,14 @@ def run_check(binary: str, name: str, config: dict, tmp: Path) -> None:
     env = dict(os.environ)
     for var in re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", text):
         env.setdefault(var, f"lint-{var.lower()}")
+    if "workload_identity: true" in text:
+        # In the pod the workload identity webhook injects these.
+        token = root / "azure-identity-token"
+        token.parent.mkdir(parents=True, exist_ok=True)
+        token.write_text("lint-federated-token\n")
+        env.setdefault("AZURE_FEDERATED_TOKEN_FILE", str(token))
+        env.setdefault("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000000")
+        env.setdefault("AZURE_CLIENT_ID", "00000000-0000-0000-0000-000000000001")
     path = tmp / f"{name}.yaml"
     path.write_text(text)
     proc = subprocess.run([binary, "check", "--config", str(path)], env=env,
@@ -442,6 +473,12 @@ def main() -> int:
                  "is above partitionCount"),
                 ("unknown value refused by values.schema.json", {**good, "replica": 3},
                  "additional properties 'replica' not allowed"),
+                ("azureWorkloadIdentity without clientId refused",
+                 merge(good, {"azureWorkloadIdentity": {"enabled": True}}),
+                 "azureWorkloadIdentity.clientId is required"),
+                ("azureWorkloadIdentity without config.source.kafka.entra_id refused",
+                 merge(good, {"azureWorkloadIdentity": {"enabled": True, "clientId": "c"}}),
+                 "needs config.source.kafka.entra_id.namespace"),
                 ("config.admin.token beside adminToken refused",
                  merge(good, {"adminToken": {"secretName": "admin"}, "config": {"admin": {"token": "${file:/x}"}}}),
                  "config.admin.token is set by the chart"),

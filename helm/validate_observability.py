@@ -36,6 +36,8 @@ CATALOGUE = {
     "logbridge_source_assigned_partitions": "gauge",
     "logbridge_source_paused_partitions": "gauge",
     "logbridge_source_group_joined": "gauge",
+    "logbridge_source_oauth_token_refresh_total": "counter",
+    "logbridge_source_oauth_token_expiry_timestamp_seconds": "gauge",
     "logbridge_source_rebalances_total": "counter",
     "logbridge_source_revoke_commit_failures_total": "counter",
     "logbridge_source_skipped_empty_total": "counter",

@@ -82,6 +82,12 @@ public final class GatewayStatistics: Sendable {
     public let revokeCommitFailures: Counter
     /// 1 while this member holds an assignment from the consumer group.
     public let groupJoined: Gauge
+    /// Entra ID tokens obtained and handed to librdkafka (`result="success"`), and failed attempts
+    /// (`result="failure"`: token endpoint down or refusing, or librdkafka refusing the token).
+    public let oauthTokenRefreshes: Counter
+    public let oauthTokenRefreshFailures: Counter
+    /// Unix time the Entra ID token librdkafka holds expires (0 before the first one).
+    public let oauthTokenExpiry: Gauge
 
     // MARK: Spool
     /// Records written to the spool.
@@ -134,6 +140,14 @@ public final class GatewayStatistics: Sendable {
             "logbridge_source_revoke_commit_failures_total",
             "Offset commits for revoked partitions refused by the group coordinator (their next owner re-reads from the last commit).")
         groupJoined = gauge("logbridge_source_group_joined", "1 while this member holds an assignment from the consumer group.")
+        oauthTokenRefreshes = Counter(registry.makeCounter(
+            name: "logbridge_source_oauth_token_refresh_total", labels: [("result", "success")],
+            help: "Entra ID token requests for the Kafka endpoint, by result."))
+        oauthTokenRefreshFailures = Counter(registry.makeCounter(
+            name: "logbridge_source_oauth_token_refresh_total", labels: [("result", "failure")],
+            help: "Entra ID token requests for the Kafka endpoint, by result."))
+        oauthTokenExpiry = gauge(
+            "logbridge_source_oauth_token_expiry_timestamp_seconds", "Unix time the Entra ID token librdkafka holds expires.")
         spooled = counter("logbridge_spool_records_total", "Records written to the spool.")
         spoolTransactions = counter("logbridge_spool_transactions_total", "Spool write transactions committed.")
         spoolBytes = gauge("logbridge_spool_used_bytes", "Bytes of live pages in the spool.")

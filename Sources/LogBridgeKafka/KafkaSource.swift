@@ -32,6 +32,7 @@ public final class KafkaSource: Sendable {
     public func start() throws(KafkaError) {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try loop.subscribe()
+        loop.refresher?.start()
         startNamedThread("lb-kafka-poll") { [loop, finished] in
             loop.run()
             finished.signal()
@@ -49,6 +50,9 @@ public final class KafkaSource: Sendable {
     /// Set when librdkafka reported a fatal error; the gateway should exit and be restarted.
     public var fatalError: KafkaError? { loop.fatal.withLock { $0 } }
 
+    /// The Entra ID token refresher, with Entra ID sign-in.
+    public var tokenRefresher: OAuthBearerRefresher? { loop.refresher }
+
     /// Partitions currently assigned to this member.
     public var assignment: Set<TopicPartition> { loop.sharedAssignment.withLock { $0 } }
 }
@@ -64,6 +68,8 @@ final class ConsumerLoop: @unchecked Sendable {
     let statistics: GatewayStatistics
     let logger: Logger
     let handle: OpaquePointer
+    /// Keeps an Entra ID token on `handle` (Entra ID sign-in only).
+    let refresher: OAuthBearerRefresher?
     /// Set once the consumer has left the group: the handle is destroyed then, so librdkafka stops
     /// its threads and reconnect attempts even while this object lives on.
     private let destroyed = Mutex<Bool>(false)
@@ -98,11 +104,13 @@ final class ConsumerLoop: @unchecked Sendable {
 
         let clientID = "logbridge-\(ProcessInfo.processInfo.hostName)"
         let conf = try RDKafkaConfig.make(configuration.librdkafkaProperties(clientID: clientID))
-        let context = CallbackContext(logger: logger)
+        refresher = configuration.entraID.map { OAuthBearerRefresher(signIn: $0, statistics: statistics, logger: logger) }
+        let context = CallbackContext(logger: logger, refresher: refresher)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passRetained(context).toOpaque())
         rd_kafka_conf_set_log_cb(conf, kafkaLogCallback)
         rd_kafka_conf_set_error_cb(conf, kafkaErrorCallback)
         rd_kafka_conf_set_rebalance_cb(conf, kafkaRebalanceCallback)
+        if refresher != nil { RDKafkaOAuthBearer.install(on: conf) }
 
         var errorBuffer = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errorBuffer, errorBuffer.count) else {
@@ -111,6 +119,7 @@ final class ConsumerLoop: @unchecked Sendable {
             throw .client(code: -1, message: message, operation: "rd_kafka_new")
         }
         handle = rk
+        refresher?.attach(rk)
         context.loop = self
         // Route every partition's messages (and rebalance events) to the consumer queue.
         rd_kafka_poll_set_consumer(rk)
@@ -124,6 +133,8 @@ final class ConsumerLoop: @unchecked Sendable {
         destroyed.withLock { done in
             guard !done else { return }
             done = true
+            // No token may be set on the handle once it is (or is about to be) destroyed.
+            refresher?.stop()
             guard everAssigned.load(ordering: .acquiring) else {
                 // librdkafka < 2.3.0 (Debian ships 2.0.2) aborts in
                 // rd_kafka_sticky_assignor_state_destroy when a cooperative-sticky consumer that
@@ -496,12 +507,16 @@ final class ConsumerLoop: @unchecked Sendable {
 
 /// What librdkafka's callbacks reach through the configuration's opaque pointer.
 ///
-/// `@unchecked Sendable`: `logger` is immutable and thread-safe; `loop` is set once before the
-/// first poll and only dereferenced by the rebalance callback, on the poll thread.
+/// `@unchecked Sendable`: `logger` and `refresher` are immutable and thread-safe; `loop` is set
+/// once before the first poll and only dereferenced by the rebalance callback, on the poll thread.
 final class CallbackContext: @unchecked Sendable {
     let logger: Logger
+    let refresher: OAuthBearerRefresher?
     weak var loop: ConsumerLoop?
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, refresher: OAuthBearerRefresher? = nil) {
+        self.logger = logger
+        self.refresher = refresher
+    }
 
     static func from(_ opaque: UnsafeMutableRawPointer?) -> CallbackContext? {
         opaque.map { Unmanaged<CallbackContext>.fromOpaque($0).takeUnretainedValue() }

@@ -7,10 +7,13 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
         case earliest, latest
     }
 
-    /// `host:port` bootstrap brokers. Exactly one of `brokers` and `connectionString` is set.
+    /// `host:port` bootstrap brokers. Exactly one of `brokers`, `connectionString` and `entraID`
+    /// is set.
     public var brokers: [String]
     /// An Event Hubs namespace connection string (secret).
     public var connectionString: EventHubsConnectionString?
+    /// Event Hubs sign-in with an Entra ID token (SASL OAUTHBEARER), refreshed by logbridge.
+    public var entraID: EntraIDSignIn?
     /// Topics (event hubs) to subscribe to; a name starting with `^` is a regular expression.
     public var topics: [String]
     /// The consumer group. Default: `logbridge`.
@@ -25,12 +28,13 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
     public var batchMaxBytes: Int
 
     public init(
-        brokers: [String] = [], connectionString: EventHubsConnectionString? = nil, topics: [String],
+        brokers: [String] = [], connectionString: EventHubsConnectionString? = nil, entraID: EntraIDSignIn? = nil, topics: [String],
         groupID: String = "logbridge", startFrom: StartFrom = .earliest, properties: [String: String] = [:],
         batchMaxRecords: Int = 10_000, batchMaxBytes: Int = 4 << 20
     ) {
         self.brokers = brokers
         self.connectionString = connectionString
+        self.entraID = entraID
         self.topics = topics
         self.groupID = groupID
         self.startFrom = startFrom
@@ -43,6 +47,35 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
     /// change them.
     public static let reservedProperties: Set<String> = [
         "enable.auto.offset.store", "group.id", "bootstrap.servers", "metadata.broker.list", "enable.partition.eof",
+    ]
+
+    /// Whether the source reads from Azure Event Hubs (connection string or Entra ID).
+    public var isEventHubs: Bool { connectionString != nil || entraID != nil }
+
+    /// Why `properties` may not set `name` when reading from Event Hubs, or nil. The sign-in,
+    /// TLS and certificate checks logbridge sets there are not to be weakened by a property:
+    /// a plain-text protocol, another SASL mechanism or a switched-off certificate check would
+    /// send the namespace's credential or token where it could be read.
+    public static func eventHubsRefusal(_ name: String) -> String? {
+        let lowered = name.lowercased()
+        if lowered == "security.protocol" || lowered.hasPrefix("sasl.") || lowered == "enable.sasl.oauthbearer.unsecure.jwt" {
+            return "sign-in to Event Hubs is set by logbridge (SASL_SSL with the connection string or an Entra ID token) and cannot be changed in properties"
+        }
+        if lowered == "ssl.endpoint.identification.algorithm" || lowered == "enable.ssl.certificate.verification"
+            || lowered.hasPrefix("ssl.ca.") || lowered == "ssl_ca" || lowered.hasPrefix("ssl.crl.")
+        {
+            return "Event Hubs' certificate is always verified against the system's CAs with its host name checked; this cannot be changed in properties"
+        }
+        return nil
+    }
+
+    /// Microsoft's recommended client settings for Event Hubs' Kafka endpoint, beyond those every
+    /// consumer gets (docs/environment.md). `properties` may override them.
+    public static let eventHubsDefaults: [(String, String)] = [
+        // Event Hubs closes connections idle for 240 s without telling the client; librdkafka
+        // applies its own 180 s default only when the bootstrap host name contains "azure",
+        // which NAMESPACE.servicebus.windows.net does not.
+        ("connections.max.idle.ms", "180000"),
     ]
 
     /// Properties whose values are secrets: masked in `check` output, never logged.
@@ -63,9 +96,19 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
             result += [
                 ("bootstrap.servers", connectionString.bootstrapServer),
                 ("security.protocol", "SASL_SSL"),
+                ("ssl.endpoint.identification.algorithm", "https"),
                 ("sasl.mechanisms", "PLAIN"),
                 ("sasl.username", "$ConnectionString"),
                 ("sasl.password", connectionString.secret),
+            ]
+        } else if let entraID {
+            // The token comes from logbridge's own refresh callback (RDKafkaOAuthBearer), not
+            // from librdkafka's `oidc` method, which cannot post a client assertion.
+            result += [
+                ("bootstrap.servers", entraID.bootstrapServer),
+                ("security.protocol", "SASL_SSL"),
+                ("ssl.endpoint.identification.algorithm", "https"),
+                ("sasl.mechanisms", "OAUTHBEARER"),
             ]
         } else {
             result.append(("bootstrap.servers", brokers.joined(separator: ",")))
@@ -83,8 +126,10 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
             ("enable.partition.eof", "false"),
             ("socket.keepalive.enable", "true"),
             ("metadata.max.age.ms", "180000"),
-            // Event Hubs answers slowly under load: librdkafka's consumer-side request timeout is
-            // socket.timeout.ms (request.timeout.ms is a producer property).
+            // Event Hubs answers slowly under load. Microsoft recommends request.timeout.ms=60000,
+            // but librdkafka 2.0.2 ignores that on a consumer and warns at every start ("is a
+            // producer property and will be ignored by this consumer instance"); the consumer's
+            // request timeout is socket.timeout.ms.
             ("socket.timeout.ms", "60000"),
             ("session.timeout.ms", "30000"),
             ("heartbeat.interval.ms", "3000"),
@@ -93,6 +138,7 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
             ("queued.max.messages.kbytes", "32768"),
             ("fetch.max.bytes", "16777216"),
         ]
+        if isEventHubs { result += Self.eventHubsDefaults }
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
             result.append((name, value))
         }

@@ -15,6 +15,7 @@ extension Gateway {
     /// is alive but not doing its job (not in the group, spool full, a sink with no endpoint up).
     public func readinessProblems() -> [String] {
         var problems: [String] = []
+        if let signIn = source.tokenRefresher?.problem { problems.append(signIn) }
         if statistics.groupJoined.value == 0 {
             problems.append("source: no assignment from consumer group '\(configuration.source.groupID)' (joining, rebalancing or stopped)")
         }

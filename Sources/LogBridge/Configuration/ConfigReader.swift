@@ -74,6 +74,9 @@ final class ConfigReader {
     /// Whether `path` holds a dry run's placeholder instead of its reference's value.
     func isPlaceholder(_ path: String) -> Bool { placeholderPaths.contains(path) }
 
+    /// The environment `${env:}` reads, for defaults taken from it (AKS workload identity).
+    var environmentValues: [String: String] { environment }
+
     /// The entries of a mapping, in file order. Keys outside `allowed` are reported.
     func mapping(_ node: Node?, _ path: String, allowed: [String]? = nil) -> [(key: String, value: Node, keyNode: Node)]? {
         guard let node else { return nil }

@@ -22,6 +22,23 @@ extension LoadedConfiguration {
         if let connection = c.source.connectionString {
             lines.append("    connection_string: \(Self.mask)  # namespace \(connection.host)")
             lines.append("    # bootstrap \(connection.bootstrapServer), SASL_SSL, PLAIN, user $ConnectionString")
+        } else if let entra = c.source.entraID {
+            lines.append("    entra_id:")
+            lines.append("      namespace: \(quote(entra.namespaceHost))")
+            lines.append("      tenant_id: \(value("source.kafka.entra_id.tenant_id", entra.tenantID))")
+            lines.append("      client_id: \(value("source.kafka.entra_id.client_id", entra.clientID))")
+            switch entra.credential {
+            case .clientSecret:
+                lines.append("      client_secret: \(Self.mask)")
+                lines.append("      workload_identity: false")
+            case .workloadIdentity(let file):
+                lines.append("      workload_identity: true")
+                lines.append("      federated_token_file: \(value("source.kafka.entra_id.federated_token_file", file))  # read at each refresh")
+            }
+            lines.append("      authority_host: \(value("source.kafka.entra_id.authority_host", entra.authorityHost))")
+            lines.append("      scope: \(quote(entra.scope))")
+            lines.append("    # bootstrap \(entra.bootstrapServer), SASL_SSL, OAUTHBEARER; token from \(entra.tokenEndpoint)")
+            lines.append("    # refreshed by logbridge at 80% of its lifetime or 5m before expiry, whichever comes first")
         } else {
             lines.append("    brokers: [\(c.source.brokers.enumerated().map { value("source.kafka.brokers[\($0.offset)]", $0.element) }.joined(separator: ", "))]")
         }
@@ -37,6 +54,23 @@ extension LoadedConfiguration {
                 let path = "source.kafka.properties.\(name)"
                 let shown = secretPaths.contains(path) || KafkaSourceConfiguration.isSecretProperty(name) ? Self.mask : quote(text)
                 lines.append("      \(name): \(shown)")
+            }
+        }
+        if c.source.isEventHubs {
+            // What librdkafka is given for Event Hubs, after `properties` (Microsoft's recommended
+            // settings, the sign-in and TLS checks); secrets masked.
+            lines.append("    # librdkafka settings for Event Hubs (properties may tune these, not sign-in or TLS checks):")
+            var effective: [String: String] = [:]
+            var order: [String] = []
+            for (name, text) in c.source.librdkafkaProperties(clientID: "logbridge-HOSTNAME") {
+                if effective[name] == nil { order.append(name) }
+                effective[name] = text
+            }
+            for name in order where !["group.id", "client.id", "bootstrap.servers"].contains(name) {
+                let text = effective[name] ?? ""
+                let shown = KafkaSourceConfiguration.isSecretProperty(name) || name == "sasl.password"
+                    || secretPaths.contains("source.kafka.properties.\(name)") ? Self.mask : text
+                lines.append("    #   \(name)=\(shown)")
             }
         }
         lines.append("spool:")

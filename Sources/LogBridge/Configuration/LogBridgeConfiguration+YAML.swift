@@ -57,7 +57,10 @@ extension LogBridgeConfiguration {
 
     static let topLevelKeys = ["source", "spool", "pipeline", "sinks", "admin", "log", "shutdown_timeout"]
     static let kafkaKeys = [
-        "brokers", "connection_string", "topics", "group_id", "start_from", "properties", "max_record_bytes",
+        "brokers", "connection_string", "entra_id", "topics", "group_id", "start_from", "properties", "max_record_bytes",
+    ]
+    static let entraIDKeys = [
+        "namespace", "tenant_id", "client_id", "client_secret", "workload_identity", "federated_token_file", "authority_host", "scope",
     ]
     static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark", "dead_letter_max_bytes"]
     static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval", "max_backoff", "pipeline"]
@@ -204,10 +207,12 @@ extension LogBridgeConfiguration {
                 r.report("source.kafka.connection_string", k["connection_string"], "\(error)")
             }
         }
-        if k["brokers"] != nil && k["connection_string"] != nil {
-            r.report("source.kafka", node, "set either brokers or connection_string, not both")
-        } else if k["brokers"] == nil && k["connection_string"] == nil {
-            r.report("source.kafka.brokers", node, "required key is missing (or set connection_string for Event Hubs)")
+        let entraID = k["entra_id"].flatMap { decodeEntraID($0, r) }
+        let ways = ["brokers", "connection_string", "entra_id"].filter { k[$0] != nil }
+        if ways.count > 1 {
+            r.report("source.kafka", node, "set one of brokers, connection_string or entra_id, not \(ways.joined(separator: " and "))")
+        } else if ways.isEmpty {
+            r.report("source.kafka.brokers", node, "required key is missing (or set connection_string or entra_id for Event Hubs)")
         }
         if let brokers, brokers.isEmpty { r.report("source.kafka.brokers", k["brokers"], "must list at least one host:port") }
         for (index, broker) in (brokers ?? []).enumerated() where broker.contains("@") {
@@ -227,7 +232,8 @@ extension LogBridgeConfiguration {
                 "source.kafka.topics", k["topics"],
                 "lists \(Set(topics).count) topics; the spool can index at most \(ConfigurationLimits.topics.upperBound) (use a ^regex subscription for many similar topics)")
         }
-        var configuration = KafkaSourceConfiguration(brokers: brokers ?? [], connectionString: connectionString, topics: topics ?? [])
+        var configuration = KafkaSourceConfiguration(
+            brokers: brokers ?? [], connectionString: connectionString, entraID: entraID, topics: topics ?? [])
         if let group = r.string(k["group_id"], "source.kafka.group_id") {
             if group.isEmpty { r.report("source.kafka.group_id", k["group_id"], "must not be empty") } else { configuration.groupID = group }
         }
@@ -241,6 +247,12 @@ extension LogBridgeConfiguration {
                     r.report(path, entry.keyNode, "is set by logbridge itself (exactly-once depends on it); use the dedicated key instead")
                     continue
                 }
+                if configuration.isEventHubs || k["connection_string"] != nil || k["entra_id"] != nil,
+                    let refusal = KafkaSourceConfiguration.eventHubsRefusal(entry.key)
+                {
+                    r.report(path, entry.keyNode, "refused with Event Hubs: \(refusal)")
+                    continue
+                }
                 if let value = r.string(entry.value, path, secret: KafkaSourceConfiguration.isSecretProperty(entry.key)) {
                     configuration.properties[entry.key] = value
                 }
@@ -248,8 +260,86 @@ extension LogBridgeConfiguration {
         }
         let limit = r.byteSize(k["max_record_bytes"], "source.kafka.max_record_bytes", range: ConfigurationLimits.maxRecordBytes)
         // A dry run's placeholder is no connection string, but stands for one.
-        let noAddress = brokers == nil && connectionString == nil && !r.isPlaceholder("source.kafka.connection_string")
+        let noAddress = brokers == nil && connectionString == nil && entraID == nil && !r.isPlaceholder("source.kafka.connection_string")
         return (topics == nil || noAddress ? nil : configuration, limit)
+    }
+
+    /// `source.kafka.entra_id`: Event Hubs sign-in with an Entra ID token. With
+    /// `workload_identity: true`, the client id, tenant, authority and federated token file
+    /// default to what AKS workload identity puts in the pod's environment.
+    private static func decodeEntraID(_ node: Node, _ r: ConfigReader) -> EntraIDSignIn? {
+        let path = "source.kafka.entra_id"
+        guard let entries = r.mapping(node, path, allowed: entraIDKeys) else { return nil }
+        let e = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let workload = r.bool(e["workload_identity"], "\(path).workload_identity") ?? false
+        let environment = r.environmentValues
+        func value(_ key: String, env: String) -> String? {
+            if let text = r.string(e[key], "\(path).\(key)") {
+                if text.isEmpty { r.report("\(path).\(key)", e[key], "must not be empty") }
+                return text.isEmpty ? nil : text
+            }
+            if workload, let fromEnvironment = environment[env], !fromEnvironment.isEmpty { return fromEnvironment }
+            r.report(
+                "\(path).\(key)", e[key] ?? node,
+                workload ? "required key is missing (and \(env) is not set, as AKS workload identity would)" : "required key is missing")
+            return nil
+        }
+        var namespace: String?
+        if let written = r.string(e["namespace"], "\(path).namespace") {
+            let host = EntraIDSignIn.namespaceHost(written.trimmingWhitespace())
+            if host.isEmpty || host.contains("/") || host.contains(":") || host.contains(" ") || host.hasPrefix(".") {
+                r.report("\(path).namespace", e["namespace"], "expected NAMESPACE or NAMESPACE.servicebus.windows.net, found \(r.written(e["namespace"]))")
+            } else {
+                namespace = host
+            }
+        } else {
+            r.report("\(path).namespace", node, "required key is missing (the Event Hubs namespace: NAMESPACE or NAMESPACE.servicebus.windows.net)")
+        }
+        let tenant = value("tenant_id", env: "AZURE_TENANT_ID")
+        let client = value("client_id", env: "AZURE_CLIENT_ID")
+        var credential: EntraIDSignIn.Credential?
+        if workload {
+            if e["client_secret"] != nil {
+                r.report("\(path).client_secret", e["client_secret"], "not used with workload_identity: true (the federated token is the credential); remove one of them")
+            }
+            if let file = value("federated_token_file", env: "AZURE_FEDERATED_TOKEN_FILE") {
+                credential = .workloadIdentity(federatedTokenFile: file)
+                if !FileManager.default.isReadableFile(atPath: file) {
+                    // The kubelet projects the file into the pod; `check` elsewhere cannot see it.
+                    r.warn("\(path).federated_token_file", e["federated_token_file"] ?? node, "\(file) cannot be read here; logbridge reads it at each token refresh")
+                }
+            }
+        } else {
+            if e["federated_token_file"] != nil {
+                r.report("\(path).federated_token_file", e["federated_token_file"], "only used with workload_identity: true")
+            }
+            if let secret = r.string(e["client_secret"], "\(path).client_secret", secret: true) {
+                if secret.isEmpty { r.report("\(path).client_secret", e["client_secret"], "must not be empty") } else { credential = .clientSecret(secret) }
+            } else {
+                r.report("\(path).client_secret", node, "required key is missing (read it with ${file:/path}), or set workload_identity: true")
+            }
+        }
+        var authority = EntraIDSignIn.defaultAuthorityHost
+        if let written = r.string(e["authority_host"], "\(path).authority_host") {
+            authority = written
+        } else if workload, let fromEnvironment = environment["AZURE_AUTHORITY_HOST"], !fromEnvironment.isEmpty {
+            authority = fromEnvironment
+        }
+        if let problem = EntraIDSignIn.authorityHostProblem(authority) {
+            r.report("\(path).authority_host", e["authority_host"] ?? node, "\(problem), found '\(authority)'")
+        }
+        let scope = r.string(e["scope"], "\(path).scope")
+        if let scope, !(scope.hasPrefix("https://") && scope.hasSuffix("/.default")) {
+            r.report("\(path).scope", e["scope"], "expected https://RESOURCE/.default (Entra ID's client-credentials flow takes only .default scopes)")
+        }
+        for key in ["tenant_id", "client_id"] {
+            if let text = (key == "tenant_id" ? tenant : client), !text.allSatisfy({ $0.isLetter || $0.isNumber || "-.".contains($0) }) {
+                r.report("\(path).\(key)", e[key] ?? node, "expected a GUID or a domain name such as contoso.onmicrosoft.com")
+            }
+        }
+        guard let namespace, let tenant, let client, let credential, EntraIDSignIn.authorityHostProblem(authority) == nil else { return nil }
+        return EntraIDSignIn(
+            namespaceHost: namespace, tenantID: tenant, clientID: client, credential: credential, authorityHost: authority, scope: scope)
     }
 
     private static func decodeSink(name: String, _ node: Node, sinkNames: [String], _ r: ConfigReader) -> SinkConfiguration? {

@@ -83,6 +83,12 @@ admin.token from the adminToken Secret, shutdown_timeout below the grace period)
 {{- end }}
 {{- $_ = set $cfg "admin" $admin }}
 {{- $_ = set $cfg "shutdown_timeout" (printf "%ds" (int .Values.shutdownTimeoutSeconds)) }}
+{{- if .Values.azureWorkloadIdentity.enabled }}
+{{- $entra := $cfg.source.kafka.entra_id }}
+{{- $_ = set $entra "workload_identity" true }}
+{{- if not (hasKey $entra "client_id") }}{{ $_ = set $entra "client_id" .Values.azureWorkloadIdentity.clientId }}{{ end }}
+{{- if and .Values.azureWorkloadIdentity.tenantId (not (hasKey $entra "tenant_id")) }}{{ $_ = set $entra "tenant_id" .Values.azureWorkloadIdentity.tenantId }}{{ end }}
+{{- end }}
 {{- toYaml $cfg }}
 {{- end }}
 
@@ -102,6 +108,15 @@ admin.token from the adminToken Secret, shutdown_timeout below the grace period)
 {{- end }}
 {{- if and .Values.adminToken.secretName (kindIs "map" .Values.config) (kindIs "map" .Values.config.admin) (hasKey .Values.config.admin "token") }}
 {{- fail "config.admin.token is set by the chart from adminToken.secretName: remove config.admin.token (or leave adminToken.secretName empty and mount the token yourself)." }}
+{{- end }}
+{{- if .Values.azureWorkloadIdentity.enabled }}
+{{- if not .Values.azureWorkloadIdentity.clientId }}
+{{- fail "azureWorkloadIdentity.clientId is required when azureWorkloadIdentity.enabled: the client id of the managed identity (or application) with a federated credential for this ServiceAccount." }}
+{{- end }}
+{{- $kafka := ((($cfg.source | default dict).kafka) | default dict) }}
+{{- if not (and (kindIs "map" $kafka.entra_id) $kafka.entra_id.namespace) }}
+{{- fail "azureWorkloadIdentity.enabled needs config.source.kafka.entra_id.namespace (the Event Hubs namespace) instead of a connection string." }}
+{{- end }}
 {{- end }}
 {{- $parts := int .Values.partitionCount }}
 {{- if and (gt $parts 0) (gt (int .Values.replicas) $parts) }}
