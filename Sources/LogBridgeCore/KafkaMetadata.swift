@@ -110,6 +110,12 @@ public struct KafkaRecordMetadata {
         return true
     }
 
+    /// Whether the record has a non-empty value for `field`.
+    public func has(_ field: KafkaMetadataField) -> Bool {
+        var text: [UInt8] = []
+        return append(field, to: &text) && !text.isEmpty
+    }
+
     private func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
         out.append(contentsOf: String(value).utf8)
     }

@@ -19,8 +19,11 @@ extension Gateway {
         if statistics.groupJoined.value == 0 {
             problems.append("source: no assignment from consumer group '\(configuration.source.groupID)' (joining, rebalancing or stopped)")
         }
-        if !spool.isWritable {
-            problems.append("spool: not accepting records (spool.max_bytes reached, disk or map full, or writes failing); Kafka is paused")
+        // The same condition as logbridge_spool_full and the README's troubleshooting table: above
+        // the high watermark Kafka is paused as surely as when a write found no room. (Only the
+        // latter was reported before, and whether a pause overshot into it was a matter of timing.)
+        if spool.wantsSourcePaused {
+            problems.append("spool: not accepting records (above spool.high_watermark until under low_watermark, spool.max_bytes reached, disk or map full, or writes failing); Kafka is paused")
         }
         for runner in sinks.runners {
             let health = runner.sink.endpointHealth

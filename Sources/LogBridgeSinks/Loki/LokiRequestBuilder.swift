@@ -62,7 +62,7 @@ struct LokiRequestBuilder: Sendable {
                     entries.append([])
                 }
                 let start = metadataBytes.count
-                if !metadata.isEmpty { renderMetadata(line, timestampMs: record.timestampMs, into: &metadataBytes, scratch: &value) }
+                if !metadata.isEmpty { renderMetadata(line, timestampMs: record.timestampMs, kafka: kafka, into: &metadataBytes, scratch: &value) }
                 entries[slot].append((Self.timestampNanos(record), i, start..<metadataBytes.count))
             }
         }
@@ -121,12 +121,16 @@ struct LokiRequestBuilder: Sendable {
     /// `,{"name":"value",…}` for one record: the names whose fields are all present, with their
     /// rendered values; nothing at all when none is. A missing field leaves its name out rather
     /// than sending a stand-in such as `unknown`, which a query would match as if it were a value.
-    private func renderMetadata(_ line: UnsafeRawBufferPointer, timestampMs: Int64, into out: inout [UInt8], scratch: inout [UInt8]) {
+    private func renderMetadata(
+        _ line: UnsafeRawBufferPointer, timestampMs: Int64, kafka: KafkaRecordMetadata, into out: inout [UInt8], scratch: inout [UInt8]
+    ) {
         var written = 0
         for field in metadata {
-            guard field.paths.allSatisfy({ path in JSONBytes.lookup(keys: path, in: line).map { !$0.isEmpty } ?? false }) else { continue }
+            guard field.paths.allSatisfy({ path in JSONBytes.lookup(keys: path, in: line).map { !$0.isEmpty } ?? false }),
+                  field.template.metadataFields.allSatisfy(kafka.has)
+            else { continue }
             scratch.removeAll(keepingCapacity: true)
-            field.template.render(value: line, timestampMs: timestampMs, into: &scratch)
+            field.template.render(value: line, timestampMs: timestampMs, metadata: kafka, into: &scratch)
             guard !scratch.isEmpty else { continue }
             out.append(contentsOf: written == 0 ? Self.metadataOpen : Self.comma)
             out.append(contentsOf: field.name)
