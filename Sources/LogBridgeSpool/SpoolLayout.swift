@@ -157,24 +157,16 @@ enum RecordCodec {
         let offset = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self))
         let timestamp = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: Int64.self))
         var position = headerSize
-        var key: Range<Int>?
-        if flags & 1 != 0 {
+        /// A `u32 length | bytes` section, when its flag is set; nil for a truncated record.
+        func section(_ flag: UInt8) -> Range<Int>?? {
+            guard flags & flag != 0 else { return .some(nil) }
             guard bytes.count >= position + 4 else { return nil }
             let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
-            position += 4
-            guard bytes.count >= position + length else { return nil }
-            key = position..<(position + length)
-            position += length
+            guard bytes.count >= position + 4 + length else { return nil }
+            position += 4 + length
+            return .some((position - length)..<position)
         }
-        var headers: Range<Int>?
-        if flags & 4 != 0 {
-            guard bytes.count >= position + 4 else { return nil }
-            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
-            position += 4
-            guard bytes.count >= position + length else { return nil }
-            headers = position..<(position + length)
-            position += length
-        }
+        guard let key = section(1), let headers = section(4) else { return nil }
         var target: Range<Int>?
         if flags & 2 != 0 {
             guard bytes.count >= position + 2 else { return nil }

@@ -182,7 +182,7 @@ import Testing
         try cluster.createTopic("logs", partitions: 1)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let recorder = TokenLogRecorder()
+        let recorder = LogRecorder()
         let logger = Logger(label: "entra") { _ in recorder }
         let statistics = GatewayStatistics()
         let secret = FakeEntraTokenEndpoint.Options().clientSecret!
@@ -213,7 +213,7 @@ import Testing
         let cluster = try MockKafkaCluster(brokers: 1)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let recorder = TokenLogRecorder()
+        let recorder = LogRecorder()
         let logger = Logger(label: "entra") { _ in recorder }
         let statistics = GatewayStatistics()
         let secret = "not-the-right-secret~VALUE"
@@ -260,24 +260,5 @@ import Testing
         #expect(refresher.problem == nil)
         #expect(statistics.oauthTokenRefreshFailures.value >= 1)
         #expect(statistics.oauthTokenRefreshes.value >= 1)
-    }
-}
-
-/// Collects log lines with their metadata.
-final class TokenLogRecorder: LogHandler, @unchecked Sendable {
-    // `@unchecked Sendable`: `lines` is guarded by its mutex; the rest is set once by the logger.
-    private let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    var messages: [String] { lines.withLock { $0 } }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let all = self.metadata.merging(metadata ?? [:]) { $1 }
-        lines.withLock { $0.append("\(message) \(all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))") }
     }
 }

@@ -98,24 +98,6 @@ import Testing
     }
 }
 
-/// Keeps each log line (message and metadata) for assertions.
-final class LogRecorder: LogHandler, @unchecked Sendable {
-    // `@unchecked Sendable`: `lines` is guarded by its mutex; the rest is set once by the logger.
-    private let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    var messages: [String] { lines.withLock { $0 } }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let all = self.metadata.merging(metadata ?? [:]) { $1 }
-        lines.withLock { $0.append("\(message) \(all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))") }
-    }
-}
 
 @Suite struct BulkItemCountTests {
     @Test(arguments: [
