@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Finding one field in a JSON document without parsing the rest: for index names, labels and
 /// metadata templates that read a handful of fields per event.
 extension JSONBytes {
@@ -153,6 +159,13 @@ extension JSONBytes {
     public static func noteTopLevelMembers(
         _ bytes: UnsafeRawBufferPointer, keys: [[UInt8]], into found: inout [Range<Int>?], stopAtFirst: Bool
     ) -> Bool {
+        noteTopLevelMembers(bytes, keys: keys, into: &found, stopAt: stopAtFirst ? 0 : nil)
+    }
+
+    /// `noteTopLevelMembers` that stops as soon as `keys[stopAt]` is found.
+    public static func noteTopLevelMembers(
+        _ bytes: UnsafeRawBufferPointer, keys: [[UInt8]], into found: inout [Range<Int>?], stopAt: Int?
+    ) -> Bool {
         for k in found.indices { found[k] = nil }
         var scanner = Scanner(bytes: bytes)
         scanner.skipSpace()
@@ -172,11 +185,32 @@ extension JSONBytes {
             let slot = keys.firstIndex { $0.count == name.count && bytes[name].elementsEqual($0) }
             if let slot, found[slot] == nil {
                 found[slot] = start..<scanner.index
-                if slot == 0 && stopAtFirst { return true }
+                if slot == stopAt { return true }
             }
             scanner.skipSpace()
             guard scanner.index < bytes.count else { return false }
             if bytes[scanner.index] == UInt8(ascii: ",") { scanner.index += 1 } else { return bytes[scanner.index] == UInt8(ascii: "}") }
         }
+    }
+}
+
+extension JSONBytes {
+    /// Whether `"key"` (the key between quotes, as written) occurs anywhere in `bytes`: when it
+    /// does not, no member of that name exists at any depth, and a scan for it can be skipped.
+    /// memchr hops to each candidate first byte, so a record without it costs one fast pass.
+    public static func containsQuoted(_ key: [UInt8], in bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let first = key.first, let base = bytes.baseAddress, bytes.count >= key.count + 2 else { return false }
+        var i = 1
+        let last = bytes.count - key.count - 1
+        while i <= last {
+            guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return false }
+            let at = UnsafeRawPointer(hit) - base
+            if bytes[at - 1] == UInt8(ascii: "\""), bytes[at + key.count] == UInt8(ascii: "\""),
+               key.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, key.count) == 0 }) {
+                return true
+            }
+            i = at + 1
+        }
+        return false
     }
 }

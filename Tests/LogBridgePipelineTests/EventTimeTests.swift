@@ -48,6 +48,25 @@ struct EventTimeTests {
         #expect(resolve(#"{"date":1763632800}"#, EventTimeFields(["date"])) == t * 1_000_000_000)
     }
 
+    /// Fields named nowhere in the record are skipped before the scan; one named only inside a
+    /// nested object or a string does not count as a member.
+    @Test func absentAndNestedNamesDoNotShadowTheNextField() {
+        #expect(resolve(#"{"date":1,"time":"2025-11-20T10:00:00Z","log":"x"}"#) == t * 1_000_000_000)
+        #expect(resolve(#"{"x":{"@timestamp":1763632900},"time":"2025-11-20T10:00:00Z"}"#) == t * 1_000_000_000)
+        #expect(resolve(#"{"log":"a \"@timestamp\" in text","time":"2025-11-20T10:00:00Z"}"#) == t * 1_000_000_000)
+        #expect(resolve(#"{"log":"@timestamp","ts":1763632800}"#) == t * 1_000_000_000)
+        #expect(resolve(#"{"log":"no time here"}"#) == nil)
+        var bytes = Array(#"{"a":"@timestamp","b":{"time":1}}"#.utf8)
+        bytes.withUnsafeMutableBytes { raw in
+            let value = UnsafeRawBufferPointer(raw)
+            #expect(JSONBytes.containsQuoted(Array("@timestamp".utf8), in: value))
+            #expect(JSONBytes.containsQuoted(Array("time".utf8), in: value))
+            #expect(!JSONBytes.containsQuoted(Array("timestamp".utf8), in: value))
+            #expect(!JSONBytes.containsQuoted(Array("b\"".utf8), in: value))
+            #expect(!JSONBytes.containsQuoted(Array("a".utf8), in: UnsafeRawBufferPointer(rebasing: value[0..<3])))
+        }
+    }
+
     @Test func malformedRecordsFallBack() {
         #expect(resolve(#"{"log":"x","@timestamp":"#) == nil)
         #expect(resolve(#"{"#) == nil)

@@ -51,14 +51,21 @@ public struct EventTimeResolver {
     /// ``resolve(_:)`` and the index (in ``EventTimeFields/names``) of the field that gave it.
     public mutating func resolveField(_ value: UnsafeRawBufferPointer) -> (nanos: Int64, field: Int)? {
         guard !keys.isEmpty, value.first == UInt8(ascii: "{") || value.first.map(Self.isSpace) == true else { return nil }
-        // The preferred field alone first: one short scan for records that lead with it.
-        guard JSONBytes.noteTopLevelMembers(value, keys: keys, into: &found, stopAtFirst: true) || found[0] != nil else { return nil }
-        if let first = found[0] {
-            if let time = Self.parse(UnsafeRawBufferPointer(rebasing: value[first])) { return (time, 0) }
-            if keys.count == 1 { return nil }
-            guard JSONBytes.noteTopLevelMembers(value, keys: keys, into: &found, stopAtFirst: false) else { return nil }
+        // Fields whose quoted name appears nowhere in the record cannot be members: skip them, so
+        // the scan can stop at the first field that may be there (Fluent Bit's @timestamp leads
+        // its records; a CRI record's time comes early too) instead of reading to the end to
+        // prove an earlier one absent.
+        var first = 0
+        while first < keys.count, !JSONBytes.containsQuoted(keys[first], in: value) { first += 1 }
+        guard first < keys.count else { return nil }
+        let complete = JSONBytes.noteTopLevelMembers(value, keys: keys, into: &found, stopAt: first)
+        guard complete || found[first] != nil else { return nil }
+        if let range = found[first] {
+            if let time = Self.parse(UnsafeRawBufferPointer(rebasing: value[range])) { return (time, first) }
+            if first == keys.count - 1 { return nil }
+            guard JSONBytes.noteTopLevelMembers(value, keys: keys, into: &found, stopAt: nil) else { return nil }
         }
-        for slot in found.indices.dropFirst() {
+        for slot in found.indices where slot > first {
             if let range = found[slot], let time = Self.parse(UnsafeRawBufferPointer(rebasing: value[range])) { return (time, slot) }
         }
         return nil
