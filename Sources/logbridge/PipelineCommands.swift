@@ -29,6 +29,10 @@ struct PipelineCommands: ParsableCommand {
         @Flag(name: .long, help: "Print the pipeline's metrics (Prometheus text) on stderr at the end.") var metrics = false
         @Option(
             name: .long,
+            help: ArgumentHelp("The topic (event hub) the lines come from, as %kafka.topic reads it. Default: the first configured topic.", valueName: "name"))
+        var topic: String?
+        @Option(
+            name: .long,
             help: ArgumentHelp("Read every redact processor's hash_key from this file instead of the configuration.", valueName: "path"))
         var hashKeyFile: String?
 
@@ -65,7 +69,7 @@ struct PipelineCommands: ParsableCommand {
                 FileHandle.standardError.write(Data("\(error.message)\n".utf8))
                 throw ExitCode(1)
             }
-            let dryRun = PipelineDryRun(pipeline: pipeline)
+            let dryRun = PipelineDryRun(pipeline: pipeline, topic: topic ?? configuration.source.topics.first ?? "stdin")
             var out: [UInt8] = []
             out.reserveCapacity(1 << 16)
             let emit: (PipelineDryRun.Result) -> Void = { result in

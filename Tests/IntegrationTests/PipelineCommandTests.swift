@@ -35,6 +35,24 @@ import Testing
         return (process.terminationStatus, out.split(separator: "\n").map(String.init), try String(contentsOfFile: directory.file("err"), encoding: .utf8))
     }
 
+    /// `--topic` sets %kafka.topic for the lines: the Heavy Forwarder example routes aks-audit to
+    /// its audit sink only; stderr names each event's time and the field it came from.
+    @Test func topicRoutesAndEventTimesCanBeTried() throws {
+        let audit = try dryRun(example: "eventhubs-to-splunk.yaml", sample: "kubernetes-cri.ndjson", extra: ["--sink", "splunk-audit", "--topic", "aks-audit"])
+        #expect(audit.status == 0)
+        #expect(audit.stdout.count == 8)
+        let app = try dryRun(example: "eventhubs-to-splunk.yaml", sample: "kubernetes-cri.ndjson", extra: ["--sink", "splunk-audit"])
+        #expect(app.status == 0)
+        #expect(app.stdout.isEmpty, "the first configured topic, aks-logs, goes to the other sink")
+        let routed = try dryRun(example: "eventhubs-to-splunk.yaml", sample: "kubernetes-cri.ndjson", extra: ["--sink", "splunk"])
+        #expect(routed.stdout.count == 8)
+        // These lines carry their time inside the CRI text only (the kubernetes example's cri
+        // processor reads it): the Kafka timestamp would be used.
+        #expect(audit.stderr.contains("line 1: event time: none in the record (looked for @timestamp, time, timestamp, ts)"), "\(audit.stderr)")
+        let cri = try dryRun(example: "kubernetes-cri-redaction.yaml", sample: "kubernetes-cri.ndjson")
+        #expect(cri.stderr.contains("line 1: event time 2026-11-21T10:00:00.101Z (set by the pipeline)"), "\(cri.stderr)")
+    }
+
     @Test func kubernetesExampleJoinsRedactsAndDrops() throws {
         let (status, lines, errors) = try dryRun(example: "kubernetes-cri-redaction.yaml", sample: "kubernetes-cri.ndjson")
         #expect(status == 0)

@@ -16,9 +16,15 @@ public final class PipelineDryRun {
     private var reportedText = false
     private var eventTime: EventTimeResolver
 
-    /// - Parameter window: lines processed together (a CRI line may span windows).
-    public init(pipeline: SinkPipeline, window: Int = 1000) {
+    private let topic: String
+
+    /// - Parameters:
+    ///   - window: lines processed together (a CRI line may span windows).
+    ///   - topic: the topic the lines pretend to come from (`%kafka.topic`); partition 0, the
+    ///     line number as offset.
+    public init(pipeline: SinkPipeline, window: Int = 1000, topic: String = "stdin") {
         self.pipeline = pipeline
+        self.topic = topic
         self.window = max(window, 1)
         eventTime = pipeline.eventTimeFields.makeResolver()
     }
@@ -49,7 +55,7 @@ public final class PipelineDryRun {
                 sequence: UInt64(entry.line), topicIndex: 0, partition: 0, offset: Int64(entry.line), timestampMs: -1, key: nil,
                 value: start..<bytes.count))
         }
-        let batch = RecordBatch(topics: ["stdin"], bytes: bytes, records: records)
+        let batch = RecordBatch(topics: [topic], bytes: bytes, records: records)
         let output = pipeline.process(batch, flush: flush)
         var failures: [Int: String] = [:]
         for failure in output.failures { failures[Int(batch.records[failure.recordIndex].sequence)] = failure.message }
