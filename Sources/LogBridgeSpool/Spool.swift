@@ -548,3 +548,12 @@ struct TouchedPages {
         _ = madvise(pointer, Int(end - start), MADV_DONTNEED)
     }
 }
+
+extension Spool {
+    /// The format version stored in the spool (tests of the upgrade).
+    func _formatVersion() throws(SpoolError) -> String? {
+        try env.read { (txn) throws(SpoolError) in
+            try txn.get(db.meta, key: SpoolKey.format).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+}
