@@ -554,7 +554,7 @@ final class SpoolWriter: @unchecked Sendable {
         let deleted = try txn.deleteFromStart(db.records, limit: Self.trimLimit) { key in
             SpoolKey.decodeSequence(key) < minimum
         }
-        work.firstSequenceMoved = deleted > 0
+        work.firstSequenceMoved = true
         if deleted < Self.trimLimit {
             work.state.firstSequence = minimum
             trimBacklog = false

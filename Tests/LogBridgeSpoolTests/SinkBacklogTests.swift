@@ -2,6 +2,7 @@ import Foundation
 import LogBridgeCore
 import LogBridgeTestKit
 import Logging
+import Synchronization
 import Testing
 
 @testable import LogBridgeSpool
@@ -67,6 +68,37 @@ import Testing
         write(spool, records: 50, from: 1000)
         #expect(spool.checkpoint(sink: "secondary").nextSequence == 950)
         spool.close()
+    }
+
+    @Test func anEpisodeIsLoggedOnceWhenItStartsAndOnceWhenItEndsWithTheRangeSkipped() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let recorder = LogLines()
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20, skipEpisodeQuietPeriod: .milliseconds(300)),
+            sinks: ["primary", "secondary"], statistics: GatewayStatistics(), logger: Logger(label: "episode") { _ in recorder })
+        defer { spool.close() }
+        spool.setBacklogLimits(["secondary": SinkBacklogLimit(maxBytes: 100 * 1024, whenFull: .skipOldest)])
+        write(spool, records: 1000)
+        write(spool, records: 50, from: 1000)
+        write(spool, records: 50, from: 1050)
+        #expect(spool.checkpoint(sink: "secondary").nextSequence == 1000)
+        let started = recorder.lines.filter { $0.contains("sink is over its backlog limit (backlog.max_bytes)") }
+        #expect(started.count == 1, "one warning per episode, not one per skip: \(recorder.lines)")
+        #expect(started.first?.contains("from_sequence=0 ") == true)
+        #expect(started.first?.contains("first_skipped=logs/0@0 ") == true)
+        #expect(started.first?.contains("sink.name=secondary") == true)
+        // The writer notices the quiet period within its one-second idle wake-up.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !recorder.lines.contains(where: { $0.contains("back under its backlog limit") }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let ended = recorder.lines.filter { $0.contains("back under its backlog limit") }
+        #expect(ended.count == 1)
+        #expect(ended.first?.contains("from_sequence=0 ") == true)
+        #expect(ended.first?.contains("to_sequence=1000 ") == true)
+        #expect(ended.first?.contains("sequences_skipped=1000 ") == true)
+        #expect(ended.first?.contains("last_skipped=logs/0@999 ") == true)
     }
 
     @Test func aSkipIsDurableWithTheRecordsAndSurvivesARestart() async throws {
@@ -163,5 +195,24 @@ import Testing
         #expect(statistics.sink("a").backlogBytes.value == 400 * 1024)
         let format = try spool._formatVersion()
         #expect(format == "2")
+    }
+}
+
+/// Keeps each log line (message and sorted metadata) for assertions.
+final class LogLines: LogHandler, @unchecked Sendable {
+    // `@unchecked Sendable`: `stored` is guarded by its mutex; the rest is set once by the logger.
+    private let stored = Mutex<[String]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    var lines: [String] { stored.withLock { $0 } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        stored.withLock { $0.append("\(message) \(all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) ") }
     }
 }
