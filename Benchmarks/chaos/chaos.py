@@ -1117,6 +1117,8 @@ class Suite:
             gateway = scope.gateway(config, "run", port)
             paused_since, longest_pause, paused_seconds = None, 0.0, 0.0
             others_done_at = None
+            # Loki's largest backlog seen, and which sink was furthest behind while Kafka was paused.
+            loki_backlog_max, behind_when_paused = 0, {}
             last, metrics = time.monotonic(), None
             deadline = time.monotonic() + 600 + seconds
             while True:
@@ -1128,7 +1130,11 @@ class Suite:
                 now = time.monotonic()
                 if metrics:
                     paused = (metrics.value("logbridge_source_paused_partitions") or 0) > 0
+                    loki_backlog_max = max(loki_backlog_max, metrics.value("logbridge_sink_backlog_bytes", default=0, sink="loki"))
                     if paused:
+                        behind = max(("es", "hec", "loki"),
+                                     key=lambda s: metrics.value("logbridge_sink_backlog_bytes", default=0, sink=s))
+                        behind_when_paused[behind] = behind_when_paused.get(behind, 0) + 1
                         paused_seconds += now - last
                         paused_since = paused_since or now
                         longest_pause = max(longest_pause, now - paused_since)
@@ -1173,7 +1179,9 @@ class Suite:
                 f"ES and HEC had every record {others_done_at - gateway.started:.1f} s after start "
                 f"({outage_end - others_done_at:.1f} s before Loki came back); Kafka paused {paused_seconds:.1f} s in all, "
                 f"{longest_pause:.1f} s at most in a row (a blocking Loki would have paused it from ~{spool_mib * 0.9:.0f} MiB "
-                f"until the end of the outage). Loki (backlog {backlog}) received {received:,} and skipped {skipped:,} "
+                f"until the end of the outage); sink with the largest backlog in the scrapes while paused: "
+                f"{behind_when_paused or 'none'}; Loki's backlog peaked at {loki_backlog_max / 2**20:.1f} MiB of records "
+                f"(checked after each spool transaction, which holds up to 8 MiB). Loki (backlog {backlog}) received {received:,} and skipped {skipped:,} "
                 f"(logbridge_sink_records_skipped_total), {received + skipped:,} in all; {loki_counts['duplicates']:,} "
                 f"entries re-sent by retries and de-duplicated by Loki; backlog bytes at the end {skipped_bytes_gauge}.")
         row.finish()
