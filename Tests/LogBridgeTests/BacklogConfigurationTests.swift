@@ -59,4 +59,16 @@ import Testing
         #expect(loaded.configuration.sinks[1].backlog == SinkBacklogLimit(maxBytes: 1 << 30))
         #expect(loaded.warnings.map(\.path) == ["sinks.loki.backlog"])
     }
+
+    @Test func aByteLimitTheSpoolCannotHoldDrawsAWarning() throws {
+        // The default spool: 10 GiB, paused at 90%.
+        let loaded = try LogBridgeConfiguration.parse(
+            yaml: Self.yaml("    backlog: {max_bytes: \"9728MiB\", when_full: skip_oldest}"), environment: [:])
+        #expect(loaded.warnings.map(\.path) == ["sinks.loki.backlog.max_bytes"])
+        #expect(loaded.warnings.first?.line == 16)
+        #expect(loaded.warnings.first?.message.contains("9GiB") == true)
+        let fits = try LogBridgeConfiguration.parse(
+            yaml: Self.yaml("    backlog: {max_bytes: \"2GiB\", when_full: skip_oldest}"), environment: [:])
+        #expect(fits.warnings.isEmpty)
+    }
 }
