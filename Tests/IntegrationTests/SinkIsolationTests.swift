@@ -17,8 +17,8 @@ import Testing
 @Suite(.serialized)
 struct SinkIsolationTests {
     static let partitions = 4
-    /// ~320 bytes each: ~5 MB through a 3 MiB spool.
-    static let records = 16_000
+    /// ~320 bytes each: ~4 MB through a 2.5 MiB spool.
+    static let records = 12_000
 
     struct Peers {
         var hec: FakeSplunkHEC
@@ -58,7 +58,7 @@ struct SinkIsolationTests {
         let cluster = try MockKafkaCluster.seeded(records: Self.records, partitions: Self.partitions)
         let peers = try await peers()
         let harness = GatewayHarness(
-            bootstrap: cluster.bootstrapServers, spoolMaxBytes: 3 << 20,
+            bootstrap: cluster.bootstrapServers, spoolMaxBytes: 5 << 19,
             sinks: try sinks(peers, lokiBacklog: SinkBacklogLimit(maxBytes: 512 << 10, whenFull: .skipOldest)))
         defer { harness.directory.remove() }
         let running = try harness.start()
@@ -99,7 +99,7 @@ struct SinkIsolationTests {
         let cluster = try MockKafkaCluster.seeded(records: Self.records, partitions: Self.partitions)
         let peers = try await peers()
         let harness = GatewayHarness(
-            bootstrap: cluster.bootstrapServers, spoolMaxBytes: 3 << 20,
+            bootstrap: cluster.bootstrapServers, spoolMaxBytes: 5 << 19,
             // Limits without skip_oldest only measure: lossless.
             sinks: try sinks(peers, lokiBacklog: SinkBacklogLimit(maxBytes: 512 << 10)))
         defer { harness.directory.remove() }
@@ -126,5 +126,53 @@ struct SinkIsolationTests {
         await peers.hec.shutdown()
         await peers.es.shutdown()
         await peers.loki.shutdown()
+    }
+}
+
+/// `kill -9` while a `skip_oldest` sink is being skipped: each restart finds the spool consistent,
+/// the blocking sink loses and duplicates nothing, and the skipping sink's cursor and the trimmed
+/// log agree (its backlog stays within its limit across the crashes).
+@Suite(.serialized)
+struct SinkIsolationCrashTests {
+    @Test func killNineWhileSkippingLeavesTheBlockingSinkExactAndTheSpoolTrimmed() async throws {
+        let partitions = 8
+        let records = 16_000
+        let cluster = try MockKafkaCluster.seeded(records: records, partitions: partitions)
+        let directory = TemporaryDirectory(prefix: "logbridge-skip-crash")
+        defer { directory.remove() }
+        let output = directory.file("events.ndjson")
+        // Nothing listens on the secondary's port: every delivery is refused, so it only ever skips.
+        let dead = "http://127.0.0.1:9"
+        let config = try LogBridgeBinary.writeConfig(
+            in: directory, bootstrap: cluster.bootstrapServers, group: "skip-crash-test",
+            sinks: """
+                  archive:
+                    type: file
+                    path: "\(output)"
+                    batch_size: 2000
+                  secondary:
+                    type: loki
+                    endpoints: ["\(dead)"]
+                    labels: {job: test}
+                    max_backoff: 1s
+                    backlog: {max_bytes: "256KiB", when_full: skip_oldest}
+                """,
+            // The dead sink never catches up: the final stop need not wait the default 30 s for it.
+            extra: "shutdown_timeout: 1s", spoolMaxBytes: "16MiB")
+        let (kills, last) = try await LogBridgeBinary.killRepeatedly(config: config, in: directory, rounds: 3, afterMilliseconds: 400...1_500)
+        try await LogBridgeBinary.stop(last, when: { DeliveryAudit(files: [output]).lines >= records })
+
+        let audit = DeliveryAudit(files: [output])
+        #expect(kills == 3)
+        #expect(last.terminationStatus == 0, "graceful stop exits 0")
+        #expect(audit.unique == records, "\(audit)")
+        #expect(audit.duplicates == 0, "\(audit)")
+        #expect(audit.malformed == 0, "\(audit)")
+        let stats = try SpoolInspector(path: directory.file("spool")).stats()
+        let secondary = try #require(stats.sinks.first { $0.name == "secondary" })
+        #expect(secondary.cursor > 0, "the secondary was skipped")
+        // Within its limit (~800 records of ~320 bytes), give or take one spool transaction.
+        #expect(secondary.backlog < 4_000, "\(secondary.backlog) records held for the dead sink")
+        #expect(stats.records == secondary.backlog, "the log is trimmed up to the skipped cursor")
     }
 }

@@ -145,7 +145,8 @@ import Testing
         }
         fill()
         #expect(spool.wantsSourcePaused, "both sinks are behind: the primary blocks, so Kafka pauses")
-        try await Task.sleep(for: .milliseconds(1500))
+        // Longer than the writer's idle wake-up (1 s), when it looks for skips to make.
+        try await Task.sleep(for: .milliseconds(1200))
         #expect(spool.checkpoint(sink: "secondary").nextSequence == 0, "never skipped past a blocking sink")
         #expect(spool.wantsSourcePaused)
 
