@@ -70,6 +70,23 @@ import Testing
         spool.close()
     }
 
+    @Test func anAgeLimitSkipsRecordsThatWaitedTooLongEvenWithNothingNewArriving() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = try open(directory, sinks: ["primary", "secondary"])
+        defer { spool.close() }
+        spool.setBacklogLimits(["secondary": SinkBacklogLimit(maxAge: .seconds(1), whenFull: .skipOldest)])
+        write(spool, records: 300)
+        #expect(spool.checkpoint(sink: "secondary").nextSequence == 0, "younger than max_age")
+        // No more records: the idle writer notices the age on its own (it wakes every second).
+        let deadline = ContinuousClock.now + .seconds(5)
+        while spool.checkpoint(sink: "secondary").nextSequence == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(spool.checkpoint(sink: "secondary").nextSequence == 300)
+        #expect(spool.checkpoint(sink: "primary").nextSequence == 0)
+    }
+
     @Test func anEpisodeIsLoggedOnceWhenItStartsAndOnceWhenItEndsWithTheRangeSkipped() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
