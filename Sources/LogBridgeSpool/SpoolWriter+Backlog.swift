@@ -10,6 +10,9 @@ struct SkipMove {
     /// The first and last record skipped, where they came from (for the log).
     var first: String?
     var last: String?
+    /// When the first and last record skipped were spooled (Unix ms, to about a second).
+    var spooledFromMs: Int64?
+    var spooledToMs: Int64?
 }
 
 /// A run of skips for one sink, logged when it starts and when it ends.
@@ -23,6 +26,8 @@ struct SkipEpisode {
     var reasons: Set<String>
     var first: String?
     var last: String?
+    var spooledFromMs: Int64?
+    var spooledToMs: Int64?
 }
 
 /// Sink isolation (`sinks.NAME.backlog`): byte totals along the log, and moving the cursor of a
@@ -75,7 +80,9 @@ extension SpoolWriter {
             work.skips.append(SkipMove(
                 sink: sink, from: from, to: checkpoint.nextSequence, reason: target.reason,
                 first: try describeRecord(txn, sequence: from, topics: work.state.topics),
-                last: try describeRecord(txn, sequence: checkpoint.nextSequence - 1, topics: work.state.topics)))
+                last: try describeRecord(txn, sequence: checkpoint.nextSequence - 1, topics: work.state.topics),
+                spooledFromMs: backlog.spooledAtMs(from, next: next),
+                spooledToMs: backlog.spooledAtMs(checkpoint.nextSequence - 1, next: next)))
         }
     }
 
@@ -146,12 +153,14 @@ extension SpoolWriter {
                 episode.skips += 1
                 episode.reasons.insert(move.reason.rawValue)
                 episode.last = move.last ?? episode.last
+                episode.spooledToMs = move.spooledToMs ?? episode.spooledToMs
                 skipEpisodes[move.sink] = episode
                 continue
             }
             skipEpisodes[move.sink] = SkipEpisode(
                 started: now, lastSkip: now, from: move.from, to: move.to, sequences: move.to - move.from, skips: 1,
-                reasons: [move.reason.rawValue], first: move.first, last: move.last)
+                reasons: [move.reason.rawValue], first: move.first, last: move.last,
+                spooledFromMs: move.spooledFromMs, spooledToMs: move.spooledToMs)
             logger.warning(
                 """
                 sink is over its backlog limit (\(move.reason.rawValue)); skipping its oldest records so the other sinks \
@@ -161,6 +170,8 @@ extension SpoolWriter {
                 metadata: [
                     LogKey.sink: "\(move.sink)", "from_sequence": "\(move.from)", "to_sequence": "\(move.to)",
                     "first_skipped": "\(move.first ?? "-")", "last_skipped": "\(move.last ?? "-")",
+                    "spooled_from_ms": "\(move.spooledFromMs.map { "\($0)" } ?? "-")",
+                    "spooled_to_ms": "\(move.spooledToMs.map { "\($0)" } ?? "-")",
                 ])
         }
     }
@@ -180,6 +191,8 @@ extension SpoolWriter {
                     "reasons": "\(episode.reasons.sorted().joined(separator: ","))",
                     "duration": "\(episode.lastSkip - episode.started)",
                     "first_skipped": "\(episode.first ?? "-")", "last_skipped": "\(episode.last ?? "-")",
+                    "spooled_from_ms": "\(episode.spooledFromMs.map { "\($0)" } ?? "-")",
+                    "spooled_to_ms": "\(episode.spooledToMs.map { "\($0)" } ?? "-")",
                 ])
         }
     }

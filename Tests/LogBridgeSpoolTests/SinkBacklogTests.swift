@@ -116,6 +116,7 @@ import Testing
         #expect(ended.first?.contains("to_sequence=1000 ") == true)
         #expect(ended.first?.contains("sequences_skipped=1000 ") == true)
         #expect(ended.first?.contains("last_skipped=logs/0@999 ") == true)
+        #expect(ended.first?.contains("spooled_from_ms=-") == false, "the spool times of the range are logged")
     }
 
     @Test func aSkipIsDurableWithTheRecordsAndSurvivesARestart() async throws {

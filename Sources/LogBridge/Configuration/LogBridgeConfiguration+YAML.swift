@@ -377,7 +377,8 @@ extension LogBridgeConfiguration {
                 "max_bytes and max_age only act with when_full: skip_oldest; with block (the default) the sink keeps every record and a full spool pauses Kafka")
         }
         if limit.skips, let maxBytes = limit.maxBytes, let spool {
-            let room = Int(Double(spool.maxBytes) * spool.highWatermark)
+            // Whole MiB, so the message reads "921MiB" rather than a byte count.
+            let room = Int(Double(spool.maxBytes) * spool.highWatermark) / (1 << 20) * (1 << 20)
             if maxBytes >= room {
                 r.warn(
                     "\(path).max_bytes", b["max_bytes"],
