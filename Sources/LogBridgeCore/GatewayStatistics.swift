@@ -279,7 +279,7 @@ public final class SinkStatistics: Sendable {
     public let utf8Repaired: Counter
     /// Records in the spool this sink has not delivered yet.
     public let backlog: Gauge
-    /// Bytes of spooled records (key, value, 24-byte header) this sink has not delivered yet.
+    /// Bytes of spooled records (value, key, Kafka headers, 24-byte header) this sink has not delivered yet.
     public let backlogBytes: Gauge
     /// Seconds since this sink's oldest undelivered record was spooled; 0 when it has caught up.
     public let backlogAgeSeconds: Gauge
@@ -321,7 +321,7 @@ public final class SinkStatistics: Sendable {
             "logbridge_sink_records_utf8_repaired_total", "Records sent with invalid UTF-8 sequences replaced by U+FFFD.")
         backlog = gauge("logbridge_sink_backlog_records", "Spooled records this sink has not delivered yet.")
         backlogBytes = gauge(
-            "logbridge_sink_backlog_bytes", "Bytes of spooled records (key, value, 24-byte header) this sink has not delivered yet.")
+            "logbridge_sink_backlog_bytes", "Bytes of spooled records (value, key, Kafka headers, 24-byte header) this sink has not delivered yet.")
         backlogAgeSeconds = gauge(
             "logbridge_sink_backlog_age_seconds", "Seconds since this sink's oldest undelivered record was spooled; 0 when caught up.")
         skipped = counter(

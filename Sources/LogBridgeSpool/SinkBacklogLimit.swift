@@ -17,7 +17,7 @@ public struct SinkBacklogLimit: Sendable, Equatable {
         case skipOldest = "skip_oldest"
     }
 
-    /// Bytes of spooled records (key, value and a 24-byte header each) the sink has not delivered,
+    /// Bytes of spooled records (value, key, Kafka headers and a 24-byte header each) the sink has not delivered,
     /// at most; nil: no byte limit. LMDB's pages add about a third on disk.
     public var maxBytes: Int?
     /// Age of the sink's oldest undelivered record, measured from when it was spooled (not its

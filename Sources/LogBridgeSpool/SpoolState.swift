@@ -72,7 +72,7 @@ final class Published: Sendable {
 
 /// What a sink has not delivered yet, for `/metrics`.
 struct SinkBacklogStatus: Sendable, Equatable {
-    /// Record bytes (key, value, 24-byte header) from the sink's cursor to the log's end.
+    /// Record bytes (value, key, Kafka headers, 24-byte header) from the sink's cursor to the log's end.
     var bytes: UInt64
     /// When its oldest undelivered record was spooled (Unix ms); nil when it has caught up.
     var oldestSpooledAtMs: Int64?
