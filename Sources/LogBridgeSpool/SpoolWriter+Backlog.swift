@@ -42,6 +42,18 @@ extension SpoolWriter {
         }
     }
 
+    /// Runs a write transaction; if it fails, the backlog index forgets what the transaction
+    /// noted, so memory and LMDB keep agreeing.
+    func rollingBackBacklogOnFailure<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
+        let (marks, total) = (backlog.marks.count, backlog.totalBytes)
+        do {
+            return try body()
+        } catch {
+            backlog.rollBack(markCount: marks, totalBytes: total)
+            throw error
+        }
+    }
+
     /// Deletes stored marks wholly before `first`, keeping the one that covers it (the in-memory
     /// index drops them once the transaction is durable).
     func trimMarks(_ txn: borrowing LMDBTransaction, before first: UInt64) throws(SpoolError) {

@@ -323,9 +323,7 @@ final class SpoolWriter: @unchecked Sendable {
     private func commitTransaction(_ segment: [WriterItem]) throws(SpoolError) {
         var work = TransactionWork(state: state, deadLetterPayloadLimit: configuration.maxRecordBytes)
         let backlogBefore = (marks: backlog.marks.count, total: backlog.totalBytes)
-        let usage: SpoolUsage
-        do {
-        usage = try env.write { (txn) throws(SpoolError) -> SpoolUsage in
+        let usage: SpoolUsage = try rollingBackBacklogOnFailure { () throws(SpoolError) in try env.write { (txn) throws(SpoolError) -> SpoolUsage in
             for item in segment {
                 switch item {
                 case .ingest(let batch):
@@ -362,11 +360,7 @@ final class SpoolWriter: @unchecked Sendable {
                 try txn.put(db.meta, key: SpoolKey.backlogBytes, value: SpoolKey.uint64(backlog.totalBytes))
             }
             return try measure(txn, state: work.state)
-        }
-        } catch {
-            backlog.rollBack(markCount: backlogBefore.marks, totalBytes: backlogBefore.total)
-            throw error
-        }
+        } }
         if work.firstSequenceMoved { _ = backlog.dropMarks(before: work.state.firstSequence) }
         // Durable from here on.
         state = work.state
