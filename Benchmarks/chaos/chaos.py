@@ -11,6 +11,9 @@ fakes, one fault per scenario, each ending with an exact count of what arrived.
   rebalance    two more members (own spools, same group) join and leave while records arrive.
   disk-full    the spool on a 16 MiB tmpfs, Elasticsearch down ~20 s: the kernel's ENOSPC fills it.
   flapping     Elasticsearch flapping between healthy and 429 (then 503): no loss, no storm.
+  isolation    Loki answers 503 for 60 s at full input beside Elasticsearch and Splunk HEC, through a
+               spool smaller than the input; Loki has backlog.when_full: skip_oldest: Kafka never
+               stays paused, ES and HEC get every record once, Loki's received + skipped == sent.
 
 Prints a Markdown table and writes it to Benchmarks/results/chaos.md; exits 1 if a verdict fails.
 Python 3 standard library only; every process started here is killed, every temporary directory
@@ -329,6 +332,23 @@ def hec_sink(url):
         f"ack_timeout: {HEC['timeout']}",
         f"max_pending_acks: {HEC['pending']}",
     ]
+
+
+def loki_sink(url, backlog=None):
+    lines = [
+        "type: loki",
+        f'endpoints: ["{url}"]',
+        "labels: {job: chaos}",
+        "tenant_id: team-a",
+        "batch_size: 2000",
+        "max_batch_bytes: 4MiB",
+        "interval: 200ms",
+        "concurrency: 2",
+        "max_backoff: 3s",
+    ]
+    if backlog:
+        lines.append(f"backlog: {backlog}")
+    return lines
 
 
 def file_sink(path):
@@ -1070,8 +1090,105 @@ class Suite:
                 rows.append(row)
         return rows
 
+    # 7. sink isolation ------------------------------------------------------------------------
+    def isolation(self):
+        args = self.args
+        n, partitions, seconds = args.records, args.partitions, args.isolation_outage_seconds
+        # 128 MiB against 1,000,000 records (~330 MB): Loki's backlog alone would fill it and pause
+        # Kafka for every sink; its 16 MiB limit keeps it from doing so. Scaled with --records.
+        spool_mib = 128 if n >= 1_000_000 else max(24, 128 * n // 1_000_000)
+        limit_mib = max(2, spool_mib // 8)
+        row = Row(f"7. Loki 503 for {seconds:.0f} s at full input, backlog skip_oldest {limit_mib}MiB, spool "
+                  f"{spool_mib}MiB (ES + HEC acks + Loki)", sent=n)
+        self.current = row
+        with Scope(self, "isolation", row) as scope:
+            cluster = scope.cluster(n, partitions)
+            es = scope.fake("elasticsearch")
+            hec = scope.fake("hec", "--ack-delay-ms", 50)
+            loki = scope.fake("loki", "--outage-seconds", seconds)
+            outage_end = loki.started + seconds
+            port = free_port()
+            config = scope.dir / "logbridge.yaml"
+            backlog = f'{{max_bytes: "{limit_mib}MiB", when_full: skip_oldest}}'
+            write_config(config, bootstrap=cluster.bootstrap, group="chaos-isolation", spool=scope.dir / "spool",
+                         sinks={"es": es_sink(es.url), "hec": hec_sink(hec.url), "loki": loki_sink(loki.url, backlog)},
+                         spool_max=f"{spool_mib}MiB", admin_port=port)
+            check_config(args.binary, config)
+            gateway = scope.gateway(config, "run", port)
+            paused_since, longest_pause, paused_seconds = None, 0.0, 0.0
+            others_done_at = None
+            # Loki's largest backlog seen, and which sink was furthest behind while Kafka was paused.
+            loki_backlog_max, behind_when_paused = 0, {}
+            last, metrics = time.monotonic(), None
+            deadline = time.monotonic() + 600 + seconds
+            while True:
+                if not gateway.alive:
+                    raise RuntimeError(f"the gateway exited: {gateway.log_text()[-500:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("not delivered within 600 s after the outage")
+                metrics = gateway.metrics()
+                now = time.monotonic()
+                if metrics:
+                    paused = (metrics.value("logbridge_source_paused_partitions") or 0) > 0
+                    loki_backlog_max = max(loki_backlog_max, metrics.value("logbridge_sink_backlog_bytes", default=0, sink="loki"))
+                    if paused:
+                        behind = max(("es", "hec", "loki"),
+                                     key=lambda s: metrics.value("logbridge_sink_backlog_bytes", default=0, sink=s))
+                        behind_when_paused[behind] = behind_when_paused.get(behind, 0) + 1
+                        paused_seconds += now - last
+                        paused_since = paused_since or now
+                        longest_pause = max(longest_pause, now - paused_since)
+                    else:
+                        paused_since = None
+                    delivered = {s: metrics.value("logbridge_sink_records_delivered_total", default=0, sink=s)
+                                 for s in ("es", "hec", "loki")}
+                    skipped = metrics.value("logbridge_sink_records_skipped_total", default=0, sink="loki")
+                    if others_done_at is None and delivered["es"] >= n and delivered["hec"] >= n:
+                        others_done_at = now
+                    backlog_left = sum(metrics.value("logbridge_sink_backlog_records", default=1, sink=s)
+                                       for s in ("es", "hec", "loki"))
+                    if others_done_at and delivered["loki"] + skipped >= n and backlog_left == 0:
+                        break
+                last = now
+                time.sleep(0.5)
+            final = gateway.metrics() or metrics
+            skipped = int(final.value("logbridge_sink_records_skipped_total", default=0, sink="loki"))
+            skipped_bytes_gauge = final.value("logbridge_sink_backlog_bytes", sink="loki")
+            code = gateway.stop()
+            row.check(code == 0, f"graceful stop exited {code}")
+            es_counts, hec_counts, loki_counts = es.close(), hec.close(), loki.close()
+            row.rss, row.anon = scope.max_rss, scope.max_anon
+            received = loki_counts["entries"]
+            row.delivered = (f"ES {fmt(es_counts['documents'])} / HEC {fmt(hec_counts['events'])} / "
+                             f"Loki {fmt(received)} + skipped {fmt(skipped)}")
+            row.lost = f"ES {fmt(n - es_counts['documents'])} / HEC {fmt(n - hec_counts['events'])} / Loki {fmt(n - received - skipped)}"
+            row.duplicated = f"ES 0 / HEC {fmt(hec_counts['duplicates'])} / Loki {fmt(loki_counts['duplicates'])} (de-duplicated)"
+            row.absorbed = f"ES {fmt(es_counts['conflicts'])}"
+            row.check(es_counts["documents"] == n, f"ES holds {es_counts['documents']:,} of {n:,}")
+            row.check(es_counts["conflicts"] == 0, f"ES {es_counts['conflicts']:,} records sent twice")
+            row.check(hec_counts["events"] == n, f"HEC indexed {hec_counts['events']:,} of {n:,}")
+            row.check(hec_counts["duplicates"] == 0, f"HEC {hec_counts['duplicates']:,} events indexed twice")
+            row.check(received + skipped == n, f"Loki received {received:,} + skipped {skipped:,} != {n:,}")
+            row.check(skipped > 0, "Loki skipped nothing: the outage never took it over its limit")
+            row.check(loki_counts["refused"] == 0, f"Loki refused {loki_counts['refused']:,} entries")
+            row.check(longest_pause < 10, f"Kafka stayed paused {longest_pause:.1f} s in a row")
+            row.check(others_done_at is not None and others_done_at < outage_end,
+                      "ES and HEC did not have every record before Loki came back")
+            row.notes.append(
+                f"Loki answered 503 for {seconds:.0f} s from the start while all {n:,} records were already in Kafka; "
+                f"ES and HEC had every record {others_done_at - gateway.started:.1f} s after start "
+                f"({outage_end - others_done_at:.1f} s before Loki came back); Kafka paused {paused_seconds:.1f} s in all, "
+                f"{longest_pause:.1f} s at most in a row (a blocking Loki would have paused it from ~{spool_mib * 0.9:.0f} MiB "
+                f"until the end of the outage); sink with the largest backlog in the scrapes while paused: "
+                f"{behind_when_paused or 'none'}; Loki's backlog peaked at {loki_backlog_max / 2**20:.1f} MiB of records "
+                f"(checked after each spool transaction, which holds up to 8 MiB). Loki (backlog {backlog}) received {received:,} and skipped {skipped:,} "
+                f"(logbridge_sink_records_skipped_total), {received + skipped:,} in all; {loki_counts['duplicates']:,} "
+                f"entries re-sent by retries and de-duplicated by Loki; backlog bytes at the end {skipped_bytes_gauge}.")
+        row.finish()
+        return row
 
-SCENARIOS = ["kill9", "outage", "broker-down", "rebalance", "disk-full", "flapping"]
+
+SCENARIOS = ["kill9", "outage", "broker-down", "rebalance", "disk-full", "flapping", "isolation"]
 
 
 def describe_binary(path):
@@ -1148,6 +1265,7 @@ def main():
     parser.add_argument("--flap-cycles", type=int, default=8)
     parser.add_argument("--flap-down", type=float, default=3.0)
     parser.add_argument("--flap-up", type=float, default=2.0)
+    parser.add_argument("--isolation-outage-seconds", type=float, default=60)
     parser.add_argument("--output", default=str(ROOT / "Benchmarks/results/chaos.md"))
     parser.add_argument("--readme", default=str(ROOT / "README.md"),
                         help="README to update between its make chaos markers after a whole run at full size ('' to leave it)")

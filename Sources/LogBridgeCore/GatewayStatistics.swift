@@ -279,6 +279,13 @@ public final class SinkStatistics: Sendable {
     public let utf8Repaired: Counter
     /// Records in the spool this sink has not delivered yet.
     public let backlog: Gauge
+    /// Bytes of spooled records (value, key, Kafka headers, 24-byte header) this sink has not delivered yet.
+    public let backlogBytes: Gauge
+    /// Seconds since this sink's oldest undelivered record was spooled; 0 when it has caught up.
+    public let backlogAgeSeconds: Gauge
+    /// Spooled records this sink will never receive: its backlog went over `sinks.NAME.backlog`
+    /// with `when_full: skip_oldest`, and its cursor was moved past them so the others keep flowing.
+    public let skipped: Counter
     /// Requests (or batches, for sinks without requests) being sent now.
     public let inFlight: Gauge
     /// Batches the sink may send at once (adaptive concurrency moves it).
@@ -313,6 +320,13 @@ public final class SinkStatistics: Sendable {
         utf8Repaired = counter(
             "logbridge_sink_records_utf8_repaired_total", "Records sent with invalid UTF-8 sequences replaced by U+FFFD.")
         backlog = gauge("logbridge_sink_backlog_records", "Spooled records this sink has not delivered yet.")
+        backlogBytes = gauge(
+            "logbridge_sink_backlog_bytes", "Bytes of spooled records (value, key, Kafka headers, 24-byte header) this sink has not delivered yet.")
+        backlogAgeSeconds = gauge(
+            "logbridge_sink_backlog_age_seconds", "Seconds since this sink's oldest undelivered record was spooled; 0 when caught up.")
+        skipped = counter(
+            "logbridge_sink_records_skipped_total",
+            "Spooled records this sink skipped and will never receive: its backlog exceeded sinks.NAME.backlog (when_full: skip_oldest).")
         inFlight = gauge("logbridge_sink_requests_in_flight", "Requests or batches being sent now.")
         concurrencyLimit = gauge("logbridge_sink_concurrency_limit", "Batches the sink may send at once.")
         batchRecords = registry.makeValueHistogram(

@@ -23,6 +23,7 @@ public final class Spool: Sendable {
     private let logger: Logger
     private let statistics: GatewayStatistics
     private let durableOffsetsHandler = DurableOffsetsHandler()
+    private let backlogLimits = BacklogLimits()
     private let closed = Atomic<Bool>(false)
 
     /// Opens or creates the spool and starts its writer thread.
@@ -66,6 +67,7 @@ public final class Spool: Sendable {
         writer = SpoolWriter(
             env: env, db: db, state: state, configuration: configuration, statistics: statistics,
             published: published, signal: signal, logger: logger,
+            backlog: opened.backlog, backlogLimits: backlogLimits,
             durableOffsets: { offsets in handler.call(offsets) })
         writer.start()
         registerCollector()
@@ -125,6 +127,14 @@ public final class Spool: Sendable {
         return answer.withLock { $0 }
     }
 
+    // MARK: Sink isolation
+
+    /// Sets each sink's backlog limit and policy (`sinks.NAME.backlog`); a sink not listed blocks.
+    /// Applied from the writer's next transaction (at the latest within a second).
+    public func setBacklogLimits(_ limits: [String: SinkBacklogLimit]) {
+        backlogLimits.set(limits)
+    }
+
     // MARK: Metrics
 
     /// Refreshes the spool's derived gauges before each `/metrics` scrape.
@@ -137,8 +147,14 @@ public final class Spool: Sendable {
             let state = self.published.read { ($0.usage, $0.pausedForSpace || $0.outOfSpace, $0.cursors) }
             self.statistics.spoolFull.set(state.1 ? 1 : 0)
             self.statistics.spoolDeadLetters.set(state.0.deadLetters)
+            let backlogs = self.published.read { $0.backlogs }
+            let nowMs = SpoolWriter.nowMillis()
             for (sink, cursor) in state.2 {
-                self.statistics.sink(sink).backlog.set(Int(state.0.nextSequence &- min(cursor.nextSequence, state.0.nextSequence)))
+                let counters = self.statistics.sink(sink)
+                counters.backlog.set(Int(state.0.nextSequence &- min(cursor.nextSequence, state.0.nextSequence)))
+                let backlog = backlogs[sink]
+                counters.backlogBytes.set(Int(clamping: backlog?.bytes ?? 0))
+                counters.backlogAgeSeconds.set(backlog?.oldestSpooledAtMs.map { Int(max(0, nowMs - $0) / 1000) } ?? 0)
             }
             let oldest = state.2.values.map(\.nextSequence).min() ?? state.0.nextSequence
             var age = 0.0
@@ -163,6 +179,19 @@ public final class Spool: Sendable {
     /// dedicated thread.
     /// - Parameter sink: the reading sink; records replayed for another sink are skipped.
     public func read(from sequence: UInt64, maxRecords: Int, maxBytes: Int, for sink: String? = nil) throws(SpoolError) -> RecordBatch {
+        try readCountingGap(from: sequence, maxRecords: maxRecords, maxBytes: maxBytes, for: sink).batch
+    }
+
+    /// ``read(from:maxRecords:maxBytes:for:)``, also saying how many sequence numbers from
+    /// `sequence` on were no longer in the spool. Sequence numbers have no holes, and a sink reads
+    /// from past what it has delivered, so that gap is records trimmed after a skip moved the
+    /// sink's cursor (`sinks.NAME.backlog`) since the sink last looked: the sink counts them as
+    /// skipped.
+    public func readCountingGap(
+        from sequence: UInt64, maxRecords: Int, maxBytes: Int, for sink: String? = nil
+    ) throws(SpoolError) -> (batch: RecordBatch, gap: UInt64) {
+        var gap: UInt64 = 0
+        var first = true
         let sinkName = sink.map { Array($0.utf8) }
         let topics = published.read { $0.topics }
         var batch = RecordBatch(topics: topics, nextSequence: sequence)
@@ -172,6 +201,10 @@ public final class Spool: Sendable {
         try env.read { (txn) throws(SpoolError) in
                 try txn.scan(db.records, from: SpoolKey.sequence(sequence)) { (key, value) throws(SpoolError) -> Bool in
                     let seq = SpoolKey.decodeSequence(key)
+                    if first {
+                        first = false
+                        if seq > sequence { gap = seq - sequence }
+                    }
                     guard let decoded = RecordCodec.decode(value), decoded.topicIndex < topics.count else {
                         corrupt.append(DeadLetter(
                             stage: "spool", reason: "corrupt record in the spool at sequence \(seq)", topic: "",
@@ -202,7 +235,7 @@ public final class Spool: Sendable {
             logger.error("quarantined corrupt spool records to the dead-letter store", metadata: [LogKey.records: "\(corrupt.count)"])
             writer.enqueue(.deadLetters(corrupt, done: { _ in }))
         }
-        return batch
+        return (batch, gap)
     }
 
     /// Durably moves a sink's cursor (and its state) forward; records every sink has passed are then
@@ -326,18 +359,28 @@ public final class Spool: Sendable {
 
     private static func load(
         env: LMDBEnvironment, path: String, sinks: [String], logger: Logger
-    ) throws(SpoolError) -> (db: SpoolDatabases, state: SpoolState) {
+    ) throws(SpoolError) -> (db: SpoolDatabases, state: SpoolState, backlog: BacklogIndex) {
         try env.write { (txn) throws(SpoolError) in
             let db = SpoolDatabases(
                 records: try txn.openDatabase("records", create: true),
                 offsets: try txn.openDatabase("offsets", create: true),
                 cursors: try txn.openDatabase("cursors", create: true),
                 deadLetters: try txn.openDatabase("dead_letters", create: true),
-                meta: try txn.openDatabase("meta", create: true))
+                meta: try txn.openDatabase("meta", create: true),
+                marks: try txn.openDatabase("marks", create: true))
+            var upgrade = false
+            var current = false
             if let found = try txn.get(db.meta, key: SpoolKey.format) {
                 let version = String(decoding: found, as: UTF8.self)
-                guard version == SpoolDatabases.formatVersion else { throw .incompatibleFormat(path: path, found: version) }
-            } else {
+                if version == SpoolDatabases.previousFormatVersion {
+                    upgrade = true
+                } else if version == SpoolDatabases.formatVersion {
+                    current = true
+                } else {
+                    throw .incompatibleFormat(path: path, found: version)
+                }
+            }
+            if !current {
                 try txn.put(db.meta, key: SpoolKey.format, value: Array(SpoolDatabases.formatVersion.utf8))
             }
             var state = SpoolState()
@@ -395,8 +438,47 @@ public final class Spool: Sendable {
                     try txn.put(db.cursors, key: Array(name.utf8), value: SpoolKey.uint64(checkpoint.nextSequence))
                 }
             }
-            return (db, state)
+            let backlog = upgrade
+                ? try Self.upgradeMarks(txn, db: db, path: path, logger: logger)
+                : try Self.loadMarks(txn, db: db)
+            return (db, state, backlog)
         }
+    }
+
+    private static func loadMarks(_ txn: borrowing LMDBTransaction, db: SpoolDatabases) throws(SpoolError) -> BacklogIndex {
+        var marks: [BacklogMark] = []
+        try txn.scan(db.marks, from: nil) { (key, value) throws(SpoolError) -> Bool in
+            if let mark = SpoolKey.decodeMark(key: key, value: value) { marks.append(mark) }
+            return true
+        }
+        let total = try txn.get(db.meta, key: SpoolKey.backlogBytes).flatMap { bytes in
+            bytes.withUnsafeBytes { SpoolKey.decodeUInt64($0) }
+        }
+        return BacklogIndex(marks: marks, totalBytes: total ?? marks.last?.bytesBefore ?? 0)
+    }
+
+    /// Format 1 had no marks: one pass over the records left builds them, all dated now (their
+    /// spool times were not kept), so an age limit counts from the upgrade and never skips more
+    /// than it would have.
+    private static func upgradeMarks(
+        _ txn: borrowing LMDBTransaction, db: SpoolDatabases, path: String, logger: Logger
+    ) throws(SpoolError) -> BacklogIndex {
+        var index = BacklogIndex()
+        let now = SpoolWriter.nowMillis()
+        var records = 0
+        try txn.scan(db.records, from: nil) { (key, value) throws(SpoolError) -> Bool in
+            _ = index.note(sequence: SpoolKey.decodeSequence(key), bytes: UInt64(value.count), nowMs: now)
+            records += 1
+            return true
+        }
+        for mark in index.marks {
+            try txn.put(db.marks, key: SpoolKey.sequence(mark.sequence), value: SpoolKey.markValue(mark))
+        }
+        try txn.put(db.meta, key: SpoolKey.backlogBytes, value: SpoolKey.uint64(index.totalBytes))
+        logger.notice(
+            "upgraded the spool to format \(SpoolDatabases.formatVersion) (per-sink backlog measurement); nothing was lost",
+            metadata: [LogKey.spoolPath: "\(path)", LogKey.records: "\(records)"])
+        return index
     }
 }
 
@@ -464,5 +546,14 @@ struct TouchedPages {
         let end = high / page * page
         guard start < end, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
         _ = madvise(pointer, Int(end - start), MADV_DONTNEED)
+    }
+}
+
+extension Spool {
+    /// The format version stored in the spool (tests of the upgrade).
+    func _formatVersion() throws(SpoolError) -> String? {
+        try env.read { (txn) throws(SpoolError) in
+            try txn.get(db.meta, key: SpoolKey.format).map { String(decoding: $0, as: UTF8.self) }
+        }
     }
 }

@@ -23,6 +23,9 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// store over the limit makes room by deleting the oldest letters: dead letters never hold up
     /// the records behind them, and take no more than this from the backlog's room.
     public var deadLetterMaxBytes: Int?
+    /// How long a sink must go without a skip (`sinks.NAME.backlog.when_full: skip_oldest`) before
+    /// its skip episode is logged as over. Default: 60 s.
+    public var skipEpisodeQuietPeriod: Duration
 
     /// `deadLetterMaxBytes`, or its default.
     public var deadLetterByteLimit: Int { deadLetterMaxBytes ?? maxBytes / 10 }
@@ -39,8 +42,10 @@ public struct SpoolConfiguration: Sendable, Equatable {
         maxRecordBytes: Int = 1 << 20,
         transactionMaxBytes: Int = 8 << 20,
         queueMaxBytes: Int = 16 << 20,
-        deadLetterMaxBytes: Int? = nil
+        deadLetterMaxBytes: Int? = nil,
+        skipEpisodeQuietPeriod: Duration = .seconds(60)
     ) {
+        self.skipEpisodeQuietPeriod = skipEpisodeQuietPeriod
         self.path = path
         self.maxBytes = maxBytes
         self.highWatermark = highWatermark

@@ -23,7 +23,9 @@ public final class SpoolInspector: Sendable {
         (deadLetterDB, recordsDB, cursorsDB, otherDBs) = try env.read(keepHandles: true) { (txn) throws(SpoolError) in
             (try txn.openDatabase("dead_letters", create: false), try txn.openDatabase("records", create: false),
              try txn.openDatabase("cursors", create: false),
-             [try txn.openDatabase("offsets", create: false), try txn.openDatabase("meta", create: false)])
+             // `marks` came with format 2; a format-1 spool not opened by a newer gateway has none.
+             [try txn.openDatabase("offsets", create: false), try txn.openDatabase("meta", create: false)]
+                + ((try? txn.openDatabase("marks", create: false)).map { [$0] } ?? []))
         }
     }
 

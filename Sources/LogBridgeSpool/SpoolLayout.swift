@@ -10,19 +10,24 @@ import LogBridgeCore
 /// - `offsets`: `topic NUL partition(BE32)` -> next offset to spool (LE64).
 /// - `cursors`: sink name -> next sequence (LE64) + the sink's opaque state.
 /// - `dead_letters`: big-endian sequence -> dead letter.
-/// - `meta`: format version, next sequence, topic table (`topic/NAME` -> index), sinks' notes
-///   (`note/SINK/NAME`).
+/// - `meta`: format version, next sequence, record bytes spooled so far (`backlog_bytes`), topic
+///   table (`topic/NAME` -> index), sinks' notes (`note/SINK/NAME`).
+/// - `marks` (format 2): big-endian sequence -> record bytes spooled before it (LE64) + when it was
+///   spooled (LE64 Unix ms): ``BacklogIndex``, to measure each sink's backlog without a scan.
 struct SpoolDatabases {
     var records: MDB_dbi
     var offsets: MDB_dbi
     var cursors: MDB_dbi
     var deadLetters: MDB_dbi
     var meta: MDB_dbi
+    var marks: MDB_dbi
 
-    static let formatVersion = "1"
-    static let count = 5
+    /// "2" added `marks` and `backlog_bytes`; a format-1 spool is upgraded in place when opened.
+    static let formatVersion = "2"
+    static let previousFormatVersion = "1"
+    static let count = 6
 
-    var all: [MDB_dbi] { [records, offsets, cursors, deadLetters, meta] }
+    var all: [MDB_dbi] { [records, offsets, cursors, deadLetters, meta, marks] }
 }
 
 enum SpoolKey {
@@ -30,6 +35,20 @@ enum SpoolKey {
     static let nextSequence = Array("next_seq".utf8)
     static let nextDeadLetter = Array("next_dlq".utf8)
     static let topicPrefix = Array("topic/".utf8)
+    static let backlogBytes = Array("backlog_bytes".utf8)
+
+    static func markValue(_ mark: BacklogMark) -> [UInt8] {
+        var value = uint64(mark.bytesBefore)
+        value.append(contentsOf: uint64(UInt64(bitPattern: mark.spooledAtMs)))
+        return value
+    }
+
+    static func decodeMark(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> BacklogMark? {
+        guard key.count == 8, value.count >= 16, let bytes = decodeUInt64(value),
+            let time = decodeUInt64(UnsafeRawBufferPointer(rebasing: value[8...]))
+        else { return nil }
+        return BacklogMark(sequence: decodeSequence(key), bytesBefore: bytes, spooledAtMs: Int64(bitPattern: time))
+    }
 
     /// `note/SINK/NAME`: a sink's own bookkeeping, outside its cursor.
     static func note(sink: String, name: String) -> [UInt8] { Array("note/\(sink)/\(name)".utf8) }

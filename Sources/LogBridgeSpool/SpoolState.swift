@@ -38,6 +38,8 @@ struct PublishedState: Sendable {
     var pausedForSpace = false
     /// The last write failed for lack of space; fetched batches are waiting.
     var outOfSpace = false
+    /// Each sink's backlog as of the last commit.
+    var backlogs: [String: SinkBacklogStatus] = [:]
 
     mutating func apply(_ state: SpoolState, usage: SpoolUsage, configuration: SpoolConfiguration) {
         offsets = state.offsetsByPartition
@@ -66,4 +68,19 @@ final class Published: Sendable {
     func update<T>(_ body: (inout PublishedState) -> T) -> T { mutex.withLock { body(&$0) } }
 
     func read<T>(_ body: (PublishedState) -> T) -> T { mutex.withLock { body($0) } }
+}
+
+/// What a sink has not delivered yet, for `/metrics`.
+struct SinkBacklogStatus: Sendable, Equatable {
+    /// Record bytes (value, key, Kafka headers, 24-byte header) from the sink's cursor to the log's end.
+    var bytes: UInt64
+    /// When its oldest undelivered record was spooled (Unix ms); nil when it has caught up.
+    var oldestSpooledAtMs: Int64?
+}
+
+/// Each sink's `backlog` setting, read by the writer thread, replaced on a configuration reload.
+final class BacklogLimits: Sendable {
+    private let limits = Mutex<[String: SinkBacklogLimit]>([:])
+    var current: [String: SinkBacklogLimit] { limits.withLock { $0 } }
+    func set(_ new: [String: SinkBacklogLimit]) { limits.withLock { $0 = new } }
 }

@@ -40,12 +40,12 @@ struct PartitionKey: Hashable {
 /// `@unchecked Sendable`: `queue`, `queuedBytes`, `pendingBytes` and `stopping` are guarded by
 /// `condition`; every other stored property is confined to the writer thread after `start()`.
 final class SpoolWriter: @unchecked Sendable {
-    private let env: LMDBEnvironment
-    private let db: SpoolDatabases
-    private let configuration: SpoolConfiguration
-    private let statistics: GatewayStatistics
-    private let logger: Logger
-    private let published: Published
+    let env: LMDBEnvironment
+    let db: SpoolDatabases
+    let configuration: SpoolConfiguration
+    let statistics: GatewayStatistics
+    let logger: Logger
+    let published: Published
     private let signal: SequenceSignal
     private let durableOffsets: @Sendable ([TopicPartition: Int64]) -> Void
 
@@ -58,10 +58,17 @@ final class SpoolWriter: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     // Writer-thread state, mirrored in LMDB.
-    private var state: SpoolState
+    var state: SpoolState
     /// Batches that could not be written because the map or disk was full; retried as space frees.
     private var pending: [IngestBatch] = []
-    private var trimBacklog = false
+    var trimBacklog = false
+    /// Record bytes and spool times along the log, to measure each sink's backlog; changed in
+    /// place during a transaction and rolled back if it fails.
+    var backlog: BacklogIndex
+    /// Each sink's `backlog` setting (changed by a configuration reload).
+    let backlogLimits: BacklogLimits
+    /// Skip episodes under way, by sink: logged when they start and when they end.
+    var skipEpisodes: [String: SkipEpisode] = [:]
     /// The dead-letter store is over its limit and more letters must go than one transaction
     /// deletes (the limit was lowered, or a large batch of letters arrived).
     private var evictBacklog = false
@@ -71,7 +78,7 @@ final class SpoolWriter: @unchecked Sendable {
     private var evictionLogged: ContinuousClock.Instant?
     /// Live bytes after the last commit; ingest stops short of `maxBytes` so that cursor commits
     /// and trims (which need pages too) always fit in the map's reserve.
-    private var usedBytes = 0
+    var usedBytes = 0
 
     /// Records deleted per transaction when trimming, so a large trim never makes one huge transaction.
     static let trimLimit = 20_000
@@ -79,8 +86,11 @@ final class SpoolWriter: @unchecked Sendable {
     init(
         env: LMDBEnvironment, db: SpoolDatabases, state: SpoolState, configuration: SpoolConfiguration,
         statistics: GatewayStatistics, published: Published, signal: SequenceSignal, logger: Logger,
+        backlog: BacklogIndex, backlogLimits: BacklogLimits,
         durableOffsets: @escaping @Sendable ([TopicPartition: Int64]) -> Void
     ) {
+        self.backlog = backlog
+        self.backlogLimits = backlogLimits
         self.env = env
         self.db = db
         self.state = state
@@ -235,7 +245,8 @@ final class SpoolWriter: @unchecked Sendable {
                 done(answer)
             }
         }
-        if !segment.isEmpty || trimBacklog || evictBacklog { flush() }
+        if !segment.isEmpty || trimBacklog || evictBacklog || backlogSkipDue() { flush() }
+        endQuietEpisodes()
 
         let waitingForRoom = !pending.isEmpty
         if waitingForRoom && waiting.isEmpty {
@@ -311,14 +322,21 @@ final class SpoolWriter: @unchecked Sendable {
 
     private func commitTransaction(_ segment: [WriterItem]) throws(SpoolError) {
         var work = TransactionWork(state: state, deadLetterPayloadLimit: configuration.maxRecordBytes)
-        let usage: SpoolUsage = try env.write { (txn) throws(SpoolError) -> SpoolUsage in
+        let backlogBefore = (marks: backlog.marks.count, total: backlog.totalBytes)
+        let usage: SpoolUsage = try rollingBackBacklogOnFailure { () throws(SpoolError) in try env.write { (txn) throws(SpoolError) -> SpoolUsage in
             for item in segment {
                 switch item {
                 case .ingest(let batch):
                     _ = try write(batch, byteLimit: nil, into: txn, work: &work)
                 case .partialIngest(let batch, let limit):
                     work.partialConsumed = try write(batch, byteLimit: limit, into: txn, work: &work)
-                case .checkpoint(let sink, let checkpoint, let letters, _):
+                case .checkpoint(let sink, var checkpoint, let letters, _):
+                    // A skip (sinks.NAME.backlog) may have moved the cursor past what the sink
+                    // delivered: a cursor never moves back, or the skipped records would be
+                    // read again. The sink's own state is still the latest.
+                    if let current = work.state.cursors[sink], current.nextSequence > checkpoint.nextSequence {
+                        checkpoint.nextSequence = current.nextSequence
+                    }
                     var value = SpoolKey.uint64(checkpoint.nextSequence)
                     value.append(contentsOf: checkpoint.state)
                     try txn.put(db.cursors, key: Array(sink.utf8), value: value)
@@ -335,10 +353,15 @@ final class SpoolWriter: @unchecked Sendable {
                 }
             }
             if work.deadLettersAdded > 0 || evictBacklog { try evictDeadLetters(txn, work: &work) }
+            try enforceBacklogLimits(txn, work: &work)
             try trim(txn, work: &work)
             try work.persistCounters(into: txn, db: db)
+            if backlog.totalBytes != backlogBefore.total {
+                try txn.put(db.meta, key: SpoolKey.backlogBytes, value: SpoolKey.uint64(backlog.totalBytes))
+            }
             return try measure(txn, state: work.state)
-        }
+        } }
+        if work.firstSequenceMoved { _ = backlog.dropMarks(before: work.state.firstSequence) }
         // Durable from here on.
         state = work.state
         usedBytes = usage.usedBytes
@@ -362,8 +385,11 @@ final class SpoolWriter: @unchecked Sendable {
             }
         }
         let stillWaiting = !pending.isEmpty
+        if !work.skips.isEmpty { noteSkips(work.skips) }
+        let backlogs = measureBacklogs()
         published.update { shared in
             shared.apply(state, usage: usage, configuration: configuration)
+            shared.backlogs = backlogs
             shared.outOfSpace = shared.outOfSpace || stillWaiting
         }
         if !work.changedOffsets.isEmpty {
@@ -398,6 +424,8 @@ final class SpoolWriter: @unchecked Sendable {
         var lastNext: Int64 = -1
         var consumed = 0
         var payload = 0
+        let firstSequence = work.state.nextSequence
+        var spooledBytes = 0
         for record in batch.records {
             if let byteLimit, consumed > 0, payload + record.valueCount > byteLimit { break }
             consumed += 1
@@ -437,8 +465,10 @@ final class SpoolWriter: @unchecked Sendable {
             }
             work.state.nextSequence += 1
             work.spooled += 1
+            spooledBytes += size
         }
         if let lastKey { work.setNextOffset(lastNext, for: lastKey) }
+        if spooledBytes > 0 { try noteSpooled(from: firstSequence, bytes: spooledBytes, txn: txn) }
         return consumed
     }
 
@@ -469,6 +499,7 @@ final class SpoolWriter: @unchecked Sendable {
             try txn.reserve(db.records, sequence: work.state.nextSequence, size: size, append: true) { out in
                 RecordCodec.encodeReplay(into: out, topicIndex: topic, letter: letter, target: target)
             }
+            try noteSpooled(from: work.state.nextSequence, bytes: size, txn: txn)
             work.state.nextSequence += 1
         }
         return DeadLetterMaintenance(handled: chosen.count, keptTruncated: keptTruncated)
@@ -517,6 +548,7 @@ final class SpoolWriter: @unchecked Sendable {
         let deleted = try txn.deleteFromStart(db.records, limit: Self.trimLimit) { key in
             SpoolKey.decodeSequence(key) < minimum
         }
+        work.firstSequenceMoved = true
         if deleted < Self.trimLimit {
             work.state.firstSequence = minimum
             trimBacklog = false
@@ -529,6 +561,7 @@ final class SpoolWriter: @unchecked Sendable {
             work.state.firstSequence = min(first, minimum)
             trimBacklog = work.state.firstSequence < minimum
         }
+        try trimMarks(txn, before: work.state.firstSequence)
     }
 
     private func measure(_ txn: borrowing LMDBTransaction, state: SpoolState) throws(SpoolError) -> SpoolUsage {
@@ -567,7 +600,7 @@ final class SpoolWriter: @unchecked Sendable {
 }
 
 /// What one transaction changes, applied to the writer's state only once the commit succeeded.
-private struct TransactionWork {
+struct TransactionWork {
     var state: SpoolState
     var changedOffsets: Set<PartitionKey> = []
     var spooled = 0
@@ -581,6 +614,9 @@ private struct TransactionWork {
     var deadLettersAdded = 0
     var truncatedLetters = 0
     var evictedLetters = 0
+    /// Sinks whose cursor a backlog limit moved forward in this transaction.
+    var skips: [SkipMove] = []
+    var firstSequenceMoved = false
     /// Payload bytes a dead letter keeps: max_record_bytes, so a letter is never larger than a
     /// spooled record, and one a sink refused is whole (it was spooled under the same limit,
     /// unless the limit was lowered since).

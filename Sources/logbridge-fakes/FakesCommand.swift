@@ -103,9 +103,19 @@ struct Loki: AsyncParsableCommand {
         abstract: "Serve a fake Loki push endpoint (tenant team-a) until standard input closes.")
 
     @OptionGroup var common: CommonOptions
+    @Option(help: "Answer every push with --outage-status for this many seconds from the start (Loki down).")
+    var outageSeconds = 0.0
+    @Option(help: "Status answered during an outage (503, 429, ...).") var outageStatus = 503
 
     func run() async throws {
         let loki = try await FakeLoki()
+        if outageSeconds > 0 {
+            loki.setOutage(outageStatus)
+            Task { [outageSeconds] in
+                try await Task.sleep(for: .seconds(outageSeconds))
+                loki.setOutage(nil)
+            }
+        }
         await common.serve(url: loki.url) {
             "entries=\(loki.entries.count) duplicates=\(loki.duplicatesSkipped) refused=\(loki.refusedEntries) requests=\(loki.pushes)"
         }

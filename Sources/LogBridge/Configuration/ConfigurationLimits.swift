@@ -18,12 +18,16 @@ enum ConfigurationLimits {
     static let maxRecordBytes = 1024...(1 << 30)
     /// `sinks.*.max_batch_bytes`: a batch is built in memory, once per request in flight.
     static let maxBatchBytes = 1024...(256 << 20)
+    /// `sinks.*.backlog.max_bytes`: compared with the bytes of spooled records, like `spool.max_bytes`.
+    static let backlogMaxBytes = (64 << 10)...(16 << 40)
     /// `cri` processor's `max_bytes`: one reassembled message, held in memory.
     static let criMaxBytes = 1024...(256 << 20)
 
     // MARK: Durations
 
     static let shutdownTimeout = Duration.zero ... .seconds(24 * 3600)
+    /// `sinks.*.backlog.max_age`: measured to about a second (the spool notes times per second).
+    static let backlogMaxAge = Duration.seconds(1) ... .seconds(366 * 24 * 3600)
     /// `sinks.*.interval`: 0 sends what is ready at once.
     static let interval = Duration.zero ... .seconds(3600)
     /// `sinks.*.max_backoff`: 0 would retry a failing endpoint in a tight loop.

@@ -139,6 +139,7 @@ extension LoadedConfiguration {
             lines.append("    interval: \(DurationText.format(sink.runner.interval))")
             lines.append("    max_backoff: \(DurationText.format(sink.runner.maxBackoff))")
             if !sink.pipeline.isEmpty { lines.append("    pipeline: \(describe(sink.pipeline))") }
+            lines.append(describeBacklog(sink.backlog))
         }
         lines.append("admin:")
         lines.append("  listen: \(value("admin.listen", c.admin.listen))")
@@ -151,6 +152,18 @@ extension LoadedConfiguration {
         lines.append("  format: \(c.log.format.rawValue)")
         lines.append("shutdown_timeout: \(DurationText.format(c.shutdownTimeout))")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `sinks.NAME.backlog` on one line, with what it means for the other sinks.
+    private func describeBacklog(_ backlog: SinkBacklogLimit) -> String {
+        var entries: [String] = []
+        if let bytes = backlog.maxBytes { entries.append("max_bytes: \(ByteSize.format(bytes))") }
+        if let age = backlog.maxAge { entries.append("max_age: \(DurationText.format(age))") }
+        entries.append("when_full: \(backlog.whenFull.rawValue)")
+        let note = backlog.skips
+            ? "  # past the limit or a full spool: this sink's oldest records are skipped, the others keep flowing"
+            : "  # lossless: a full spool pauses Kafka for every sink"
+        return "    backlog: {\(entries.joined(separator: ", "))}" + note
     }
 
     /// A pipeline as its processor types in order; options (hash keys among them) stay out.

@@ -63,7 +63,8 @@ extension LogBridgeConfiguration {
         "namespace", "tenant_id", "client_id", "client_secret", "workload_identity", "federated_token_file", "authority_host", "scope",
     ]
     static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark", "dead_letter_max_bytes"]
-    static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval", "max_backoff", "pipeline"]
+    static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval", "max_backoff", "pipeline", "backlog"]
+    static let backlogKeys = ["max_bytes", "max_age", "when_full"]
     static let httpKeys = [
         "endpoints", "compression", "tls", "request_timeout", "concurrency", "max_concurrency", "user", "password",
         "eject_after_failures", "ejection_time",
@@ -153,7 +154,7 @@ extension LogBridgeConfiguration {
             if entries.isEmpty { r.report("sinks", sinksNode, "at least one sink is required") }
             sinkNames = entries.map(\.key)
             for entry in entries {
-                if let sink = decodeSink(name: entry.key, entry.value, sinkNames: sinkNames, r) { sinks.append(sink) }
+                if let sink = decodeSink(name: entry.key, entry.value, sinkNames: sinkNames, spool: spool, r) { sinks.append(sink) }
             }
         } else if sections["sinks"] == nil {
             r.report("sinks", root, "required key is missing")
@@ -342,7 +343,9 @@ extension LogBridgeConfiguration {
             namespaceHost: namespace, tenantID: tenant, clientID: client, credential: credential, authorityHost: authority, scope: scope)
     }
 
-    private static func decodeSink(name: String, _ node: Node, sinkNames: [String], _ r: ConfigReader) -> SinkConfiguration? {
+    private static func decodeSink(
+        name: String, _ node: Node, sinkNames: [String], spool: SpoolConfiguration?, _ r: ConfigReader
+    ) -> SinkConfiguration? {
         guard var sink = decodeSinkKind(name: name, node, r) else { return nil }
         if case .mapping = node, let pipelineNode = r.mapping(node, "sinks.\(name)")?.first(where: { $0.key == "pipeline" })?.value {
             // Elasticsearch once took `pipeline: NAME` for its ingest pipeline; a plain string
@@ -354,7 +357,35 @@ extension LogBridgeConfiguration {
                 sink.pipeline = decodePipeline(pipelineNode, "sinks.\(name).pipeline", topLevel: false, sinkNames: sinkNames, r)
             }
         }
+        if case .mapping = node, let backlogNode = r.mapping(node, "sinks.\(name)")?.first(where: { $0.key == "backlog" })?.value {
+            sink.backlog = decodeBacklog(backlogNode, "sinks.\(name).backlog", spool: spool, r)
+        }
         return sink
+    }
+
+    /// `sinks.NAME.backlog`: how much of the spool the sink may hold back, and what happens past it.
+    private static func decodeBacklog(_ node: Node, _ path: String, spool: SpoolConfiguration?, _ r: ConfigReader) -> SinkBacklogLimit {
+        var limit = SinkBacklogLimit()
+        guard let entries = r.mapping(node, path, allowed: backlogKeys) else { return limit }
+        let b = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        limit.maxBytes = r.byteSize(b["max_bytes"], "\(path).max_bytes", range: ConfigurationLimits.backlogMaxBytes)
+        limit.maxAge = r.duration(b["max_age"], "\(path).max_age", range: ConfigurationLimits.backlogMaxAge)
+        if let policy = r.choice(b["when_full"], "\(path).when_full", as: SinkBacklogLimit.Policy.self) { limit.whenFull = policy }
+        if !limit.skips, limit.maxBytes != nil || limit.maxAge != nil {
+            r.warn(
+                path, node,
+                "max_bytes and max_age only act with when_full: skip_oldest; with block (the default) the sink keeps every record and a full spool pauses Kafka")
+        }
+        if limit.skips, let maxBytes = limit.maxBytes, let spool {
+            // Whole MiB, so the message reads "921MiB" rather than a byte count.
+            let room = Int(Double(spool.maxBytes) * spool.highWatermark) / (1 << 20) * (1 << 20)
+            if maxBytes >= room {
+                r.warn(
+                    "\(path).max_bytes", b["max_bytes"],
+                    "the spool pauses Kafka at spool.max_bytes x high_watermark (\(ByteSize.format(room))) before this sink reaches its limit; it then skips as much as the spool needs to get back to low_watermark. Keep max_bytes well under that for skips to start here")
+            }
+        }
+        return limit
     }
 
     private static func decodeSinkKind(name: String, _ node: Node, _ r: ConfigReader) -> SinkConfiguration? {

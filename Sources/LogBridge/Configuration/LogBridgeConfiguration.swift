@@ -65,8 +65,14 @@ public struct SinkConfiguration: Sendable {
     public var runner: SinkRunnerConfiguration
     /// `sinks.NAME.pipeline:`, applied after the top-level pipeline, for this sink only.
     public var pipeline: PipelineConfiguration
+    /// `sinks.NAME.backlog:`, how much of the spool this sink may hold back. Default: `block`.
+    public var backlog: SinkBacklogLimit
 
-    public init(name: String, kind: Kind, runner: SinkRunnerConfiguration, pipeline: PipelineConfiguration = PipelineConfiguration()) {
+    public init(
+        name: String, kind: Kind, runner: SinkRunnerConfiguration, pipeline: PipelineConfiguration = PipelineConfiguration(),
+        backlog: SinkBacklogLimit = .block
+    ) {
+        self.backlog = backlog
         self.name = name
         self.kind = kind
         self.runner = runner

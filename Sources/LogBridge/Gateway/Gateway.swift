@@ -83,6 +83,7 @@ public final class Gateway: Sendable {
             }
         }
         LogLevelControl.set(new.log.level)
+        spool.setBacklogLimits(Dictionary(new.sinks.map { ($0.name, $0.backlog) }, uniquingKeysWith: { a, _ in a }))
         admin?.apply(new.admin)
         await sinks.replace(with: runners)
         if let newSource { await sourceSupervisor.replace(with: newSource) }
@@ -126,6 +127,7 @@ public func buildGateway(
 ) throws -> Gateway {
     let spool = try Spool(
         configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: statistics, logger: logger)
+    spool.setBacklogLimits(Dictionary(configuration.sinks.map { ($0.name, $0.backlog) }, uniquingKeysWith: { a, _ in a }))
     let pipelineMetrics = PipelineMetrics()
     let runners = try makeSinkRunners(
         configuration: configuration, spool: spool, statistics: statistics, pipelineMetrics: pipelineMetrics, logger: logger)
@@ -167,7 +169,7 @@ func makeSinkRunners(
     logger: Logger
 ) throws -> [SinkRunner] {
     let sinkNames = configuration.sinks.map(\.name)
-    return try configuration.sinks.enumerated().map { index, sink in
+    let runners = try configuration.sinks.enumerated().map { index, sink in
         let implementation: any Sink
         let counters = statistics.sink(sink.name)
         switch sink.kind {
@@ -187,6 +189,7 @@ func makeSinkRunners(
         return SinkRunner(
             sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger, pipeline: pipeline)
     }
+    return runners
 }
 
 /// Keeps the spool open while the gateway runs and closes it last.

@@ -133,6 +133,14 @@ public final class SinkRunner: Service, Sendable {
                 await sink.committed(through: committed)
                 record(delivery, count: head.count, valueBytes: head.valueBytes)
             }
+            // A backlog limit (`sinks.NAME.backlog.when_full: skip_oldest`) may have moved the
+            // cursor past records not read yet: they are skipped, never sent. Batches already in
+            // flight are still delivered (and counted as delivered, not skipped).
+            let floor = spool.checkpoint(sink: sink.name).nextSequence
+            if floor > readCursor {
+                statistics.skipped.add(Int(floor - readCursor))
+                readCursor = floor
+            }
             if handingOver.load(ordering: .acquiring) {
                 if inFlight.isEmpty { break }
                 await waitForProgress(events, after: observed, records: nil, timeout: .milliseconds(100))
@@ -142,7 +150,7 @@ public final class SinkRunner: Service, Sendable {
             if draining {
                 let deadline = shutdownDeadline ?? .now + configuration.shutdownTimeout
                 shutdownDeadline = deadline
-                if committed >= spool.nextSequence && inFlight.isEmpty { break }
+                if max(committed, floor) >= spool.nextSequence && inFlight.isEmpty { break }
                 if ContinuousClock.now >= deadline {
                     logger.warning(
                         "shutdown timeout reached before the sink caught up; the rest stays spooled",
@@ -240,8 +248,11 @@ public final class SinkRunner: Service, Sendable {
             let spool = self.spool
             let name = sink.name
             let pipeline = self.pipeline
+            let statistics = self.statistics
             batch = try await reader.run {
-                var again = try spool.read(from: first, maxRecords: readCount, maxBytes: .max, for: name)
+                var (again, gap) = try spool.readCountingGap(from: first, maxRecords: readCount, maxBytes: .max, for: name)
+                // Records a backlog limit skipped meanwhile are gone from the spool: not resent.
+                statistics.skipped.add(Int(min(gap, nextSequence - first)))
                 again.records.removeAll { $0.sequence >= nextSequence }
                 again.nextSequence = nextSequence
                 guard let pipeline else { return again }
@@ -276,11 +287,15 @@ public final class SinkRunner: Service, Sendable {
         let spool = self.spool
         let name = sink.name
         let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
-        var batch = try await reader.run { try spool.read(from: cursor, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
+        var (batch, gap) = try await reader.run {
+            try spool.readCountingGap(from: cursor, maxRecords: maxRecords, maxBytes: maxBytes, for: name)
+        }
         let partial = batch.count < configuration.batchSize && batch.bytes.count < configuration.maxBatchBytes
         if partial, !batch.isEmpty, allowWaiting, configuration.interval > .zero, !stopping {
-            batch = try await fillPartialBatch(batch, from: cursor)
+            (batch, gap) = try await fillPartialBatch(batch, from: cursor)
         }
+        // Records missing from where this sink reads were skipped by its backlog limit.
+        statistics.skipped.add(Int(gap))
         guard let pipeline else { return ReadWindow(batch: batch, readCount: batch.count, heldUntil: 0) }
         // A full window must make progress even if it is all one unfinished line.
         let full = batch.count >= maxRecords || batch.bytes.count >= maxBytes
@@ -293,7 +308,7 @@ public final class SinkRunner: Service, Sendable {
     }
 
     /// Waits up to `interval` for a partial batch to fill, then reads it again.
-    private func fillPartialBatch(_ batch: RecordBatch, from: UInt64) async throws -> RecordBatch {
+    private func fillPartialBatch(_ batch: RecordBatch, from: UInt64) async throws -> (batch: RecordBatch, gap: UInt64) {
         let deadline = ContinuousClock.now + configuration.interval
         let spool = self.spool
         let (maxRecords, maxBytes) = (configuration.batchSize, configuration.maxBatchBytes)
@@ -306,7 +321,7 @@ public final class SinkRunner: Service, Sendable {
             gatewayStatistics.heartbeat("sink:\(name)").beat()
             await waitForRecords(from: spool.nextSequence, timeout: min(deadline - .now, .milliseconds(500)))
         }
-        return try await reader.run { try spool.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
+        return try await reader.run { try spool.readCountingGap(from: from, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
     }
 
     private func waitForRecords(from sequence: UInt64, timeout: Duration) async {

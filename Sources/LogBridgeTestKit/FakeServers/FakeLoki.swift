@@ -72,6 +72,8 @@ public final class FakeLoki: Sendable {
         var duplicatesSkipped = 0
         var refused = 0
         var tenants: Set<String> = []
+        /// While set, every push is answered with this status, storing nothing (Loki down).
+        var outage: Int?
     }
 
     private final class Store: Sendable {
@@ -92,6 +94,8 @@ public final class FakeLoki: Sendable {
     }
 
     public func inject(_ faults: Fault...) { store.state.withLock { $0.faults += faults } }
+    /// Starts (a status such as 503) or ends (nil) an outage: every push fails until it ends.
+    public func setOutage(_ status: Int?) { store.state.withLock { $0.outage = status } }
     public func shutdown() async { await server.shutdown() }
 
     /// Stored entries (after Loki's de-duplication).
@@ -104,6 +108,7 @@ public final class FakeLoki: Sendable {
     private static func handle(_ request: FakeHTTPServer.Request, store: Store, options: Options) -> FakeHTTPServer.Reply {
         let fault: Fault? = store.state.withLock { state in
             state.pushes += 1
+            if let outage = state.outage { return .status(outage) }
             return state.faults.isEmpty ? nil : state.faults.removeFirst()
         }
         switch fault {
