@@ -1,5 +1,6 @@
 import FuzzSupport
 import LogBridgeCore
+import LogBridgePipeline
 @testable import LogBridgeSinks
 
 /// Framing: one record is one unit whatever its bytes. The input's first byte picks templates;
@@ -7,7 +8,8 @@ import LogBridgeCore
 /// anything else).
 ///
 /// - Elasticsearch: the bulk body has exactly two lines per record, each action a valid `create`
-///   with the record's `_id`, each source a valid JSON object.
+///   with the record's `_id`, each source a valid JSON object (also after its `@timestamp` was
+///   replaced by the event time found in the record).
 /// - Splunk HEC: one line per record, each a valid JSON object with an `event`.
 /// - File and console: one line per record in both encodings; each envelope line is valid JSON.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -26,10 +28,16 @@ public func fuzzEncoders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         start = i + 1
     }
     batch.nextSequence = UInt64(batch.records.count)
+    if option & 8 != 0 {
+        // As the runner hands batches over: each record's own event time found first, so the
+        // Elasticsearch builder replaces whatever `@timestamp` the record holds inside it.
+        var eventTime = EventTimeFields.default.makeResolver()
+        eventTime.stamp(&batch)
+    }
     let count = batch.records.count
     let indices = Array(0..<count)
 
-    let index = try! FieldTemplate(option & 2 == 0 ? "logs-{kubernetes.namespace_name}-%Y.%m.%d" : "{log}")
+    let index = try! FieldTemplate(option & 2 == 0 ? "logs-{kubernetes.namespace_name}-%Y.%m.%d" : option & 16 == 0 ? "{log}" : "{%kafka.topic}-{%kafka.key}")
     let bulk = ElasticsearchRequestBuilder(index: index).body(for: indices, of: batch).bytes
     let bulkLines = lines(bulk)
     require(bulkLines.count == 2 * count, "bulk body has \(bulkLines.count) lines for \(count) records: \(show(bulk))")

@@ -10,9 +10,12 @@ struct ElasticsearchRequestBuilder: Sendable {
     let index: FieldTemplate
     /// The template's top-level keys, then `@timestamp` in the last slot.
     private let keys: [[UInt8]]
+    /// The index template reads Kafka metadata: only then is it gathered per record.
+    private let readsMetadata: Bool
 
     init(index: FieldTemplate) {
         self.index = index
+        readsMetadata = !index.metadataFields.isEmpty
         keys = index.topLevelKeys + [Array("@timestamp".utf8)]
     }
 
@@ -35,7 +38,7 @@ struct ElasticsearchRequestBuilder: Sendable {
                     // Not a valid object: the template looks its fields up as before (leniently).
                     index.render(
                         value: value, timestampMs: record.timestampMs, found: reader.members(kind),
-                        metadata: KafkaRecordMetadata(record, of: batch, bytes: bytes), into: &name)
+                        metadata: readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil, into: &name)
                     Self.appendIndexName(name, to: &out)
                     out.append(contentsOf: Self.idKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)

@@ -26,7 +26,11 @@ struct LokiRequestBuilder: Sendable {
             return (name, field.template, field.template.fieldPaths.map { $0.map { Array($0.utf8) } })
         }
         self.streams = streams
+        readsMetadata = (labels.map(\.template) + metadata.map(\.template)).contains { !$0.metadataFields.isEmpty }
     }
+
+    /// Some template reads Kafka metadata: only then is it gathered per record.
+    private let readsMetadata: Bool
 
     /// The push body for the records at `indices` of `batch`; each line is a JSON string (invalid
     /// UTF-8 replaced by U+FFFD, counted in `repaired`).
@@ -44,7 +48,7 @@ struct LokiRequestBuilder: Sendable {
             for i in indices {
                 let record = batch.records[i]
                 let line = UnsafeRawBufferPointer(rebasing: bytes[record.value])
-                let kafka = KafkaRecordMetadata(record, of: batch, bytes: bytes)
+                let kafka = readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil
                 key.removeAll(keepingCapacity: true)
                 renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, into: &key, scratch: &value)
                 // The limit is asked once per stream new to this batch, not per entry.
@@ -95,7 +99,7 @@ struct LokiRequestBuilder: Sendable {
 
     /// `{"name":"value",…}` for one record; with `overflow`, templated values become `overflow`.
     private func renderLabels(
-        _ line: UnsafeRawBufferPointer, timestampMs: Int64, metadata: KafkaRecordMetadata, into out: inout [UInt8], scratch: inout [UInt8],
+        _ line: UnsafeRawBufferPointer, timestampMs: Int64, metadata: KafkaRecordMetadata?, into out: inout [UInt8], scratch: inout [UInt8],
         overflow: Bool = false
     ) {
         out.append(UInt8(ascii: "{"))
@@ -122,12 +126,12 @@ struct LokiRequestBuilder: Sendable {
     /// rendered values; nothing at all when none is. A missing field leaves its name out rather
     /// than sending a stand-in such as `unknown`, which a query would match as if it were a value.
     private func renderMetadata(
-        _ line: UnsafeRawBufferPointer, timestampMs: Int64, kafka: KafkaRecordMetadata, into out: inout [UInt8], scratch: inout [UInt8]
+        _ line: UnsafeRawBufferPointer, timestampMs: Int64, kafka: KafkaRecordMetadata?, into out: inout [UInt8], scratch: inout [UInt8]
     ) {
         var written = 0
         for field in metadata {
             guard field.paths.allSatisfy({ path in JSONBytes.lookup(keys: path, in: line).map { !$0.isEmpty } ?? false }),
-                  field.template.metadataFields.allSatisfy(kafka.has)
+                  field.template.metadataFields.allSatisfy({ kafka?.has($0) == true })
             else { continue }
             scratch.removeAll(keepingCapacity: true)
             field.template.render(value: line, timestampMs: timestampMs, metadata: kafka, into: &scratch)

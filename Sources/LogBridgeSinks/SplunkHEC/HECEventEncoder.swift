@@ -18,6 +18,9 @@ struct HECEventEncoder: Sendable {
     /// Where each template's keys start in `keys`: metadata first, then `configuration.fields`.
     private let metadataSlots: [Int]
     private let fieldSlots: [Int]
+    /// Some template reads Kafka metadata: only then is it gathered per record (it costs a
+    /// reference count on the topic name for every template rendered).
+    private let readsMetadata: Bool
 
     init(configuration: SplunkHECSinkConfiguration) {
         self.configuration = configuration
@@ -29,6 +32,8 @@ struct HECEventEncoder: Sendable {
         metadataSlots = [configuration.host, configuration.source, configuration.sourcetype, configuration.index].map(slots)
         fieldSlots = configuration.fields.map { slots($0.template) }
         self.keys = keys
+        readsMetadata = ([configuration.host, configuration.source, configuration.sourcetype, configuration.index].compactMap { $0 }
+            + configuration.fields.map(\.template)).contains { !$0.metadataFields.isEmpty }
     }
 
     /// The body for the records at `indices` of `batch`: one event object per record, on one line,
@@ -46,7 +51,7 @@ struct HECEventEncoder: Sendable {
                 let before = reader.repairedRecords
                 // Valid objects in one pass; anything else (invalid JSON, scalars, arrays, text) as
                 // before: validated alone, its template fields looked up leniently.
-                let kafka = KafkaRecordMetadata(record, of: batch, bytes: bytes)
+                let kafka = readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil
                 reader.read(UnsafeRawBufferPointer(rebasing: bytes[record.value])) { value, kind, reader in
                     out.append(UInt8(ascii: "{"))
                     if record.timestampMs >= 0 {
