@@ -31,6 +31,19 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
 
+    // The event-time resolver skips fields whose quoted name is nowhere in the record: that must
+    // never skip a member the full scan finds, and resolving must not trap on any bytes.
+    var timeFound: [Range<Int>?] = Array(repeating: nil, count: timeKeys.count)
+    _ = JSONBytes.noteTopLevelMembers(bytes, keys: timeKeys, into: &timeFound, stopAt: nil)
+    for (slot, key) in timeKeys.enumerated() where timeFound[slot] != nil {
+        require(JSONBytes.containsQuoted(key, in: bytes), "containsQuoted misses member \(show(key)) in \(show(bytes))")
+    }
+    var resolver = EventTimeFields.default.makeResolver()
+    if let (nanos, slot) = resolver.resolveField(bytes) {
+        let raw = timeFound[slot].map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
+        require(raw.flatMap(EventTimeResolver.parse) == nanos, "the event time is not the value of its field in \(show(bytes))")
+    }
+
     // The tree builder reads the record as the pipeline does.
     let event = Event()
     event.load(bytes, timeNanos: -1)
@@ -114,3 +127,6 @@ private func nesting(_ bytes: UnsafeRawBufferPointer) -> Int {
     }
     return deepest
 }
+
+/// `source.event_time_fields`' default names, as the resolver looks them up.
+private let timeKeys = EventTimeFields.defaultNames.map { Array($0.utf8) }
