@@ -40,12 +40,7 @@ import Testing
     }
 
     @Test func badValuesAreNamedWithTheirKeyAndLine() {
-        func issues(_ backlog: String) -> [ConfigurationIssue] {
-            do {
-                _ = try LogBridgeConfiguration.parse(yaml: Self.yaml(backlog), environment: [:])
-                return []
-            } catch { return error.issues }
-        }
+        func issues(_ backlog: String) -> [ConfigurationIssue] { configurationIssues(Self.yaml(backlog)) }
         let policy = issues("    backlog: {when_full: drop_newest}")
         #expect(policy.map(\.path) == ["sinks.loki.backlog.when_full"])
         #expect(policy.first?.line == 16)

@@ -28,12 +28,7 @@ import Testing
         """
 
     func issues(_ yaml: String, environment: [String: String] = [:]) -> [ConfigurationIssue] {
-        do {
-            _ = try LogBridgeConfiguration.parse(yaml: yaml, environment: environment)
-            return []
-        } catch {
-            return error.issues
-        }
+        configurationIssues(yaml, environment: environment)
     }
 
     @Test func theDocumentedKeysLoadWithTheirDefaults() throws {

@@ -23,12 +23,7 @@ import Testing
     }
 
     func issues(_ source: String, environment: [String: String] = [:]) -> [ConfigurationIssue] {
-        do {
-            _ = try LogBridgeConfiguration.parse(yaml: Self.yaml(source), environment: environment)
-            return []
-        } catch {
-            return error.issues
-        }
+        configurationIssues(Self.yaml(source), environment: environment)
     }
 
     @Test func microsoftsRecommendedSettingsAreDefaultsAndVisibleInCheckOutput() throws {

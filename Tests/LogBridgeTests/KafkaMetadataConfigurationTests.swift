@@ -3,14 +3,7 @@ import Testing
 
 /// `check` refuses unknown `%kafka.…` names with their key and line, and metadata as a target.
 struct KafkaMetadataConfigurationTests {
-    func issues(_ yaml: String) -> [ConfigurationIssue] {
-        do {
-            _ = try LogBridgeConfiguration.parse(yaml: yaml)
-            return []
-        } catch {
-            return error.issues
-        }
-    }
+    func issues(_ yaml: String) -> [ConfigurationIssue] { configurationIssues(yaml) }
 
     static let base = """
         source:

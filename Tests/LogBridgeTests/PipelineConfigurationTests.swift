@@ -30,7 +30,7 @@ import Testing
     }
 
     func issues(_ yaml: String) -> [ConfigurationIssue] {
-        ConfigurationTests().issues(yaml)
+        configurationIssues(yaml)
     }
 
     @Test func everyProcessorTypeLoads() throws {
