@@ -153,16 +153,9 @@ extension JSONBytes {
     /// Notes where each of `keys` is among the top-level members of the object in `bytes`, in one
     /// scan that validates nothing beyond what it needs to skip values: `found[k]` becomes the raw
     /// range of the value of `keys[k]` (strings with their quotes), or stays nil. The scan stops
-    /// as soon as `keys[0]` is found when `stopAtFirst` is set: the usual case for a record that
-    /// carries its preferred field first (Fluent Bit writes `@timestamp` first).
+    /// as soon as `keys[stopAt]` is found: the usual case for a record that carries its preferred
+    /// field first (Fluent Bit writes `@timestamp` first).
     /// - Returns: false when `bytes` is not an object or is malformed before the scan ended.
-    public static func noteTopLevelMembers(
-        _ bytes: UnsafeRawBufferPointer, keys: [[UInt8]], into found: inout [Range<Int>?], stopAtFirst: Bool
-    ) -> Bool {
-        noteTopLevelMembers(bytes, keys: keys, into: &found, stopAt: stopAtFirst ? 0 : nil)
-    }
-
-    /// `noteTopLevelMembers` that stops as soon as `keys[stopAt]` is found.
     public static func noteTopLevelMembers(
         _ bytes: UnsafeRawBufferPointer, keys: [[UInt8]], into found: inout [Range<Int>?], stopAt: Int?
     ) -> Bool {

@@ -7,9 +7,10 @@ import Testing
 
 /// The `logbridge` command's public contract: exit codes and what `check` and `version` print.
 @Suite struct CommandLineTests {
-    /// `c.yaml` in `directory`: a spool there and one file sink, `archive` (the dlq commands' tests).
-    func writeArchiveConfiguration(in directory: TemporaryDirectory) throws {
-        try """
+    /// `c.yaml` in `directory`: a spool there and one file sink, `archive` (the dlq commands' tests),
+    /// then `moreSinks` (YAML at the sinks' indentation).
+    func writeArchiveConfiguration(in directory: TemporaryDirectory, moreSinks: String = "") throws {
+        try ("""
         source:
           kafka:
             brokers: ["127.0.0.1:9092"]
@@ -20,7 +21,8 @@ import Testing
           archive:
             type: file
             path: \(directory.file("out.ndjson"))
-        """.write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
+
+        """ + moreSinks).write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
     }
 
     func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
@@ -193,21 +195,11 @@ import Testing
         }
         var spool: Spool? = try Spool(configuration: configuration, sinks: ["archive", "es"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
         try await spool!.deadLetter([letter("archive", 1), letter("es", 2), letter("archive", 3), letter("source", 4)])
-        try """
-        source:
-          kafka:
-            brokers: ["127.0.0.1:9092"]
-            topics: [logs]
-        spool:
-          path: \(directory.file("spool"))
-        sinks:
-          archive:
-            type: file
-            path: \(directory.file("out.ndjson"))
-          es:
-            type: elasticsearch
-            endpoints: ["http://127.0.0.1:9"]
-        """.write(toFile: directory.file("c.yaml"), atomically: true, encoding: .utf8)
+        try writeArchiveConfiguration(in: directory, moreSinks: """
+              es:
+                type: elasticsearch
+                endpoints: ["http://127.0.0.1:9"]
+            """)
         let config = directory.file("c.yaml")
 
         let (busy, busyOutput) = try run(["dlq", "replay", "--config", config])

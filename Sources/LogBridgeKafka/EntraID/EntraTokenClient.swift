@@ -86,23 +86,16 @@ public struct EntraTokenClient: Sendable {
     }
 
     static func readFederatedToken(_ path: String) throws(EntraTokenError) -> String {
-        // Only a regular file (the kubelet's projection is a symbolic link to one, which stat
-        // follows): a FIFO or a device would block the task or never end.
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw EntraTokenError(description: "the federated token file \(path) (AZURE_FEDERATED_TOKEN_FILE) is missing or not a regular file")
+        // A regular file only (the kubelet's projection is a symbolic link to one): a FIFO or a
+        // device would block the task or never end.
+        switch SecretFile.read(path, limit: maxFederatedTokenBytes) {
+        case .failure(let problem):
+            throw EntraTokenError(description: "cannot read the federated token file \(path) (AZURE_FEDERATED_TOKEN_FILE): \(problem)")
+        case .success(let contents):
+            let token = String(decoding: contents.bytes, as: UTF8.self).trimmingWhitespace()
+            guard !token.isEmpty else { throw EntraTokenError(description: "the federated token file \(path) is empty") }
+            return token
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw EntraTokenError(description: "cannot read the federated token file \(path) (AZURE_FEDERATED_TOKEN_FILE)")
-        }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maxFederatedTokenBytes + 1)) ?? Data()
-        guard data.count <= maxFederatedTokenBytes else {
-            throw EntraTokenError(description: "the federated token file \(path) is over \(maxFederatedTokenBytes) bytes")
-        }
-        let token = String(decoding: data, as: UTF8.self).trimmingWhitespace()
-        guard !token.isEmpty else { throw EntraTokenError(description: "the federated token file \(path) is empty") }
-        return token
     }
 
     /// Requests a token.

@@ -28,8 +28,6 @@ public struct EventTimeFields: Sendable, Equatable {
         keys = names.map { Array($0.utf8) }
     }
 
-    public static func == (a: Self, b: Self) -> Bool { a.names == b.names }
-
     /// A scanner with its own scratch, for one thread.
     public func makeResolver() -> EventTimeResolver { EventTimeResolver(keys: keys) }
 }

@@ -59,9 +59,11 @@ public final class PipelineDryRun {
         let output = pipeline.process(batch, flush: flush)
         var failures: [Int: String] = [:]
         for failure in output.failures { failures[Int(batch.records[failure.recordIndex].sequence)] = failure.message }
+        // The line number is the sequence: where each output event's input record is.
+        let inputIndex = Dictionary(batch.records.enumerated().map { ($1.sequence, $0) }, uniquingKeysWith: { a, _ in a })
         for record in output.batch.records {
             if let message = failures[Int(record.sequence)] { emit(.note(line: Int(record.sequence), message)) }
-            emit(.note(line: Int(record.sequence), describeTime(record, input: batch)))
+            emit(.note(line: Int(record.sequence), describeTime(record, input: inputIndex[record.sequence].map { (batch, $0) })))
             emit(.event(Array(output.batch.bytes[record.value])))
         }
         let cut = output.batch.nextSequence
@@ -69,14 +71,14 @@ public final class PipelineDryRun {
     }
 
     /// `event time 2025-11-20T10:00:00.123Z (from @timestamp)`: what the sinks would use, and why.
-    private func describeTime(_ record: RecordBatch.Record, input: RecordBatch) -> String {
+    private func describeTime(_ record: RecordBatch.Record, input: (batch: RecordBatch, index: Int)?) -> String {
         guard record.timestampMs >= 0 else {
             return "event time: none in the record (\(fieldList)); the Kafka message timestamp would be used"
         }
         let time = Timestamp.rfc3339(millis: record.timestampMs)
-        guard let original = input.records.first(where: { $0.sequence == record.sequence }) else { return "event time \(time)" }
+        guard let input else { return "event time \(time)" }
         let names = pipeline.eventTimeFields.names
-        let own = input.withValue(of: original) { value in eventTime.resolveField(value) }
+        let own = input.batch.withValue(of: input.batch.records[input.index]) { value in eventTime.resolveField(value) }
         let source = own.flatMap { EventTimeResolver.millis($0.nanos) == record.timestampMs ? names[$0.field] : nil }
         return "event time \(time) (\(source.map { "from \($0)" } ?? "set by the pipeline"))"
     }

@@ -4,36 +4,38 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads the file behind a `${file:/path}` reference: a regular file of at most ``maxBytes``.
+/// Reads a small file holding a secret: the file behind a `${file:/path}` reference, or the
+/// federated token AKS workload identity projects (Entra ID sign-in): a regular file of at most
+/// ``maxBytes``.
 ///
-/// `check`, `run` and every SIGHUP reload read these files, so a reference must not be able to
-/// hang or exhaust the process: reading a whole path as Foundation does would wait forever on a
+/// `check`, `run`, every SIGHUP reload and every token refresh read these files, so a path must
+/// not be able to hang or exhaust the process: reading a whole path as Foundation does would wait forever on a
 /// FIFO with no writer and never finish on `/dev/zero` or `/dev/urandom`. The file is opened
 /// non-blocking (a FIFO opens at once), `fstat` on the open descriptor decides (no race with a
 /// swapped path), and at most one byte over the limit is ever read. Symbolic links are followed:
 /// Kubernetes mounts each Secret key as a link into its `..data` directory.
-enum SecretFile {
+public enum SecretFile {
     /// Secrets, tokens and connection strings are far smaller; anything bigger is a mistake.
-    static let maxBytes = 64 << 10
+    public static let maxBytes = 64 << 10
 
-    struct Contents {
-        var bytes: [UInt8]
+    public struct Contents: Sendable {
+        public var bytes: [UInt8]
         /// Permission bits (`0o644`).
-        var mode: UInt32
+        public var mode: UInt32
         /// Others may read it: a secret any local user can read is worth a warning.
-        var worldReadable: Bool { mode & 0o004 != 0 }
-        var modeText: String {
+        public var worldReadable: Bool { mode & 0o004 != 0 }
+        public var modeText: String {
             let octal = String(mode & 0o7777, radix: 8)
             return String(repeating: "0", count: max(0, 4 - octal.count)) + octal
         }
     }
 
     /// Why the file was refused; the text never includes any of its content.
-    struct Problem: Error, CustomStringConvertible {
-        var description: String
+    public struct Problem: Error, CustomStringConvertible, Sendable {
+        public var description: String
     }
 
-    static func read(_ path: String, limit: Int = maxBytes) -> Result<Contents, Problem> {
+    public static func read(_ path: String, limit: Int = maxBytes) -> Result<Contents, Problem> {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard descriptor >= 0 else {
             let code = errno
@@ -58,9 +60,9 @@ enum SecretFile {
                 case UInt32(S_IFSOCK): "a socket"
                 default: "not a regular file"
                 }
-            return .failure(Problem(description: "it is \(what); ${file:} reads regular files only"))
+            return .failure(Problem(description: "it is \(what); regular files only"))
         }
-        let tooLarge = Problem(description: "larger than \(limit / 1024) KiB; ${file:} holds a secret or a short value")
+        let tooLarge = Problem(description: "larger than \(limit / 1024) KiB; it should hold a secret or a short value")
         guard Int(status.st_size) <= limit else { return .failure(tooLarge) }
         // st_size is only a hint (the file may grow, /proc files say 0): read up to one byte past
         // the limit to tell.
