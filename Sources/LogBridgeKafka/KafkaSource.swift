@@ -39,12 +39,28 @@ public final class KafkaSource: Sendable {
         }
     }
 
-    /// Stops fetching, hands what was fetched to the spool, commits offsets and leaves the group.
-    /// Blocks until done; call it off the cooperative pool or accept a short block.
-    public func stop() {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        loop.requestStop()
-        if started.load(ordering: .acquiring) { finished.wait() } else { loop.closeWithoutRunning() }
+    /// Stops fetching, hands what was fetched to the spool, commits offsets and leaves the group,
+    /// all within `timeout`. Past it (brokers or the group coordinator unreachable) the client is
+    /// closed without the group leave: the spool holds every spooled offset, so the next start
+    /// resumes after them, and the group reassigns this member's partitions once its session
+    /// times out. Blocks until done; call it off the cooperative pool.
+    /// - Returns: whether the consumer left the group (false: closed without leaving).
+    @discardableResult
+    public func stop(within timeout: Duration = .seconds(10)) -> Bool {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return true }
+        let deadline = ContinuousClock.now + timeout
+        loop.requestStop(deadline: deadline)
+        guard started.load(ordering: .acquiring) else { return loop.closeWithoutRunning(until: deadline) }
+        // The poll thread keeps to the deadline itself; this wait bounds a librdkafka call that
+        // would not (the thread is then left behind, and with it the client).
+        let grace = DispatchTime.now() + .milliseconds(Int(clamping: (timeout + .seconds(2)).milliseconds))
+        guard finished.wait(timeout: grace) == .success else {
+            loop.logger.error(
+                "the Kafka client did not stop within the stop deadline; continuing without it",
+                metadata: ["timeout_ms": "\(timeout.milliseconds)"])
+            return false
+        }
+        return loop.leftGroup.load(ordering: .acquiring)
     }
 
     /// Set when librdkafka reported a fatal error; the gateway should exit and be restarted.
@@ -78,18 +94,25 @@ final class ConsumerLoop: @unchecked Sendable {
     let fatal = Mutex<KafkaError?>(nil)
     let sharedAssignment = Mutex<Set<TopicPartition>>([])
     private let stopRequested = Atomic<Bool>(false)
+    /// When the stop must be over: commits and the group leave give up then.
+    private let stopDeadline = Mutex<ContinuousClock.Instant?>(nil)
+    /// Set once the consumer closed in time (it committed what it could and left the group).
+    let leftGroup = Atomic<Bool>(false)
 
     // Poll-thread state.
     private var builder = BatchBuilder()
-    private var held: IngestBatch?
+    var held: IngestBatch?
     private var paused = false
-    private var assigned: Set<TopicPartition> = []
+    var assigned: Set<TopicPartition> = []
     /// While paused, messages already fetched are dropped; each partition seeks back to the first
     /// dropped offset before resuming, so nothing is skipped.
     private var rewinds: [TopicPartition: Int64] = [:]
     /// Offsets this member committed synchronously (on revocation or before leaving), so a second
     /// commit of the same offsets is not attempted with a generation that may have moved on.
-    private var committedSynchronously: [TopicPartition: Int64] = [:]
+    var committedSynchronously: [TopicPartition: Int64] = [:]
+    /// A commit or close was given up at its deadline while librdkafka still waits for the
+    /// coordinator's answer: destroying the handle then waits for that request to time out.
+    var abandonedRequests = false
 
     init(
         configuration: KafkaSourceConfiguration, target: any IngestTarget, statistics: GatewayStatistics,
@@ -129,21 +152,41 @@ final class ConsumerLoop: @unchecked Sendable {
 
     deinit { destroy() }
 
-    private func destroy() {
-        destroyed.withLock { done in
-            guard !done else { return }
-            done = true
-            // No token may be set on the handle once it is (or is about to be) destroyed.
-            refresher?.stop()
-            guard everAssigned.load(ordering: .acquiring) else {
-                // librdkafka < 2.3.0 (Debian ships 2.0.2) aborts in
-                // rd_kafka_sticky_assignor_state_destroy when a cooperative-sticky consumer that
-                // never received an assignment is destroyed (librdkafka issue #4312). The consumer
-                // has already left the group; its handle is reclaimed with the process instead.
-                return
-            }
-            let opaque = rd_kafka_opaque(handle)
-            rd_kafka_destroy(handle)
+    /// Destroys the handle once. After a timely close it is destroyed here; after a close or
+    /// commit given up at the deadline it is destroyed without the group leave, on a thread of
+    /// its own: librdkafka waits there, up to `session.timeout.ms`, for the requests it still has
+    /// outstanding, and the stop must not.
+    func destroy(closed: Bool = true) {
+        // Marked under the lock, destroyed outside it: `storeOffsets` (spool writer thread) then
+        // either finished its call on the live handle or sees the mark and skips.
+        let first = destroyed.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        // No token may be set on the handle once it is (or is about to be) destroyed.
+        refresher?.stop()
+        guard everAssigned.load(ordering: .acquiring) else {
+            // librdkafka < 2.3.0 (Debian ships 2.0.2) aborts in
+            // rd_kafka_sticky_assignor_state_destroy when a cooperative-sticky consumer that
+            // never received an assignment is destroyed (librdkafka issue #4312). The consumer
+            // has already left the group; its handle is reclaimed with the process instead.
+            return
+        }
+        let client = ClientHandle(pointer: handle, flags: closed ? 0 : Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
+        if closed && !abandonedRequests { client.destroy() } else { startNamedThread("lb-kafka-destroy") { client.destroy() } }
+    }
+
+    /// A handle handed to the thread that destroys it.
+    ///
+    /// `@unchecked Sendable`: nothing else uses the handle once it is marked destroyed.
+    private struct ClientHandle: @unchecked Sendable {
+        let pointer: OpaquePointer
+        let flags: Int32
+
+        func destroy() {
+            let opaque = rd_kafka_opaque(pointer)
+            rd_kafka_destroy_flags(pointer, flags)
             if let opaque { Unmanaged<CallbackContext>.fromOpaque(opaque).release() }
         }
     }
@@ -160,11 +203,18 @@ final class ConsumerLoop: @unchecked Sendable {
         logger.info("joining consumer group", metadata: [LogKey.topic: "\(configuration.topics.joined(separator: ","))"])
     }
 
-    func requestStop() { stopRequested.store(true, ordering: .releasing) }
+    /// Asks the poll loop to stop; its commits and the group leave end by `deadline` (the
+    /// earliest of the deadlines asked for).
+    func requestStop(deadline: ContinuousClock.Instant) {
+        stopDeadline.withLock { $0 = min($0 ?? deadline, deadline) }
+        stopRequested.store(true, ordering: .releasing)
+    }
 
-    func closeWithoutRunning() {
-        rd_kafka_consumer_close(handle)
-        destroy()
+    var isStopRequested: Bool { stopRequested.load(ordering: .acquiring) }
+
+    /// The stop deadline once a stop was requested, else `budget` from now (a rebalance's commit).
+    func commitDeadline(budget: Duration = .seconds(10)) -> ContinuousClock.Instant {
+        stopDeadline.withLock { $0 } ?? .now + budget
     }
 
     // MARK: Poll loop
@@ -216,7 +266,7 @@ final class ConsumerLoop: @unchecked Sendable {
         builder.add(message)
     }
 
-    private func flushBatch() {
+    func flushBatch() {
         guard !builder.isEmpty else { return }
         let batch = builder.makeBatch()
         countPerPartition(batch)
@@ -318,43 +368,6 @@ final class ConsumerLoop: @unchecked Sendable {
         }
     }
 
-    private func shutdown() {
-        // Hand over what was fetched; if the spool cannot take it, it is simply fetched again
-        // (its offsets were never stored).
-        flushBatch()
-        if let batch = held, target.offer(batch, timeout: .seconds(5)) { held = nil }
-        held = nil
-        commitBeforeLeaving()
-        logger.info("leaving consumer group")
-        // Triggers the revoke callback on this thread: queued records are made durable and the
-        // final offsets committed synchronously.
-        let code = rd_kafka_consumer_close(handle)
-        if code != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning("consumer close reported an error", metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
-        }
-        statistics.pausedPartitions.set(0)
-        statistics.groupJoined.set(0)
-        statistics.assignedPartitions.set(0)
-        destroy()
-    }
-
-    /// Commits every assigned partition's spooled offsets while this member's generation is still
-    /// current. The revoke inside `rd_kafka_consumer_close` would commit them too, but by then a
-    /// rebalance started by another member may have moved the generation on and the coordinator
-    /// refuses the commit (ILLEGAL_GENERATION; seen whenever two members leave together), which
-    /// makes the next owner fetch up to an auto-commit interval of records again.
-    private func commitBeforeLeaving() {
-        guard !assigned.isEmpty else { return }
-        let offsets = target.finishWrites(revoking: assigned)
-        guard !offsets.isEmpty else { return }
-        let code = commitSynchronously(offsets)
-        if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR__NO_OFFSET {
-            logger.debug(
-                "committing offsets before leaving the group failed; the revoke tries again",
-                metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))"])
-        }
-    }
-
     // MARK: Offsets
 
     /// Called on the spool writer thread once offsets are durable in the spool.
@@ -392,7 +405,7 @@ final class ConsumerLoop: @unchecked Sendable {
         if !spooled.isEmpty {
             let query = RDKafkaTopicPartitionList.make(spooled.keys)
             var code = rd_kafka_committed(handle, query.pointer, 10_000)
-            for _ in 0..<3 where code != RD_KAFKA_RESP_ERR_NO_ERROR {
+            for _ in 0..<3 where code != RD_KAFKA_RESP_ERR_NO_ERROR && !isStopRequested {
                 // Starting from the spool's offsets is safe but may repeat what another member
                 // delivered and committed meanwhile: ask again before settling for it.
                 usleep(500_000)
@@ -448,11 +461,13 @@ final class ConsumerLoop: @unchecked Sendable {
         // have moved on since, and a refused repeat would only add noise.
         let offsets = target.finishWrites(revoking: tps).filter { committedSynchronously[$0.key] != $0.value }
         if !lost && !offsets.isEmpty {
-            let code = commitSynchronously(offsets)
+            let code = commitSynchronously(offsets, until: commitDeadline())
             if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR__NO_OFFSET {
                 statistics.revokeCommitFailures.add(1)
                 logger.warning(
-                    "the group coordinator refused the revoked partitions' offsets; their next owner fetches again from the last committed offset (Elasticsearch ids absorb the repeats)",
+                    code == RD_KAFKA_RESP_ERR__TIMED_OUT
+                        ? "the group coordinator did not answer the revoked partitions' offset commit in time; the spool keeps them, but their next owner fetches again from the last committed offset"
+                        : "the group coordinator refused the revoked partitions' offsets; their next owner fetches again from the last committed offset (Elasticsearch ids absorb the repeats)",
                     metadata: [LogKey.kafkaError: "\(RDKafkaConfig.errorMessage(code))", "partitions": "\(offsets.count)"])
             }
         }
@@ -478,30 +493,13 @@ final class ConsumerLoop: @unchecked Sendable {
             metadata: ["partitions": "\(tps.count)", "assigned": "\(assigned.count)"])
     }
 
-    /// Commits `list` synchronously. During a cooperative rebalance the coordinator may briefly
-    /// answer REBALANCE_IN_PROGRESS while other members sync; the revoked partitions' offsets are
-    /// what keeps the next owner from fetching spooled records again, so retry for a few seconds.
-    private func commitSynchronously(_ offsets: [TopicPartition: Int64]) -> rd_kafka_resp_err_t {
-        let list = RDKafkaTopicPartitionList(capacity: offsets.count)
-        for (tp, offset) in offsets { list.add(tp, offset: offset) }
-        var code = RD_KAFKA_RESP_ERR_NO_ERROR
-        for attempt in 0..<20 {
-            code = rd_kafka_commit(handle, list.pointer, 0)
-            if code == RD_KAFKA_RESP_ERR_NO_ERROR { committedSynchronously.merge(offsets) { _, new in new } }
-            guard code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || code == RD_KAFKA_RESP_ERR__WAIT_COORD else { return code }
-            logger.debug("offset commit deferred by the group coordinator; retrying", metadata: ["attempt": "\(attempt)"])
-            usleep(250_000)
-        }
-        return code
-    }
-
     func reportFatal() {
         var buffer = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(handle, &buffer, buffer.count)
         let message = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         logger.critical("fatal consumer error", metadata: [LogKey.kafkaError: "\(message)"])
         fatal.withLock { $0 = .fatal(message: "\(RDKafkaConfig.errorMessage(code)): \(message)") }
-        requestStop()
+        requestStop(deadline: .now + .seconds(10))
     }
 }
 

@@ -49,6 +49,10 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
         "enable.auto.offset.store", "group.id", "bootstrap.servers", "metadata.broker.list", "enable.partition.eof",
     ]
 
+    /// The group session timeout in effect: how long the group waits for a member that stopped
+    /// without leaving before it reassigns that member's partitions.
+    public var sessionTimeoutMilliseconds: Int { properties["session.timeout.ms"].flatMap { Int($0) } ?? 30_000 }
+
     /// Whether the source reads from Azure Event Hubs (connection string or Entra ID).
     public var isEventHubs: Bool { connectionString != nil || entraID != nil }
 

@@ -52,7 +52,7 @@ enum LogBridgeBinary {
     /// restarted process does not wait long for its killed predecessor to leave the group.
     static func writeConfig(
         in directory: TemporaryDirectory, bootstrap: String, group: String, sinks: String, admin: Int = 0, extra: String = "",
-        spoolMaxBytes: String = "512MiB"
+        spoolMaxBytes: String = "512MiB", sessionTimeoutMilliseconds: Int = 3000
     ) throws -> String {
         let path = directory.file("logbridge.yaml")
         try """
@@ -62,7 +62,7 @@ enum LogBridgeBinary {
             topics: ["logs"]
             group_id: "\(group)"
             properties:
-              session.timeout.ms: "3000"
+              session.timeout.ms: "\(sessionTimeoutMilliseconds)"
               heartbeat.interval.ms: "300"
         spool:
           path: "\(directory.file("spool"))"

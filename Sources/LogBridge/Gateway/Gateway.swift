@@ -24,13 +24,17 @@ public final class Gateway: Sendable {
     public let admin: AdminServer?
     let sinks: SinkSupervisor
     let sourceSupervisor: SourceSupervisor
+    /// When a graceful stop must be over (set as it begins).
+    let stopDeadline: StopDeadline
     private let running: Mutex<LogBridgeConfiguration>
     private let logger: Logger
 
     init(
         serviceGroup: ServiceGroup, statistics: GatewayStatistics, spool: Spool, pipelineMetrics: PipelineMetrics,
-        admin: AdminServer?, sinks: SinkSupervisor, source: SourceSupervisor, configuration: LogBridgeConfiguration, logger: Logger
+        admin: AdminServer?, sinks: SinkSupervisor, source: SourceSupervisor, stopDeadline: StopDeadline,
+        configuration: LogBridgeConfiguration, logger: Logger
     ) {
+        self.stopDeadline = stopDeadline
         self.serviceGroup = serviceGroup
         self.statistics = statistics
         self.spool = spool
@@ -68,7 +72,8 @@ public final class Gateway: Sendable {
         let runners: [SinkRunner]
         do {
             runners = try makeSinkRunners(
-                configuration: new, spool: spool, statistics: statistics, pipelineMetrics: pipelineMetrics, logger: logger)
+                configuration: new, spool: spool, statistics: statistics, pipelineMetrics: pipelineMetrics, stopDeadline: stopDeadline,
+                logger: logger)
         } catch {
             statistics.configReloadFailures.add(1)
             throw ReloadError(problems: ["\(error)"])
@@ -129,11 +134,14 @@ public func buildGateway(
         configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: statistics, logger: logger)
     spool.setBacklogLimits(Dictionary(configuration.sinks.map { ($0.name, $0.backlog) }, uniquingKeysWith: { a, _ in a }))
     let pipelineMetrics = PipelineMetrics()
+    let stopDeadline = StopDeadline()
     let runners = try makeSinkRunners(
-        configuration: configuration, spool: spool, statistics: statistics, pipelineMetrics: pipelineMetrics, logger: logger)
+        configuration: configuration, spool: spool, statistics: statistics, pipelineMetrics: pipelineMetrics,
+        stopDeadline: stopDeadline, logger: logger)
     let source = try KafkaSource(configuration: configuration.source, target: spool, statistics: statistics, logger: logger)
     let sinks = SinkSupervisor(runners: runners, logger: logger)
-    let sourceSupervisor = SourceSupervisor(source: source, logger: logger)
+    let sourceSupervisor = SourceSupervisor(
+        source: source, stopDeadline: stopDeadline, shutdownTimeout: configuration.shutdownTimeout, logger: logger)
     ProcessMetrics.register(on: statistics, version: version)
     statistics.configLastLoaded.set(Int(Date().timeIntervalSince1970))
 
@@ -152,9 +160,12 @@ public func buildGateway(
     groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(30)
     let gateway = Gateway(
         serviceGroup: ServiceGroup(configuration: groupConfiguration), statistics: statistics, spool: spool,
-        pipelineMetrics: pipelineMetrics, admin: admin, sinks: sinks, source: sourceSupervisor, configuration: configuration,
-        logger: logger)
+        pipelineMetrics: pipelineMetrics, admin: admin, sinks: sinks, source: sourceSupervisor, stopDeadline: stopDeadline,
+        configuration: configuration, logger: logger)
     admin?.attach(gateway)
+    if signals {
+        SignalEscalation.watch(stopBound: groupConfiguration.maximumGracefulShutdownDuration! + .seconds(15), logger: logger)
+    }
     if signals, let configurationPath {
         ConfigurationReloader.watch(gateway: gateway, path: configurationPath, logger: logger)
     }
@@ -166,7 +177,7 @@ public func buildGateway(
 /// goes to.
 func makeSinkRunners(
     configuration: LogBridgeConfiguration, spool: Spool, statistics: GatewayStatistics, pipelineMetrics: PipelineMetrics,
-    logger: Logger
+    stopDeadline: StopDeadline, logger: Logger
 ) throws -> [SinkRunner] {
     let sinkNames = configuration.sinks.map(\.name)
     let runners = try configuration.sinks.enumerated().map { index, sink in
@@ -187,7 +198,8 @@ func makeSinkRunners(
             shared: configuration.pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
             metrics: pipelineMetrics, countsShared: index == 0, eventTime: configuration.eventTime)
         return SinkRunner(
-            sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger, pipeline: pipeline)
+            sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger, pipeline: pipeline,
+            stopDeadline: stopDeadline)
     }
     return runners
 }

@@ -131,14 +131,23 @@ final class SourceSupervisor: Service, Sendable {
         var finished = false
     }
     private let state: Mutex<State>
+    private let stopDeadline: StopDeadline
+    private let shutdownTimeout: Duration
     private let logger: Logger
 
-    init(source: KafkaSource, logger: Logger) {
+    init(source: KafkaSource, stopDeadline: StopDeadline, shutdownTimeout: Duration, logger: Logger) {
         state = Mutex(State(source: source))
+        self.stopDeadline = stopDeadline
+        self.shutdownTimeout = shutdownTimeout
         self.logger = logger
     }
 
     var current: KafkaSource { state.withLock { $0.source } }
+
+    /// How long the source may take to commit and leave the group: half of `shutdown_timeout`
+    /// (the sinks' drain gets the rest), at most 10 s (a reachable coordinator answers within
+    /// milliseconds; waiting longer only delays the restart) and at least 1 s.
+    var leaveTimeout: Duration { max(.seconds(1), min(.seconds(10), shutdownTimeout / 2)) }
 
     func run() async throws {
         var source = current
@@ -169,8 +178,13 @@ final class SourceSupervisor: Service, Sendable {
             if !Task.isShuttingDownGracefully, source.fatalError == nil {
                 replaced = state.withLock { $0.replacement?.source }
             }
+            if replaced == nil {
+                // The gateway stops: the source leaves first, the sinks drain after it, all by
+                // one deadline.
+                stopDeadline.begin(timeout: shutdownTimeout)
+            }
             // stop() blocks while the final offsets are committed: keep it off the cooperative pool.
-            await Self.stopOffPool(source)
+            await Self.stopOffPool(source, within: leaveTimeout)
             if let fatal = source.fatalError { throw fatal }
             guard let next = replaced else { return }
             source = next
@@ -193,16 +207,17 @@ final class SourceSupervisor: Service, Sendable {
                 return true
             }
             if !accepted {
-                Task.detached { await Self.stopOffPool(source) }
+                let timeout = leaveTimeout
+                Task.detached { await Self.stopOffPool(source, within: timeout) }
                 started.resume()
             }
         }
     }
 
-    private static func stopOffPool(_ source: KafkaSource) async {
+    private static func stopOffPool(_ source: KafkaSource, within timeout: Duration) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             startNamedThread("lb-kafka-stop") {
-                source.stop()
+                source.stop(within: timeout)
                 continuation.resume()
             }
         }

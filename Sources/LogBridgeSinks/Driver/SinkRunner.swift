@@ -24,14 +24,20 @@ public final class SinkRunner: Service, Sendable {
     private let handingOver = Atomic<Bool>(false)
     /// Runs on the reader thread only (it is not safe to share between threads).
     private let pipeline: SinkPipeline?
+    /// The gateway's stop deadline; without one, the drain gets `shutdown_timeout` from its start.
+    private let stopDeadline: StopDeadline?
 
-    /// - Parameter pipeline: the processors between the spool and this sink; nil or empty: the
-    ///   records go out as they were spooled.
+    /// - Parameters:
+    ///   - pipeline: the processors between the spool and this sink; nil or empty: the records go
+    ///     out as they were spooled.
+    ///   - stopDeadline: when the whole stop must be over (set as the stop begins, before the
+    ///     source leaves the group), so the drain gets what the source left of `shutdown_timeout`.
     public init(
         sink: any Sink, spool: Spool, configuration: SinkRunnerConfiguration, statistics: GatewayStatistics,
-        logger: Logger, pipeline: SinkPipeline? = nil
+        logger: Logger, pipeline: SinkPipeline? = nil, stopDeadline: StopDeadline? = nil
     ) {
         self.pipeline = pipeline.flatMap { $0.isEmpty ? nil : $0 }
+        self.stopDeadline = stopDeadline
         self.sink = sink
         self.spool = spool
         self.configuration = configuration
@@ -148,7 +154,7 @@ public final class SinkRunner: Service, Sendable {
             }
             let draining = shuttingDown.load(ordering: .acquiring)
             if draining {
-                let deadline = shutdownDeadline ?? .now + configuration.shutdownTimeout
+                let deadline = shutdownDeadline ?? stopDeadline?.instant ?? .now + configuration.shutdownTimeout
                 shutdownDeadline = deadline
                 if max(committed, floor) >= spool.nextSequence && inFlight.isEmpty { break }
                 if ContinuousClock.now >= deadline {
