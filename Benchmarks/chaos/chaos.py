@@ -355,8 +355,8 @@ def file_sink(path):
     return ["type: file", f'path: "{path}"', "encoding: envelope", "fsync: true"]
 
 
-def write_config(path, *, bootstrap, group, spool, sinks, spool_max="4GiB", admin_port=None):
-    properties = "".join(f'\n      {k}: "{v}"' for k, v in GROUP_PROPERTIES.items())
+def write_config(path, *, bootstrap, group, spool, sinks, spool_max="4GiB", admin_port=None, properties=None, extra=""):
+    properties = "".join(f'\n      {k}: "{v}"' for k, v in {**GROUP_PROPERTIES, **(properties or {})}.items())
     sink_text = "".join(f"\n  {name}:" + "".join(f"\n    {line}" for line in lines) for name, lines in sinks.items())
     admin = f'"127.0.0.1:{admin_port}"' if admin_port else '"off"'
     path.write_text(f"""source:
@@ -373,7 +373,7 @@ admin:
   listen: {admin}
 log:
   level: info
-""")
+{extra}""")
     return path
 
 
@@ -1187,8 +1187,90 @@ class Suite:
         row.finish()
         return row
 
+    # 8. restart while every broker is down ----------------------------------------------------
+    def stop_brokers_down(self):
+        args = self.args
+        n, partitions = args.records, args.partitions
+        shutdown_timeout, session_ms = 20, 10_000
+        row = Row(f"8. SIGTERM and restart while every Kafka broker is down (ES + file)", sent=n)
+        self.current = row
+        # A tenth is produced only once the brokers are back: it arrives only if the restarted
+        # process joined the group by itself.
+        late = n // 10
+        with Scope(self, "stop-brokers-down", row) as scope:
+            cluster = scope.cluster(n - late, partitions)
+            es = scope.fake("elasticsearch")
+            output = scope.dir / "events.ndjson"
+            sinks = {"es": es_sink(es.url), "file": file_sink(output)}
+            port = free_port()
+            # A 10 s session: librdkafka waits that long per synchronous commit for an unreachable
+            # coordinator, which the stop must not.
+            config = write_config(scope.dir / "logbridge.yaml", bootstrap=cluster.bootstrap, group="chaos-stop-down",
+                                  spool=scope.dir / "spool", sinks=sinks, admin_port=port,
+                                  properties={"session.timeout.ms": str(session_ms)},
+                                  extra=f"shutdown_timeout: {shutdown_timeout}s\n")
+            check_config(args.binary, config)
+            first = scope.gateway(config, "first", port)
+            deadline = time.monotonic() + 120
+            spooled = 0
+            while spooled < (n - late) // 2:
+                metrics = first.metrics()
+                spooled = int(metrics.total("logbridge_spool_records_total")) if metrics else 0
+                if not first.alive or time.monotonic() > deadline:
+                    raise RuntimeError(f"half the records not spooled within 120 s ({spooled:,})")
+                time.sleep(0.02)
+            cluster.command("down")
+            time.sleep(2.0)
+            log(f"  brokers down with {spooled:,}+ records spooled; SIGTERM")
+            signalled = time.monotonic()
+            first.terminate()
+            code = first.wait(timeout=shutdown_timeout + 60)
+            took = time.monotonic() - signalled
+            row.check(code == 0, f"the stop with brokers down exited {code}")
+            row.check(took <= shutdown_timeout + 5, f"the stop took {took:.1f} s (bound {shutdown_timeout} + 5 s)")
+            left_without = "could not leave the consumer group by the stop deadline" in first.log_text()
+            row.check(left_without, "no 'could not leave the consumer group by the stop deadline' in the log")
+            log(f"  exited {code} after {took:.1f} s")
 
-SCENARIOS = ["kill9", "outage", "broker-down", "rebalance", "disk-full", "flapping", "isolation"]
+            second = scope.gateway(config, "second", port)
+            time.sleep(5.0)
+            row.check(second.alive, "the restart with brokers down exited")
+            cluster.command("up")
+            up_at = time.monotonic()
+            produced = cluster.command(f"produce {late}")
+            row.check(produced == f"produced={late}", f"producing after `up` answered {produced!r}")
+            counter = LineCounter(output)
+            wait_until(lambda: (lambda d: (d[0] and counter.count() >= n, d[1]))(
+                delivered_everything([second], partitions, sinks)), timeout=300, what="every record delivered after the brokers came back")
+            done_after = time.monotonic() - up_at
+            time.sleep(1.0)
+            final = second.metrics()
+            code = second.stop()
+            row.check(code == 0, f"graceful stop exited {code}")
+            counts = es.close()
+            audit = audit_files([output], n, partitions)
+            row.rss, row.anon = scope.max_rss, scope.max_anon
+            row.delivered = f"ES {fmt(counts['documents'])} / file {fmt(audit['unique'])}"
+            row.lost = f"ES {fmt(n - counts['documents'])} / file {fmt(audit['lost'])}"
+            row.duplicated = f"ES 0 / file {fmt(audit['duplicates'])}"
+            row.absorbed = f"ES {fmt(counts['conflicts'])}"
+            row.check(counts["documents"] == n, f"ES holds {counts['documents']:,} of {n:,}")
+            row.check(counts["conflicts"] == 0, f"{counts['conflicts']:,} records sent to ES twice")
+            row.check(audit["unique"] == n and audit["duplicates"] == 0 and audit["malformed"] == 0 and audit["lost"] == 0,
+                      f"file: {audit}")
+            skipped = final.total("logbridge_source_duplicates_skipped_total") if final else None
+            row.notes.append(
+                f"{n - late:,} records seeded; brokers down with {spooled:,} or more spooled; SIGTERM 2 s later: exit {code} "
+                f"after {took:.1f} s (shutdown_timeout {shutdown_timeout} s, session.timeout.ms {session_ms}; the source "
+                f"gave up leaving the group at its 10 s deadline and logged it: {left_without}). Restarted on the same spool "
+                f"with the brokers still down for 5 s, then `up` and {late:,} more records produced; everything delivered "
+                f"{done_after:.1f} s after `up` (the group first waits out the first process's session); records fetched "
+                f"again and skipped by the spool: {skipped if skipped is None else round(skipped)}.")
+        row.finish()
+        return row
+
+
+SCENARIOS = ["kill9", "outage", "broker-down", "rebalance", "disk-full", "flapping", "isolation", "stop-brokers-down"]
 
 
 def describe_binary(path):

@@ -84,7 +84,8 @@ extension ConsumerLoop {
 
     /// Commits `offsets` by `deadline`. During a cooperative rebalance the coordinator may briefly
     /// answer REBALANCE_IN_PROGRESS while other members sync; the revoked partitions' offsets are
-    /// what keeps the next owner from fetching spooled records again, so that is retried.
+    /// what keeps the next owner from fetching spooled records again, so that is retried, up to
+    /// 20 times 250 ms (about 5 s, as long as a rebalance should be held up for it).
     /// - Returns: the commit's error; `_TIMED_OUT` when the deadline came first.
     func commitSynchronously(_ offsets: [TopicPartition: Int64], until deadline: ContinuousClock.Instant) -> rd_kafka_resp_err_t {
         let list = RDKafkaTopicPartitionList(capacity: offsets.count)
@@ -93,10 +94,10 @@ extension ConsumerLoop {
         while true {
             let code = commitOnce(list, until: deadline)
             if code == RD_KAFKA_RESP_ERR_NO_ERROR { committedSynchronously.merge(offsets) { _, new in new } }
-            guard code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || code == RD_KAFKA_RESP_ERR__WAIT_COORD,
+            attempt += 1
+            guard code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || code == RD_KAFKA_RESP_ERR__WAIT_COORD, attempt < 20,
                 Self.remaining(until: deadline) > .milliseconds(250)
             else { return code }
-            attempt += 1
             logger.debug("offset commit deferred by the group coordinator; retrying", metadata: ["attempt": "\(attempt)"])
             usleep(250_000)
         }
