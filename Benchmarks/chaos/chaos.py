@@ -1224,13 +1224,13 @@ class Suite:
             log(f"  brokers down with {spooled:,}+ records spooled; SIGTERM")
             signalled = time.monotonic()
             first.terminate()
-            code = first.wait(timeout=shutdown_timeout + 60)
+            first_code = first.wait(timeout=shutdown_timeout + 60)
             took = time.monotonic() - signalled
-            row.check(code == 0, f"the stop with brokers down exited {code}")
+            row.check(first_code == 0, f"the stop with brokers down exited {first_code}")
             row.check(took <= shutdown_timeout + 5, f"the stop took {took:.1f} s (bound {shutdown_timeout} + 5 s)")
             left_without = "could not leave the consumer group by the stop deadline" in first.log_text()
             row.check(left_without, "no 'could not leave the consumer group by the stop deadline' in the log")
-            log(f"  exited {code} after {took:.1f} s")
+            log(f"  exited {first_code} after {took:.1f} s")
 
             second = scope.gateway(config, "second", port)
             time.sleep(5.0)
@@ -1260,7 +1260,7 @@ class Suite:
                       f"file: {audit}")
             skipped = final.total("logbridge_source_duplicates_skipped_total") if final else None
             row.notes.append(
-                f"{n - late:,} records seeded; brokers down with {spooled:,} or more spooled; SIGTERM 2 s later: exit {code} "
+                f"{n - late:,} records seeded; brokers down with {spooled:,} or more spooled; SIGTERM 2 s later: exit {first_code} "
                 f"after {took:.1f} s (shutdown_timeout {shutdown_timeout} s, session.timeout.ms {session_ms}; the source "
                 f"gave up leaving the group at its 10 s deadline and logged it: {left_without}). Restarted on the same spool "
                 f"with the brokers still down for 5 s, then `up` and {late:,} more records produced; everything delivered "
