@@ -34,7 +34,7 @@ struct NetworkFaultClassifier: Sendable {
         }
 
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
-            return fault(.hostnameMismatch, "host \(host)")
+            return fault(.hostnameMismatch)
         }
         let reasons = Self.boringSSLReasons(error)
         if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
@@ -62,20 +62,18 @@ struct NetworkFaultClassifier: Sendable {
         }
         if !reasons.isEmpty { return fault(.other, "TLS handshake failed: \(reasons.joined(separator: ", "))") }
 
-        if Self.isRefused(error) { return fault(.connectionRefused, "port \(port)") }
-        if Self.isUnknownHost(error) { return fault(.hostNotFound, "host \(host)") }
+        if Self.isRefused(error) { return fault(.connectionRefused) }
+        if Self.isUnknownHost(error) { return fault(.hostNotFound) }
         if Self.isTimeout(error) { return fault(.timeout, "request_timeout \(requestTimeout)") }
-        if let http = error as? HTTPClientError,
-            http == .remoteConnectionClosed || http == .uncleanShutdown,
-            parsed?.scheme == "http"
-        {
-            // A TLS server drops a plain request without an answer a client can read.
+        if parsed?.scheme == "http", Self.isDroppedWithoutAnswer(error) {
+            // A TLS server drops a plain request without an answer a client can read: it closes
+            // or, with the request body still arriving, resets the connection.
             switch await TLSProbe.handshake(host: host, port: port, configuration: tls, timeout: probeTimeout) {
             case .presented, .spokeTLS: return fault(.plainToTLSPort)
             case .noTLS: break
             }
         }
-        return fault(.other, Self.safeDetail(error))
+        return fault(.other, EndpointFault.safeDetail(error))
     }
 
     /// The reason names (`CERTIFICATE_VERIFY_FAILED`) of the BoringSSL errors inside `error`,
@@ -116,6 +114,12 @@ struct NetworkFaultClassifier: Sendable {
         return false
     }
 
+    private static func isDroppedWithoutAnswer(_ error: any Error) -> Bool {
+        if let http = error as? HTTPClientError { return http == .remoteConnectionClosed || http == .uncleanShutdown }
+        if let io = error as? IOError { return io.errnoCode == ECONNRESET || io.errnoCode == EPIPE }
+        return false
+    }
+
     private static func isTimeout(_ error: any Error) -> Bool {
         if let http = error as? HTTPClientError {
             return [.connectTimeout, .readTimeout, .writeTimeout, .deadlineExceeded, .tlsHandshakeTimeout].contains(http)
@@ -128,17 +132,6 @@ struct NetworkFaultClassifier: Sendable {
             }
         }
         return (error as? IOError)?.errnoCode == ETIMEDOUT
-    }
-
-    /// A description of an unclassified error with no file paths in it: library errors may quote
-    /// the source file that raised them, which tells an operator nothing and leaks build details.
-    static func safeDetail(_ error: any Error) -> String {
-        var text = String(describing: error)
-        if let io = error as? IOError { text = String(cString: strerror(io.errnoCode)) }
-        let words = text.split(separator: " ", omittingEmptySubsequences: false).map { word -> Substring in
-            word.contains("/") && (word.hasPrefix("/") || word.contains("/Sources/")) ? "(path)" : word
-        }
-        return String(words.joined(separator: " ").replacingOccurrences(of: "BoringSSL", with: "TLS").prefix(200))
     }
 
     static func date(_ secondsSinceEpoch: Int) -> String {

@@ -1,3 +1,6 @@
+import Foundation
+import NIOCore
+
 /// Why a request to a sink endpoint got no HTTP answer, in the terms an operator fixes it in:
 /// each case names what is wrong and the setting (or URL part) to check.
 ///
@@ -88,5 +91,18 @@ public struct EndpointFault: Sendable, Equatable {
     /// One line: the endpoint, what is wrong, and what to check.
     public var message: String {
         "\(origin): \(kind.summary)\(detail.map { " (\($0))" } ?? ""); \(kind.fix)"
+    }
+}
+
+extension EndpointFault {
+    /// A description of an unclassified error with no file paths in it: library errors may quote
+    /// the source file that raised them, which tells an operator nothing and leaks build details.
+    public static func safeDetail(_ error: any Error) -> String {
+        var text = String(describing: error)
+        if let io = error as? IOError { text = String(cString: strerror(io.errnoCode)) }
+        let words = text.split(separator: " ", omittingEmptySubsequences: false).map { word -> Substring in
+            word.contains("/") && (word.hasPrefix("/") || word.contains("/Sources/")) ? "(path)" : word
+        }
+        return String(words.joined(separator: " ").replacingOccurrences(of: "BoringSSL", with: "TLS").prefix(200))
     }
 }

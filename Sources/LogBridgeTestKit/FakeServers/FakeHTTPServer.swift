@@ -63,9 +63,12 @@ public final class FakeHTTPServer: Sendable {
     public let isTLS: Bool
     public var url: String { "\(isTLS ? "https" : "http")://127.0.0.1:\(port)" }
 
-    /// - Parameter tls: serve HTTPS with this certificate; nil: plain HTTP.
+    /// - Parameters:
+    ///   - port: the port to listen on; 0 picks a free one (a fixed one brings a stopped server
+    ///     back where its clients expect it).
+    ///   - tls: serve HTTPS with this certificate; nil: plain HTTP.
     /// - Throws: when the port cannot be bound or a TLS file cannot be read.
-    public init(tls: TLS? = nil, responder: @escaping @Sendable (Request) async -> Reply) async throws {
+    public init(port: Int = 0, tls: TLS? = nil, responder: @escaping @Sendable (Request) async -> Reply) async throws {
         let context = try tls.map(Self.makeContext)
         isTLS = context != nil
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -80,8 +83,8 @@ public final class FakeHTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(responder: responder))
                 }
             }
-        channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
-        port = channel.localAddress!.port!
+        channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+        self.port = channel.localAddress!.port!
     }
 
     public func shutdown() async {
