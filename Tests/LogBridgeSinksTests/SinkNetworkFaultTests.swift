@@ -141,6 +141,31 @@ import Testing
         await es.shutdown()
     }
 
+    /// The endpoint is named by its origin only: a path prefix (which may carry a routing token)
+    /// and the sink's credentials stay out of the fault and its log line.
+    @Test func theFaultNamesTheOriginOnly() async throws {
+        let server = try await FakeHTTPServer { _ in .respond(status: 200, headers: [], body: []) }
+        await server.shutdown()
+        let recorder = LogRecorder()
+        var http = HTTPSinkSettings(
+            endpoints: ["http://127.0.0.1:\(server.port)/tenant-route-7f3a"], authentication: .basic(user: "shipper", password: "pw-91c2"),
+            requestTimeout: .seconds(10))
+        http.ejectionTime = .seconds(30)
+        let sink = try ElasticsearchSink(
+            name: "es", configuration: ElasticsearchSinkConfiguration(http: http, index: try FieldTemplate("logs")),
+            logger: Logger(label: "faults") { _ in recorder })
+        let held = await TLSDelivery.hold(sink)
+        await sink.close()
+        #expect(held.faults.map(\.origin) == ["http://127.0.0.1:\(server.port)"])
+        #expect(held.faults.map(\.kind) == [.connectionRefused])
+        let failing = recorder.messages.filter { $0.contains("sink endpoint failing") }
+        #expect(failing.count == 1)
+        for line in failing + held.faults.map(\.message) {
+            #expect(!line.contains("tenant-route-7f3a"))
+            #expect(!line.contains("pw-91c2"))
+        }
+    }
+
     /// Raw library errors that reach the `other` case keep no file path.
     @Test func unclassifiedDetailsCarryNoPaths() {
         struct Raw: Error, CustomStringConvertible {

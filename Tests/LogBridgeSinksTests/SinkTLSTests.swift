@@ -30,6 +30,7 @@ import Testing
         // For HEC this waits for the indexer acknowledgements, polled over the same TLS connection pool.
         #expect(try await TLSDelivery.deliver(sink))
         #expect(fake.stored() == 20)
+        if kind == .hec { #expect((fake.ackPolls() ?? 0) >= 1, "the batch was confirmed by an acknowledgement poll over TLS") }
         #expect(sink.endpointFaults.isEmpty)
         await sink.close()
         await fake.shutdown()

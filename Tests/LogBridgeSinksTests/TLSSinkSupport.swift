@@ -19,13 +19,17 @@ enum TLSSinkKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         var port: Int
         var stored: @Sendable () -> Int
         var shutdown: @Sendable () async -> Void
+        /// HEC's acknowledgement polls answered; nil for the other kinds.
+        var ackPolls: @Sendable () -> Int? = { nil }
     }
 
     func fake(tls: FakeHTTPServer.TLS?) async throws -> Fake {
         switch self {
         case .hec:
             let hec = try await FakeSplunkHEC(tls: tls)
-            return Fake(url: hec.url, port: Self.port(hec.url), stored: { hec.eventCount }, shutdown: { await hec.shutdown() })
+            return Fake(
+                url: hec.url, port: Self.port(hec.url), stored: { hec.eventCount }, shutdown: { await hec.shutdown() },
+                ackPolls: { hec.ackPolls })
         case .elasticsearch:
             let es = try await FakeElasticsearch(tls: tls)
             return Fake(url: es.url, port: Self.port(es.url), stored: { es.documentCount }, shutdown: { await es.shutdown() })
