@@ -166,6 +166,26 @@ import Testing
         }
     }
 
+    /// A server that answers too late: the timeout names the deadline and what to check.
+    @Test func aLateAnswerIsATimeoutNamingRequestTimeout() async throws {
+        let server = try await FakeHTTPServer { _ in .delayed(.seconds(3), status: 200, headers: [], body: []) }
+        let recorder = LogRecorder()
+        var http = HTTPSinkSettings(endpoints: [server.url], requestTimeout: .milliseconds(150))
+        http.ejectionTime = .seconds(30)
+        let sink = try ElasticsearchSink(
+            name: "es", configuration: ElasticsearchSinkConfiguration(http: http, index: try FieldTemplate("logs")),
+            logger: Logger(label: "faults") { _ in recorder })
+        let held = await TLSDelivery.hold(sink)
+        await sink.close()
+        await server.shutdown()
+        #expect(!held.returned)
+        // Whichever deadline fired (the transport's or the client's), the same message.
+        #expect(held.faults.map(\.message) == [
+            "\(server.url): no answer in time (request_timeout 0.15 seconds); check the network path (firewall, proxy), the server's load and request_timeout"
+        ])
+        #expect(recorder.messages.filter { $0.contains("sink endpoint failing") }.count == 1, "\(recorder.messages)")
+    }
+
     /// Raw library errors that reach the `other` case keep no file path.
     @Test func unclassifiedDetailsCarryNoPaths() {
         struct Raw: Error, CustomStringConvertible {

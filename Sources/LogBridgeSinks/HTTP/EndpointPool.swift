@@ -70,7 +70,7 @@ public final class EndpointPool: Sendable {
 
     /// A request got no answer, for `fault`.
     /// - Returns: whether this failure ejected the endpoint, and whether it starts a new episode
-    ///   (the first failure since an answer, or a different fault than the last): the caller logs
+    ///   (the first failure since an answer, or another kind of fault than the last): the caller logs
     ///   the fault then, and only then, so a fault is logged once, not once per retry.
     public func reportFailure(
         _ endpoint: Endpoint, fault: EndpointFault, now: ContinuousClock.Instant = .now
@@ -85,7 +85,9 @@ public final class EndpointPool: Sendable {
     public func noteFault(_ endpoint: Endpoint, _ fault: EndpointFault) -> Bool {
         state.withLock { state in
             defer { state.health[endpoint.index].fault = fault }
-            return state.health[endpoint.index].fault != fault
+            // The kind makes the episode: a detail may vary from one attempt to the next (which
+            // of two timeouts fired first) without the operator's problem changing.
+            return state.health[endpoint.index].fault?.kind != fault.kind
         }
     }
 

@@ -195,7 +195,8 @@ public struct HTTPBatchDriver: Sendable {
         if report.newEpisode {
             logger.error("sink endpoint failing: \(fault.message); records stay spooled and are retried", metadata: metadata)
         } else {
-            logger.debug("request failed again, same fault; retrying", metadata: metadata.merging(["ejected": "\(report.ejected)"]) { $1 })
+            logger.debug(
+                "request failed again, same fault; retrying: \(fault.message)", metadata: metadata.merging(["ejected": "\(report.ejected)"]) { $1 })
         }
     }
 

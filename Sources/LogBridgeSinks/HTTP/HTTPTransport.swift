@@ -164,7 +164,7 @@ public final class HTTPTransport: Sendable {
                         endpoint: endpoint.url,
                         fault: EndpointFault(
                             kind: .timeout, origin: EndpointPool.displayOrigin(endpoint.url),
-                            detail: "no whole answer within request_timeout \(timeout)"))
+                            detail: "request_timeout \(timeout)"))
                 }
                 return response
             }
