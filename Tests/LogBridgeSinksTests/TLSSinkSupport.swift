@@ -88,10 +88,11 @@ enum TLSDelivery {
     }
 
     /// Starts delivering and waits until every endpoint of the sink is ejected with a network
-    /// fault: then stops the attempt, as shutdown would.
+    /// fault (well under a second here; the deadline is for a loaded CI machine): then stops the
+    /// attempt, as shutdown would.
     /// - Returns: the faults, and whether `deliver` returned at all (it must not: the records are
     ///   held for retry, never dead-lettered or dropped).
-    static func hold(_ sink: any Sink, timeout: Duration = .seconds(4)) async -> (faults: [EndpointFault], returned: Bool) {
+    static func hold(_ sink: any Sink, timeout: Duration = .seconds(10)) async -> (faults: [EndpointFault], returned: Bool) {
         let attempt = Task { try await sink.deliver(batch()) }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
