@@ -17,7 +17,9 @@ import Testing
             tls: .init(certificateFile: certificates.untrustedServerCertificateFile, keyFile: certificates.serverKeyFile))
         let cluster = try MockKafkaCluster.seeded(records: 200, partitions: 2)
         var http = HTTPSinkSettings(
-            endpoints: [es.url], tls: .init(caFile: certificates.caFile), ejectAfterFailures: 2, ejectionTime: .milliseconds(300))
+            endpoints: [es.url], tls: .init(caFile: certificates.caFile), ejectAfterFailures: 2,
+            // Long enough that the endpoint is not back on probation while /metrics is read.
+            ejectionTime: .seconds(30))
         http.maxBackoff = .milliseconds(300)
         let sink = SinkConfiguration(
             name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(http: http)),
