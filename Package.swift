@@ -99,6 +99,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // The TLS probe that tells an expired certificate from an untrusted one, and a
+                // TLS port from a plain one, when a request fails.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -121,6 +124,8 @@ let package = Package(
             dependencies: [
                 "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridgePipeline", "LogBridgeSinks", "LogBridge", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
+                // HTTPS for the protocol fakes (TLS tests of the sinks).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

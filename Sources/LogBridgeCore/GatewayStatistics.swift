@@ -293,6 +293,8 @@ public final class SinkStatistics: Sendable {
     /// Records per batch handed to the sink.
     public let batchRecords: ValueHistogram
     private let endpointMetrics: Mutex<[String: (latency: DurationHistogram, up: Prometheus.Gauge)]> = Mutex([:])
+    /// `logbridge_sink_endpoint_fault` series by endpoint, then by fault.
+    private let faultGauges: Mutex<[String: [String: Prometheus.Gauge]]> = Mutex([:])
 
     /// A sink's counters in a registry of their own (sinks built outside a gateway, in tests).
     public convenience init(name: String = "sink") {
@@ -342,6 +344,22 @@ public final class SinkStatistics: Sendable {
     /// Whether `endpoint` is in rotation (1) or ejected after failures (0).
     public func setEndpoint(_ endpoint: String, up: Bool) {
         metrics(for: endpoint).up.set(Int64(up ? 1 : 0))
+    }
+
+    /// The endpoint's current network fault (`certificate_untrusted`, `connection_refused`, ...;
+    /// nil: none). Its series reads 1; the endpoint's earlier faults read 0, so a scrape never
+    /// shows two at once and a cleared fault does not linger as 1.
+    public func setEndpointFault(_ endpoint: String, fault: String?) {
+        faultGauges.withLock { table in
+            var gauges = table[endpoint] ?? [:]
+            if let fault, gauges[fault] == nil {
+                gauges[fault] = registry.makeGauge(
+                    name: "logbridge_sink_endpoint_fault", labels: [("sink", name), ("endpoint", endpoint), ("fault", fault)],
+                    help: "1 for the endpoint's current network fault (why its requests get no answer), 0 for faults it had before.")
+            }
+            for (kind, gauge) in gauges { gauge.set(Int64(kind == fault ? 1 : 0)) }
+            table[endpoint] = gauges
+        }
     }
 
     private func metrics(for endpoint: String) -> (latency: DurationHistogram, up: Prometheus.Gauge) {

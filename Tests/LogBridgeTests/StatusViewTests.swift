@@ -226,3 +226,48 @@ struct StatusViewTests {
         #expect(StatusView.formatRate(value) == expected)
     }
 }
+
+/// An endpoint's network fault, as `logbridge_sink_endpoint_fault` exposes it, on the screen and
+/// in the JSON.
+@Suite("StatusView endpoint faults")
+struct StatusViewFaultTests {
+    /// The splunk sink's third endpoint cannot be reached for its certificate; an earlier fault of
+    /// the first reads 0 and is not shown.
+    static let exposition = """
+        logbridge_sink_backlog_records{sink="splunk"} 300
+        logbridge_sink_endpoint_up{sink="splunk",endpoint="https://hec-1:8088"} 1
+        logbridge_sink_endpoint_up{sink="splunk",endpoint="https://hec-3:8088/services"} 0
+        logbridge_sink_endpoint_fault{sink="splunk",endpoint="https://hec-1:8088",fault="connection_refused"} 0
+        logbridge_sink_endpoint_fault{sink="splunk",endpoint="https://hec-3:8088/services",fault="certificate_untrusted"} 1
+        logbridge_sink_endpoint_fault{sink="splunk",endpoint="https://hec-3:8088/services",fault="some_future_fault"} 0
+        """
+
+    @Test func theScreenNamesTheFaultAndTheSettingToCheck() throws {
+        let current = StatusSnapshot(samples: try PrometheusText.parse(Self.exposition), at: .now)
+        let screen = StatusView.render(previous: nil, current: current, adminURL: "http://127.0.0.1:9464", width: 0)
+        let lines = screen.split(separator: "\n").map(String.init)
+        let index = try #require(lines.firstIndex { $0.hasPrefix("! ") })
+        #expect(lines[index] == "! splunk https://hec-3:8088: TLS certificate not trusted (no trusted CA issued it)", "origin only, no path")
+        #expect(lines[index + 1] == "    set tls.ca_file to the PEM file of the CA that issued the server's certificate")
+        #expect(lines.filter { $0.hasPrefix("! ") }.count == 1, "a fault that reads 0 is over")
+        #expect(lines.firstIndex { $0.hasPrefix("splunk ") }! < index, "below the sink table")
+    }
+
+    @Test func theJSONListsEachCurrentFaultWithItsMessage() throws {
+        let current = StatusSnapshot(samples: try PrometheusText.parse(Self.exposition), at: .now)
+        let json = StatusView.json(current: current, previous: nil)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let faults = try #require(object["endpoint_faults"] as? [[String: String]])
+        #expect(faults == [[
+            "sink": "splunk", "endpoint": "https://hec-3:8088", "fault": "certificate_untrusted",
+            "message": "https://hec-3:8088: TLS certificate not trusted (no trusted CA issued it); set tls.ca_file to the PEM file of the CA that issued the server's certificate",
+        ]])
+        #expect(json.hasSuffix(#""endpoint_faults":[{"sink":"splunk","endpoint":"https://hec-3:8088","fault":"certificate_untrusted","message":"https://hec-3:8088: TLS certificate not trusted (no trusted CA issued it); set tls.ca_file to the PEM file of the CA that issued the server's certificate"}]}"#))
+
+        // Without a current fault the key is left out: the object keeps its usual shape.
+        let over = StatusView.json(
+            current: StatusSnapshot(samples: try PrometheusText.parse(Self.exposition.replacingOccurrences(of: "} 1", with: "} 0")), at: .now),
+            previous: nil)
+        #expect(!over.contains("endpoint_faults"))
+    }
+}

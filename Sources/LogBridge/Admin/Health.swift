@@ -28,7 +28,14 @@ extension Gateway {
         for runner in sinks.runners {
             let health = runner.sink.endpointHealth
             if !health.isEmpty, !health.contains(where: \.healthy) {
-                problems.append("sink \(runner.sink.name): no healthy endpoint (\(health.map(\.endpoint).joined(separator: ", ")) ejected after failures)")
+                // Each endpoint's fault, where its requests got no answer: the reason an operator
+                // acts on (a CA to trust, a URL scheme to fix), not just "ejected".
+                let faults = Dictionary(runner.sink.endpointFaults.map { ($0.endpoint, $0.fault) }) { first, _ in first }
+                let faulty = health.compactMap { faults[$0.endpoint]?.message }
+                let ejected = health.filter { faults[$0.endpoint] == nil }.map(\.endpoint)
+                var reasons = faulty
+                if !ejected.isEmpty { reasons.append("\(ejected.joined(separator: ", ")) ejected after failures") }
+                problems.append("sink \(runner.sink.name): no healthy endpoint (\(reasons.joined(separator: "; ")))")
             }
         }
         return problems

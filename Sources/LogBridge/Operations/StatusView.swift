@@ -6,6 +6,7 @@
 
 import Foundation
 import LogBridgeCore
+import LogBridgeSinks
 
 /// One scrape of the admin endpoint, with the time it was taken.
 ///
@@ -94,6 +95,12 @@ public enum StatusView {
         }
         lines.append(contentsOf: table(header: header, rows: rows))
         if rows.isEmpty { lines.append("(no sinks reported)") }
+        // Why an endpoint's requests get no answer, with the setting to check: the line an operator
+        // acts on during an outage, so it follows the table rather than hiding in a column.
+        for fault in status.faults {
+            lines.append("! \(fault.sink) \(fault.origin): \(fault.kind?.summary ?? fault.raw)")
+            if let kind = fault.kind { lines.append("    \(kind.fix)") }
+        }
 
         return lines.map { truncate($0, to: width) }.joined(separator: "\n")
     }
@@ -104,6 +111,8 @@ public enum StatusView {
     /// tools (`jq`, log shippers) can rely on them; unknown values and every rate
     /// without a `previous` snapshot are `null`. `endpoints` is the number of
     /// endpoints the sink reports, `endpoints_up` how many of them are in rotation.
+    /// `endpoint_faults` follows the sinks while at least one endpoint has a network fault: each
+    /// with its `sink`, `endpoint` (origin), `fault` (``SinkNetworkFault`` raw value) and `message`.
     public static func json(current: StatusSnapshot, previous: StatusSnapshot?) -> String {
         let status = Status(current: current, previous: previous)
         let source = jsonObject([
@@ -136,11 +145,22 @@ public enum StatusView {
                 ("endpoints", sink.endpoints.map(String.init) ?? "null"),
             ])
         }
-        return jsonObject([
+        let faults = status.faults.map { fault in
+            jsonObject([
+                ("sink", JSONBytes.quoted(fault.sink)),
+                ("endpoint", JSONBytes.quoted(fault.origin)),
+                ("fault", JSONBytes.quoted(fault.raw)),
+                ("message", fault.kind.map { JSONBytes.quoted(EndpointFault(kind: $0, origin: fault.origin).message) } ?? "null"),
+            ])
+        }
+        var members = [
             ("source", source),
             ("spool", spool),
             ("sinks", "[" + sinks.joined(separator: ",") + "]"),
-        ])
+        ]
+        // Only while there is one: the object keeps the shape tools already parse when all is well.
+        if !faults.isEmpty { members.append(("endpoint_faults", "[" + faults.joined(separator: ",") + "]")) }
+        return jsonObject(members)
     }
 
     // MARK: - Model
@@ -223,6 +243,17 @@ public enum StatusView {
         var endpoints: Int?
     }
 
+    /// An endpoint's current network fault, from `logbridge_sink_endpoint_fault`.
+    private struct FaultStatus {
+        var sink: String
+        /// `scheme://host:port` of the endpoint label.
+        var origin: String
+        /// The `fault` label as scraped.
+        var raw: String
+        /// nil for a fault this build does not know (a newer gateway): shown by its label.
+        var kind: SinkNetworkFault?
+    }
+
     /// Everything the screen and the JSON show, computed once per refresh.
     private struct Status {
         var version: String?
@@ -242,6 +273,7 @@ public enum StatusView {
         var deadLetters: Double?
         var spoolFull: Double?
         var sinks: [SinkStatus] = []
+        var faults: [FaultStatus] = []
 
         /// Every per-sink metric; a sink shows up as soon as any of them carries its name.
         static let sinkMetrics = [
@@ -295,6 +327,14 @@ public enum StatusView {
                     endpointsUp: endpointSeries.isEmpty ? nil : endpointSeries.filter { $0.value >= 0.5 }.count,
                     endpoints: endpointSeries.isEmpty ? nil : endpointSeries.count)
             }
+            faults = samples.filter { $0.name == "logbridge_sink_endpoint_fault" && $0.value >= 0.5 }
+                .compactMap { sample -> FaultStatus? in
+                    guard let sink = sample.labels["sink"], let endpoint = sample.labels["endpoint"], let fault = sample.labels["fault"]
+                    else { return nil }
+                    return FaultStatus(
+                        sink: sink, origin: EndpointPool.displayOrigin(endpoint), raw: fault, kind: SinkNetworkFault(rawValue: fault))
+                }
+                .sorted { ($0.sink, $0.origin) < ($1.sink, $1.origin) }
         }
     }
 

@@ -37,6 +37,10 @@ public protocol Sink: Sendable {
     /// Each endpoint and whether it is in rotation now (HTTP sinks); empty for sinks without
     /// endpoints. Metrics and `/readyz` read it.
     var endpointHealth: [(endpoint: String, healthy: Bool)] { get }
+
+    /// Each endpoint whose latest request got no answer, and why (HTTP sinks); empty when every
+    /// endpoint answers. `/readyz`, metrics and `logbridge status` show it.
+    var endpointFaults: [(endpoint: String, fault: EndpointFault)] { get }
 }
 
 extension Sink {
@@ -45,6 +49,8 @@ extension Sink {
     public func committed(through nextSequence: UInt64) async {}
 
     public var endpointHealth: [(endpoint: String, healthy: Bool)] { [] }
+
+    public var endpointFaults: [(endpoint: String, fault: EndpointFault)] { [] }
 }
 
 /// What a sink reports for a delivered batch.

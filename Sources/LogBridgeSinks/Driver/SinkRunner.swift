@@ -120,6 +120,8 @@ public final class SinkRunner: Service, Sendable {
         gatewayStatistics.addCollector(collectorKey) {
             statistics.concurrencyLimit.set(permits.limit)
             for (endpoint, healthy) in sink.endpointHealth { statistics.setEndpoint(endpoint, up: healthy) }
+            let faults = Dictionary(sink.endpointFaults.map { ($0.endpoint, $0.fault.kind.rawValue) }) { first, _ in first }
+            for (endpoint, _) in sink.endpointHealth { statistics.setEndpointFault(endpoint, fault: faults[endpoint]) }
         }
         defer {
             heartbeat.stop()

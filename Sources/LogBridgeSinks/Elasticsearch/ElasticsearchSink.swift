@@ -31,6 +31,7 @@ public final class ElasticsearchSink: Sink, Sendable {
 
     public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
     public var endpointHealth: [(endpoint: String, healthy: Bool)] { driver.pool.health() }
+    public var endpointFaults: [(endpoint: String, fault: EndpointFault)] { driver.pool.faults() }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
 

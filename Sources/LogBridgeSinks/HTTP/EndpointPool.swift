@@ -14,6 +14,8 @@ public final class EndpointPool: Sendable {
         var ejectedUntil: ContinuousClock.Instant?
         var ejections = 0
         var probing = false
+        /// Why the latest requests got no answer; nil once one is answered.
+        var fault: EndpointFault?
     }
 
     private struct State {
@@ -55,8 +57,54 @@ public final class EndpointPool: Sendable {
         }
     }
 
-    public func reportSuccess(_ endpoint: Endpoint) {
-        state.withLock { $0.health[endpoint.index] = Health() }
+    /// An answer came back: the endpoint is healthy again.
+    /// - Returns: the network fault this ends, if one was current (the caller logs the recovery).
+    @discardableResult
+    public func reportSuccess(_ endpoint: Endpoint) -> EndpointFault? {
+        state.withLock { state in
+            let ended = state.health[endpoint.index].fault
+            state.health[endpoint.index] = Health()
+            return ended
+        }
+    }
+
+    /// A request got no answer, for `fault`.
+    /// - Returns: whether this failure ejected the endpoint, and whether it starts a new episode
+    ///   (the first failure since an answer, or another kind of fault than the last): the caller logs
+    ///   the fault then, and only then, so a fault is logged once, not once per retry.
+    public func reportFailure(
+        _ endpoint: Endpoint, fault: EndpointFault, now: ContinuousClock.Instant = .now
+    ) -> (ejected: Bool, newEpisode: Bool) {
+        let newEpisode = noteFault(endpoint, fault)
+        return (reportFailure(endpoint, now: now), newEpisode)
+    }
+
+    /// Records `fault` as the endpoint's current one without counting a failure against its
+    /// health (a side request such as an acknowledgement poll).
+    /// - Returns: whether it starts a new episode (see ``reportFailure(_:fault:now:)``).
+    public func noteFault(_ endpoint: Endpoint, _ fault: EndpointFault) -> Bool {
+        state.withLock { state in
+            defer { state.health[endpoint.index].fault = fault }
+            // The kind makes the episode: a detail may vary from one attempt to the next (which
+            // of two timeouts fired first) without the operator's problem changing.
+            return state.health[endpoint.index].fault?.kind != fault.kind
+        }
+    }
+
+    /// An HTTP answer came back (whatever its status): the network fault, if any, is over.
+    /// - Returns: the fault this ends (the caller logs the recovery).
+    public func clearFault(_ endpoint: Endpoint) -> EndpointFault? {
+        state.withLock { state in
+            defer { state.health[endpoint.index].fault = nil }
+            return state.health[endpoint.index].fault
+        }
+    }
+
+    /// Each endpoint's current network fault, for those that have one (`/readyz`, metrics).
+    public func faults() -> [(endpoint: String, fault: EndpointFault)] {
+        state.withLock { state in
+            endpoints.compactMap { endpoint in state.health[endpoint.index].fault.map { (endpoint.url, $0) } }
+        }
     }
 
     /// Returns true when this failure ejected the endpoint.

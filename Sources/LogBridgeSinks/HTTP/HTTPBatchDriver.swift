@@ -104,16 +104,14 @@ public struct HTTPBatchDriver: Sendable {
             } catch {
                 adaptive?.record(.overloaded)
                 retrying(chunk.count)
-                if pool.reportFailure(endpoint) {
-                    logger.warning("endpoint ejected after repeated failures", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
-                } else {
-                    logger.warning("request failed; retrying", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
-                }
+                let report = pool.reportFailure(endpoint, fault: error.fault)
+                Self.logFailure(error.fault, report: report, logger: logger)
                 queue.insert((chunk, protocolRetries), at: 0)
                 try await pause(&backoff, atLeast: nil)
                 continue
             }
             statistics.observeRequest(endpoint: endpoint.url, duration: ContinuousClock.now - started)
+            Self.logRecovery(pool.clearFault(endpoint), logger: logger)
             let verdict = judge(chunk, response)
             if let adaptive {
                 let pushedBack = response.status == 429 || response.status == 503 || response.status == 504
@@ -188,6 +186,25 @@ public struct HTTPBatchDriver: Sendable {
             }
         }
         return outcome
+    }
+
+    /// Logs a request that got no answer: the fault once when its episode starts (one line naming
+    /// the endpoint and the setting to check), the retries of the same fault only at debug level.
+    public static func logFailure(_ fault: EndpointFault, report: (ejected: Bool, newEpisode: Bool), logger: Logger) {
+        let metadata: Logger.Metadata = ["endpoint": "\(fault.origin)", "fault": "\(fault.kind.rawValue)"]
+        if report.newEpisode {
+            logger.error("sink endpoint failing: \(fault.message); records stay spooled and are retried", metadata: metadata)
+        } else {
+            logger.debug(
+                "request failed again, same fault; retrying: \(fault.message)", metadata: metadata.merging(["ejected": "\(report.ejected)"]) { $1 })
+        }
+    }
+
+    /// Logs the end of a fault episode: an endpoint that failed answers again.
+    public static func logRecovery(_ ended: EndpointFault?, logger: Logger) {
+        guard let ended else { return }
+        logger.info(
+            "sink endpoint answering again", metadata: ["endpoint": "\(ended.origin)", "fault": "\(ended.kind.rawValue)"])
     }
 
     /// A whole chunk failed and goes round again.

@@ -23,9 +23,18 @@ public struct HTTPResponse: Sendable {
 
 /// The request never got a response: connection refused or reset, TLS failure, timeout.
 public struct HTTPTransportError: Error, CustomStringConvertible, Sendable {
+    /// The endpoint's URL as configured.
     public var endpoint: String
-    public var message: String
-    public var description: String { "\(endpoint): \(message)" }
+    /// What went wrong, classified, with the endpoint's origin and the setting to check.
+    public var fault: EndpointFault
+    /// The operator message: one line, no credentials, no paths.
+    public var message: String { fault.message }
+    public var description: String { message }
+
+    public init(endpoint: String, fault: EndpointFault) {
+        self.endpoint = endpoint
+        self.fault = fault
+    }
 }
 
 /// Sends sink requests through async-http-client (connection pooling, keep-alive, TLS), adding
@@ -34,6 +43,7 @@ public final class HTTPTransport: Sendable {
     private let client: HTTPClient
     private let settings: HTTPSinkSettings
     private let authorization: (name: String, value: String)?
+    private let classifier: NetworkFaultClassifier
 
     /// - Throws: when a TLS file cannot be read.
     public init(settings: HTTPSinkSettings, logger: Logger) throws {
@@ -55,6 +65,7 @@ public final class HTTPTransport: Sendable {
             logger.warning(
                 "TLS host name verification is off (tls.verify_hostname: false): any certificate the trusted CAs issued is accepted for every endpoint")
         }
+        classifier = NetworkFaultClassifier(tls: tls, requestTimeout: settings.requestTimeout)
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         // TimeAmount(Duration) truncates and clamps: converting through Int64 seconds traps past
         // ~292 years and rounded 500ms down to a read timeout of zero.
@@ -149,14 +160,18 @@ public final class HTTPTransport: Sendable {
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let response = first else {
-                    throw HTTPTransportError(endpoint: endpoint.url, message: "no whole answer within request_timeout (\(timeout))")
+                    throw HTTPTransportError(
+                        endpoint: endpoint.url,
+                        fault: EndpointFault(
+                            kind: .timeout, origin: EndpointPool.displayOrigin(endpoint.url),
+                            detail: "request_timeout \(timeout)"))
                 }
                 return response
             }
         } catch let error as HTTPTransportError {
             throw error
         } catch {
-            throw HTTPTransportError(endpoint: endpoint.url, message: "\(error)")
+            throw HTTPTransportError(endpoint: endpoint.url, fault: await classifier.classify(error, url: endpoint.url))
         }
     }
 

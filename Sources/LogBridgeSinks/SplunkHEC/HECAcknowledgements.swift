@@ -229,9 +229,13 @@ final class HECAcknowledgements: Sendable {
                 endpoint, path: "/services/collector/ack", contentType: "application/json", body: body,
                 headers: [("X-Splunk-Request-Channel", channel(for: endpoint))], compress: false)
         } catch {
-            logger.warning("HEC acknowledgement poll failed", metadata: ["endpoint": "\(endpoint.url)", LogKey.error: "\(error.message)"])
+            // The same episode bookkeeping as event requests: a fault is logged once, however
+            // many polls fail with it.
+            let newEpisode = pool.noteFault(endpoint, error.fault)
+            HTTPBatchDriver.logFailure(error.fault, report: (ejected: false, newEpisode: newEpisode), logger: logger)
             return
         }
+        HTTPBatchDriver.logRecovery(pool.clearFault(endpoint), logger: logger)
         guard let indexed = Self.indexedAckIDs(response) else {
             logger.warning(
                 "HEC acknowledgement poll refused", metadata: ["endpoint": "\(endpoint.url)", "http.status": "\(response.status)", "body": "\(response.bodyText)"])

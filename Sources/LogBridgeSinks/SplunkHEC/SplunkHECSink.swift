@@ -36,6 +36,7 @@ public final class SplunkHECSink: Sink, Sendable {
 
     public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
     public var endpointHealth: [(endpoint: String, healthy: Bool)] { driver.pool.health() }
+    public var endpointFaults: [(endpoint: String, fault: EndpointFault)] { driver.pool.faults() }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {
         acks.committed(through: checkpoint.nextSequence)

@@ -57,16 +57,18 @@ public final class FakeElasticsearch: Sendable {
     ///   - poison: a marker; documents containing it fail with `mapper_parsing_exception` (400).
     ///   - latency: how long every bulk answer takes (a loaded cluster).
     ///   - keepDocuments: keep document bodies (tests read them); benchmarks keep only the ids.
+    ///   - tls: serve HTTPS with this certificate (and client-certificate requirement).
+    ///   - port: the port to listen on; 0 picks a free one.
     public init(
         basicAuth: (user: String, password: String)? = nil, poison: String? = nil, latency: Duration = .zero,
-        keepDocuments: Bool = true
+        keepDocuments: Bool = true, tls: FakeHTTPServer.TLS? = nil, port: Int = 0
     ) async throws {
         self.poison = poison
         let authorization = basicAuth.map { "Basic " + Data("\($0.user):\($0.password)".utf8).base64EncodedString() }
         self.authorization = authorization
         let store = Store()
         self.store = store
-        server = try await FakeHTTPServer { request in
+        server = try await FakeHTTPServer(port: port, tls: tls) { request in
             let reply = await Self.handle(request, state: store, poison: poison, authorization: authorization, keepDocuments: keepDocuments)
             if latency > .zero, case .respond(let status, let headers, let body) = reply {
                 return .delayed(latency, status: status, headers: headers, body: body)

@@ -1,11 +1,28 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A minimal HTTP/1.1 server on 127.0.0.1 for the protocol fakes (Elasticsearch, HEC, Loki): it
 /// hands each complete request to a responder and can also answer slowly or drop the connection,
-/// the ways real servers fail.
+/// the ways real servers fail. With ``TLS`` it speaks HTTPS through a real NIOSSL handshake, and
+/// can require a client certificate.
 public final class FakeHTTPServer: Sendable {
+    /// HTTPS: the server's certificate and key (PEM files) and, to require client certificates,
+    /// the CA that must have issued them.
+    public struct TLS: Sendable {
+        public var certificateFile: String
+        public var keyFile: String
+        /// When set, the handshake fails unless the client presents a certificate this CA issued.
+        public var clientCAFile: String?
+
+        public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.clientCAFile = clientCAFile
+        }
+    }
+
     public struct Request: Sendable {
         public var method: String
         public var uri: String
@@ -42,23 +59,48 @@ public final class FakeHTTPServer: Sendable {
 
     private let channel: Channel
     public let port: Int
-    public var url: String { "http://127.0.0.1:\(port)" }
+    /// Whether the server speaks HTTPS.
+    public let isTLS: Bool
+    public var url: String { "\(isTLS ? "https" : "http")://127.0.0.1:\(port)" }
 
-    public init(responder: @escaping @Sendable (Request) async -> Reply) async throws {
+    /// - Parameters:
+    ///   - port: the port to listen on; 0 picks a free one (a fixed one brings a stopped server
+    ///     back where its clients expect it).
+    ///   - tls: serve HTTPS with this certificate; nil: plain HTTP.
+    /// - Throws: when the port cannot be bound or a TLS file cannot be read.
+    public init(port: Int = 0, tls: TLS? = nil, responder: @escaping @Sendable (Request) async -> Reply) async throws {
+        let context = try tls.map(Self.makeContext)
+        isTLS = context != nil
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(RequestHandler(responder: responder))
+                channel.eventLoop.makeCompletedFuture {
+                    if let context {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(responder: responder))
                 }
             }
-        channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
-        port = channel.localAddress!.port!
+        channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+        self.port = channel.localAddress!.port!
     }
 
     public func shutdown() async {
         try? await channel.close()
+    }
+
+    private static func makeContext(_ tls: TLS) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)))
+        if let clientCA = tls.clientCAFile {
+            // A server verifies no host name; this mode makes BoringSSL require a certificate.
+            configuration.certificateVerification = .noHostnameVerification
+            configuration.trustRoots = .file(clientCA)
+        }
+        return try NIOSSLContext(configuration: configuration)
     }
 }
 

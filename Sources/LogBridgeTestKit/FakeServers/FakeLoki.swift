@@ -85,10 +85,11 @@ public final class FakeLoki: Sendable {
     public let options: Options
     public var url: String { server.url }
 
-    public init(options: Options = Options()) async throws {
+    /// - Parameter tls: serve HTTPS with this certificate (and client-certificate requirement).
+    public init(options: Options = Options(), tls: FakeHTTPServer.TLS? = nil) async throws {
         self.options = options
         let store = self.store
-        server = try await FakeHTTPServer { request in
+        server = try await FakeHTTPServer(tls: tls) { request in
             Self.handle(request, store: store, options: options)
         }
     }

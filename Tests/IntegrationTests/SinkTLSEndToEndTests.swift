@@ -1,0 +1,64 @@
+import Foundation
+import LogBridge
+import LogBridgeCore
+import LogBridgeKafka
+import LogBridgeSinks
+import LogBridgeTestKit
+import Logging
+import Testing
+
+/// A running gateway whose Elasticsearch endpoint presents a certificate no trusted CA issued:
+/// the records stay spooled, and the operator reads why and what to set in `/readyz`, in
+/// `/metrics` and in `logbridge status`.
+@Suite struct SinkTLSEndToEndTests {
+    @Test func anUntrustedCertificateIsShownInReadyzMetricsAndStatus() async throws {
+        let certificates = try TestCertificates.shared()
+        let es = try await FakeElasticsearch(
+            tls: .init(certificateFile: certificates.untrustedServerCertificateFile, keyFile: certificates.serverKeyFile))
+        let cluster = try MockKafkaCluster.seeded(records: 200, partitions: 2)
+        var http = HTTPSinkSettings(
+            endpoints: [es.url], tls: .init(caFile: certificates.caFile), ejectAfterFailures: 2,
+            // Long enough that the endpoint is not back on probation while /metrics is read.
+            ejectionTime: .seconds(30))
+        http.maxBackoff = .milliseconds(300)
+        let sink = SinkConfiguration(
+            name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(http: http)),
+            runner: SinkRunnerConfiguration(
+                batchSize: 100, maxBatchBytes: 1 << 20, interval: .milliseconds(50), maxBackoff: .milliseconds(300),
+                // The endpoint never becomes reachable: the stop need not wait for the drain.
+                shutdownTimeout: .milliseconds(200)))
+        let harness = GatewayHarness(bootstrap: cluster.bootstrapServers, group: "tls-fault", sinks: [sink])
+        defer { harness.directory.remove() }
+        let running = try harness.start()
+        let port = try #require(await running.gateway.admin?.boundPort())
+        let base = "http://127.0.0.1:\(port)"
+        let origin = EndpointPool.displayOrigin(es.url)
+        let message = "\(origin): TLS certificate not trusted (no trusted CA issued it); set tls.ca_file to the PEM file of the CA that issued the server's certificate"
+
+        var readyz: AdminProbe.Response?
+        for _ in 0..<150 {
+            let answer = try await AdminProbe.get(base + "/readyz")
+            if answer.body.contains("sink es:") {
+                readyz = answer
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(readyz?.status == 503)
+        #expect(readyz?.body.contains("sink es: no healthy endpoint (\(message))") == true, "\(readyz?.body ?? "-")")
+
+        let samples = try PrometheusText.parse(try await AdminProbe.get(base + "/metrics").body)
+        #expect(samples.value("logbridge_sink_endpoint_fault", ["sink": "es", "endpoint": es.url, "fault": "certificate_untrusted"]) == 1)
+        #expect(samples.value("logbridge_sink_endpoint_up", ["sink": "es", "endpoint": es.url]) == 0)
+        #expect(samples.value("logbridge_sink_records_dead_lettered_total", ["sink": "es"]) == 0, "held, never dead-lettered")
+        #expect(es.documentCount == 0)
+
+        let snapshot = StatusSnapshot(samples: samples, at: .now)
+        let screen = StatusView.render(previous: nil, current: snapshot, adminURL: base, width: 0)
+        #expect(screen.contains("! es \(origin): TLS certificate not trusted (no trusted CA issued it)\n    set tls.ca_file"), "\(screen)")
+        #expect(StatusView.json(current: snapshot, previous: nil).contains(#""fault":"certificate_untrusted""#))
+
+        try await running.stop()
+        await es.shutdown()
+    }
+}
