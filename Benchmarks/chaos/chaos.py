@@ -391,6 +391,31 @@ def spool_stats(binary, config):
     return json.loads(result.stdout), ""
 
 
+def make_certificates(directory):
+    """Two private CAs and a server certificate for 127.0.0.1 from each (openssl CLI): the sink
+    trusts the first CA; the second stands for a certificate the sink does not trust yet."""
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def openssl(*arguments):
+        subprocess.run(["openssl", *arguments], check=True, capture_output=True)
+
+    extensions = directory / "server.ext"
+    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                          "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
+    for name in ("ca1", "ca2"):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                "-subj", f"/CN=logbridge chaos {name}", "-keyout", str(directory / f"{name}.key"),
+                "-out", str(directory / f"{name}.pem"))
+        server = directory / f"server-{name}"
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
+                "-keyout", f"{server}.key", "-out", f"{server}.csr")
+        openssl("x509", "-req", "-in", f"{server}.csr", "-CA", str(directory / f"{name}.pem"),
+                "-CAkey", str(directory / f"{name}.key"), "-CAcreateserial", "-days", "2",
+                "-extfile", str(extensions), "-out", f"{server}.pem")
+    (directory / "both.pem").write_text((directory / "ca1.pem").read_text() + (directory / "ca2.pem").read_text())
+    return directory
+
+
 # MARK: audits
 
 ENVELOPE = re.compile(rb'^\{"topic":"([^"]*)","partition":(\d+),"offset":(\d+),')
@@ -1269,8 +1294,90 @@ class Suite:
         row.finish()
         return row
 
+    # 9. a sink certificate becomes untrusted; a reload adds the CA ------------------------------
+    def tls_reload(self):
+        args = self.args
+        n, partitions = args.records, args.partitions
+        row = Row("9. Elasticsearch's certificate becomes untrusted mid-run; a reload adds its CA (tls.ca_file)", sent=n)
+        self.current = row
+        with Scope(self, "tls-reload", row) as scope:
+            certificates = make_certificates(scope.dir / "certificates")
+            serving_cert, serving_key = scope.dir / "serving.pem", scope.dir / "serving.key"
+            shutil.copy(certificates / "server-ca1.pem", serving_cert)
+            shutil.copy(certificates / "server-ca1.key", serving_key)
+            cluster = scope.cluster(n, partitions)
+            es = scope.fake("elasticsearch", "--tls-cert", serving_cert, "--tls-key", serving_key)
+            row.check(es.url.startswith("https://"), f"the fake serves {es.url}")
+            port = free_port()
 
-SCENARIOS = ["kill9", "outage", "broker-down", "rebalance", "disk-full", "flapping", "isolation", "stop-brokers-down"]
+            def configure(ca_file):
+                sink = es_sink(es.url) + ["tls:", f'  ca_file: "{ca_file}"']
+                return write_config(scope.dir / "logbridge.yaml", bootstrap=cluster.bootstrap, group="chaos-tls",
+                                    spool=scope.dir / "spool", sinks={"es": sink}, admin_port=port)
+
+            config = configure(certificates / "ca1.pem")
+            check_config(args.binary, config)
+            gateway = scope.gateway(config, "run", port)
+
+            def delivered():
+                metrics = gateway.metrics()
+                return int(metrics.value("logbridge_sink_records_delivered_total", default=0, sink="es")) if metrics else 0
+
+            wait_until(lambda: (delivered() >= n // 3, f"{delivered():,} delivered"), timeout=180, stable=1,
+                       what="a third of the records delivered over TLS")
+            # The server's certificate is replaced by one from a CA the sink does not trust, and its
+            # connections are dropped, as a server restarted with a new certificate does.
+            shutil.copy(certificates / "server-ca2.pem", serving_cert)
+            shutil.copy(certificates / "server-ca2.key", serving_key)
+            os.kill(es.proc.pid, signal.SIGHUP)
+            swapped_at = time.monotonic()
+            reason = ""
+            while time.monotonic() < swapped_at + 60 and "not trusted" not in reason:
+                status, reason = http_status(f"http://127.0.0.1:{port}/readyz")
+                time.sleep(0.2)
+            row.check("not trusted" in reason, f"/readyz did not report the untrusted certificate: {reason[:300]!r}")
+            held_from = delivered()
+            time.sleep(5.0)
+            held_to = delivered()
+            metrics = gateway.metrics()
+            dead = metrics.value("logbridge_sink_records_dead_lettered_total", default=0, sink="es") if metrics else None
+            row.check(held_to == held_from, f"{held_to - held_from:,} records delivered through an untrusted certificate")
+            row.check(dead == 0, f"{dead} records dead-lettered while the certificate was untrusted")
+            log_line = next((line for line in gateway.log_text().splitlines() if "not trusted" in line), "")
+            row.check("tls.ca_file" in log_line, f"the log names no setting: {log_line[:300]!r}")
+            row.check("/Sources/" not in gateway.log_text(), "a log line carries a source path")
+
+            # The operator adds the new CA and reloads.
+            configure(certificates / "both.pem")
+            check_config(args.binary, config)
+            os.kill(gateway.pid, signal.SIGHUP)
+            reloaded_at = time.monotonic()
+            wait_until(lambda: delivered_everything([gateway], partitions, {"es": None}), timeout=300,
+                       what="every record delivered after the reload")
+            done_after = time.monotonic() - reloaded_at
+            time.sleep(1.0)
+            code = gateway.stop()
+            row.check(code == 0, f"graceful stop exited {code}")
+            counts = es.close()
+            row.rss, row.anon = scope.max_rss, scope.max_anon
+            row.delivered = f"ES {fmt(counts['documents'])}"
+            row.lost = f"ES {fmt(n - counts['documents'])}"
+            row.duplicated = "ES 0"
+            row.absorbed = f"ES {fmt(counts['conflicts'])}"
+            row.check(counts["documents"] == n, f"ES holds {counts['documents']:,} of {n:,}")
+            row.notes.append(
+                f"{n:,} records to an HTTPS fake Elasticsearch whose certificate a private CA (ca1, `tls.ca_file`) issued. "
+                f"After {held_from:,} deliveries its certificate was replaced by one from ca2 and its connections dropped: "
+                f"`/readyz` said {reason.strip()[:160]!r}; in 5 s nothing more was delivered and nothing dead-lettered. "
+                f"Log line: {log_line.split('logbridge: ', 1)[-1][:240]!r}. The configuration then trusted both CAs "
+                f"(SIGHUP): the batches waiting to retry were handed to the new configuration and everything was delivered "
+                f"{done_after:.1f} s after the reload; {counts['conflicts']:,} re-sent records (requests cut by the dropped "
+                f"connections) absorbed by `_id`.")
+        row.finish()
+        return row
+
+
+SCENARIOS = ["kill9", "outage", "broker-down", "rebalance", "disk-full", "flapping", "isolation", "stop-brokers-down", "tls-reload"]
 
 
 def describe_binary(path):

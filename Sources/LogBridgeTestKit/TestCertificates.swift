@@ -11,6 +11,8 @@ public struct TestCertificates: Sendable {
     /// The private CA's certificate (PEM): what a sink's `tls.ca_file` trusts, and what a fake
     /// that requires client certificates trusts them by.
     public let caFile: String
+    /// The second CA, which issued `untrustedServerCertificateFile`.
+    public let otherCAFile: String
     /// The server key every server certificate below belongs to.
     public let serverKeyFile: String
     /// Signed by the CA for `localhost` and `127.0.0.1`, valid now.
@@ -75,7 +77,7 @@ public struct TestCertificates: Sendable {
         try sign("server.csr", by: "other-ca", days: "30", extensions: names, into: "untrusted.pem")
         try sign("client.csr", by: "ca", days: "30", extensions: client, into: "client.pem")
         return TestCertificates(
-            caFile: file("ca.pem"), serverKeyFile: file("server.key"), serverCertificateFile: file("server.pem"),
+            caFile: file("ca.pem"), otherCAFile: file("other-ca.pem"), serverKeyFile: file("server.key"), serverCertificateFile: file("server.pem"),
             expiredServerCertificateFile: file("expired.pem"), wrongHostServerCertificateFile: file("wrong-host.pem"),
             untrustedServerCertificateFile: file("untrusted.pem"), clientCertificateFile: file("client.pem"),
             clientKeyFile: file("client.key"))

@@ -50,9 +50,14 @@ struct Elasticsearch: AsyncParsableCommand {
     var flapCycles = 0
     @Option(help: "Seconds of each flap cycle the endpoint is down.") var flapDown = 2.0
     @Option(help: "Seconds of each flap cycle the endpoint is up.") var flapUp = 2.0
+    @Option(help: "Serve HTTPS with this certificate (PEM); SIGHUP reads it and --tls-key again and drops open connections.")
+    var tlsCert: String?
+    @Option(help: "The private key (PEM) of --tls-cert.") var tlsKey: String?
 
     func run() async throws {
-        let es = try await FakeElasticsearch(latency: .milliseconds(latencyMs), keepDocuments: false)
+        let tls = try CertificateOptions.tls(certificate: tlsCert, key: tlsKey)
+        let es = try await FakeElasticsearch(latency: .milliseconds(latencyMs), keepDocuments: false, tls: tls)
+        if let tls { CertificateOptions.reloadOnHangUp { try es.replaceCertificate(tls) } }
         let status = outageStatus
         if outageSeconds > 0 {
             es.setOutage(status)
@@ -120,5 +125,39 @@ struct Loki: AsyncParsableCommand {
             "entries=\(loki.entries.count) duplicates=\(loki.duplicatesSkipped) refused=\(loki.refusedEntries) requests=\(loki.pushes)"
         }
         await loki.shutdown()
+    }
+}
+
+/// `--tls-cert`/`--tls-key`, and SIGHUP to read them again: the chaos suite replaces a serving
+/// certificate mid-run the way an operator's server is re-keyed.
+enum CertificateOptions {
+    struct Incomplete: Error, CustomStringConvertible {
+        var description: String { "--tls-cert and --tls-key go together" }
+    }
+
+    static func tls(certificate: String?, key: String?) throws -> FakeHTTPServer.TLS? {
+        switch (certificate, key) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?): return FakeHTTPServer.TLS(certificateFile: certificate, keyFile: key)
+        default: throw Incomplete()
+        }
+    }
+
+    /// The process has one fake; its signal source lives as long as the process.
+    nonisolated(unsafe) private static var source: (any DispatchSourceSignal)?
+
+    static func reloadOnHangUp(_ reload: @escaping @Sendable () throws -> Void) {
+        signal(SIGHUP, SIG_IGN)
+        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangUp.setEventHandler {
+            do {
+                try reload()
+                FileHandle.standardError.write(Data("certificate reloaded\n".utf8))
+            } catch {
+                FileHandle.standardError.write(Data("certificate not reloaded: \(error)\n".utf8))
+            }
+        }
+        hangUp.resume()
+        source = hangUp
     }
 }

@@ -61,4 +61,58 @@ import Testing
         try await running.stop()
         await es.shutdown()
     }
+
+    /// The server's certificate is replaced mid-run by one from a CA the sink does not trust: the
+    /// records are held; a reload that adds the CA to `tls.ca_file` applies at once (the batches
+    /// waiting to retry are handed to the new configuration) and every record arrives once.
+    @Test func aReloadAddingTheNewCADeliversTheHeldRecords() async throws {
+        let certificates = try TestCertificates.shared()
+        let records = 3_000
+        let es = try await FakeElasticsearch(
+            latency: .milliseconds(40),
+            tls: .init(certificateFile: certificates.serverCertificateFile, keyFile: certificates.serverKeyFile))
+        let cluster = try MockKafkaCluster.seeded(records: records, partitions: 2)
+        let directory = TemporaryDirectory(prefix: "logbridge-tls-reload")
+        let bundle = directory.file("both-cas.pem")
+        try (String(contentsOfFile: certificates.caFile, encoding: .utf8) + String(contentsOfFile: certificates.otherCAFile, encoding: .utf8))
+            .write(toFile: bundle, atomically: true, encoding: .utf8)
+        func sink(caFile: String) -> SinkConfiguration {
+            var http = HTTPSinkSettings(endpoints: [es.url], tls: .init(caFile: caFile), ejectAfterFailures: 2, ejectionTime: .milliseconds(500))
+            http.maxBackoff = .milliseconds(300)
+            return SinkConfiguration(
+                name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(http: http)),
+                runner: SinkRunnerConfiguration(batchSize: 100, maxBatchBytes: 1 << 20, interval: .milliseconds(50), maxBackoff: .milliseconds(300)))
+        }
+        let harness = GatewayHarness(
+            bootstrap: cluster.bootstrapServers, group: "tls-reload", directory: directory, sinks: [sink(caFile: certificates.caFile)])
+        defer { harness.directory.remove() }
+        let running = try harness.start()
+        #expect(await running.wait { es.documentCount >= 500 })
+
+        try es.replaceCertificate(.init(certificateFile: certificates.untrustedServerCertificateFile, keyFile: certificates.serverKeyFile))
+        let statistics = running.statistics
+        let port = try #require(await running.gateway.admin?.boundPort())
+        var untrusted = false
+        for _ in 0..<200 where !untrusted {
+            let samples = try PrometheusText.parse(try await AdminProbe.get("http://127.0.0.1:\(port)/metrics").body)
+            untrusted = samples.value("logbridge_sink_endpoint_fault", ["sink": "es", "endpoint": es.url, "fault": "certificate_untrusted"]) == 1
+            if !untrusted { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(untrusted)
+        let held = es.documentCount
+        try await Task.sleep(for: .seconds(1))
+        #expect(es.documentCount == held, "nothing is delivered through an untrusted certificate")
+        #expect(held < records)
+
+        var trusted = harness.configuration
+        trusted.sinks = [sink(caFile: bundle)]
+        let reloading = ContinuousClock.now
+        try await running.gateway.reload(trusted)
+        #expect(ContinuousClock.now - reloading < .seconds(5), "the reload does not wait for batches only it can deliver")
+        #expect(await running.wait(timeout: .seconds(60)) { es.documentCount >= records })
+        try await running.stop()
+        #expect(es.documentCount == records)
+        #expect(statistics.sink("es").deadLettered.value == 0, "held, never dead-lettered")
+        await es.shutdown()
+    }
 }

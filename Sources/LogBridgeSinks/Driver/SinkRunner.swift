@@ -21,7 +21,7 @@ public final class SinkRunner: Service, Sendable {
     private let reader: DedicatedThread
     private let shuttingDown = Atomic<Bool>(false)
     /// Set by ``stopAfterInFlight()``: a configuration reload replaces this runner.
-    private let handingOver = Atomic<Bool>(false)
+    private let handover = Handover()
     /// Runs on the reader thread only (it is not safe to share between threads).
     private let pipeline: SinkPipeline?
     /// The gateway's stop deadline; without one, the drain gets `shutdown_timeout` from its start.
@@ -69,10 +69,10 @@ public final class SinkRunner: Service, Sendable {
     /// committed, without draining the backlog: the runner that replaces it (a configuration
     /// reload) continues from the committed cursor, so nothing is lost or sent twice.
     public func stopAfterInFlight() {
-        handingOver.store(true, ordering: .releasing)
+        handover.request()
     }
 
-    private var stopping: Bool { shuttingDown.load(ordering: .acquiring) || handingOver.load(ordering: .acquiring) }
+    private var stopping: Bool { shuttingDown.load(ordering: .acquiring) || handover.isRequested }
 
     /// A batch handed to the sink: what the runner needs to commit it, without its bytes (which
     /// only the delivering task holds, and drops while it waits for a confirmation).
@@ -105,6 +105,8 @@ public final class SinkRunner: Service, Sendable {
         var committed = checkpoint.nextSequence
         var readCursor = committed
         var shutdownDeadline: ContinuousClock.Instant?
+        /// A batch ended undelivered on a handover: nothing after it may be committed.
+        var handedOverUndelivered = false
         // Batches in flight, oldest first: they may finish in any order, but cursors are committed
         // in spool order, so a crash never skips an undelivered batch. `permits` bounds the batches
         // being sent (and so the bytes in memory); the window also holds batches that only wait for
@@ -133,9 +135,17 @@ public final class SinkRunner: Service, Sendable {
             heartbeat.beat()
             let observed = events.next
             // Commit what finished at the head of the window, in spool order.
-            while let head = inFlight.first, head.finished.isSet {
+            while !handedOverUndelivered, let head = inFlight.first, head.finished.isSet {
                 inFlight.removeFirst()
-                let delivery = try await head.task.value
+                let delivery: SinkDelivery
+                do {
+                    delivery = try await head.task.value
+                } catch is HandedOver {
+                    // Not delivered: the next runner sends it again from `committed`, and with it
+                    // every batch after it (cursors commit in spool order).
+                    handedOverUndelivered = true
+                    break
+                }
                 try await commit(SinkCheckpoint(nextSequence: head.nextSequence, state: delivery.state), deadLetters: delivery.deadLetters)
                 committed = head.nextSequence
                 await sink.committed(through: committed)
@@ -149,8 +159,16 @@ public final class SinkRunner: Service, Sendable {
                 statistics.skipped.add(Int(floor - readCursor))
                 readCursor = floor
             }
-            if handingOver.load(ordering: .acquiring) {
-                if inFlight.isEmpty { break }
+            if handover.isRequested {
+                if handedOverUndelivered { inFlight.removeAll { $0.finished.isSet } }
+                if inFlight.isEmpty {
+                    if handedOverUndelivered {
+                        logger.info(
+                            "batches waiting to retry were handed over to the reloaded configuration",
+                            metadata: [LogKey.sequence: "\(committed)"])
+                    }
+                    break
+                }
                 await waitForProgress(events, after: observed, records: nil, timeout: .milliseconds(100))
                 continue
             }
@@ -182,12 +200,15 @@ public final class SinkRunner: Service, Sendable {
                     let finished = Completion()
                     let box = BatchBox(batch)
                     let readCount = read.readCount
+                    let handover = self.handover
                     let task = Task {
                         defer {
                             finished.set()
                             events.advance()
                         }
-                        return try await self.deliverUntilConfirmed(box, first: first, readCount: readCount, permits: permits, events: events)
+                        return try await Handover.$current.withValue(handover) {
+                            try await self.deliverUntilConfirmed(box, first: first, readCount: readCount, permits: permits, events: events)
+                        }
                     }
                     inFlight.append(InFlight(
                         nextSequence: batch.nextSequence, readCount: read.readCount, count: batch.count,
@@ -349,13 +370,16 @@ public final class SinkRunner: Service, Sendable {
             do {
                 return try await sink.deliver(batch)
             } catch {
+                // Failed (or given up between attempts) while a reload replaces this runner: the
+                // next runner sends the batch with the new settings.
+                if handover.isRequested { throw HandedOver() }
                 attempt += 1
                 statistics.failures.add(1)
                 statistics.retried.add(batch.count)
                 logger.warning(
                     "delivery failed; retrying",
                     metadata: [LogKey.error: "\(error.message)", "attempt": "\(attempt)", "retry_in": "\(backoff)"])
-                try await Task.sleep(for: jittered(backoff))
+                try await Handover.waitBetweenAttempts(jittered(backoff))
                 backoff = min(backoff * 2, configuration.maxBackoff)
             }
         }

@@ -217,7 +217,9 @@ public struct HTTPBatchDriver: Sendable {
         let delay = max(backoff * Double.random(in: 0.5...1.0), floor ?? .zero)
         backoff = min(backoff * 2, maxBackoff)
         do {
-            try await Task.sleep(for: delay)
+            try await Handover.waitBetweenAttempts(delay)
+        } catch is HandedOver {
+            throw SinkError(sink: sinkName, message: "batch handed over to the reloaded configuration")
         } catch {
             throw SinkError(sink: sinkName, message: "delivery cancelled during shutdown")
         }

@@ -84,6 +84,9 @@ public final class FakeElasticsearch: Sendable {
 
     public func shutdown() async { await server.shutdown() }
 
+    /// Serves a new certificate and drops open connections (``FakeHTTPServer/replaceCertificate(_:)``).
+    public func replaceCertificate(_ tls: FakeHTTPServer.TLS) throws { try server.replaceCertificate(tls) }
+
     /// Documents stored, over all indices.
     public var documentCount: Int { store.state.withLock { $0.indices.values.reduce(0) { $0 + $1.count } } }
     /// `create`s refused with 409 because the `_id` was already there (replays).

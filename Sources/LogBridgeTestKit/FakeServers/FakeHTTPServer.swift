@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// A minimal HTTP/1.1 server on 127.0.0.1 for the protocol fakes (Elasticsearch, HEC, Loki): it
 /// hands each complete request to a responder and can also answer slowly or drop the connection,
@@ -62,6 +63,17 @@ public final class FakeHTTPServer: Sendable {
     /// Whether the server speaks HTTPS.
     public let isTLS: Bool
     public var url: String { "\(isTLS ? "https" : "http")://127.0.0.1:\(port)" }
+    private let shared: Shared
+
+    /// What the server and its connection initializer share.
+    private final class Shared: Sendable {
+        /// The TLS context new connections handshake with (``replaceCertificate(_:)`` swaps it).
+        let context: Mutex<NIOSSLContext?>
+        /// Open connections, so a certificate change can drop them as a restarted server would.
+        let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+        init(context: NIOSSLContext?) { self.context = Mutex(context) }
+    }
 
     /// - Parameters:
     ///   - port: the port to listen on; 0 picks a free one (a fixed one brings a stopped server
@@ -69,15 +81,19 @@ public final class FakeHTTPServer: Sendable {
     ///   - tls: serve HTTPS with this certificate; nil: plain HTTP.
     /// - Throws: when the port cannot be bound or a TLS file cannot be read.
     public init(port: Int = 0, tls: TLS? = nil, responder: @escaping @Sendable (Request) async -> Reply) async throws {
-        let context = try tls.map(Self.makeContext)
-        isTLS = context != nil
+        let shared = Shared(context: try tls.map(Self.makeContext))
+        self.shared = shared
+        isTLS = tls != nil
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let context {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                let key = ObjectIdentifier(channel)
+                shared.connections.withLock { $0[key] = channel }
+                channel.closeFuture.whenComplete { _ in shared.connections.withLock { $0[key] = nil } }
+                return channel.eventLoop.makeCompletedFuture {
+                    if let current = shared.context.withLock({ $0 }) {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: current))
                     }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(responder: responder))
@@ -85,6 +101,16 @@ public final class FakeHTTPServer: Sendable {
             }
         channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
         self.port = channel.localAddress!.port!
+    }
+
+    /// Serves a new certificate from now on and drops every open connection, as a server
+    /// restarted with a renewed (or replaced) certificate does: clients handshake again.
+    /// - Throws: when a TLS file cannot be read; the old certificate is kept then.
+    public func replaceCertificate(_ tls: TLS) throws {
+        precondition(isTLS, "a plain-HTTP fake has no certificate")
+        let replacement = try Self.makeContext(tls)
+        shared.context.withLock { $0 = replacement }
+        for connection in shared.connections.withLock({ Array($0.values) }) { connection.close(promise: nil) }
     }
 
     public func shutdown() async {
