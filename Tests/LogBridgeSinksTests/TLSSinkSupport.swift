@@ -92,7 +92,7 @@ enum TLSDelivery {
     /// attempt, as shutdown would.
     /// - Returns: the faults, and whether `deliver` returned at all (it must not: the records are
     ///   held for retry, never dead-lettered or dropped).
-    static func hold(_ sink: any Sink, timeout: Duration = .seconds(10)) async -> (faults: [EndpointFault], returned: Bool) {
+    static func hold(_ sink: any Sink, timeout: Duration = .seconds(30)) async -> (faults: [EndpointFault], returned: Bool) {
         let attempt = Task { try await sink.deliver(batch()) }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {

@@ -102,6 +102,9 @@ public struct HTTPBatchDriver: Sendable {
                 defer { statistics.inFlight.add(-1) }
                 response = try await send(chunk, endpoint)
             } catch {
+                // Cancelled (a stop, a test giving up): the endpoint did nothing wrong, so it is
+                // neither blamed nor logged as failing.
+                if Task.isCancelled { throw SinkError(sink: sinkName, message: "delivery cancelled during shutdown") }
                 adaptive?.record(.overloaded)
                 retrying(chunk.count)
                 let report = pool.reportFailure(endpoint, fault: error.fault)
