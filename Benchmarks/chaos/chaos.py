@@ -502,6 +502,50 @@ def delivered_everything(gateways, partitions, sinks):
     return done, description
 
 
+def es_and_file_run(scope, seeded, partitions, group, **config_options):
+    """A mock cluster seeded with `seeded` records, a fake Elasticsearch and a file sink, and a
+    checked configuration for them; returns (cluster, es, output, sinks, admin port, config)."""
+    cluster = scope.cluster(seeded, partitions)
+    es = scope.fake("elasticsearch")
+    output = scope.dir / "events.ndjson"
+    sinks = {"es": es_sink(es.url), "file": file_sink(output)}
+    port = free_port()
+    config = write_config(scope.dir / "logbridge.yaml", bootstrap=cluster.bootstrap, group=group,
+                          spool=scope.dir / "spool", sinks=sinks, admin_port=port, **config_options)
+    check_config(scope.suite.args.binary, config)
+    return cluster, es, output, sinks, port, config
+
+
+def wait_spooled(gateway, count, timeout=120):
+    """Waits until `gateway` spooled `count` records; returns how many it had."""
+    deadline = time.monotonic() + timeout
+    spooled = 0
+    while spooled < count:
+        metrics = gateway.metrics()
+        spooled = int(metrics.total("logbridge_spool_records_total")) if metrics else 0
+        if not gateway.alive or time.monotonic() > deadline:
+            raise RuntimeError(f"{count:,} records not spooled within {timeout} s ({spooled:,})")
+        time.sleep(0.02)
+    return spooled
+
+
+def audit_es_and_file(row, scope, es, output, n, partitions):
+    """Closes the fake Elasticsearch, audits it and the file sink against `n` records sent once
+    each, fills the row's columns and checks; returns the fake's counts."""
+    counts = es.close()
+    audit = audit_files([output], n, partitions)
+    row.rss, row.anon = scope.max_rss, scope.max_anon
+    row.delivered = f"ES {fmt(counts['documents'])} / file {fmt(audit['unique'])}"
+    row.lost = f"ES {fmt(n - counts['documents'])} / file {fmt(audit['lost'])}"
+    row.duplicated = f"ES 0 / file {fmt(audit['duplicates'])}"
+    row.absorbed = f"ES {fmt(counts['conflicts'])}"
+    row.check(counts["documents"] == n, f"ES holds {counts['documents']:,} of {n:,}")
+    row.check(counts["conflicts"] == 0, f"{counts['conflicts']:,} records sent to ES twice")
+    row.check(audit["unique"] == n and audit["duplicates"] == 0 and audit["malformed"] == 0 and audit["lost"] == 0,
+              f"file: {audit}")
+    return counts
+
+
 def wait_until(predicate, timeout, interval=0.5, stable=2, what="condition"):
     """Polls `predicate() -> (bool, description)` until it holds `stable` polls in a row."""
     deadline = time.monotonic() + timeout
@@ -765,23 +809,9 @@ class Suite:
         # if logbridge resumed by itself (librdkafka prefetches up to 32 MB, which may hold the rest).
         late = n // 10
         with Scope(self, "broker-down", row) as scope:
-            cluster = scope.cluster(n - late, partitions)
-            es = scope.fake("elasticsearch")
-            output = scope.dir / "events.ndjson"
-            sinks = {"es": es_sink(es.url), "file": file_sink(output)}
-            port = free_port()
-            config = write_config(scope.dir / "logbridge.yaml", bootstrap=cluster.bootstrap, group="chaos-brokers",
-                                  spool=scope.dir / "spool", sinks=sinks, admin_port=port)
-            check_config(args.binary, config)
+            cluster, es, output, sinks, port, config = es_and_file_run(scope, n - late, partitions, "chaos-brokers")
             gateway = scope.gateway(config, "run", port)
-            deadline = time.monotonic() + 120
-            spooled = 0
-            while spooled < (n - late) // 2:
-                metrics = gateway.metrics()
-                spooled = int(metrics.total("logbridge_spool_records_total")) if metrics else 0
-                if not gateway.alive or time.monotonic() > deadline:
-                    raise RuntimeError(f"half the records not spooled within 120 s ({spooled:,})")
-                time.sleep(0.02)
+            spooled = wait_spooled(gateway, (n - late) // 2)
             cluster.command("down")
             down_at = time.monotonic()
             metrics = gateway.metrics()
@@ -816,18 +846,8 @@ class Suite:
             final = gateway.metrics()
             code = gateway.stop()
             row.check(code == 0, f"graceful stop exited {code}")
-            counts = es.close()
-            audit = audit_files([output], n, partitions)
-            row.rss, row.anon = scope.max_rss, scope.max_anon
-            row.delivered = f"ES {fmt(counts['documents'])} / file {fmt(audit['unique'])}"
-            row.lost = f"ES {fmt(n - counts['documents'])} / file {fmt(audit['lost'])}"
-            row.duplicated = f"ES 0 / file {fmt(audit['duplicates'])}"
-            row.absorbed = f"ES {fmt(counts['conflicts'])}"
+            counts = audit_es_and_file(row, scope, es, output, n, partitions)
             row.check(resumed is not None, "no record produced after `up` spooled within 300 s")
-            row.check(counts["documents"] == n, f"ES holds {counts['documents']:,} of {n:,}")
-            row.check(counts["conflicts"] == 0, f"{counts['conflicts']:,} records sent to ES twice")
-            row.check(audit["unique"] == n and audit["duplicates"] == 0 and audit["malformed"] == 0 and audit["lost"] == 0,
-                      f"file: {audit}")
             warnings = gateway.log_text().count("all brokers are down")
             row.notes.append(
                 f"{n - late:,} records seeded, brokers down for {down_for:.1f} s from {at_down:,} spooled ({during - at_down:,} more spooled while "
@@ -1223,27 +1243,13 @@ class Suite:
         # process joined the group by itself.
         late = n // 10
         with Scope(self, "stop-brokers-down", row) as scope:
-            cluster = scope.cluster(n - late, partitions)
-            es = scope.fake("elasticsearch")
-            output = scope.dir / "events.ndjson"
-            sinks = {"es": es_sink(es.url), "file": file_sink(output)}
-            port = free_port()
             # A 10 s session: librdkafka waits that long per synchronous commit for an unreachable
             # coordinator, which the stop must not.
-            config = write_config(scope.dir / "logbridge.yaml", bootstrap=cluster.bootstrap, group="chaos-stop-down",
-                                  spool=scope.dir / "spool", sinks=sinks, admin_port=port,
-                                  properties={"session.timeout.ms": str(session_ms)},
-                                  extra=f"shutdown_timeout: {shutdown_timeout}s\n")
-            check_config(args.binary, config)
+            cluster, es, output, sinks, port, config = es_and_file_run(
+                scope, n - late, partitions, "chaos-stop-down", properties={"session.timeout.ms": str(session_ms)},
+                extra=f"shutdown_timeout: {shutdown_timeout}s\n")
             first = scope.gateway(config, "first", port)
-            deadline = time.monotonic() + 120
-            spooled = 0
-            while spooled < (n - late) // 2:
-                metrics = first.metrics()
-                spooled = int(metrics.total("logbridge_spool_records_total")) if metrics else 0
-                if not first.alive or time.monotonic() > deadline:
-                    raise RuntimeError(f"half the records not spooled within 120 s ({spooled:,})")
-                time.sleep(0.02)
+            spooled = wait_spooled(first, (n - late) // 2)
             cluster.command("down")
             time.sleep(2.0)
             log(f"  brokers down with {spooled:,}+ records spooled; SIGTERM")
@@ -1272,17 +1278,7 @@ class Suite:
             final = second.metrics()
             code = second.stop()
             row.check(code == 0, f"graceful stop exited {code}")
-            counts = es.close()
-            audit = audit_files([output], n, partitions)
-            row.rss, row.anon = scope.max_rss, scope.max_anon
-            row.delivered = f"ES {fmt(counts['documents'])} / file {fmt(audit['unique'])}"
-            row.lost = f"ES {fmt(n - counts['documents'])} / file {fmt(audit['lost'])}"
-            row.duplicated = f"ES 0 / file {fmt(audit['duplicates'])}"
-            row.absorbed = f"ES {fmt(counts['conflicts'])}"
-            row.check(counts["documents"] == n, f"ES holds {counts['documents']:,} of {n:,}")
-            row.check(counts["conflicts"] == 0, f"{counts['conflicts']:,} records sent to ES twice")
-            row.check(audit["unique"] == n and audit["duplicates"] == 0 and audit["malformed"] == 0 and audit["lost"] == 0,
-                      f"file: {audit}")
+            counts = audit_es_and_file(row, scope, es, output, n, partitions)
             skipped = final.total("logbridge_source_duplicates_skipped_total") if final else None
             row.notes.append(
                 f"{n - late:,} records seeded; brokers down with {spooled:,} or more spooled; SIGTERM 2 s later: exit {first_code} "
