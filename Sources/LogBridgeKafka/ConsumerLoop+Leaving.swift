@@ -27,9 +27,7 @@ extension ConsumerLoop {
         statistics.pausedPartitions.set(0)
         statistics.groupJoined.set(0)
         statistics.assignedPartitions.set(0)
-        if closed {
-            leftGroup.store(true, ordering: .releasing)
-        } else {
+        if !closed {
             logger.warning(
                 "could not leave the consumer group by the stop deadline (brokers or group coordinator unreachable): closing the Kafka client without leaving; nothing is lost: the spool holds the offsets of everything spooled and the next start resumes after them; the group reassigns this member's partitions after session.timeout.ms",
                 metadata: ["session_timeout_ms": "\(configuration.sessionTimeoutMilliseconds)"])
@@ -38,10 +36,8 @@ extension ConsumerLoop {
     }
 
     /// Closes a consumer whose poll loop never ran.
-    func closeWithoutRunning(until deadline: ContinuousClock.Instant) -> Bool {
-        let closed = close(until: deadline)
-        destroy(closed: closed)
-        return closed
+    func closeWithoutRunning(until deadline: ContinuousClock.Instant) {
+        destroy(closed: close(until: deadline))
     }
 
     /// Commits every assigned partition's spooled offsets while this member's generation is still

@@ -44,13 +44,14 @@ public final class KafkaSource: Sendable {
     /// closed without the group leave: the spool holds every spooled offset, so the next start
     /// resumes after them, and the group reassigns this member's partitions once its session
     /// times out. Blocks until done; call it off the cooperative pool.
-    /// - Returns: whether the consumer left the group (false: closed without leaving).
-    @discardableResult
-    public func stop(within timeout: Duration = .seconds(10)) -> Bool {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return true }
+    public func stop(within timeout: Duration = .seconds(10)) {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let deadline = ContinuousClock.now + timeout
         loop.requestStop(deadline: deadline)
-        guard started.load(ordering: .acquiring) else { return loop.closeWithoutRunning(until: deadline) }
+        guard started.load(ordering: .acquiring) else {
+            loop.closeWithoutRunning(until: deadline)
+            return
+        }
         // The poll thread keeps to the deadline itself; this wait bounds a librdkafka call that
         // would not (the thread is then left behind, and with it the client).
         let grace = DispatchTime.now() + .milliseconds(Int(clamping: (timeout + .seconds(2)).milliseconds))
@@ -58,9 +59,8 @@ public final class KafkaSource: Sendable {
             loop.logger.error(
                 "the Kafka client did not stop within the stop deadline; continuing without it",
                 metadata: ["timeout_ms": "\(timeout.milliseconds)"])
-            return false
+            return
         }
-        return loop.leftGroup.load(ordering: .acquiring)
     }
 
     /// Set when librdkafka reported a fatal error; the gateway should exit and be restarted.
@@ -96,8 +96,6 @@ final class ConsumerLoop: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     /// When the stop must be over: commits and the group leave give up then.
     private let stopDeadline = Mutex<ContinuousClock.Instant?>(nil)
-    /// Set once the consumer closed in time (it committed what it could and left the group).
-    let leftGroup = Atomic<Bool>(false)
 
     // Poll-thread state.
     private var builder = BatchBuilder()
