@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The data flow reads from the target list: Kafka source -> LMDB spool -> pipeline -> sinks,
-// wired together by `LogBridge` and run by the `logbridge` executable.
+// The data flow reads from the target list: Kafka source -> LMDB spool -> pipeline -> delivery
+// -> sinks, wired together by `LogBridge` and run by the `logbridge` executable. The README's
+// "Layout" draws this graph; a test keeps the two in step.
 let package = Package(
     name: "logbridge",
     platforms: [.macOS(.v15)],
@@ -54,15 +55,19 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
-        // Counters and gauges are swift-prometheus collectors in a registry per gateway, served on
-        // the admin endpoint's /metrics.
+        // The types every stage shares: record batches, checkpoints, dead letters, time and
+        // calendar, JSON and ASCII byte scanners, gzip, counters.
         .target(
             name: "LogBridgeCore",
             dependencies: [
+                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+
+        // The stages, in the order records flow. Kafka and the spool meet only through Core's
+        // `IngestTarget`; the pipeline knows neither; sinks know only Core.
         .target(
             name: "LogBridgeKafka",
             dependencies: [
@@ -89,12 +94,12 @@ let package = Package(
             // `perf`. Release builds skip them; debug builds (the tests) keep them on.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // Destinations: each receives record batches and reports what it confirmed.
         .target(
             name: "LogBridgeSinks",
             dependencies: [
-                "LogBridgeCore", "LogBridgeSpool", "LogBridgePipeline", "CZlib",
+                "LogBridgeCore",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -104,10 +109,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Moves records spool -> pipeline -> sink: reads windows after each sink's cursor,
+        // retries, and commits the cursor with the sink's state and dead letters.
+        .target(
+            name: "LogBridgeDelivery",
+            dependencies: [
+                "LogBridgeCore", "LogBridgeSpool", "LogBridgePipeline", "LogBridgeSinks",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The application: one YAML file, the gateway that wires the stages, the admin endpoint.
         .target(
             name: "LogBridge",
             dependencies: [
                 "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridgePipeline", "LogBridgeSinks",
+                "LogBridgeDelivery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -119,22 +136,27 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+
+        // librdkafka's mock cluster and the synthetic Fluent Bit records it is seeded with:
+        // `logbridge demo` and `mock-cluster`, the bench and the tests use the same ones.
         .target(
-            name: "LogBridgeTestKit",
+            name: "LogBridgeMockCluster",
+            dependencies: ["CRdKafka", "LogBridgeCore", "LogBridgeKafka"]
+        ),
+        // `logbridge demo`: a gateway fed by the mock cluster.
+        .target(
+            name: "LogBridgeDemo",
             dependencies: [
-                "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridgePipeline", "LogBridgeSinks", "LogBridge", "CZlib",
-                .product(name: "NIOCore", package: "swift-nio"),
-                // HTTPS for the protocol fakes (TLS tests of the sinks).
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "LogBridge", "LogBridgeMockCluster", "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool",
+                "LogBridgePipeline", "LogBridgeSinks", "LogBridgeDelivery",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "logbridge",
             dependencies: [
-                "LogBridge",
+                "LogBridge", "LogBridgeDemo", "LogBridgeMockCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -142,20 +164,58 @@ let package = Package(
             ]
         ),
 
+        // Test helpers, split so each module's tests build only what they use:
+        // - TestSupport: temporary directories, log capture, corpora, delivery audits (Core only);
+        // - Fakes: HEC, Elasticsearch, Loki and Entra ID servers that check and fail as the real
+        //   ones do, over HTTP or HTTPS, and the certificates for them (no product module but Core);
+        // - TestKit: a whole gateway in the test process, and the admin endpoint's client.
+        .target(
+            name: "LogBridgeTestSupport",
+            dependencies: ["LogBridgeCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "LogBridgeFakes",
+            dependencies: [
+                "LogBridgeCore", "LogBridgeTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "LogBridgeTestKit",
+            dependencies: [
+                "LogBridge", "LogBridgeTestSupport", "LogBridgeFakes", "LogBridgeMockCluster",
+                "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridgePipeline", "LogBridgeSinks",
+                "LogBridgeDelivery",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Protocol fakes in their own process, for `make bench` (not shipped with logbridge).
         .executableTarget(
             name: "logbridge-fakes",
             dependencies: [
-                "LogBridgeTestKit",
+                "LogBridgeFakes", "LogBridgeTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "LogBridgeCoreTests", dependencies: ["LogBridgeCore"]),
-        .testTarget(name: "LogBridgeKafkaTests", dependencies: ["LogBridgeKafka", "LogBridgeTestKit"]),
-        .testTarget(name: "LogBridgeSpoolTests", dependencies: ["LogBridgeSpool", "LogBridgeTestKit"]),
-        .testTarget(name: "LogBridgePipelineTests", dependencies: ["LogBridgePipeline", "LogBridgeTestKit"]),
-        .testTarget(name: "LogBridgeSinksTests", dependencies: ["LogBridgeSinks", "LogBridgeTestKit"]),
+        .testTarget(
+            name: "LogBridgeKafkaTests",
+            dependencies: ["LogBridgeKafka", "LogBridgeMockCluster", "LogBridgeSpool", "LogBridgeFakes", "LogBridgeTestSupport"]
+        ),
+        .testTarget(name: "LogBridgeSpoolTests", dependencies: ["LogBridgeSpool", "LogBridgeTestSupport"]),
+        .testTarget(name: "LogBridgePipelineTests", dependencies: ["LogBridgePipeline", "LogBridgeTestSupport"]),
+        .testTarget(name: "LogBridgeSinksTests", dependencies: ["LogBridgeSinks", "LogBridgeFakes", "LogBridgeTestSupport"]),
+        .testTarget(
+            name: "LogBridgeDeliveryTests",
+            dependencies: ["LogBridgeDelivery", "LogBridgeFakes", "LogBridgeTestSupport"]
+        ),
         .testTarget(name: "LogBridgeTests", dependencies: ["LogBridge", "LogBridgeTestKit"]),
         .testTarget(
             name: "IntegrationTests",

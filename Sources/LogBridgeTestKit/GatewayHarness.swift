@@ -1,6 +1,7 @@
 import Foundation
 import LogBridge
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgePipeline
 import LogBridgeSinks
@@ -28,7 +29,7 @@ public final class GatewayHarness: Sendable {
             pipeline: pipeline,
             sinks: sinks ?? [
                 SinkConfiguration(
-                    name: "archive", kind: .file(FileSinkConfiguration(path: directory.file("events.ndjson"))),
+                    name: "archive", kind: FileSinkConfiguration(path: directory.file("events.ndjson")),
                     runner: SinkRunnerConfiguration(batchSize: 5_000, maxBatchBytes: 2 << 20))
             ],
             // The default is an ephemeral admin port: tests run gateways side by side.
@@ -70,20 +71,5 @@ public final class GatewayHarness: Sendable {
 
     public func start(logger: Logger = Logger(label: "test")) throws -> Running {
         Running(gateway: try buildGateway(configuration: configuration, logger: logger, signals: false))
-    }
-}
-
-extension MockKafkaCluster {
-    /// A cluster with a `logs` topic pre-loaded with `records` synthetic records, round robin.
-    public static func seeded(records: Int, partitions: Int, topic: String = "logs", brokers: Int = 3) throws -> MockKafkaCluster {
-        let cluster = try MockKafkaCluster(brokers: brokers)
-        try cluster.createTopic(topic, partitions: partitions)
-        if records > 0 { try cluster.seed(records: records, from: 0, partitions: partitions, topic: topic) }
-        return cluster
-    }
-
-    /// Produces records `from..<from+records` (round robin from partition `from % partitions`).
-    public func seed(records: Int, from: Int, partitions: Int, topic: String = "logs") throws {
-        try produce(topic: topic, count: records, partitions: partitions) { SyntheticLogs.record(from + $0) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import LogBridgeTestKit
+import LogBridgeFakes
+import LogBridgeTestSupport
 
 /// `logbridge-fakes`: the test suite's protocol fakes as a process of their own, so `make bench`
 /// and `make chaos` can point the real binary at them over loopback.

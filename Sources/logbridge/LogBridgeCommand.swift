@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import LogBridge
+import LogBridgeDemo
 import LogBridgeKafka
 import LogBridgeCore
+import LogBridgeMockCluster
 import LogBridgeSpool
 import Logging
 
@@ -118,7 +120,7 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(LogConfiguration(level: Logger.Level(rawValue: logLevel) ?? .notice))
         let partitions = self.partitions ?? max(8, MockKafkaCluster.partitionsNeeded(records: records))
-        let demo = LogBridge.Demo(records: records, partitions: partitions, directory: directory)
+        let demo = LogBridgeDemo.Demo(records: records, partitions: partitions, directory: directory)
         print("logbridge demo: seeding \(records) Fluent Bit-style records (20% with PII) into an in-process mock Kafka cluster, \(partitions) partitions...")
         let summary = try await demo.run(logger: Logger(label: "logbridge"))
         let megabytes = Double(summary.outputBytes) / 1_048_576

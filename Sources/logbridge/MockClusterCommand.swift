@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogBridge
 import LogBridgeKafka
+import LogBridgeMockCluster
 
 /// A mock Kafka cluster in its own process, for the crash tests, `make bench` and `make chaos`.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridge
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgeSinks
 import LogBridgeTestKit
@@ -19,7 +20,7 @@ struct ElasticsearchEndToEndTests {
         let index = try FieldTemplate("logs-{kubernetes.namespace_name}-%Y.%m.%d")
         let sink = SinkConfiguration(
             name: "es",
-            kind: .elasticsearch(ElasticsearchSinkConfiguration(http: HTTPSinkSettings(endpoints: [es.url]), index: index)),
+            kind: ElasticsearchSinkConfiguration(http: HTTPSinkSettings(endpoints: [es.url]), index: index),
             runner: SinkRunnerConfiguration(batchSize: 500, maxBatchBytes: 1 << 20, interval: .milliseconds(100), concurrency: 4))
         let harness = GatewayHarness(bootstrap: cluster.bootstrapServers, sinks: [sink])
         defer { harness.directory.remove() }

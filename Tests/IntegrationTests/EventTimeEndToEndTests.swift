@@ -1,6 +1,7 @@
 import Foundation
 import LogBridge
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgeSinks
 import LogBridgeTestKit
@@ -65,14 +66,14 @@ struct EventTimeEndToEndTests {
         let runner = SinkRunnerConfiguration(batchSize: 100, interval: .milliseconds(50))
         let sinks = [
             SinkConfiguration(
-                name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(
-                    http: HTTPSinkSettings(endpoints: [es.url]), index: try FieldTemplate("logs-%Y.%m.%d"))),
+                name: "es", kind: ElasticsearchSinkConfiguration(
+                    http: HTTPSinkSettings(endpoints: [es.url]), index: try FieldTemplate("logs-%Y.%m.%d")),
                 runner: runner),
-            SinkConfiguration(name: "hec", kind: .splunkHEC(hecConfiguration), runner: runner),
+            SinkConfiguration(name: "hec", kind: hecConfiguration, runner: runner),
             SinkConfiguration(
-                name: "loki", kind: .loki(LokiSinkConfiguration(
+                name: "loki", kind: LokiSinkConfiguration(
                     http: HTTPSinkSettings(endpoints: [loki.url]), labels: [.init(name: "job", template: try FieldTemplate("aks"))],
-                    tenantID: "team-a")),
+                    tenantID: "team-a"),
                 runner: runner),
         ]
         let harness = GatewayHarness(bootstrap: cluster.bootstrapServers, sinks: sinks)

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridge
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgeSinks
 import LogBridgeTestKit
@@ -23,7 +24,7 @@ struct LokiEndToEndTests {
             structuredMetadata: [.init(name: "pod", template: try FieldTemplate("{kubernetes.pod_name}"))],
             tenantID: "team-a")
         let sink = SinkConfiguration(
-            name: "loki", kind: .loki(configuration),
+            name: "loki", kind: configuration,
             runner: SinkRunnerConfiguration(batchSize: 500, maxBatchBytes: 1 << 20, interval: .milliseconds(100), concurrency: 4))
         let harness = GatewayHarness(bootstrap: cluster.bootstrapServers, sinks: [sink])
         defer { harness.directory.remove() }

@@ -1,6 +1,7 @@
 import Foundation
 import LogBridge
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgeSinks
 import LogBridgeTestKit
@@ -16,7 +17,7 @@ struct OperationsTests {
         var http = HTTPSinkSettings(endpoints: [url], ejectAfterFailures: 2, ejectionTime: .milliseconds(300))
         http.maxBackoff = .milliseconds(500)
         return SinkConfiguration(
-            name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(http: http)),
+            name: "es", kind: ElasticsearchSinkConfiguration(http: http),
             runner: SinkRunnerConfiguration(
                 batchSize: batchSize, maxBatchBytes: 1 << 20, interval: .milliseconds(50), maxBackoff: .milliseconds(500),
                 concurrency: concurrency))

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridge
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgePipeline
 import LogBridgeSinks
@@ -25,7 +26,7 @@ struct PipelineEndToEndTests {
         ])
         let sinks = ["payments", "rest"].map { name in
             SinkConfiguration(
-                name: name, kind: .file(FileSinkConfiguration(path: directory.file("\(name).ndjson"), encoding: .raw)),
+                name: name, kind: FileSinkConfiguration(path: directory.file("\(name).ndjson"), encoding: .raw),
                 runner: SinkRunnerConfiguration(batchSize: 700, maxBatchBytes: 1 << 20),
                 pipeline: name == "rest" ? PipelineConfiguration([.drop(.equals(path("parsed.level"), "DEBUG"))]) : PipelineConfiguration())
         }

@@ -1,6 +1,7 @@
 import Foundation
 import LogBridge
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgeSinks
 import LogBridgeSpool
@@ -40,9 +41,9 @@ struct SinkIsolationTests {
         let loki = LokiSinkConfiguration(
             http: http(peers.loki.url), labels: [.init(name: "job", template: try FieldTemplate("aks"))], tenantID: "team-a")
         return [
-            SinkConfiguration(name: "splunk", kind: .splunkHEC(hec), runner: runner),
-            SinkConfiguration(name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(http: http(peers.es.url))), runner: runner),
-            SinkConfiguration(name: "loki", kind: .loki(loki), runner: runner, backlog: lokiBacklog),
+            SinkConfiguration(name: "splunk", kind: hec, runner: runner),
+            SinkConfiguration(name: "es", kind: ElasticsearchSinkConfiguration(http: http(peers.es.url)), runner: runner),
+            SinkConfiguration(name: "loki", kind: loki, runner: runner, backlog: lokiBacklog),
         ]
     }
 

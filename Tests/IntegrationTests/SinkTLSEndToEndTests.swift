@@ -1,6 +1,7 @@
 import Foundation
 import LogBridge
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgeSinks
 import LogBridgeTestKit
@@ -22,7 +23,7 @@ import Testing
             ejectionTime: .seconds(30))
         http.maxBackoff = .milliseconds(300)
         let sink = SinkConfiguration(
-            name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(http: http)),
+            name: "es", kind: ElasticsearchSinkConfiguration(http: http),
             runner: SinkRunnerConfiguration(
                 batchSize: 100, maxBatchBytes: 1 << 20, interval: .milliseconds(50), maxBackoff: .milliseconds(300),
                 // The endpoint never becomes reachable: the stop need not wait for the drain.
@@ -80,7 +81,7 @@ import Testing
             var http = HTTPSinkSettings(endpoints: [es.url], tls: .init(caFile: caFile), ejectAfterFailures: 2, ejectionTime: .milliseconds(500))
             http.maxBackoff = .milliseconds(300)
             return SinkConfiguration(
-                name: "es", kind: .elasticsearch(ElasticsearchSinkConfiguration(http: http)),
+                name: "es", kind: ElasticsearchSinkConfiguration(http: http),
                 runner: SinkRunnerConfiguration(batchSize: 100, maxBatchBytes: 1 << 20, interval: .milliseconds(50), maxBackoff: .milliseconds(300)))
         }
         let harness = GatewayHarness(

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridge
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgeSinks
 import LogBridgeTestKit
@@ -24,7 +25,7 @@ struct SplunkHECEndToEndTests {
             ackPollInterval: .milliseconds(100), ackTimeout: .seconds(6))
         configuration.setToken(options.token)
         let sink = SinkConfiguration(
-            name: "splunk", kind: .splunkHEC(configuration),
+            name: "splunk", kind: configuration,
             runner: SinkRunnerConfiguration(
                 batchSize: 500, maxBatchBytes: 1 << 20, interval: .milliseconds(100), concurrency: 4, maxPendingConfirmations: 64))
         let harness = GatewayHarness(bootstrap: cluster.bootstrapServers, sinks: [sink])

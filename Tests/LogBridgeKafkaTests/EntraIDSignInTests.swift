@@ -1,9 +1,11 @@
 import AsyncHTTPClient
 import Foundation
 import LogBridgeCore
+import LogBridgeFakes
 import LogBridgeKafka
+import LogBridgeMockCluster
 import LogBridgeSpool
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Logging
 import Synchronization
 import Testing

@@ -1,4 +1,4 @@
-import LogBridgeCore
+@testable import LogBridgeCore
 import LogBridgePipeline
 import Testing
 

@@ -1,9 +1,8 @@
 import Foundation
 import LogBridgeCore
-import LogBridgePipeline
+import LogBridgeFakes
 import LogBridgeSinks
-import LogBridgeSpool
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Logging
 import Testing
 

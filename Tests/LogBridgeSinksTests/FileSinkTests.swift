@@ -1,8 +1,7 @@
 import Foundation
 import LogBridgeCore
 import LogBridgeSinks
-import LogBridgeSpool
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Logging
 import Testing
 

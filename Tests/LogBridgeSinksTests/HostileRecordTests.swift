@@ -1,8 +1,8 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeFakes
 import LogBridgeSinks
-import LogBridgeSpool
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Logging
 import Testing
 

@@ -1,7 +1,8 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeFakes
 @testable import LogBridgeSinks
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Logging
 import Synchronization
 import Testing

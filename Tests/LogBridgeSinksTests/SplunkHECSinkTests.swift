@@ -1,9 +1,10 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeFakes
 import LogBridgeSinks
-import LogBridgeSpool
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Logging
+import Synchronization
 import Testing
 
 /// The Splunk HEC sink against the protocol fake: event format and metadata, channels and
@@ -38,12 +39,13 @@ import Testing
         (0..<count).map { #"{"log":"line \#($0) \#(marker($0))","kubernetes":{"host":"node-\#($0 % 3)","namespace_name":"shop"}}"# }
     }
 
-    /// A spool for the sink `hec` and its notebook, where the sink keeps channels and acks.
-    func spoolAndNotebook(in directory: TemporaryDirectory) throws -> (Spool, SinkNotebook) {
-        let spool = try Spool(
-            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
-            statistics: GatewayStatistics(), logger: logger)
-        return (spool, SinkNotebook(spool: spool, sink: "hec"))
+    /// A notebook kept in memory, where the sink keeps channels and acks across its restarts (the
+    /// spool-backed one is tested with the delivery module).
+    func memoryNotebook() -> SinkNotebook {
+        let notes = Mutex<[String: [UInt8]]>([:])
+        return SinkNotebook(
+            load: { name in notes.withLock { $0[name] } },
+            save: { name, value in notes.withLock { $0[name] = value } })
     }
 
     /// Waits for the batch's confirmation, as the runner does.
@@ -173,9 +175,7 @@ import Testing
         var options = FakeSplunkHEC.Options()
         options.ackDelay = .seconds(1)
         let hec = try await FakeSplunkHEC(options: options)
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let (spool, notebook) = try spoolAndNotebook(in: directory)
+        let notebook = memoryNotebook()
         let batch = TestBatches.batch(Self.records(30))
 
         let first = try await sink(try configuration([hec.url]), notebook: notebook)
@@ -191,7 +191,6 @@ import Testing
         #expect(hec.eventCount == 30)
         #expect(hec.channelIDs.count == 1, "the same channel GUID after the restart")
         await second.close()
-        spool.close()
         await hec.shutdown()
     }
 
@@ -203,9 +202,7 @@ import Testing
         options.ackDelay = .zero
         options.ackPollDelay = .milliseconds(700)
         let hec = try await FakeSplunkHEC(options: options)
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let (spool, notebook) = try spoolAndNotebook(in: directory)
+        let notebook = memoryNotebook()
         let batch = TestBatches.batch(Self.records(30))
 
         let first = try await sink(try configuration([hec.url]), notebook: notebook)
@@ -220,7 +217,6 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(10), "confirmed from the saved answer, not after restoredAckTimeout")
         #expect(hec.eventRequests == 1, "nothing sent twice")
         await second.close()
-        spool.close()
         await hec.shutdown()
     }
 
@@ -228,17 +224,14 @@ import Testing
     /// the cursor moves finds the batch confirmed instead of polling an id Splunk has forgotten.
     @Test func aConfirmationIsSavedBeforeTheRunnerHearsOfIt() async throws {
         let hec = try await FakeSplunkHEC()
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let (spool, notebook) = try spoolAndNotebook(in: directory)
+        let notebook = memoryNotebook()
         let sink = try await sink(try configuration([hec.url]), notebook: notebook)
         let delivery = try await sink.deliver(TestBatches.batch(Self.records(10)))
         #expect(await confirmed(delivery))
         let saved = try Self.savedAcks(notebook)
         #expect(saved.count == 1)
-        #expect(saved.first?["acked"] as? Bool == true, "confirmed in the spool by the time the runner knows")
+        #expect(saved.first?["acked"] as? Bool == true, "confirmed in the notebook by the time the runner knows")
         await sink.close()
-        spool.close()
         await hec.shutdown()
     }
 
@@ -248,9 +241,7 @@ import Testing
         var options = FakeSplunkHEC.Options()
         options.ackDelay = .milliseconds(300)
         let hec = try await FakeSplunkHEC(options: options)
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let (spool, notebook) = try spoolAndNotebook(in: directory)
+        let notebook = memoryNotebook()
         let batch = TestBatches.batch(Self.records(10))
 
         let first = try await sink(try configuration([hec.url]), notebook: notebook)
@@ -277,7 +268,6 @@ import Testing
         #expect(hec.eventRequests == 2)
         #expect(Set(hec.eventIDs).count == 10)
         await second.close()
-        spool.close()
         await hec.shutdown()
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import LogBridgeCore
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Logging
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridge
+import LogBridgeSinks
 import LogBridgeTestKit
 import Testing
 
@@ -234,11 +235,11 @@ import Testing
         }
         for accepted in ["/services/collector", "/services/collector/event", "/services/collector/event/1.0"] {
             let loaded = try LogBridgeConfiguration.parse(yaml: hec("    path: \(accepted)"), environment: [:])
-            guard case .splunkHEC(let configuration) = loaded.configuration.sinks.first?.kind else { Issue.record("not HEC"); continue }
+            guard let configuration = loaded.configuration.sinks.first?.kind as? SplunkHECSinkConfiguration else { Issue.record("not HEC"); continue }
             #expect(configuration.path == accepted)
         }
         let defaulted = try LogBridgeConfiguration.parse(yaml: hec(""), environment: [:])
-        guard case .splunkHEC(let configuration) = defaulted.configuration.sinks.first?.kind else { Issue.record("not HEC"); return }
+        guard let configuration = defaulted.configuration.sinks.first?.kind as? SplunkHECSinkConfiguration else { Issue.record("not HEC"); return }
         #expect(configuration.path == "/services/collector/event")
 
         let rawYAML = hec("    path: /services/collector/raw")
@@ -274,7 +275,7 @@ import Testing
                 interval: 30s
             """), environment: [:])
         let sink = try #require(loaded.configuration.sinks.first)
-        guard case .splunkHEC(let hec) = sink.kind else { Issue.record("not a HEC sink"); return }
+        guard let hec = sink.kind as? SplunkHECSinkConfiguration else { Issue.record("not a HEC sink"); return }
         #expect(hec.http.authentication == .header(name: "Authorization", value: "Splunk 0f3c1a2b-secret-token"))
         #expect(hec.acknowledgements)
         #expect(hec.ackTimeout == .seconds(120))
@@ -300,7 +301,7 @@ import Testing
                   app.kubernetes.io/name: "{kubernetes.labels.app}"
                   9lives: cat
             """), environment: [:])
-        guard case .loki(let loki) = loaded.configuration.sinks.first?.kind else { Issue.record("not a Loki sink"); return }
+        guard let loki = loaded.configuration.sinks.first?.kind as? LokiSinkConfiguration else { Issue.record("not a Loki sink"); return }
         #expect(loki.labels.map(\.name) == ["namespace", "app_kubernetes_io_name", "_9lives"])
         #expect(loki.tenantID == "team-a")
 
@@ -328,7 +329,7 @@ import Testing
                   trace_id: "{trace_id}"
                   pod.uid: "{kubernetes.pod_id}"
             """), environment: [:])
-        guard case .loki(let loki) = loaded.configuration.sinks.first?.kind else { Issue.record("not a Loki sink"); return }
+        guard let loki = loaded.configuration.sinks.first?.kind as? LokiSinkConfiguration else { Issue.record("not a Loki sink"); return }
         #expect(loki.structuredMetadata.map(\.name) == ["trace_id", "pod_uid"])
         #expect(loki.structuredMetadata.map(\.template.source) == ["{trace_id}", "{kubernetes.pod_id}"])
         let shown = loaded.effectiveYAML()
@@ -339,7 +340,7 @@ import Testing
                 type: loki
                 endpoints: ["http://loki:3100"]
             """), environment: [:])
-        guard case .loki(let plain) = without.configuration.sinks.first?.kind else { Issue.record("not a Loki sink"); return }
+        guard let plain = without.configuration.sinks.first?.kind as? LokiSinkConfiguration else { Issue.record("not a Loki sink"); return }
         #expect(plain.structuredMetadata.isEmpty)
         #expect(without.effectiveYAML().contains("    structured_metadata: {}\n"), "check shows the default")
 

@@ -1,6 +1,7 @@
 import Foundation
 import LogBridge
 import LogBridgePipeline
+import LogBridgeSinks
 import LogBridgeTestKit
 import Testing
 
@@ -94,7 +95,7 @@ import Testing
         #expect(Set(c.pipeline.processors.map(\.typeName)) == Set(ProcessorConfiguration.typeNames))
         #expect(c.pipeline.processors.count == ProcessorConfiguration.typeNames.count)
         #expect(c.sinks[0].pipeline.processors.map(\.typeName) == ["drop"])
-        if case .elasticsearch(let es) = c.sinks[0].kind { #expect(es.pipeline == "geoip") } else { Issue.record("not elasticsearch") }
+        if let es = c.sinks[0].kind as? ElasticsearchSinkConfiguration { #expect(es.pipeline == "geoip") } else { Issue.record("not elasticsearch") }
         let described = loaded.effectiveYAML()
         #expect(described.contains("pipeline: [cri, json, regex"))
         #expect(!described.contains("0123456789abcdef0123"))
@@ -173,7 +174,7 @@ import Testing
                 pipeline: geoip
             """
         let loaded = try LogBridgeConfiguration.parse(yaml: yaml, environment: [:])
-        guard case .elasticsearch(let es) = loaded.configuration.sinks[0].kind else { Issue.record("not elasticsearch"); return }
+        guard let es = loaded.configuration.sinks[0].kind as? ElasticsearchSinkConfiguration else { Issue.record("not elasticsearch"); return }
         #expect(es.pipeline == "geoip")
         #expect(loaded.configuration.sinks[0].pipeline.isEmpty)
     }

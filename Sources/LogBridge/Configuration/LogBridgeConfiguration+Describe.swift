@@ -85,54 +85,11 @@ extension LoadedConfiguration {
             let prefix = "sinks.\(sink.name)"
             lines.append("  \(sink.name):")
             lines.append("    type: \(sink.kind.typeName)")
-            switch sink.kind {
-            case .file(let file):
-                lines.append("    path: \(value("\(prefix).path", file.path))")
-                lines.append("    encoding: \(file.encoding.rawValue)")
-                lines.append("    fsync: \(file.fsync)")
-                if file.followSymlink { lines.append("    follow_symlink: true") }
-            case .console(let encoding):
-                lines.append("    encoding: \(encoding.rawValue)")
-            case .elasticsearch(let es):
-                lines.append("    endpoints: [\(es.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
-                lines.append("    index: \(quote(es.index.source))")
-                if let pipeline = es.pipeline { lines.append("    ingest_pipeline: \(quote(pipeline))") }
-                if es.dataStream { lines.append("    data_stream: true  # not duplicate-proof across a rollover") }
-                describeHTTP(es.http, prefix: prefix, into: &lines)
-                lines.append(describeConcurrency(sink))
-            case .splunkHEC(let hec):
-                lines.append("    endpoints: [\(hec.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
-                lines.append("    token: \(Self.mask)")
-                lines.append("    path: \(quote(hec.path))")
-                for (key, template) in [("host", hec.host), ("source", hec.source), ("sourcetype", hec.sourcetype), ("index", hec.index)] {
-                    if let template { lines.append("    \(key): \(quote(template.source))") }
-                }
-                if !hec.fields.isEmpty {
-                    lines.append("    fields:")
-                    for field in hec.fields { lines.append("      \(field.name): \(quote(field.template.source))") }
-                }
-                lines.append("    acknowledgements: \(hec.acknowledgements)")
-                lines.append("    ack_poll_interval: \(DurationText.format(hec.ackPollInterval))")
-                lines.append("    ack_timeout: \(DurationText.format(hec.ackTimeout))")
-                lines.append("    max_pending_acks: \(hec.maxPendingAcks)")
-                lines.append("    path: \(quote(hec.path))")
-                describeHTTP(hec.http, prefix: prefix, showAuthentication: false, into: &lines)
-                lines.append(describeConcurrency(sink))
-            case .loki(let loki):
-                lines.append("    endpoints: [\(loki.http.endpoints.map { quote($0) }.joined(separator: ", "))]")
-                lines.append("    labels:")
-                for label in loki.labels { lines.append("      \(label.name): \(quote(label.template.source))") }
-                if loki.structuredMetadata.isEmpty {
-                    lines.append("    structured_metadata: {}")
-                } else {
-                    lines.append("    structured_metadata:")
-                    for field in loki.structuredMetadata { lines.append("      \(field.name): \(quote(field.template.source))") }
-                }
-                if let tenant = loki.tenantID { lines.append("    tenant_id: \(value("\(prefix).tenant_id", tenant))") }
-                lines.append("    max_streams: \(loki.maxStreams)")
-                lines.append("    path: \(quote(loki.path))")
-                describeHTTP(loki.http, prefix: prefix, into: &lines)
-                lines.append(describeConcurrency(sink))
+            if let kind = sink.kind as? any ConfiguredSinkKind {
+                var description = SinkDescription(prefix: prefix, secretPaths: secretPaths)
+                kind.describe(&description)
+                lines += description.lines
+                if type(of: kind).isHTTP { lines.append(describeConcurrency(sink)) }
             }
             lines.append("    batch_size: \(sink.runner.batchSize)")
             lines.append("    max_batch_bytes: \(ByteSize.format(sink.runner.maxBatchBytes))")
@@ -173,43 +130,9 @@ extension LoadedConfiguration {
     }
 
     private func describeConcurrency(_ sink: SinkConfiguration) -> String {
-        let adaptive: Int? = switch sink.kind {
-        case .elasticsearch(let es): es.http.adaptiveConcurrencyMaximum
-        case .splunkHEC(let hec): hec.http.adaptiveConcurrencyMaximum
-        case .loki(let loki): loki.http.adaptiveConcurrencyMaximum
-        default: nil
-        }
-        if let adaptive { return "    concurrency: adaptive\n    max_concurrency: \(adaptive)" }
+        if let adaptive = sink.kind.adaptiveConcurrencyMaximum { return "    concurrency: adaptive\n    max_concurrency: \(adaptive)" }
         return "    concurrency: \(sink.runner.concurrency)"
     }
 
-    private func describeHTTP(_ http: HTTPSinkSettings, prefix: String, showAuthentication: Bool = true, into lines: inout [String]) {
-        switch http.authentication {
-        case _ where !showAuthentication: break
-        case .none: break
-        case .basic(let user, _):
-            lines.append("    user: \(quote(user))")
-            lines.append("    password: \(Self.mask)")
-        case .bearer: lines.append("    bearer_token: \(Self.mask)")
-        case .header(let name, _): lines.append("    # \(name) header: \(Self.mask)")
-        }
-        lines.append("    compression: \(http.compression.rawValue)")
-        lines.append("    request_timeout: \(DurationText.format(http.requestTimeout))")
-        lines.append("    eject_after_failures: \(http.ejectAfterFailures)")
-        lines.append("    ejection_time: \(DurationText.format(http.ejectionTime))")
-        lines.append("    tls:")
-        if let ca = http.tls.caFile { lines.append("      ca_file: \(quote(ca))") }
-        if let cert = http.tls.certFile { lines.append("      cert_file: \(quote(cert))") }
-        if let key = http.tls.keyFile { lines.append("      key_file: \(quote(key))") }
-        lines.append("      verify: \(http.tls.verify)")
-        lines.append("      verify_hostname: \(http.tls.verifyHostname)")
-    }
-
-    private func quote(_ text: String) -> String {
-        let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "._-/:".contains($0) } && !text.isEmpty
-        if plain && !["true", "false", "yes", "no", "null", "on", "off"].contains(text.lowercased()) { return text }
-        var out: [UInt8] = []
-        JSONBytes.appendString(text, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
+    private func quote(_ text: String) -> String { SinkDescription.quote(text) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgePipeline
 import LogBridgeSinks
@@ -63,22 +64,7 @@ extension LogBridgeConfiguration {
         "namespace", "tenant_id", "client_id", "client_secret", "workload_identity", "federated_token_file", "authority_host", "scope",
     ]
     static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark", "dead_letter_max_bytes"]
-    static let sinkRunnerKeys = ["batch_size", "max_batch_bytes", "interval", "max_backoff", "pipeline", "backlog"]
     static let backlogKeys = ["max_bytes", "max_age", "when_full"]
-    static let httpKeys = [
-        "endpoints", "compression", "tls", "request_timeout", "concurrency", "max_concurrency", "user", "password",
-        "eject_after_failures", "ejection_time",
-    ]
-    static let sinkKeys: [String: [String]] = [
-        "file": ["type", "path", "encoding", "fsync", "follow_symlink"] + sinkRunnerKeys,
-        "console": ["type", "encoding"] + sinkRunnerKeys,
-        "elasticsearch": ["type", "index", "ingest_pipeline", "api_key", "data_stream"] + httpKeys + sinkRunnerKeys,
-        "splunk_hec": [
-            "type", "token", "host", "source", "sourcetype", "index", "fields", "acknowledgements", "ack_poll_interval",
-            "ack_timeout", "max_pending_acks", "path",
-        ] + httpKeys + sinkRunnerKeys,
-        "loki": ["type", "labels", "structured_metadata", "tenant_id", "max_streams", "path"] + httpKeys + sinkRunnerKeys,
-    ]
 
     private static func decode(_ root: Node?, _ r: ConfigReader) -> LogBridgeConfiguration? {
         guard let root else {
@@ -350,9 +336,9 @@ extension LogBridgeConfiguration {
         if case .mapping = node, let pipelineNode = r.mapping(node, "sinks.\(name)")?.first(where: { $0.key == "pipeline" })?.value {
             // Elasticsearch once took `pipeline: NAME` for its ingest pipeline; a plain string
             // still means that (now `ingest_pipeline`), a list is logbridge's own pipeline.
-            if case .scalar = pipelineNode, case .elasticsearch(var es) = sink.kind {
+            if case .scalar = pipelineNode, var es = sink.kind as? ElasticsearchSinkConfiguration {
                 es.pipeline = r.string(pipelineNode, "sinks.\(name).pipeline")
-                sink.kind = .elasticsearch(es)
+                sink.kind = es
             } else {
                 sink.pipeline = decodePipeline(pipelineNode, "sinks.\(name).pipeline", topLevel: false, sinkNames: sinkNames, r)
             }
@@ -399,25 +385,33 @@ extension LogBridgeConfiguration {
             if typeNode == nil { r.report("\(path).type", node, "required key is missing") }
             return nil
         }
-        guard let allowed = sinkKeys[type] else {
-            r.report("\(path).type", typeNode, "unknown sink type '\(type)' (this version supports: \(sinkKeys.keys.sorted().joined(separator: ", ")))")
+        guard let kind = SinkKinds.named(type) else {
+            let supported = SinkKinds.all.map { $0.typeName }.sorted().joined(separator: ", ")
+            r.report("\(path).type", typeNode, "unknown sink type '\(type)' (this version supports: \(supported))")
             return nil
         }
-        guard let entries = r.mapping(node, path, allowed: allowed) else { return nil }
-        let s = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        return decodeSink(kind, name: name, path: path, node, r)
+    }
+
+    /// The keys of one kind of sink: the runner's, the HTTP ones if it takes them, then its own.
+    private static func decodeSink<Kind: ConfiguredSinkKind>(
+        _ kind: Kind.Type, name: String, path: String, _ node: Node, _ r: ConfigReader
+    ) -> SinkConfiguration? {
+        guard let entries = r.mapping(node, path, allowed: SinkKinds.allowedKeys(kind)) else { return nil }
+        var s = SinkEntries(path: path, node: node, values: Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }), reader: r)
 
         var runner = SinkRunnerConfiguration()
-        if type == "file" || type == "console" {
-            // File and console sinks write whatever is ready; larger batches amortise the fsync.
-            runner.batchSize = 10_000
-            runner.maxBatchBytes = 4 << 20
-        } else {
+        if kind.isHTTP {
             // HTTP sinks: the Splunk add-on's defaults, a short flush interval and a few requests
             // in flight.
             runner.batchSize = 500
             runner.maxBatchBytes = 1 << 20
             runner.interval = .seconds(1)
             runner.concurrency = 4
+        } else {
+            // File and console sinks write whatever is ready; larger batches amortise the fsync.
+            runner.batchSize = 10_000
+            runner.maxBatchBytes = 4 << 20
         }
         if let value = r.int(s["batch_size"], "\(path).batch_size", range: ConfigurationLimits.batchSize) { runner.batchSize = value }
         if let value = r.byteSize(s["max_batch_bytes"], "\(path).max_batch_bytes", range: ConfigurationLimits.maxBatchBytes) {
@@ -425,55 +419,19 @@ extension LogBridgeConfiguration {
         }
         if let value = r.duration(s["interval"], "\(path).interval", range: ConfigurationLimits.interval) { runner.interval = value }
         if let value = r.duration(s["max_backoff"], "\(path).max_backoff", range: ConfigurationLimits.maxBackoff) { runner.maxBackoff = value }
-        let encoding = r.choice(s["encoding"], "\(path).encoding", as: RecordEncoding.self) ?? .envelope
-
-        switch type {
-        case "elasticsearch":
-            guard let http = decodeHTTP(s, path: path, node: node, r, runner: &runner) else { return nil }
-            var configuration = ElasticsearchSinkConfiguration(http: http)
-            if let index = r.string(s["index"], "\(path).index") {
-                do { configuration.index = try FieldTemplate(index) } catch {
-                    r.report("\(path).index", s["index"], error.message)
-                }
+        if kind.isHTTP {
+            guard let http = decodeHTTP(s.values, path: path, node: node, r, runner: &runner, credentialKeys: kind.credentialKeys(path)) else {
+                return nil
             }
-            configuration.pipeline = r.string(s["ingest_pipeline"], "\(path).ingest_pipeline")
-            if let dataStream = r.bool(s["data_stream"], "\(path).data_stream") {
-                configuration.dataStream = dataStream
-                if dataStream, s["index"] == nil {
-                    r.report("\(path).index", node, "name the data stream (data_stream: true writes to index)")
-                } else if dataStream, configuration.index.source.replacingOccurrences(of: "%%", with: "").contains("%") {
-                    r.report("\(path).index", s["index"], "a data stream rolls over by itself: drop the date from its name")
-                }
-            }
-            if let key = r.string(s["api_key"], "\(path).api_key", secret: true) {
-                if s["user"] != nil { r.report("\(path).api_key", s["api_key"], "set either api_key or user/password, not both") }
-                configuration.http.authentication = .header(name: "Authorization", value: "ApiKey \(key)")
-            }
-            return SinkConfiguration(name: name, kind: .elasticsearch(configuration), runner: runner)
-        case "splunk_hec":
-            guard let http = decodeHTTP(s, path: path, node: node, r, runner: &runner),
-                let configuration = decodeSplunkHEC(s, path: path, node: node, http: http, r, runner: &runner)
-            else { return nil }
-            return SinkConfiguration(name: name, kind: .splunkHEC(configuration), runner: runner)
-        case "loki":
-            guard let http = decodeHTTP(s, path: path, node: node, r, runner: &runner),
-                let configuration = decodeLoki(s, path: path, http: http, r)
-            else { return nil }
-            return SinkConfiguration(name: name, kind: .loki(configuration), runner: runner)
-        case "file":
-            guard let file = r.require(r.string(s["path"], "\(path).path"), s["path"], "\(path).path", parent: node) else { return nil }
-            var configuration = FileSinkConfiguration(path: file, encoding: encoding)
-            if let fsync = r.bool(s["fsync"], "\(path).fsync") { configuration.fsync = fsync }
-            if let follow = r.bool(s["follow_symlink"], "\(path).follow_symlink") { configuration.followSymlink = follow }
-            return SinkConfiguration(name: name, kind: .file(configuration), runner: runner)
-        default:
-            return SinkConfiguration(name: name, kind: .console(encoding), runner: runner)
+            s.http = http
         }
+        guard let configuration = kind.decode(s, runner: &runner) else { return nil }
+        return SinkConfiguration(name: name, kind: configuration, runner: runner)
     }
 }
 
 extension LogBridgeConfiguration {
-    fileprivate static func template(_ node: Node?, _ path: String, _ r: ConfigReader) -> FieldTemplate? {
+    static func template(_ node: Node?, _ path: String, _ r: ConfigReader) -> FieldTemplate? {
         guard let text = r.string(node, path) else { return nil }
         do { return try FieldTemplate(text) } catch {
             r.report(path, node, error.message)
@@ -481,100 +439,9 @@ extension LogBridgeConfiguration {
         }
     }
 
-    /// `type: splunk_hec`: token, metadata templates, indexed fields and acknowledgements.
-    fileprivate static func decodeSplunkHEC(
-        _ s: [String: Node], path: String, node: Node, http: HTTPSinkSettings, _ r: ConfigReader,
-        runner: inout SinkRunnerConfiguration
-    ) -> SplunkHECSinkConfiguration? {
-        guard let token = r.require(r.string(s["token"], "\(path).token", secret: true), s["token"], "\(path).token", parent: node) else {
-            return nil
-        }
-        var configuration = SplunkHECSinkConfiguration(http: http)
-        if s["user"] != nil { r.report("\(path).user", s["user"], "HEC authenticates with token; remove user/password") }
-        configuration.setToken(token)
-        configuration.host = template(s["host"], "\(path).host", r)
-        configuration.source = template(s["source"], "\(path).source", r)
-        configuration.sourcetype = template(s["sourcetype"], "\(path).sourcetype", r)
-        configuration.index = template(s["index"], "\(path).index", r)
-        if let entries = r.mapping(s["fields"], "\(path).fields") {
-            for entry in entries {
-                if entry.key == "event_id" {
-                    r.report("\(path).fields.event_id", entry.keyNode, "event_id is always set (topic-partition-offset); choose another name")
-                }
-                if let template = template(entry.value, "\(path).fields.\(entry.key)", r) {
-                    configuration.fields.append(.init(name: entry.key, template: template))
-                }
-            }
-        }
-        if let acks = r.bool(s["acknowledgements"], "\(path).acknowledgements") { configuration.acknowledgements = acks }
-        if let value = r.duration(s["ack_poll_interval"], "\(path).ack_poll_interval", range: ConfigurationLimits.ackPollInterval) {
-            configuration.ackPollInterval = value
-        }
-        if let value = r.duration(s["ack_timeout"], "\(path).ack_timeout", range: ConfigurationLimits.ackTimeout) { configuration.ackTimeout = value }
-        if let value = r.int(s["max_pending_acks"], "\(path).max_pending_acks", range: ConfigurationLimits.maxPendingAcks) {
-            configuration.maxPendingAcks = value
-        }
-        if let value = r.string(s["path"], "\(path).path") {
-            if !SplunkHECSinkConfiguration.eventPaths.contains(value) {
-                r.report("\(path).path", s["path"], SplunkHECSinkConfiguration.pathProblem(value))
-            }
-            configuration.path = value
-        }
-        runner.maxPendingConfirmations = configuration.acknowledgements ? configuration.maxPendingAcks : 0
-        return configuration
-    }
-
-    /// `type: loki`: labels (sanitised, cardinality-checked), tenant and stream limit.
-    fileprivate static func decodeLoki(_ s: [String: Node], path: String, http: HTTPSinkSettings, _ r: ConfigReader) -> LokiSinkConfiguration? {
-        var configuration = LokiSinkConfiguration(http: http)
-        if let entries = r.mapping(s["labels"], "\(path).labels") {
-            configuration.labels = []
-            var names: Set<String> = []
-            for entry in entries {
-                let key = "\(path).labels.\(entry.key)"
-                guard let template = template(entry.value, key, r) else { continue }
-                if let problem = LokiSinkConfiguration.cardinalityProblem(template) {
-                    r.report(key, entry.value, "refused as a label: \(problem)")
-                }
-                let name = LokiSinkConfiguration.sanitize(entry.key)
-                if !names.insert(name).inserted { r.report(key, entry.keyNode, "label '\(name)' is set twice (after sanitising to Loki's rules)") }
-                configuration.labels.append(.init(name: name, template: template))
-            }
-            if configuration.labels.isEmpty { r.report("\(path).labels", s["labels"], "Loki needs at least one label") }
-            if configuration.labels.count > LokiSinkConfiguration.maxLabels {
-                r.report("\(path).labels", s["labels"], "Loki accepts at most \(LokiSinkConfiguration.maxLabels) labels per stream")
-            }
-        }
-        if let entries = r.mapping(s["structured_metadata"], "\(path).structured_metadata") {
-            let labelNames = Set(configuration.labels.map(\.name))
-            var names: Set<String> = []
-            for entry in entries {
-                let key = "\(path).structured_metadata.\(entry.key)"
-                guard let template = template(entry.value, key, r) else { continue }
-                // Same rules as label names: LogQL filters on metadata as on labels.
-                let name = LokiSinkConfiguration.sanitize(entry.key)
-                if !names.insert(name).inserted {
-                    r.report(key, entry.keyNode, "structured metadata '\(name)' is set twice (after sanitising to Loki's rules)")
-                } else if labelNames.contains(name) {
-                    r.report(key, entry.keyNode, "'\(name)' is already a stream label; a query could not tell the two apart")
-                }
-                configuration.structuredMetadata.append(.init(name: name, template: template))
-            }
-            if configuration.structuredMetadata.count > LokiSinkConfiguration.maxStructuredMetadataEntries {
-                r.report(
-                    "\(path).structured_metadata", s["structured_metadata"],
-                    "Loki accepts at most \(LokiSinkConfiguration.maxStructuredMetadataEntries) structured metadata entries per line by default")
-            }
-        }
-        configuration.tenantID = r.string(s["tenant_id"], "\(path).tenant_id")
-        if let value = r.int(s["max_streams"], "\(path).max_streams", range: ConfigurationLimits.maxStreams) { configuration.maxStreams = value }
-        if let value = r.string(s["path"], "\(path).path") { configuration.path = value }
-        return configuration
-    }
-
     /// The keys every HTTP sink shares: endpoints, basic auth, compression, TLS, timeout, concurrency.
     fileprivate static func decodeHTTP(
-        _ s: [String: Node], path: String, node: Node, _ r: ConfigReader, runner: inout SinkRunnerConfiguration
+        _ s: [String: Node], path: String, node: Node, _ r: ConfigReader, runner: inout SinkRunnerConfiguration, credentialKeys: String
     ) -> HTTPSinkSettings? {
         guard let endpoints = r.require(r.stringList(s["endpoints"], "\(path).endpoints"), s["endpoints"], "\(path).endpoints", parent: node) else {
             return nil
@@ -583,7 +450,7 @@ extension LogBridgeConfiguration {
         for (index, url) in endpoints.enumerated() {
             // The URL itself is never quoted: it may hold a password, and it may come from ${env:}.
             if case .failure(let problem) = EndpointURL.parse(url) {
-                r.report("\(path).endpoints[\(index)]", element(s["endpoints"], index), problem.message(credentialKeys: credentialKeys(path, s)))
+                r.report("\(path).endpoints[\(index)]", element(s["endpoints"], index), problem.message(credentialKeys: credentialKeys))
             }
         }
         var http = HTTPSinkSettings(endpoints: endpoints)
@@ -659,15 +526,5 @@ extension LogBridgeConfiguration {
     fileprivate static func element(_ node: Node?, _ index: Int) -> Node? {
         if case .sequence(let sequence)? = node, index < sequence.count { return sequence[index] }
         return node
-    }
-
-    /// The keys an HTTP sink of this type takes credentials from, for the endpoint message.
-    fileprivate static func credentialKeys(_ path: String, _ s: [String: Node]) -> String {
-        let type = s["type"]?.scalar?.string
-        switch type {
-        case "splunk_hec": return "\(path).token"
-        case "elasticsearch": return "\(path).user and \(path).password, or \(path).api_key"
-        default: return "\(path).user and \(path).password"
-        }
     }
 }

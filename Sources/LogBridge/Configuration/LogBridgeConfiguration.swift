@@ -1,4 +1,5 @@
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgePipeline
 import LogBridgeSinks
@@ -41,27 +42,10 @@ public struct LogBridgeConfiguration: Sendable {
 
 /// One entry of `sinks:`.
 public struct SinkConfiguration: Sendable {
-    public enum Kind: Sendable, Equatable {
-        case file(FileSinkConfiguration)
-        case console(RecordEncoding)
-        case elasticsearch(ElasticsearchSinkConfiguration)
-        case splunkHEC(SplunkHECSinkConfiguration)
-        case loki(LokiSinkConfiguration)
-
-        public var typeName: String {
-            switch self {
-            case .file: return "file"
-            case .console: return "console"
-            case .elasticsearch: return "elasticsearch"
-            case .splunkHEC: return "splunk_hec"
-            case .loki: return "loki"
-            }
-        }
-    }
-
     /// The key under `sinks:`; names the sink's spool cursor, logs and metrics.
     public var name: String
-    public var kind: Kind
+    /// `type:` and the keys of that kind (``SinkKind``).
+    public var kind: any SinkKind
     public var runner: SinkRunnerConfiguration
     /// `sinks.NAME.pipeline:`, applied after the top-level pipeline, for this sink only.
     public var pipeline: PipelineConfiguration
@@ -69,7 +53,7 @@ public struct SinkConfiguration: Sendable {
     public var backlog: SinkBacklogLimit
 
     public init(
-        name: String, kind: Kind, runner: SinkRunnerConfiguration, pipeline: PipelineConfiguration = PipelineConfiguration(),
+        name: String, kind: any SinkKind, runner: SinkRunnerConfiguration, pipeline: PipelineConfiguration = PipelineConfiguration(),
         backlog: SinkBacklogLimit = .block
     ) {
         self.backlog = backlog

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgePipeline
 import LogBridgeSinks
@@ -181,19 +182,8 @@ func makeSinkRunners(
 ) throws -> [SinkRunner] {
     let sinkNames = configuration.sinks.map(\.name)
     let runners = try configuration.sinks.enumerated().map { index, sink in
-        let implementation: any Sink
-        let counters = statistics.sink(sink.name)
-        switch sink.kind {
-        case .file(let file): implementation = FileSink(name: sink.name, configuration: file, statistics: counters, logger: logger)
-        case .console(let encoding): implementation = ConsoleSink(name: sink.name, encoding: encoding)
-        case .elasticsearch(let es):
-            implementation = try ElasticsearchSink(name: sink.name, configuration: es, statistics: counters, logger: logger)
-        case .loki(let loki): implementation = try LokiSink(name: sink.name, configuration: loki, statistics: counters, logger: logger)
-        case .splunkHEC(let hec):
-            implementation = try SplunkHECSink(
-                name: sink.name, configuration: hec, notebook: SinkNotebook(spool: spool, sink: sink.name), statistics: counters,
-                logger: logger)
-        }
+        let implementation = try sink.kind.makeSink(
+            SinkKindContext(name: sink.name, spool: spool, statistics: statistics.sink(sink.name), logger: logger))
         let pipeline = try SinkPipeline(
             shared: configuration.pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
             metrics: pipelineMetrics, countsShared: index == 0, eventTime: configuration.eventTime)

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
 import LogBridgeSinks
 import Logging

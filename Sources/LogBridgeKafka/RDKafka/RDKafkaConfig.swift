@@ -1,10 +1,10 @@
 import CRdKafka
 
 /// Builds an `rd_kafka_conf_t`; ownership passes to `rd_kafka_new` on success.
-enum RDKafkaConfig {
+public enum RDKafkaConfig {
     /// Creates a configuration with `properties` set, or throws naming the refused property
     /// (its value is not echoed: it may be a secret).
-    static func make(_ properties: [(String, String)]) throws(KafkaError) -> OpaquePointer {
+    public static func make(_ properties: [(String, String)]) throws(KafkaError) -> OpaquePointer {
         guard let conf = rd_kafka_conf_new() else {
             throw .client(code: -1, message: "out of memory", operation: "rd_kafka_conf_new")
         }
@@ -20,14 +20,14 @@ enum RDKafkaConfig {
         return conf
     }
 
-    static func errorMessage(_ code: rd_kafka_resp_err_t) -> String {
+    public static func errorMessage(_ code: rd_kafka_resp_err_t) -> String {
         String(cString: rd_kafka_err2str(code))
     }
 }
 
 /// Owns an `rd_kafka_topic_partition_list_t` and destroys it in `deinit`.
-final class RDKafkaTopicPartitionList {
-    let pointer: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+public final class RDKafkaTopicPartitionList {
+    public let pointer: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
 
     init(capacity: Int = 16) {
         pointer = rd_kafka_topic_partition_list_new(Int32(capacity))
@@ -48,7 +48,7 @@ final class RDKafkaTopicPartitionList {
     var count: Int { Int(pointer.pointee.cnt) }
 
     /// Visits each element (topic, partition, offset, error).
-    func forEach(_ body: (TopicPartition, Int64, rd_kafka_resp_err_t) -> Void) {
+    public func forEach(_ body: (TopicPartition, Int64, rd_kafka_resp_err_t) -> Void) {
         Self.forEach(pointer, body)
     }
 
@@ -68,7 +68,7 @@ final class RDKafkaTopicPartitionList {
         return result
     }
 
-    static func make(_ partitions: some Sequence<TopicPartition>) -> RDKafkaTopicPartitionList {
+    public static func make(_ partitions: some Sequence<TopicPartition>) -> RDKafkaTopicPartitionList {
         let list = RDKafkaTopicPartitionList()
         for tp in partitions { list.add(tp) }
         return list

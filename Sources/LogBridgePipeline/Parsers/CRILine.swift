@@ -1,3 +1,4 @@
+import LogBridgeCore
 /// One CRI log line: `<RFC3339Nano time> <stdout|stderr> <P|F> <message>` (containerd/CRI-O
 /// format, as kubelet writes it under `/var/log/pods`). Ranges are offsets into the line.
 ///
@@ -82,13 +83,13 @@ public struct CRILine: Sendable, Equatable {
     private static func looksLikeRFC3339(_ b: UnsafeRawBufferPointer, end: Int) -> Bool {
         guard end >= 20 else { return false }
         // Positions 4, 7, 10, 13, 16 are separators; every other byte of the prefix is a digit.
-        for k in 0..<19 where k != 4 && k != 7 && k != 10 && k != 13 && k != 16 && !ParserBytes.isDigit(b[k]) {
+        for k in 0..<19 where k != 4 && k != 7 && k != 10 && k != 13 && k != 16 && !ASCIIBytes.isDigit(b[k]) {
             return false
         }
         guard b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54 || b[10] == 0x74, b[13] == 0x3A, b[16] == 0x3A else { return false }
         for k in 19..<end {
             let c = b[k]
-            guard ParserBytes.isDigit(c) || c == 0x2E || c == 0x3A || c == 0x2B || c == 0x2D || c == 0x5A || c == 0x7A else { return false }
+            guard ASCIIBytes.isDigit(c) || c == 0x2E || c == 0x3A || c == 0x2B || c == 0x2D || c == 0x5A || c == 0x7A else { return false }
         }
         return true
     }

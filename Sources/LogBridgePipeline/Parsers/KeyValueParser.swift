@@ -1,3 +1,4 @@
+import LogBridgeCore
 /// Key/value pairs with configurable separators, in the manner of Logstash's `kv` filter and
 /// Vector's `parse_key_value`: `field_split` defaults to a space, `value_split` to `=`.
 ///
@@ -27,7 +28,7 @@ public struct KeyValueParser: Sendable {
         self.fieldSeparator = fieldSeparator.isEmpty ? [0x20] : fieldSeparator
         self.valueSeparator = valueSeparator.isEmpty ? [0x3D] : valueSeparator
         self.trimQuotes = trimQuotes
-        self.fieldSeparatorIsBlank = self.fieldSeparator.allSatisfy(ParserBytes.isBlank)
+        self.fieldSeparatorIsBlank = self.fieldSeparator.allSatisfy(ASCIIBytes.isBlank)
     }
 
     /// Calls `body` for every pair of `text`, left to right.
@@ -83,7 +84,7 @@ public struct KeyValueParser: Sendable {
         // Skipping its first blank made the separator unrecognisable, so a quoted value kept its
         // quotes and the next key began with `|` (found by fuzzing, Fuzz/Corpus/kv/).
         @inline(__always) func skipBlanks(_ k: inout Int) {
-            while k < n && ParserBytes.isBlank(text[k]) && !ParserBytes.matches(text, at: k, end: n, fs)
+            while k < n && ASCIIBytes.isBlank(text[k]) && !ParserBytes.matches(text, at: k, end: n, fs)
                 && !ParserBytes.matches(text, at: k, end: n, vs) {
                 k += 1
             }
@@ -95,7 +96,7 @@ public struct KeyValueParser: Sendable {
         while i < n {
             // Skip blanks and empty fields.
             while i < n {
-                if ParserBytes.matches(text, at: i, end: n, fs) { i += fs.count } else if ParserBytes.isBlank(text[i]) { i += 1 } else { break }
+                if ParserBytes.matches(text, at: i, end: n, fs) { i += fs.count } else if ASCIIBytes.isBlank(text[i]) { i += 1 } else { break }
             }
             if i == n { return }
 
@@ -118,7 +119,7 @@ public struct KeyValueParser: Sendable {
                 let start = i
                 while i < n && !ParserBytes.matches(text, at: i, end: n, vs) && !ParserBytes.matches(text, at: i, end: n, fs) { i += 1 }
                 var keyEnd = i
-                while keyEnd > start && ParserBytes.isBlank(text[keyEnd - 1]) { keyEnd -= 1 }
+                while keyEnd > start && ASCIIBytes.isBlank(text[keyEnd - 1]) { keyEnd -= 1 }
                 keyRange = start..<keyEnd
             }
             let key = UnsafeRawBufferPointer(rebasing: text[keyRange])
@@ -151,7 +152,7 @@ public struct KeyValueParser: Sendable {
             let start = i
             while i < n && !ParserBytes.matches(text, at: i, end: n, fs) { i += 1 }
             var valueEnd = i
-            if trimBlanks { while valueEnd > start && ParserBytes.isBlank(text[valueEnd - 1]) { valueEnd -= 1 } }
+            if trimBlanks { while valueEnd > start && ASCIIBytes.isBlank(text[valueEnd - 1]) { valueEnd -= 1 } }
             if !key.isEmpty { body(key, UnsafeRawBufferPointer(rebasing: text[start..<valueEnd])) }
         }
     }

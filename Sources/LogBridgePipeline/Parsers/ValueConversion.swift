@@ -1,3 +1,4 @@
+import LogBridgeCore
 /// Exact text-to-value conversions for the `convert` processor, and the reverse for doubles.
 /// Each parse takes the whole input: no blanks, no trailing text; nil means "not a value of
 /// that type", which the processor reports rather than guessing.
@@ -82,12 +83,12 @@ public enum ValueConversion {
             }
         }
         var start = i
-        while i < n, ParserBytes.isDigit(b[i]) { digit(b[i] &- 0x30, fraction: false); i += 1 }
+        while i < n, ASCIIBytes.isDigit(b[i]) { digit(b[i] &- 0x30, fraction: false); i += 1 }
         guard i > start else { return nil }
         if i < n && b[i] == 0x2E {
             i += 1
             start = i
-            while i < n, ParserBytes.isDigit(b[i]) { digit(b[i] &- 0x30, fraction: true); i += 1 }
+            while i < n, ASCIIBytes.isDigit(b[i]) { digit(b[i] &- 0x30, fraction: true); i += 1 }
             guard i > start else { return nil }
         }
         if i < n && (b[i] == 0x65 || b[i] == 0x45) {
@@ -96,7 +97,7 @@ public enum ValueConversion {
             if i < n && (b[i] == 0x2D || b[i] == 0x2B) { negativeExponent = b[i] == 0x2D; i += 1 }
             start = i
             var e = 0
-            while i < n, ParserBytes.isDigit(b[i]) {
+            while i < n, ASCIIBytes.isDigit(b[i]) {
                 // Clamp: any exponent this large is outside the fast path anyway.
                 if e < 100_000 { e = e * 10 + Int(b[i] &- 0x30) }
                 i += 1
@@ -117,15 +118,15 @@ public enum ValueConversion {
             default: return nil
             }
         case 2:
-            if ParserBytes.matchesLowercased(bytes, at: 0, "on") { return true }
-            if ParserBytes.matchesLowercased(bytes, at: 0, "no") { return false }
+            if ASCIIBytes.matchesLowercased(bytes, at: 0, "on") { return true }
+            if ASCIIBytes.matchesLowercased(bytes, at: 0, "no") { return false }
         case 3:
-            if ParserBytes.matchesLowercased(bytes, at: 0, "yes") { return true }
-            if ParserBytes.matchesLowercased(bytes, at: 0, "off") { return false }
+            if ASCIIBytes.matchesLowercased(bytes, at: 0, "yes") { return true }
+            if ASCIIBytes.matchesLowercased(bytes, at: 0, "off") { return false }
         case 4:
-            if ParserBytes.matchesLowercased(bytes, at: 0, "true") { return true }
+            if ASCIIBytes.matchesLowercased(bytes, at: 0, "true") { return true }
         case 5:
-            if ParserBytes.matchesLowercased(bytes, at: 0, "false") { return false }
+            if ASCIIBytes.matchesLowercased(bytes, at: 0, "false") { return false }
         default:
             break
         }

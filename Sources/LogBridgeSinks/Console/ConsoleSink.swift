@@ -1,6 +1,5 @@
 import Foundation
 import LogBridgeCore
-import LogBridgeSpool
 
 /// `type: console`: writes records to standard output, for trying pipelines out. At-least-once:
 /// a terminal cannot be rewound.

@@ -1,5 +1,4 @@
 import LogBridgeCore
-import LogBridgePipeline
 
 /// Builds `_bulk` bodies: one `create` action per record with `_id` = `topic-partition-offset`, so a
 /// batch sent again after a crash or a retry cannot index a record twice (ES answers 409).

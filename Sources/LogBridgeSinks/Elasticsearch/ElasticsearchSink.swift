@@ -1,6 +1,6 @@
 import Foundation
 import LogBridgeCore
-import LogBridgeSpool
+
 import Logging
 
 /// Delivers batches with the Elasticsearch bulk API.

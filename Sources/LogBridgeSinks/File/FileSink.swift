@@ -1,6 +1,6 @@
 import Foundation
 import LogBridgeCore
-import LogBridgeSpool
+
 import Logging
 
 #if canImport(Glibc)

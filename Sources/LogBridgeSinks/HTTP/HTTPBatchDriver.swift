@@ -1,6 +1,6 @@
 import Foundation
 import LogBridgeCore
-import LogBridgeSpool
+
 import Logging
 
 /// What a protocol makes of one response to a chunk of records.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LogBridgeCore
 import Logging
 import NIOCore
 import NIOHTTP1

@@ -1,5 +1,5 @@
 import Foundation
-import LogBridgePipeline
+import LogBridgeCore
 
 /// The `Retry-After` response header (RFC 9110): delay-seconds or an HTTP-date.
 public enum RetryAfter {
@@ -15,8 +15,8 @@ public enum RetryAfter {
     }
 
     /// The HTTP-date servers send (IMF-fixdate, `Wed, 18 Nov 2026 11:07:00 GMT`), read with the
-    /// pipeline's strptime. Foundation's `DateFormatter` stopped the process on some values that
-    /// are not dates (`tm` and a combining mark: "Incorrect range CFRange"), so a server or proxy
+    /// project's strptime (`StrftimeFormat`). Foundation's `DateFormatter` stopped the process on
+    /// some values that are not dates (`tm` and a combining mark: "Incorrect range CFRange"), so a server or proxy
     /// could crash the gateway with one header, and leaked on others (found by fuzzing,
     /// Fuzz/Corpus/loki-response/retry-after-combining-mark).
     private static let httpDate: StrftimeFormat = {

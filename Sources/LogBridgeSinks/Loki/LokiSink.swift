@@ -1,5 +1,5 @@
 import LogBridgeCore
-import LogBridgeSpool
+
 import Logging
 
 /// Delivers batches with Loki's push API.

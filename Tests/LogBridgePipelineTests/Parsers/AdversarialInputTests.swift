@@ -1,4 +1,5 @@
 import Testing
+@testable import LogBridgeCore
 @testable import LogBridgePipeline
 
 /// Large, malformed and non-UTF-8 inputs must finish in linear time without trapping.

@@ -1,3 +1,4 @@
+@testable import LogBridgeCore
 @testable import LogBridgePipeline
 
 /// Test-side adapters from the byte callbacks to plain Swift values.

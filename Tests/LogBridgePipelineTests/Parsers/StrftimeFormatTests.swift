@@ -1,4 +1,5 @@
 import Testing
+@testable import LogBridgeCore
 @testable import LogBridgePipeline
 
 @Suite("strftime formats")

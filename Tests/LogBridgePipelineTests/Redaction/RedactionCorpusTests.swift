@@ -1,6 +1,6 @@
 import Foundation
 import LogBridgePipeline
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Testing
 
 @Suite("Redaction on the PII corpus")

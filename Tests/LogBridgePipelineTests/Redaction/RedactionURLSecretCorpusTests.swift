@@ -1,6 +1,6 @@
 import Foundation
 import LogBridgePipeline
-import LogBridgeTestKit
+import LogBridgeTestSupport
 import Testing
 
 /// The default rules on ``PIICorpus/generateURLSecrets(count:seed:)``: URL userinfo with an

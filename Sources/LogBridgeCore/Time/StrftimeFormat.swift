@@ -110,12 +110,12 @@ public struct StrftimeFormat: Sendable, Equatable {
     @inline(__always)
     static func readName(_ bytes: UnsafeRawBufferPointer, at i: Int, _ names: [StaticString]) -> (index: Int, next: Int)? {
         for (k, name) in names.enumerated() {
-            if ParserBytes.matchesLowercased(bytes, at: i, name) { return (k, i + name.utf8CodeUnitCount) }
+            if ASCIIBytes.matchesLowercased(bytes, at: i, name) { return (k, i + name.utf8CodeUnitCount) }
         }
         guard i + 3 <= bytes.count else { return nil }
         for (k, name) in names.enumerated() {
             let p = name.utf8Start
-            if ParserBytes.lower(bytes[i]) == p[0] && ParserBytes.lower(bytes[i + 1]) == p[1] && ParserBytes.lower(bytes[i + 2]) == p[2] {
+            if ASCIIBytes.lower(bytes[i]) == p[0] && ASCIIBytes.lower(bytes[i + 1]) == p[1] && ASCIIBytes.lower(bytes[i + 2]) == p[2] {
                 return (k, i + 3)
             }
         }
@@ -141,54 +141,54 @@ public struct StrftimeFormat: Sendable, Equatable {
                 guard i < n && bytes[i] == c else { return nil }
                 i += 1
             case .blanks:
-                guard i < n && ParserBytes.isBlank(bytes[i]) else { return nil }
-                while i < n && ParserBytes.isBlank(bytes[i]) { i += 1 }
+                guard i < n && ASCIIBytes.isBlank(bytes[i]) else { return nil }
+                while i < n && ASCIIBytes.isBlank(bytes[i]) { i += 1 }
             case .optionalBlanks:
-                while i < n && ParserBytes.isBlank(bytes[i]) { i += 1 }
+                while i < n && ASCIIBytes.isBlank(bytes[i]) { i += 1 }
             case .year:
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 4) else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 4) else { return nil }
                 year = v; i = next
             case .shortYear:
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 2) else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 2) else { return nil }
                 year = v < 69 ? 2000 + v : 1900 + v; i = next
             case .month:
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 2), v >= 1 && v <= 12 else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 2), v >= 1 && v <= 12 else { return nil }
                 month = v; i = next
             case .day, .spacePaddedDay:
                 if token == .spacePaddedDay && i < n && bytes[i] == 0x20 { i += 1 }
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 2), v >= 1 && v <= 31 else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 2), v >= 1 && v <= 31 else { return nil }
                 day = v; i = next
             case .dayOfYear:
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 3), v >= 1 && v <= 366 else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 3), v >= 1 && v <= 366 else { return nil }
                 dayOfYear = v; i = next
             case .hour24:
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 2), v <= 23 else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 2), v <= 23 else { return nil }
                 hour = v; i = next
             case .hour12:
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 2), v >= 1 && v <= 12 else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 2), v >= 1 && v <= 12 else { return nil }
                 hour12 = v; i = next
             case .meridiem:
-                guard i + 2 <= n, ParserBytes.lower(bytes[i + 1]) == 0x6D else { return nil }
-                switch ParserBytes.lower(bytes[i]) {
+                guard i + 2 <= n, ASCIIBytes.lower(bytes[i + 1]) == 0x6D else { return nil }
+                switch ASCIIBytes.lower(bytes[i]) {
                 case 0x61: isPM = false
                 case 0x70: isPM = true
                 default: return nil
                 }
                 i += 2
             case .minute:
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 2), v <= 59 else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 2), v <= 59 else { return nil }
                 minute = v; i = next
             case .second:
-                guard let (v, next) = ParserBytes.readDigits(bytes, at: i, max: 2), v <= 60 else { return nil }
+                guard let (v, next) = ASCIIBytes.readDigits(bytes, at: i, max: 2), v <= 60 else { return nil }
                 second = v; i = next
             case .fraction:
-                guard let (v, next) = ParserBytes.readFractionNanos(bytes, at: i) else { return nil }
+                guard let (v, next) = ASCIIBytes.readFractionNanos(bytes, at: i) else { return nil }
                 nanos = v; i = next
             case .offset:
-                guard let (v, next) = ParserBytes.readOffset(bytes, at: i) else { return nil }
+                guard let (v, next) = ASCIIBytes.readOffset(bytes, at: i) else { return nil }
                 offset = v; i = next
             case .zoneName:
-                if ParserBytes.matchesLowercased(bytes, at: i, "utc") || ParserBytes.matchesLowercased(bytes, at: i, "gmt") {
+                if ASCIIBytes.matchesLowercased(bytes, at: i, "utc") || ASCIIBytes.matchesLowercased(bytes, at: i, "gmt") {
                     i += 3
                 } else if i < n && (bytes[i] == 0x5A || bytes[i] == 0x7A) {
                     i += 1
@@ -208,7 +208,7 @@ public struct StrftimeFormat: Sendable, Equatable {
                 if j < n && bytes[j] == 0x2D { negative = true; j += 1 }
                 let start = j
                 var v: Int64 = 0
-                while j < n && ParserBytes.isDigit(bytes[j]) {
+                while j < n && ASCIIBytes.isDigit(bytes[j]) {
                     let (m, o1) = v.multipliedReportingOverflow(by: 10)
                     let (a, o2) = m.addingReportingOverflow(Int64(bytes[j] &- 0x30))
                     guard !o1 && !o2 else { return nil }

@@ -1,5 +1,6 @@
 import LogBridgeCore
 import LogBridgePipeline
+import LogBridgeSinks
 import LogBridgeSpool
 import Logging
 import ServiceLifecycle

@@ -1,6 +1,5 @@
 import Foundation
 import LogBridgeCore
-import LogBridgeSinks
 import Synchronization
 
 /// A Splunk HTTP Event Collector that checks what Splunk checks and fails the way it fails

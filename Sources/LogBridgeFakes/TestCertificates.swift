@@ -1,4 +1,5 @@
 import Foundation
+import LogBridgeTestSupport
 
 /// Certificates for TLS tests, generated with the `openssl` command line tool (Debian's `openssl`
 /// package) once per test process into a temporary directory: a private CA, server certificates

@@ -1,5 +1,3 @@
-import LogBridgeCore
-
 /// Where each record's event time comes from when no processor sets it: the first of these
 /// top-level fields that holds a time, else the Kafka message timestamp
 /// (`source.event_time_fields`; the `timestamp` and `cri` processors still override it).

@@ -1,5 +1,5 @@
 import Foundation
-import LogBridgeSinks
+import LogBridgeCore
 import Synchronization
 
 /// What a benchmark or chaos harness wants to know about the requests a fake served, whatever its

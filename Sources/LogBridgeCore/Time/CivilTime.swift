@@ -1,5 +1,3 @@
-import LogBridgeCore
-
 /// Proleptic Gregorian calendar arithmetic on plain integers (Howard Hinnant's
 /// `days_from_civil` / `civil_from_days`), so timestamp parsing never needs Foundation's
 /// `Calendar`, which allocates and locks per call.
@@ -19,7 +17,15 @@ public enum CivilTime {
 
     /// Civil date for a count of days since 1970-01-01.
     public static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let (year, month, day) = Timestamp.civil(fromDays: days)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         return (year, month, day)
     }
 

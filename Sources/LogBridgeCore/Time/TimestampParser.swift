@@ -17,9 +17,9 @@ public enum TimestampParser {
     public static func parseISO8601(_ bytes: UnsafeRawBufferPointer, zone: TimeZoneRule = .utc) -> Int64? {
         let n = bytes.count
         guard n >= 10, n <= 64,
-              let (year, _) = ParserBytes.readDigits(bytes, at: 0, min: 4, max: 4), bytes[4] == 0x2D,
-              let (month, _) = ParserBytes.readDigits(bytes, at: 5, min: 2, max: 2), bytes[7] == 0x2D,
-              let (day, _) = ParserBytes.readDigits(bytes, at: 8, min: 2, max: 2),
+              let (year, _) = ASCIIBytes.readDigits(bytes, at: 0, min: 4, max: 4), bytes[4] == 0x2D,
+              let (month, _) = ASCIIBytes.readDigits(bytes, at: 5, min: 2, max: 2), bytes[7] == 0x2D,
+              let (day, _) = ASCIIBytes.readDigits(bytes, at: 8, min: 2, max: 2),
               month >= 1 && month <= 12, CivilTime.isValidDate(year: year, month: month, day: day)
         else { return nil }
         let days = CivilTime.daysFromCivil(year: year, month: month, day: day)
@@ -30,20 +30,20 @@ public enum TimestampParser {
 
         let sep = bytes[10]
         guard sep == 0x54 || sep == 0x74 || sep == 0x20, n >= 16,
-              let (hour, _) = ParserBytes.readDigits(bytes, at: 11, min: 2, max: 2), bytes[13] == 0x3A,
-              let (minute, _) = ParserBytes.readDigits(bytes, at: 14, min: 2, max: 2),
+              let (hour, _) = ASCIIBytes.readDigits(bytes, at: 11, min: 2, max: 2), bytes[13] == 0x3A,
+              let (minute, _) = ASCIIBytes.readDigits(bytes, at: 14, min: 2, max: 2),
               hour <= 23, minute <= 59
         else { return nil }
         var i = 16
         var second = 0
         if i < n && bytes[i] == 0x3A {
-            guard let (s, next) = ParserBytes.readDigits(bytes, at: i + 1, min: 2, max: 2), s <= 60 else { return nil }
+            guard let (s, next) = ASCIIBytes.readDigits(bytes, at: i + 1, min: 2, max: 2), s <= 60 else { return nil }
             second = s
             i = next
         }
         var nanos: Int64 = 0
         if i < n && (bytes[i] == 0x2E || bytes[i] == 0x2C) {
-            guard let (f, next) = ParserBytes.readFractionNanos(bytes, at: i + 1) else { return nil }
+            guard let (f, next) = ASCIIBytes.readFractionNanos(bytes, at: i + 1) else { return nil }
             nanos = f
             i = next
         }
@@ -52,7 +52,7 @@ public enum TimestampParser {
         if i == n {
             offset = zone.offset(forLocalSeconds: Int64(days) * 86_400 + Int64(secondOfDay))
         } else {
-            guard let (o, next) = ParserBytes.readOffset(bytes, at: i), next == n else { return nil }
+            guard let (o, next) = ASCIIBytes.readOffset(bytes, at: i), next == n else { return nil }
             offset = o
         }
         return CivilTime.epochNanos(days: days, secondOfDay: secondOfDay, nanos: nanos, offsetSeconds: offset)
@@ -83,7 +83,7 @@ public enum TimestampParser {
         if i < n && (bytes[i] == 0x2D || bytes[i] == 0x2B) { negative = bytes[i] == 0x2D; i += 1 }
         let digitsStart = i
         var whole: Int64 = 0
-        while i < n && ParserBytes.isDigit(bytes[i]) {
+        while i < n && ASCIIBytes.isDigit(bytes[i]) {
             let (m, o1) = whole.multipliedReportingOverflow(by: 10)
             let (a, o2) = m.addingReportingOverflow(Int64(bytes[i] &- 0x30))
             if o1 || o2 { return nil }
@@ -97,7 +97,7 @@ public enum TimestampParser {
             i += 1
             let fractionStart = i
             var kept = 0
-            while i < n && ParserBytes.isDigit(bytes[i]) {
+            while i < n && ASCIIBytes.isDigit(bytes[i]) {
                 if kept < fractionDigits { fraction = fraction * 10 + Int64(bytes[i] &- 0x30); kept += 1 }
                 i += 1
             }

@@ -1,7 +1,5 @@
 import Foundation
-import LogBridgePipeline
 import LogBridgeCore
-import LogBridgeSinks
 import Synchronization
 
 /// An Elasticsearch `_bulk` endpoint that checks what a real node checks and fails the way real

@@ -1,6 +1,9 @@
 import Foundation
+import LogBridge
 import LogBridgeCore
+import LogBridgeDelivery
 import LogBridgeKafka
+import LogBridgeMockCluster
 import LogBridgePipeline
 import LogBridgeSinks
 import LogBridgeSpool
@@ -48,7 +51,7 @@ public struct Demo: Sendable {
             pipeline: PipelineConfiguration([.redact(RedactOptions())]),
             sinks: [
                 SinkConfiguration(
-                    name: "archive", kind: .file(FileSinkConfiguration(path: "\(directory)/events.ndjson")),
+                    name: "archive", kind: FileSinkConfiguration(path: "\(directory)/events.ndjson"),
                     runner: SinkRunnerConfiguration(batchSize: 10_000, maxBatchBytes: 4 << 20))
             ],
             admin: AdminConfiguration(listen: "off"),

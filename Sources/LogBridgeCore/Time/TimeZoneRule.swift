@@ -1,4 +1,4 @@
-// The only file of the parsers that imports Foundation: IANA zone rules come from
+// The only time file that imports Foundation: IANA zone rules come from
 // Foundation's `TimeZone` (tzdata), consulted once per zone and local hour, never per record.
 import Foundation
 import Synchronization
@@ -41,7 +41,7 @@ public enum TimeZoneRule: Sendable, Equatable {
             var bytes = Array(trimmed.utf8)
             let parsed = bytes.withUnsafeMutableBytes { raw -> Int? in
                 let b = UnsafeRawBufferPointer(raw)
-                guard let (seconds, next) = ParserBytes.readOffset(b, at: 0), next == b.count else { return nil }
+                guard let (seconds, next) = ASCIIBytes.readOffset(b, at: 0), next == b.count else { return nil }
                 return seconds
             }
             guard let seconds = parsed else {

@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import LogBridgeCore
+import LogBridgeKafka
 import Synchronization
 
 /// librdkafka's in-process mock Kafka cluster (`rdkafka_mock.h`): real TCP listeners on 127.0.0.1

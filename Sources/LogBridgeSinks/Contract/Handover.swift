@@ -35,4 +35,6 @@ public final class Handover: Sendable {
 
 /// A batch given up between two attempts because a reload replaces its runner: it was not
 /// delivered, and the next runner sends it again.
-public struct HandedOver: Error, Sendable {}
+public struct HandedOver: Error, Sendable {
+    public init() {}
+}

@@ -1,5 +1,4 @@
 import LogBridgeCore
-import LogBridgeSpool
 
 /// A destination for spooled records.
 ///

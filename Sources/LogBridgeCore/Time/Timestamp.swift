@@ -8,7 +8,7 @@ public enum Timestamp {
         var days = Int(totalSeconds / 86400)
         var secondsOfDay = Int(totalSeconds % 86400)
         if secondsOfDay < 0 { secondsOfDay += 86400; days -= 1 }
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day) = CivilTime.civilFromDays(days)
         appendPadded(year, width: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         appendPadded(month, width: 2, to: &out)
@@ -29,20 +29,6 @@ public enum Timestamp {
         var out: [UInt8] = []
         appendRFC3339(millis: millis, to: &out)
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Howard Hinnant's days-from-civil inverse: proleptic Gregorian calendar, any year.
-    public static func civil(fromDays z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 
     @inline(__always)

@@ -1,6 +1,5 @@
 import Foundation
 import LogBridgeCore
-import LogBridgeSinks
 import Synchronization
 
 /// A Loki push endpoint that checks what Loki's distributor and ingesters check and fails the way
