@@ -4,7 +4,7 @@ import LogBridgeSinks
 import Synchronization
 
 /// A Loki push endpoint that checks what Loki's distributor and ingesters check and fails the way
-/// they fail (PROTOCOLS.md §3 and §4).
+/// they fail (docs/sink-protocols.md §3 and §4).
 ///
 /// Checks: `POST /loki/api/v1/push` with `Content-Type: application/json` (snappy-protobuf bodies
 /// get a 415 here, since the sink sends JSON);

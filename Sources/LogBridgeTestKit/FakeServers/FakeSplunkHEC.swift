@@ -4,7 +4,7 @@ import LogBridgeSinks
 import Synchronization
 
 /// A Splunk HTTP Event Collector that checks what Splunk checks and fails the way it fails
-/// (PROTOCOLS.md §1 and §4).
+/// (docs/sink-protocols.md §1 and §4).
 ///
 /// Checks: `Authorization: Splunk <token>` or Basic with the token as password (codes 2, 3, 4);
 /// gzip bodies; events as concatenated JSON objects (code 6 with `invalid-event-number`, indexing
@@ -201,7 +201,7 @@ public final class FakeSplunkHEC: Sendable {
             let id = object.withUnsafeBytes { JSONBytes.lookup(["fields", "event_id"], in: $0).map { String(decoding: $0, as: UTF8.self) } }
             accepted.append(Event(eventID: id, channel: channel, object: options.keepEvents ? object : []))
         }
-        // Splunk indexes the events before a bad one (observed, PROTOCOLS.md §1.5).
+        // Splunk indexes the events before a bad one (docs/sink-protocols.md §1.5).
         let ackID: UInt64? = store.state.withLock { state in
             state.events += accepted
             guard failure == nil, options.acknowledgements, let channel else { return nil }
