@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "LogBridgeTestKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
