@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import LogBridgeCore
 import LogBridgeSinks
@@ -64,7 +65,7 @@ public final class FakeLoki: Sendable {
     }
 
     private struct State {
-        var faults: [Fault] = []
+        var faults: Deque<Fault> = []
         var entries: [Entry] = []
         var seen: Set<Identity> = []
         var newest: [String: Int64] = [:]

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import LogBridgeCore
 import LogBridgeSinks
@@ -44,7 +45,7 @@ public final class FakeSplunkHEC: Sendable {
     }
 
     private struct State {
-        var faults: [Fault] = []
+        var faults: Deque<Fault> = []
         var events: [Event] = []
         var channels: [String: Channel] = [:]
         var eventRequests = 0
@@ -174,7 +175,7 @@ public final class FakeSplunkHEC: Sendable {
         }
         var ackLost = false
         defer {
-            if case .loseAck = fault, !ackLost { store.state.withLock { $0.faults.insert(.loseAck, at: 0) } }
+            if case .loseAck = fault, !ackLost { store.state.withLock { $0.faults.prepend(.loseAck) } }
         }
         if let refusal = authorize(request, options: options) { return refusal }
         let (channel, channelError) = Self.channel(request, options: options)
