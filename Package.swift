@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // C libraries from Debian (librdkafka-dev, liblmdb-dev), found through pkg-config.
@@ -63,6 +64,7 @@ let package = Package(
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
 
@@ -84,6 +86,7 @@ let package = Package(
             dependencies: [
                 "CLMDB", "LogBridgeCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(
@@ -107,6 +110,7 @@ let package = Package(
                 // The TLS probe that tells an expired certificate from an untrusted one, and a
                 // TLS port from a plain one, when a request fails.
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // Moves records spool -> pipeline -> sink: reads windows after each sink's cursor,
@@ -117,6 +121,7 @@ let package = Package(
                 "LogBridgeCore", "LogBridgeSpool", "LogBridgePipeline", "LogBridgeSinks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // The application: one YAML file, the gateway that wires the stages, the admin endpoint.
@@ -177,6 +182,7 @@ let package = Package(
             name: "LogBridgeFakes",
             dependencies: [
                 "LogBridgeCore", "LogBridgeTestSupport",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -201,6 +207,7 @@ let package = Package(
             dependencies: [
                 "LogBridgeFakes", "LogBridgeTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 

@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// A counting semaphore for tasks: at most `limit` holders at once, waiters served in order.
@@ -8,7 +9,7 @@ public final class AsyncPermits: Sendable {
         var limit: Int
         var held = 0
         var nextID = 0
-        var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+        var waiters: Deque<(id: Int, continuation: CheckedContinuation<Bool, Never>)> = []
 
         mutating func grantWaiting() -> [CheckedContinuation<Bool, Never>] {
             var granted: [CheckedContinuation<Bool, Never>] = []

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import Synchronization
 
@@ -8,7 +9,7 @@ import Synchronization
 /// the lock.
 public final class DedicatedThread: @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [() -> Void] = []
+    private var jobs: Deque<() -> Void> = []
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
 

@@ -1,3 +1,4 @@
+import DequeModule
 import LogBridgeCore
 import LogBridgePipeline
 import LogBridgeSinks
@@ -112,7 +113,7 @@ public final class SinkRunner: Service, Sendable {
         // in spool order, so a crash never skips an undelivered batch. `permits` bounds the batches
         // being sent (and so the bytes in memory); the window also holds batches that only wait for
         // the destination's confirmation.
-        var inFlight: [InFlight] = []
+        var inFlight: Deque<InFlight> = []
         let permits = sink.sendPermits ?? AsyncPermits(limit: configuration.concurrency)
         let window = configuration.concurrency + configuration.maxPendingConfirmations
         let events = SequenceSignal(next: 0)

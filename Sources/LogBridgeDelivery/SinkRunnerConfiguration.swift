@@ -1,4 +1,4 @@
-/// How the shared driver feeds one sink.
+/// How the delivery driver (``SinkRunner``) feeds one sink.
 public struct SinkRunnerConfiguration: Sendable, Equatable {
     /// Most records per batch. Default: 500 (the Splunk add-on's `batch_size`).
     public var batchSize: Int

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import LogBridgeCore
 import Synchronization
@@ -27,7 +28,7 @@ public final class FakeElasticsearch: Sendable {
     }
 
     private struct State {
-        var faults: [Fault] = []
+        var faults: Deque<Fault> = []
         /// While set, every request is answered with this status (an outage), before any fault.
         var outage: Int?
         var indices: [String: [String: [UInt8]]] = [:]

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import Synchronization
 
@@ -49,7 +50,7 @@ public final class FakeEntraTokenEndpoint: Sendable {
         var options: Options
         var received: [Received] = []
         var issued: [String] = []
-        var faults: [Fault] = []
+        var faults: Deque<Fault> = []
         var alwaysFail: Fault?
     }
 

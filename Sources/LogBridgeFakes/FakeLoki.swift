@@ -1,9 +1,10 @@
+import DequeModule
 import Foundation
 import LogBridgeCore
 import Synchronization
 
 /// A Loki push endpoint that checks what Loki's distributor and ingesters check and fails the way
-/// they fail (PROTOCOLS.md §3 and §4).
+/// they fail (docs/sink-protocols.md §3 and §4).
 ///
 /// Checks: `POST /loki/api/v1/push` with `Content-Type: application/json` (snappy-protobuf bodies
 /// get a 415 here, since the sink sends JSON);
@@ -63,7 +64,7 @@ public final class FakeLoki: Sendable {
     }
 
     private struct State {
-        var faults: [Fault] = []
+        var faults: Deque<Fault> = []
         var entries: [Entry] = []
         var seen: Set<Identity> = []
         var newest: [String: Int64] = [:]

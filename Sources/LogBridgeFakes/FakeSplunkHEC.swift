@@ -1,9 +1,10 @@
+import DequeModule
 import Foundation
 import LogBridgeCore
 import Synchronization
 
 /// A Splunk HTTP Event Collector that checks what Splunk checks and fails the way it fails
-/// (PROTOCOLS.md §1 and §4).
+/// (docs/sink-protocols.md §1 and §4).
 ///
 /// Checks: `Authorization: Splunk <token>` or Basic with the token as password (codes 2, 3, 4);
 /// gzip bodies; events as concatenated JSON objects (code 6 with `invalid-event-number`, indexing
@@ -43,7 +44,7 @@ public final class FakeSplunkHEC: Sendable {
     }
 
     private struct State {
-        var faults: [Fault] = []
+        var faults: Deque<Fault> = []
         var events: [Event] = []
         var channels: [String: Channel] = [:]
         var eventRequests = 0
@@ -173,7 +174,7 @@ public final class FakeSplunkHEC: Sendable {
         }
         var ackLost = false
         defer {
-            if case .loseAck = fault, !ackLost { store.state.withLock { $0.faults.insert(.loseAck, at: 0) } }
+            if case .loseAck = fault, !ackLost { store.state.withLock { $0.faults.prepend(.loseAck) } }
         }
         if let refusal = authorize(request, options: options) { return refusal }
         let (channel, channelError) = Self.channel(request, options: options)
@@ -200,7 +201,7 @@ public final class FakeSplunkHEC: Sendable {
             let id = object.withUnsafeBytes { JSONBytes.lookup(["fields", "event_id"], in: $0).map { String(decoding: $0, as: UTF8.self) } }
             accepted.append(Event(eventID: id, channel: channel, object: options.keepEvents ? object : []))
         }
-        // Splunk indexes the events before a bad one (observed, PROTOCOLS.md §1.5).
+        // Splunk indexes the events before a bad one (docs/sink-protocols.md §1.5).
         let ackID: UInt64? = store.state.withLock { state in
             state.events += accepted
             guard failure == nil, options.acknowledgements, let channel else { return nil }

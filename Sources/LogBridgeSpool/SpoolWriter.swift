@@ -1,4 +1,5 @@
 import CLMDB
+import DequeModule
 import Foundation
 import LogBridgeCore
 import Logging
@@ -60,7 +61,7 @@ final class SpoolWriter: @unchecked Sendable {
     // Writer-thread state, mirrored in LMDB.
     var state: SpoolState
     /// Batches that could not be written because the map or disk was full; retried as space frees.
-    private var pending: [IngestBatch] = []
+    private var pending: Deque<IngestBatch> = []
     var trimBacklog = false
     /// Record bytes and spool times along the log, to measure each sink's backlog; changed in
     /// place during a transaction and rolled back if it fails.
@@ -301,7 +302,7 @@ final class SpoolWriter: @unchecked Sendable {
                     "spool write failed; holding the records and retrying",
                     metadata: [LogKey.spoolPath: "\(configuration.path)", LogKey.error: "\(error)"])
             }
-            pending.insert(contentsOf: batches, at: 0)
+            pending.prepend(contentsOf: batches)
             addPendingBytes(batches.reduce(0) { $0 + $1.byteCount })
             published.update { $0.outOfSpace = true }
             guard !others.isEmpty else { return }
@@ -379,7 +380,7 @@ final class SpoolWriter: @unchecked Sendable {
             if case .partialIngest(let batch, _) = item {
                 batch.removeFirst(work.partialConsumed)
                 if !batch.records.isEmpty {
-                    pending.insert(batch, at: 0)
+                    pending.prepend(batch)
                     addPendingBytes(batch.byteCount)
                 }
             }
@@ -610,7 +611,7 @@ struct TransactionWork {
     /// Records of the transaction's partial batch that were written.
     var partialConsumed = 0
     /// Dead letters replayed or purged, per maintenance item, in order.
-    var maintained: [DeadLetterMaintenance] = []
+    var maintained: Deque<DeadLetterMaintenance> = []
     var deadLettersAdded = 0
     var truncatedLetters = 0
     var evictedLetters = 0

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogBridgeFakes
 import LogBridgeTestSupport
+import UnixSignals
 
 /// `logbridge-fakes`: the test suite's protocol fakes as a process of their own, so `make bench`
 /// and `make chaos` can point the real binary at them over loopback.
@@ -144,21 +145,20 @@ enum CertificateOptions {
         }
     }
 
-    /// The process has one fake; its signal source lives as long as the process.
-    nonisolated(unsafe) private static var source: (any DispatchSourceSignal)?
-
+    /// Runs `reload` on each SIGHUP for the life of the process (it serves one fake).
     static func reloadOnHangUp(_ reload: @escaping @Sendable () throws -> Void) {
+        // Ignored at once: the listener starts in a task, and a SIGHUP before it is set up would
+        // otherwise end the process (the default action). The listener still receives it.
         signal(SIGHUP, SIG_IGN)
-        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        hangUp.setEventHandler {
-            do {
-                try reload()
-                FileHandle.standardError.write(Data("certificate reloaded\n".utf8))
-            } catch {
-                FileHandle.standardError.write(Data("certificate not reloaded: \(error)\n".utf8))
+        Task.detached {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                do {
+                    try reload()
+                    FileHandle.standardError.write(Data("certificate reloaded\n".utf8))
+                } catch {
+                    FileHandle.standardError.write(Data("certificate not reloaded: \(error)\n".utf8))
+                }
             }
         }
-        hangUp.resume()
-        source = hangUp
     }
 }

@@ -117,6 +117,7 @@ struct ConsumerGroupTests {
         #expect(await first.wait(timeout: .seconds(90)) {
             DeliveryAudit(files: [a.outputPath, b.outputPath]).unique >= total
         })
+        // Time for a wrongly repeated record to arrive before the audit.
         try await Task.sleep(for: .milliseconds(500))
         try await first.stop()
 
@@ -135,7 +136,7 @@ struct ConsumerGroupTests {
         #expect(await running.wait { running.delivered >= 1_000 })
         cluster.setBrokerDown(1)
         cluster.setBrokerDown(2)
-        try await Task.sleep(for: .seconds(3))
+        try await Task.sleep(for: .seconds(3))  // the outage's length: nothing to wait for
         cluster.setBrokerUp(1)
         cluster.setBrokerUp(2)
         #expect(await running.wait(timeout: .seconds(90)) { running.delivered >= 18_000 })

@@ -177,6 +177,7 @@ struct OperationsTests {
         try await second.stop()
         try cluster.seed(records: 8_000, from: 32_000, partitions: partitions)
         #expect(await first.wait(timeout: .seconds(90)) { es.documentCount >= 40_000 })
+        // Time for a wrongly repeated record to arrive before the counts are read.
         try await Task.sleep(for: .milliseconds(500))
         try await first.stop()
         #expect(es.documentCount == 40_000)
@@ -205,6 +206,7 @@ struct OperationsTests {
         #expect(await TwoMembers.shared(first, second))
         try cluster.seed(records: 16_000, from: 16_000, partitions: partitions)
         #expect(await second.wait(timeout: .seconds(90)) { es.documentCount >= 32_000 })
+        // Time for a repeated record to arrive before the counts are read.
         try await Task.sleep(for: .milliseconds(500))
         let refusedCommits = first.statistics.revokeCommitFailures.value
         try await second.stop()
@@ -432,6 +434,7 @@ struct OperationsTests {
         let stats = try CommandLine.capture(binary, ["spool", "stats", "--config", config, "--json"])
         #expect(stats.status == 0)
         let restarted = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run-2.log"))
+        // Time for the restarted gateway to send anything again (nothing should come).
         try await Task.sleep(for: .seconds(8))
         #expect(restarted.isRunning)
         kill(restarted.processIdentifier, SIGTERM)

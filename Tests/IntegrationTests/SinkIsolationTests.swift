@@ -84,6 +84,7 @@ struct SinkIsolationTests {
         #expect(await running.wait(timeout: .seconds(30)) {
             statistics.sink("loki").skipped.value + peers.loki.entries.count >= Self.records
         })
+        // Time for a record sent twice to arrive before the counts are read.
         try await Task.sleep(for: .milliseconds(500))
         try await running.stop()
         let lokiSkipped = statistics.sink("loki").skipped.value
@@ -109,6 +110,7 @@ struct SinkIsolationTests {
 
         // Loki down: its backlog fills the spool and Kafka pauses for every sink.
         #expect(await running.wait(timeout: .seconds(60)) { statistics.pausedPartitions.value > 0 })
+        // A while paused: nothing more may be spooled or delivered.
         try await Task.sleep(for: .seconds(1))
         #expect(statistics.spooled.value < Self.records, "the spool holds Loki's backlog: the rest waits in Kafka")
         #expect(peers.hec.eventCount < Self.records, "so the other sinks wait too")

@@ -31,7 +31,7 @@ struct StopBoundTests {
         let first = try LogBridgeBinary.run(binary, ["run", "--config", config], log: directory.file("run-1.log"))
         #expect(await Self.wait { DeliveryAudit(files: [output]).lines >= 2_000 })
         for broker in 1...3 { cluster.setBrokerDown(Int32(broker)) }
-        try await Task.sleep(for: .seconds(1))
+        try await Task.sleep(for: .seconds(1))  // brokers down for a while before the stop, not just at it
 
         let signalled = ContinuousClock.now
         kill(first.processIdentifier, SIGTERM)
@@ -102,7 +102,7 @@ struct StopBoundTests {
         let running = try harness.start(logger: Logger(label: "reload") { _ in logs })
         #expect(await running.wait { running.delivered >= 2_000 })
         for broker in 1...3 { cluster.setBrokerDown(Int32(broker)) }
-        try await Task.sleep(for: .seconds(1))
+        try await Task.sleep(for: .seconds(1))  // brokers down for a while before the reload, not just at it
 
         var rejoin = harness.configuration
         rejoin.source.properties["fetch.wait.max.ms"] = "50"
@@ -115,6 +115,7 @@ struct StopBoundTests {
         for broker in 1...3 { cluster.setBrokerUp(Int32(broker)) }
         // The new member waits for the old one's session to expire, then takes every partition.
         #expect(await running.wait(timeout: .seconds(90)) { running.delivered >= records })
+        // Time for a repeated record to arrive before the audit.
         try await Task.sleep(for: .seconds(1))
         try await running.stop()
         let audit = DeliveryAudit(files: [harness.outputPath])

@@ -42,6 +42,8 @@ import Testing
             name: "es", configuration: ElasticsearchSinkConfiguration(http: http, index: try FieldTemplate("logs")), statistics: statistics,
             logger: Logger(label: "t"))
         let attempt = Task { try await sink.deliver(TestBatches.batch(TestBatches.records(3))) }
+        #expect(await eventually { statistics.failures.value >= 1 })
+        // Time passes on purpose: no second attempt may come before the 5 s pause.
         try await Task.sleep(for: .seconds(1))
         attempt.cancel()
         await #expect(throws: SinkError.self) { try await attempt.value }

@@ -80,15 +80,22 @@ import Testing
         await loki.shutdown()
     }
 
+    /// Loki answers 401 "no org id" without `X-Scope-OrgID`: a configuration error, so the batch
+    /// stays with the sink, which asks again (5 s apart) instead of dead-lettering or giving up.
     @Test func aMissingTenantIsHeldNotDropped() async throws {
         let loki = try await FakeLoki()
         let sink = try sink([loki.url], tenant: nil)
         let attempt = Task { try await sink.deliver(Self.records(3)) }
-        try await Task.sleep(for: .seconds(1))
+        // Refused at least twice (the second push comes after the sink's 5 s pause), and the
+        // cancellation is what ends the delivery: a sink that gave up would have returned with
+        // dead letters, or thrown an error of its own, before it.
+        #expect(await eventually(timeout: .seconds(30)) { loki.pushes >= 2 }, "pushes: \(loki.pushes)")
         attempt.cancel()
         let result = await attempt.result
-        #expect(throws: SinkError.self) { try result.get() }
+        let error = #expect(throws: SinkError.self) { try result.get() }
+        #expect(error?.message.contains("delivery cancelled") == true, "\(String(describing: error))")
         #expect(loki.entries.isEmpty)
+        #expect(loki.refusedEntries == 0, "refused for the tenant, never stored or judged")
         await sink.close()
         await loki.shutdown()
     }

@@ -129,7 +129,7 @@ import Testing
             name: "es", configuration: ElasticsearchSinkConfiguration(http: http, index: try FieldTemplate("logs")),
             logger: Logger(label: "faults") { _ in recorder })
         let attempt = Task { try await sink.deliver(TLSDelivery.batch()) }
-        while !recorder.messages.contains(where: { $0.contains("sink endpoint failing") }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await eventually { recorder.messages.contains(where: { $0.contains("sink endpoint failing") }) })
         // The destination comes back on the same port.
         let es = try await FakeElasticsearch(port: port)
         let delivery = try await attempt.value

@@ -207,7 +207,7 @@ import Testing
 
         let first = try await sink(try configuration([hec.url]), notebook: notebook)
         _ = try await first.deliver(batch)
-        while hec.ackPolls == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await eventually(interval: .milliseconds(10)) { hec.ackPolls > 0 })
         await first.close()  // the poll's answer is still on its way
 
         let second = try await sink(try configuration([hec.url]), notebook: notebook)
@@ -250,7 +250,7 @@ import Testing
         let saved = try #require(try Self.savedAcks(notebook).first)
         #expect(saved["acked"] as? Bool == false)
         // The poll whose `true` never reached the gateway: Splunk forgets the id once it answers.
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: .milliseconds(400))  // past the fake's 300 ms ack delay
         let ackID = try #require(saved["ackID"] as? Int)
         let channel = try #require(hec.channelIDs.first)
         let poll = try await FakeSplunkHECTests.post(hec, #"{"acks":[\#(ackID)]}"#, channel: channel, path: "/services/collector/ack")
@@ -313,10 +313,14 @@ import Testing
         configuration.setToken("wrong")
         let sink = try await sink(configuration)
         let attempt = Task { try await sink.deliver(TestBatches.batch(Self.records(3))) }
-        try await Task.sleep(for: .seconds(1))
+        // Refused (403, code 4) at least twice (the second request comes after the sink's 5 s
+        // pause), and the cancellation is what ends the delivery: a sink that gave up would have
+        // returned with dead letters, or thrown an error of its own, before it.
+        #expect(await eventually(timeout: .seconds(30)) { hec.eventRequests >= 2 }, "requests: \(hec.eventRequests)")
         attempt.cancel()
         let result = await attempt.result
-        #expect(throws: SinkError.self) { try result.get() }
+        let error = #expect(throws: SinkError.self) { try result.get() }
+        #expect(error?.message.contains("delivery cancelled") == true, "\(String(describing: error))")
         #expect(hec.eventCount == 0)
         await sink.close()
         await hec.shutdown()

@@ -178,6 +178,7 @@ import Testing
         let spool = try open(directory)
         defer { spool.close() }
         async let woke: Void = spool.waitForRecords(from: 0)
+        // Lets the waiter block first; had it not, it returns at once: no false failure either way.
         try await Task.sleep(for: .milliseconds(50))
         #expect(spool.offer(TestIngest.sequential(partition: 0, from: 0, count: 1), timeout: .seconds(1)))
         await woke

@@ -2,6 +2,7 @@ import Benchmark
 import CLMDBBaseline
 import Foundation
 import LogBridge
+import LogBridgeTestKit
 import LogBridgeCore
 import LogBridgeSinks
 import LogBridgeSpool

@@ -8,7 +8,8 @@ import LogBridgeCore
 /// - Any answer: a per-item verdict names only records of the chunk, each at most once, and never
 ///   both retried and rejected; retry delays stay within the 5-minute cap.
 /// - A bulk response written from per-item statuses (one input byte each) is classified as
-///   PROTOCOLS.md §2.5 says: 2xx and 409 delivered, 429 and 5xx retried, the rest rejected.
+///   docs/sink-protocols.md §2.5 says: 2xx and 409 delivered, 429 and 5xx retried, the rest
+///   rejected.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzElasticsearchResponse(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)

@@ -7,8 +7,8 @@ import LogBridgeCore
 /// the first newline) and body from the input.
 ///
 /// - Any answer: the verdict names only records of the chunk, each once; delays within the cap.
-/// - Code 6 with `invalid-event-number` k (PROTOCOLS.md §1.5): record k is dead-lettered, the
-///   ones after it are sent again, the ones before count as indexed.
+/// - Code 6 with `invalid-event-number` k (docs/sink-protocols.md §1.5): record k is
+///   dead-lettered, the ones after it are sent again, the ones before count as indexed.
 /// - An ack poll answer written from input bits reports exactly the ids marked true.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHECResponse(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -2,6 +2,7 @@ import Foundation
 import LogBridgeCore
 import Logging
 import Synchronization
+import UnixSignals
 
 /// Why a configuration reload was refused; the running configuration stays in force.
 public struct ReloadError: Error, CustomStringConvertible, Sendable {
@@ -38,20 +39,22 @@ enum ConfigurationReloader {
         var running = false
         var again = false
     }
-    /// The process has one gateway with signal handling; its signal source lives as long as it.
-    nonisolated(unsafe) private static var signalSource: (any DispatchSourceSignal)?
     private static let state = Mutex(State())
 
+    /// Reloads `gateway` on each SIGHUP; the listener ends with the first signal after the
+    /// gateway is gone.
     static func watch(gateway: Gateway, path: String, logger: Logger) {
+        // Ignored at once: the listener below starts in a task, and a SIGHUP before it is set up
+        // would otherwise end the process (the default action). The listener still receives it.
         signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { [weak gateway] in
-            guard let gateway else { return }
-            Task { await reload(gateway: gateway, path: path, logger: logger) }
+        Task.detached { [weak gateway] in
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                guard let gateway else { return }
+                // A task per signal, so a signal during a reload sets `again` instead of queueing
+                // one reload per signal.
+                Task { await reload(gateway: gateway, path: path, logger: logger) }
+            }
         }
-        source.resume()
-        signalSource?.cancel()
-        signalSource = source
     }
 
     static func reload(gateway: Gateway, path: String, logger: Logger) async {

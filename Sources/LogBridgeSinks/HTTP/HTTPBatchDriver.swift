@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import LogBridgeCore
 
@@ -89,7 +90,7 @@ public struct HTTPBatchDriver: Sendable {
         judge: @Sendable ([Int], HTTPResponse) -> HTTPChunkVerdict
     ) async throws(SinkError) -> HTTPBatchOutcome {
         // Chunks still to send, each with the protocol-error resends it has left.
-        var queue: [(indices: [Int], protocolRetries: Int)] = indices.isEmpty ? [] : [(indices, protocolErrorRetries)]
+        var queue: Deque<(indices: [Int], protocolRetries: Int)> = indices.isEmpty ? [] : [(indices, protocolErrorRetries)]
         var outcome = HTTPBatchOutcome()
         var backoff = initialBackoff
         while !queue.isEmpty {
@@ -109,7 +110,7 @@ public struct HTTPBatchDriver: Sendable {
                 retrying(chunk.count)
                 let report = pool.reportFailure(endpoint, fault: error.fault)
                 Self.logFailure(error.fault, report: report, logger: logger)
-                queue.insert((chunk, protocolRetries), at: 0)
+                queue.prepend((chunk, protocolRetries))
                 try await pause(&backoff, atLeast: nil)
                 continue
             }
@@ -129,7 +130,7 @@ public struct HTTPBatchDriver: Sendable {
                 } else {
                     logger.info("some records were not accepted yet; retrying them", metadata: [LogKey.records: "\(retry.count)"])
                     statistics.retried.add(retry.count)
-                    queue.insert((retry, protocolRetries), at: 0)
+                    queue.prepend((retry, protocolRetries))
                     try await pause(&backoff, atLeast: nil)
                 }
             case .accepted(let ackID):
@@ -149,13 +150,13 @@ public struct HTTPBatchDriver: Sendable {
                     "destination asked to retry",
                     metadata: ["endpoint": "\(endpoint.url)", "http.status": "\(response.status)", "retry_after": "\(after.map { "\($0)" } ?? "-")"])
                 }
-                queue.insert((chunk, protocolRetries), at: 0)
+                queue.prepend((chunk, protocolRetries))
                 try await pause(&backoff, atLeast: after)
             case .split:
                 pool.reportSuccess(endpoint)
                 if chunk.count > 1 {
                     let half = chunk.count / 2
-                    queue.insert(contentsOf: [(Array(chunk[..<half]), protocolRetries), (Array(chunk[half...]), protocolRetries)], at: 0)
+                    queue.prepend(contentsOf: [(Array(chunk[..<half]), protocolRetries), (Array(chunk[half...]), protocolRetries)])
                 } else {
                     outcome.rejected.append(.init(index: chunk[0], status: response.status, reason: "record too large for the destination (HTTP 413)"))
                 }
@@ -163,7 +164,7 @@ public struct HTTPBatchDriver: Sendable {
                 pool.reportSuccess(endpoint)
                 if chunk.count > 1 {
                     let half = chunk.count / 2
-                    queue.insert(contentsOf: [(Array(chunk[..<half]), protocolRetries), (Array(chunk[half...]), protocolRetries)], at: 0)
+                    queue.prepend(contentsOf: [(Array(chunk[..<half]), protocolRetries), (Array(chunk[half...]), protocolRetries)])
                 } else {
                     outcome.rejected.append(.init(index: chunk[0], status: status, reason: reason))
                 }
@@ -176,13 +177,13 @@ public struct HTTPBatchDriver: Sendable {
                                LogKey.records: "\(chunk.count)"])
                 if protocolRetries > 0 {
                     statistics.retried.add(chunk.count)
-                    queue.insert((chunk, protocolRetries - 1), at: 0)
+                    queue.prepend((chunk, protocolRetries - 1))
                     try await pause(&backoff, atLeast: nil)
                 } else if chunk.count > 1 {
                     // Halves get one attempt each: a faulty answer costs at most twice the records.
                     let half = chunk.count / 2
                     statistics.retried.add(chunk.count)
-                    queue.insert(contentsOf: [(Array(chunk[..<half]), 0), (Array(chunk[half...]), 0)], at: 0)
+                    queue.prepend(contentsOf: [(Array(chunk[..<half]), 0), (Array(chunk[half...]), 0)])
                 } else {
                     outcome.rejected.append(.init(index: chunk[0], status: status, reason: "protocol error: \(reason)"))
                 }

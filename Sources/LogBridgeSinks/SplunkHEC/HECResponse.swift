@@ -1,7 +1,7 @@
 import LogBridgeCore
 
 /// HEC's answer `{"text":…,"code":N,"ackId":N,"invalid-event-number":k}` and what each code means
-/// for the batch (PROTOCOLS.md §1.4).
+/// for the batch (docs/sink-protocols.md §1.4).
 struct HECResponse: Equatable {
     var code: Int?
     var text: String?
