@@ -54,13 +54,12 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
-        // Counters and gauges are swift-prometheus collectors in a registry per gateway, served on
-        // the admin endpoint's /metrics.
+        // Core holds the metric primitives and a registry abstraction, no metric names and no
+        // exporter: each stage declares its series, and LogBridge exposes them with swift-prometheus.
         .target(
             name: "LogBridgeCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(

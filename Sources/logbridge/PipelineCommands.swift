@@ -59,7 +59,8 @@ struct PipelineCommands: ParsableCommand {
                 index = found
                 own = configuration.sinks[found].pipeline
             }
-            let registry = PipelineMetrics()
+            let exported = PrometheusMetricsRegistry()
+            let registry = PipelineMetrics(registry: exported)
             let pipeline: SinkPipeline
             do {
                 pipeline = try SinkPipeline(
@@ -111,7 +112,7 @@ struct PipelineCommands: ParsableCommand {
             if !line.isEmpty { handle() }
             dryRun.finish(emit)
             FileHandle.standardOutput.write(Data(out))
-            if metrics { FileHandle.standardError.write(Data(registry.render().utf8)) }
+            if metrics { FileHandle.standardError.write(Data(exported.exposition())) }
         }
     }
 }

@@ -148,7 +148,7 @@ struct OperationsTests {
         #expect(await running.wait(timeout: .seconds(90)) { statistics.sink("es").delivered.value >= records })
         try await running.stop()
         #expect(statistics.configReloads.value == 2)
-        #expect(statistics.spooled.value == records)
+        #expect(statistics.spool.spooled.value == records)
         #expect(es.documentCount == records)
         #expect(es.conflicts == 0, "no record was indexed twice")
         await es.shutdown()
@@ -180,7 +180,7 @@ struct OperationsTests {
         try await first.stop()
         #expect(es.documentCount == 40_000)
         #expect(es.conflicts == 0, "no record was indexed twice")
-        #expect(first.statistics.rebalances.value >= 2)
+        #expect(first.statistics.source.rebalances.value >= 2)
         await es.shutdown()
     }
 
@@ -205,7 +205,7 @@ struct OperationsTests {
         try cluster.seed(records: 16_000, from: 16_000, partitions: partitions)
         #expect(await second.wait(timeout: .seconds(90)) { es.documentCount >= 32_000 })
         try await Task.sleep(for: .milliseconds(500))
-        let refusedCommits = first.statistics.revokeCommitFailures.value
+        let refusedCommits = first.statistics.source.revokeCommitFailures.value
         try await second.stop()
         try await first.stop()
         #expect(es.documentCount == 32_000)

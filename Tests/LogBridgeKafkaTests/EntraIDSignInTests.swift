@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LogBridge
 import LogBridgeCore
 import LogBridgeKafka
 import LogBridgeSpool
@@ -160,9 +161,9 @@ import Testing
             entraID: signIn, topics: ["logs"], groupID: "entra-test",
             properties: ["bootstrap.servers": cluster.bootstrapServers, "security.protocol": "SASL_PLAINTEXT", "reconnect.backoff.ms": "200"])
         let spool = try Spool(
-            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["out"], statistics: statistics,
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["out"], statistics: statistics.spool,
             logger: logger)
-        return (try KafkaSource(configuration: configuration, target: spool, statistics: statistics, logger: logger), spool)
+        return (try KafkaSource(configuration: configuration, target: spool, statistics: statistics.source, logger: logger), spool)
     }
 
     static func wait(timeout: Duration = .seconds(20), until condition: () -> Bool) async -> Bool {
@@ -197,8 +198,8 @@ import Testing
         #expect(refresher.status.callbacks >= 1, "librdkafka's refresh callback never fired")
         #expect(refresher.status.failures == 0)
         #expect(refresher.problem == nil)
-        #expect(statistics.oauthTokenRefreshes.value >= 3)
-        #expect(statistics.oauthTokenRefreshFailures.value == 0)
+        #expect(statistics.source.oauthTokenRefreshes.value >= 3)
+        #expect(statistics.source.oauthTokenRefreshFailures.value == 0)
         // Holding a token, librdkafka connected and asked the broker for the SASL handshake (the
         // mock has none); it never reported a token failure.
         #expect(await Self.wait { recorder.messages.contains { $0.contains("SASL Handshake not supported by broker (required by mechanism OAUTHBEARER)") } })
@@ -229,8 +230,8 @@ import Testing
         #expect(problem.contains("HTTP 401"))
         #expect(problem.contains("no valid token"))
         #expect(!problem.contains(secret))
-        #expect(statistics.oauthTokenRefreshFailures.value >= 2)
-        #expect(statistics.oauthTokenRefreshes.value == 0)
+        #expect(statistics.source.oauthTokenRefreshFailures.value >= 2)
+        #expect(statistics.source.oauthTokenRefreshes.value == 0)
         #expect(recorder.messages.contains { $0.contains("Entra ID token request failed") && $0.contains("AADSTS7000215") })
         // librdkafka was told: it reports the failure as an authentication error.
         #expect(await Self.wait { recorder.messages.contains { $0.contains("Failed to acquire SASL OAUTHBEARER token") } })
@@ -258,7 +259,7 @@ import Testing
         fake.failAlways(nil)
         #expect(await Self.wait { refresher.status.tokensSet >= 1 })
         #expect(refresher.problem == nil)
-        #expect(statistics.oauthTokenRefreshFailures.value >= 1)
-        #expect(statistics.oauthTokenRefreshes.value >= 1)
+        #expect(statistics.source.oauthTokenRefreshFailures.value >= 1)
+        #expect(statistics.source.oauthTokenRefreshes.value >= 1)
     }
 }

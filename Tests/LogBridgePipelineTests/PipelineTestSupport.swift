@@ -1,3 +1,4 @@
+import LogBridge
 import LogBridgeCore
 
 @testable import LogBridgePipeline
@@ -37,4 +38,15 @@ enum PipelineTestSupport {
     }
 
     static func path(_ text: String) -> FieldPath { try! FieldPath(text) }
+}
+
+extension PipelineMetrics {
+    /// Metrics exported to a Prometheus registry of their own, so ``render()`` can show them.
+    static func exported() -> PipelineMetrics { PipelineMetrics(registry: PrometheusMetricsRegistry()) }
+
+    /// The Prometheus text of the registry behind these metrics (made by ``exported()``).
+    func render() -> String {
+        guard let registry = registry as? PrometheusMetricsRegistry else { return "" }
+        return String(decoding: registry.exposition(), as: UTF8.self)
+    }
 }

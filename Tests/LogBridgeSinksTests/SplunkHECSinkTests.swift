@@ -42,7 +42,7 @@ import Testing
     func spoolAndNotebook(in directory: TemporaryDirectory) throws -> (Spool, SinkNotebook) {
         let spool = try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["hec"],
-            statistics: GatewayStatistics(), logger: logger)
+            statistics: SpoolStatistics(), logger: logger)
         return (spool, SinkNotebook(spool: spool, sink: "hec"))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LogBridge
 import LogBridgeCore
 import LogBridgeTestKit
 import Logging
@@ -29,15 +30,15 @@ import Testing
         let statistics = GatewayStatistics()
         let big = (0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         do {
-            let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: statistics, logger: logger)
+            let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: statistics.spool, logger: logger)
             #expect(spool.offer(TestIngest.batch([
                 .init(partition: 0, offset: 0, value: Array("before".utf8)),
                 .init(partition: 0, offset: 1, value: big),
                 .init(partition: 0, offset: 2, value: Array("after".utf8)),
             ]), timeout: .seconds(5)))
             _ = spool.finishWrites(revoking: [])
-            #expect(statistics.oversize.value == 1)
-            #expect(statistics.spoolDeadLettersTruncated.value == 1)
+            #expect(statistics.source.oversize.value == 1)
+            #expect(statistics.spool.spoolDeadLettersTruncated.value == 1)
             let read = try spool.read(from: 0, maxRecords: 10, maxBytes: 1 << 20)
             #expect(read.records.map(\.offset) == [0, 2], "the records around it are spooled")
             spool.close()
@@ -59,7 +60,7 @@ import Testing
         defer { directory.remove() }
         let statistics = GatewayStatistics()
         let spool = try Spool(
-            configuration: configuration(directory, maxRecordBytes: 64 << 10), sinks: ["a"], statistics: statistics, logger: logger)
+            configuration: configuration(directory, maxRecordBytes: 64 << 10), sinks: ["a"], statistics: statistics.spool, logger: logger)
         defer { spool.close() }
         // A sink answering with a whole error page: megabytes of reason, multi-byte characters
         // straddling the cut, a long status.
@@ -84,7 +85,7 @@ import Testing
         #expect(first.status.utf8.count <= DeadLetter.maxStatusBytes)
         #expect(letters[1].payload.count == 64 << 10)
         #expect(letters[1].originalSize == 100 << 10)
-        #expect(statistics.spoolDeadLettersTruncated.value == 2)
+        #expect(statistics.spool.spoolDeadLettersTruncated.value == 2)
         // A short reason is kept as it is.
         #expect(DeadLetter.cut("HTTP 400: bad", to: DeadLetter.maxReasonBytes) == "HTTP 400: bad")
     }
@@ -96,9 +97,9 @@ import Testing
         let limit = 1 << 20
         let spool = try Spool(
             configuration: configuration(directory, maxRecordBytes: 64 << 10, deadLetterMaxBytes: limit), sinks: ["a"],
-            statistics: statistics, logger: logger)
+            statistics: statistics.spool, logger: logger)
         defer { spool.close() }
-        #expect(statistics.spoolDeadLetterMaxBytes.value == limit)
+        #expect(statistics.spool.spoolDeadLetterMaxBytes.value == limit)
         // A sink that refuses one record of every batch of ten, 300 batches: ~6 MiB of letters
         // against a 1 MiB store.
         var offset: Int64 = 0
@@ -116,13 +117,13 @@ import Testing
             offset += 10
         }
         #expect(delivered == 2_700)
-        #expect(statistics.spooled.value == 3_000)
+        #expect(statistics.spool.spooled.value == 3_000)
         #expect(spool.usage.records == 0, "every delivered record was trimmed")
 
         let usage = spool.usage
         #expect(usage.deadLetterBytes <= limit)
-        #expect(statistics.spoolDeadLetterBytes.value == usage.deadLetterBytes)
-        let evicted = statistics.spoolDeadLettersEvicted.value
+        #expect(statistics.spool.spoolDeadLetterBytes.value == usage.deadLetterBytes)
+        let evicted = statistics.spool.spoolDeadLettersEvicted.value
         #expect(evicted > 200, "most of the ~6 MiB went")
         #expect(evicted + usage.deadLetters == 300, "each letter is either kept or counted as evicted")
         // The newest letters stay, in order; the oldest went.
@@ -141,32 +142,32 @@ import Testing
         defer { directory.remove() }
         let statistics = GatewayStatistics()
         let spool = try Spool(
-            configuration: configuration(directory, deadLetterMaxBytes: 64 << 10), sinks: ["a"], statistics: statistics, logger: logger)
+            configuration: configuration(directory, deadLetterMaxBytes: 64 << 10), sinks: ["a"], statistics: statistics.spool, logger: logger)
         defer { spool.close() }
         try await spool.deadLetter([letter("a", offset: 1, payload: Array(repeating: 1, count: 200 << 10))])
         try await spool.deadLetter([letter("a", offset: 2, payload: Array(repeating: 2, count: 200 << 10))])
         #expect(try spool.deadLetters(limit: 10).map(\.offset) == [2], "the newest survives a limit smaller than itself")
-        #expect(statistics.spoolDeadLettersEvicted.value == 1)
+        #expect(statistics.spool.spoolDeadLettersEvicted.value == 1)
     }
 
     @Test func aLoweredLimitIsEnforcedSoonAfterTheSpoolOpens() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         do {
-            let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: GatewayStatistics(), logger: logger)
+            let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: SpoolStatistics(), logger: logger)
             try await spool.deadLetter((0..<100).map { letter("a", offset: $0, payload: Array(repeating: 7, count: 30_000)) })
             #expect(spool.usage.deadLetterBytes > 2 << 20)
             spool.close()
         }
         let statistics = GatewayStatistics()
         let spool = try Spool(
-            configuration: configuration(directory, deadLetterMaxBytes: 1 << 20), sinks: ["a"], statistics: statistics, logger: logger)
+            configuration: configuration(directory, deadLetterMaxBytes: 1 << 20), sinks: ["a"], statistics: statistics.spool, logger: logger)
         defer { spool.close() }
         // No new letter arrives: the writer evicts on its own.
         let deadline = ContinuousClock.now + .seconds(10)
         while spool.usage.deadLetterBytes > 1 << 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(spool.usage.deadLetterBytes <= 1 << 20)
-        #expect(statistics.spoolDeadLettersEvicted.value > 50)
+        #expect(statistics.spool.spoolDeadLettersEvicted.value > 50)
         #expect(try spool.deadLetters(limit: 1_000).last?.offset == 99)
     }
 
@@ -174,7 +175,7 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let spool = try Spool(
-            configuration: configuration(directory, maxRecordBytes: 1024), sinks: ["a"], statistics: GatewayStatistics(), logger: logger)
+            configuration: configuration(directory, maxRecordBytes: 1024), sinks: ["a"], statistics: SpoolStatistics(), logger: logger)
         defer { spool.close() }
         try await spool.deadLetter([
             letter("a", offset: 1, payload: Array("whole".utf8)),
@@ -210,7 +211,7 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("spool")
-        try Spool(configuration: configuration(directory), sinks: ["a"], statistics: GatewayStatistics(), logger: logger).close()
+        try Spool(configuration: configuration(directory), sinks: ["a"], statistics: SpoolStatistics(), logger: logger).close()
         // An existing spool's dead letters, as the previous release stored them.
         do {
             let env = try LMDBEnvironment(directory: path, mapSize: 80 << 20, maxDatabases: SpoolDatabases.count + 2)
@@ -230,7 +231,7 @@ import Testing
         #expect(listed[0].reason == "HTTP 400: old")
         #expect(listed[1].stage == "source")
 
-        let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: GatewayStatistics(), logger: logger)
+        let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: SpoolStatistics(), logger: logger)
         defer { spool.close() }
         try await spool.deadLetter([letter("a", offset: 12, payload: Array("new one".utf8))])
         #expect(try spool.deadLetters(limit: 10).map(\.offset) == [10, 11, 12], "new letters go after the old ones")

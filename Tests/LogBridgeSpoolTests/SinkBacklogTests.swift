@@ -1,4 +1,5 @@
 import Foundation
+import LogBridge
 import LogBridgeCore
 import LogBridgeTestKit
 import Logging
@@ -20,7 +21,7 @@ import Testing
     {
         try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: maxBytes, skipEpisodeQuietPeriod: .milliseconds(200)),
-            sinks: sinks, statistics: statistics, logger: logger)
+            sinks: sinks, statistics: statistics.spool, logger: logger)
     }
 
     func write(_ spool: Spool, records: Int, from offset: Int64 = 0) {
@@ -93,7 +94,7 @@ import Testing
         let recorder = LogLines()
         let spool = try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20, skipEpisodeQuietPeriod: .milliseconds(300)),
-            sinks: ["primary", "secondary"], statistics: GatewayStatistics(), logger: Logger(label: "episode") { _ in recorder })
+            sinks: ["primary", "secondary"], statistics: SpoolStatistics(), logger: Logger(label: "episode") { _ in recorder })
         defer { spool.close() }
         spool.setBacklogLimits(["secondary": SinkBacklogLimit(maxBytes: 100 * 1024, whenFull: .skipOldest)])
         write(spool, records: 1000)

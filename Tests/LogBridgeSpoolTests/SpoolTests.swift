@@ -1,4 +1,5 @@
 import Foundation
+import LogBridge
 import LogBridgeCore
 import LogBridgeTestKit
 import Logging
@@ -13,7 +14,7 @@ import Testing
               statistics: GatewayStatistics = GatewayStatistics()) throws -> Spool {
         try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: maxBytes, maxRecordBytes: maxRecordBytes),
-            sinks: sinks, statistics: statistics, logger: logger)
+            sinks: sinks, statistics: statistics.spool, logger: logger)
     }
 
     @Test func aNewSpoolDirectoryIsClosedToOtherUsersAndAnExistingOneKeepsItsMode() throws {
@@ -25,7 +26,7 @@ import Testing
         let created = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(created.map { $0 & 0o700 == 0o700 && $0 & 0o027 == 0 } == true, "0750 at most: \(String(created ?? 0, radix: 8))")
         let spool = try Spool(
-            configuration: SpoolConfiguration(path: path, maxBytes: 64 << 20), sinks: ["a"], statistics: GatewayStatistics(),
+            configuration: SpoolConfiguration(path: path, maxBytes: 64 << 20), sinks: ["a"], statistics: SpoolStatistics(),
             logger: logger)
         spool.close()
         for file in try FileManager.default.contentsOfDirectory(atPath: path) {
@@ -72,8 +73,8 @@ import Testing
         // A rebalance or restart fetches 40..<80 again.
         #expect(spool.offer(TestIngest.sequential(partition: 1, from: 40, count: 40), timeout: .seconds(1)))
         _ = spool.finishWrites(revoking: [])
-        #expect(statistics.spooled.value == 80)
-        #expect(statistics.duplicatesSkipped.value == 10)
+        #expect(statistics.spool.spooled.value == 80)
+        #expect(statistics.source.duplicatesSkipped.value == 10)
         let batch = try spool.read(from: 0, maxRecords: 1_000, maxBytes: 1 << 20)
         #expect(batch.records.map(\.offset) == (0..<80).map(Int64.init))
     }
@@ -94,8 +95,8 @@ import Testing
         #expect(spool.offer(batch, timeout: .seconds(1)))
         let revoked = spool.finishWrites(revoking: [TopicPartition(topic: "logs", partition: 0)])
         #expect(revoked[TopicPartition(topic: "logs", partition: 0)] == 5, "skipped offsets still advance")
-        #expect(statistics.skippedEmpty.value == 2)
-        #expect(statistics.oversize.value == 1)
+        #expect(statistics.source.skippedEmpty.value == 2)
+        #expect(statistics.source.oversize.value == 1)
         let read = try spool.read(from: 0, maxRecords: 10, maxBytes: 1 << 20)
         #expect(read.records.map(\.offset) == [0, 4])
         #expect(read.records[1].key.map { Array(read.bytes[$0]) } == Array("k".utf8))
@@ -148,7 +149,7 @@ import Testing
         }
         #expect(spool.wantsSourcePaused, "the spool asked the source to pause")
         #expect(offered < 10_000)
-        let spooled = statistics.spooled.value
+        let spooled = statistics.spool.spooled.value
         #expect(spooled > 0)
         // The sink delivers everything: the records are trimmed and the spool has room again.
         try await spool.commit(sink: "a", checkpoint: SinkCheckpoint(nextSequence: spool.nextSequence))

@@ -1,4 +1,5 @@
 import Foundation
+import LogBridge
 import LogBridgeCore
 import LogBridgeTestKit
 import Logging
@@ -30,7 +31,7 @@ import Testing
         let statistics = GatewayStatistics()
         let spool = try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 256 << 20), sinks: ["a"],
-            statistics: statistics, logger: logger)
+            statistics: statistics.spool, logger: logger)
         defer { spool.close() }
         let limit = SpoolConfiguration.maxTopics
         #expect(limit == 65_536)
@@ -38,13 +39,13 @@ import Testing
         // Exactly the limit fits.
         #expect(spool.offer(batch(topics: (0..<limit).map { "t\($0)" }), timeout: .seconds(10)))
         _ = spool.finishWrites(revoking: [])
-        #expect(statistics.spoolWriteErrors.value == 0)
+        #expect(statistics.spool.spoolWriteErrors.value == 0)
         #expect(spool.nextOffsets(for: [TopicPartition(topic: "t0", partition: 0)])[TopicPartition(topic: "t0", partition: 0)] == 1)
 
         // One more distinct topic: refused, held, nothing committed for it.
         #expect(spool.offer(batch(topics: ["one-too-many"]), timeout: .seconds(10)))
         _ = spool.finishWrites(revoking: [])
-        #expect(statistics.spoolWriteErrors.value >= 1)
+        #expect(statistics.spool.spoolWriteErrors.value >= 1)
         #expect(spool.nextOffsets(for: [TopicPartition(topic: "one-too-many", partition: 0)]).isEmpty)
         #expect(try spool.read(from: 0, maxRecords: 10, maxBytes: 1 << 20).count == 1, "only the first batch's record")
     }
