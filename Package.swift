@@ -57,13 +57,14 @@ let package = Package(
         ),
 
         // The types every stage shares: record batches, checkpoints, dead letters, time and
-        // calendar, JSON and ASCII byte scanners, gzip, counters.
+        // calendar, JSON and ASCII byte scanners, gzip, and the metric primitives with a registry
+        // abstraction: no metric names and no exporter (each stage declares its series; LogBridge
+        // exposes them with swift-prometheus).
         .target(
             name: "LogBridgeCore",
             dependencies: [
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -124,12 +125,17 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // The one registry `/metrics` renders: Core's registry abstraction on swift-prometheus.
+        .target(
+            name: "LogBridgeMetrics",
+            dependencies: ["LogBridgeCore", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
         // The application: one YAML file, the gateway that wires the stages, the admin endpoint.
         .target(
             name: "LogBridge",
             dependencies: [
                 "LogBridgeCore", "LogBridgeKafka", "LogBridgeSpool", "LogBridgePipeline", "LogBridgeSinks",
-                "LogBridgeDelivery",
+                "LogBridgeDelivery", "LogBridgeMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -161,7 +167,7 @@ let package = Package(
         .executableTarget(
             name: "logbridge",
             dependencies: [
-                "LogBridge", "LogBridgeDemo", "LogBridgeMockCluster",
+                "LogBridge", "LogBridgeDemo", "LogBridgeMockCluster", "LogBridgeMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -214,10 +220,12 @@ let package = Package(
         .testTarget(name: "LogBridgeCoreTests", dependencies: ["LogBridgeCore"]),
         .testTarget(
             name: "LogBridgeKafkaTests",
-            dependencies: ["LogBridgeKafka", "LogBridgeMockCluster", "LogBridgeSpool", "LogBridgeFakes", "LogBridgeTestSupport"]
+            dependencies: [
+                "LogBridgeKafka", "LogBridgeMockCluster", "LogBridgeSpool", "LogBridgeMetrics", "LogBridgeFakes", "LogBridgeTestSupport",
+            ]
         ),
-        .testTarget(name: "LogBridgeSpoolTests", dependencies: ["LogBridgeSpool", "LogBridgeTestSupport"]),
-        .testTarget(name: "LogBridgePipelineTests", dependencies: ["LogBridgePipeline", "LogBridgeTestSupport"]),
+        .testTarget(name: "LogBridgeSpoolTests", dependencies: ["LogBridgeSpool", "LogBridgeMetrics", "LogBridgeTestSupport"]),
+        .testTarget(name: "LogBridgePipelineTests", dependencies: ["LogBridgePipeline", "LogBridgeMetrics", "LogBridgeTestSupport"]),
         .testTarget(name: "LogBridgeSinksTests", dependencies: ["LogBridgeSinks", "LogBridgeFakes", "LogBridgeTestSupport"]),
         .testTarget(
             name: "LogBridgeDeliveryTests",

@@ -18,7 +18,7 @@ public final class SinkRunner: Service, Sendable {
     private let spool: Spool
     private let configuration: SinkRunnerConfiguration
     private let statistics: SinkStatistics
-    private let gatewayStatistics: GatewayStatistics
+    private let gatewayStatistics: SinkStatisticsTable
     private let logger: Logger
     private let reader: DedicatedThread
     private let shuttingDown = Atomic<Bool>(false)
@@ -35,7 +35,7 @@ public final class SinkRunner: Service, Sendable {
     ///   - stopDeadline: when the whole stop must be over (set as the stop begins, before the
     ///     source leaves the group), so the drain gets what the source left of `shutdown_timeout`.
     public init(
-        sink: any Sink, spool: Spool, configuration: SinkRunnerConfiguration, statistics: GatewayStatistics,
+        sink: any Sink, spool: Spool, configuration: SinkRunnerConfiguration, statistics: SinkStatisticsTable,
         logger: Logger, pipeline: SinkPipeline? = nil, stopDeadline: StopDeadline? = nil
     ) {
         self.pipeline = pipeline.flatMap { $0.isEmpty ? nil : $0 }

@@ -95,10 +95,10 @@ public struct Demo: Sendable {
                         await gateway.serviceGroup.triggerGracefulShutdown()
                         throw DemoError.stalled(delivered: delivered, expected: target)
                     }
-                    if firstRecordAt.seconds == nil, statistics.consumed.value > 0 {
+                    if firstRecordAt.seconds == nil, statistics.source.consumed.value > 0 {
                         firstRecordAt.set((ContinuousClock.now - start).secondsDouble)
                     }
-                    if spooledAt.seconds == nil, statistics.spooled.value >= target {
+                    if spooledAt.seconds == nil, statistics.spool.spooled.value >= target {
                         spooledAt.set((ContinuousClock.now - start).secondsDouble)
                     }
                     try await Task.sleep(for: .milliseconds(20))
@@ -114,7 +114,7 @@ public struct Demo: Sendable {
         let size = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? Int) ?? 0
         _ = cluster
         return Summary(
-            seeded: records, consumed: statistics.consumed.value, spooled: statistics.spooled.value,
+            seeded: records, consumed: statistics.source.consumed.value, spooled: statistics.spool.spooled.value,
             delivered: statistics.sink("archive").delivered.value, seedSeconds: seedSeconds, elapsedSeconds: elapsed,
             spoolSeconds: spooledAt.seconds ?? elapsed, firstRecordSeconds: firstRecordAt.seconds ?? 0, outputPath: outputPath, outputBytes: size,
             redactions: gateway.pipelineMetrics.series("logbridge_pipeline_redactions_total").map { ($0.labels.first ?? "", Int($0.value)) })

@@ -22,7 +22,7 @@ public final class KafkaSource: Sendable {
     /// Creates the consumer (no network traffic yet).
     /// - Throws: ``KafkaError`` when librdkafka refuses the configuration.
     public init(
-        configuration: KafkaSourceConfiguration, target: any IngestTarget, statistics: GatewayStatistics,
+        configuration: KafkaSourceConfiguration, target: any IngestTarget, statistics: SourceStatistics,
         logger: Logger
     ) throws(KafkaError) {
         loop = try ConsumerLoop(configuration: configuration, target: target, statistics: statistics, logger: logger)
@@ -81,7 +81,7 @@ public final class KafkaSource: Sendable {
 final class ConsumerLoop: @unchecked Sendable {
     let configuration: KafkaSourceConfiguration
     let target: any IngestTarget
-    let statistics: GatewayStatistics
+    let statistics: SourceStatistics
     let logger: Logger
     let handle: OpaquePointer
     /// Keeps an Entra ID token on `handle` (Entra ID sign-in only).
@@ -113,7 +113,7 @@ final class ConsumerLoop: @unchecked Sendable {
     var abandonedRequests = false
 
     init(
-        configuration: KafkaSourceConfiguration, target: any IngestTarget, statistics: GatewayStatistics,
+        configuration: KafkaSourceConfiguration, target: any IngestTarget, statistics: SourceStatistics,
         logger: Logger
     ) throws(KafkaError) {
         self.configuration = configuration

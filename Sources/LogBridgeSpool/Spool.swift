@@ -21,7 +21,7 @@ public final class Spool: Sendable {
     private let signal: SequenceSignal
     private let lock: SpoolDirectoryLock
     private let logger: Logger
-    private let statistics: GatewayStatistics
+    private let statistics: SpoolStatistics
     private let durableOffsetsHandler = DurableOffsetsHandler()
     private let backlogLimits = BacklogLimits()
     private let closed = Atomic<Bool>(false)
@@ -32,7 +32,7 @@ public final class Spool: Sendable {
     ///     cursor of a sink no longer configured is removed so it stops holding records back.
     /// - Throws: ``SpoolError`` when the directory cannot be created or locked, or LMDB fails.
     public init(
-        configuration: SpoolConfiguration, sinks: [String], statistics: GatewayStatistics, logger: Logger
+        configuration: SpoolConfiguration, sinks: [String], statistics: SpoolStatistics, logger: Logger
     ) throws(SpoolError) {
         self.configuration = configuration
         self.logger = logger
@@ -139,9 +139,7 @@ public final class Spool: Sendable {
 
     /// Refreshes the spool's derived gauges before each `/metrics` scrape.
     private func registerCollector() {
-        let oldestAge = statistics.registry.makeGauge(
-            name: "logbridge_spool_oldest_record_age_seconds",
-            help: "Age (from its Kafka timestamp) of the oldest record some sink has not delivered; 0 when none waits.")
+        let oldestAge = statistics.oldestRecordAge
         statistics.addCollector("spool") { [weak self] in
             guard let self, !self.closed.load(ordering: .acquiring) else { return }
             let state = self.published.read { ($0.usage, $0.pausedForSpace || $0.outOfSpace, $0.cursors) }

@@ -44,7 +44,7 @@ final class SpoolWriter: @unchecked Sendable {
     let env: LMDBEnvironment
     let db: SpoolDatabases
     let configuration: SpoolConfiguration
-    let statistics: GatewayStatistics
+    let statistics: SpoolStatistics
     let logger: Logger
     let published: Published
     private let signal: SequenceSignal
@@ -86,7 +86,7 @@ final class SpoolWriter: @unchecked Sendable {
 
     init(
         env: LMDBEnvironment, db: SpoolDatabases, state: SpoolState, configuration: SpoolConfiguration,
-        statistics: GatewayStatistics, published: Published, signal: SequenceSignal, logger: Logger,
+        statistics: SpoolStatistics, published: Published, signal: SequenceSignal, logger: Logger,
         backlog: BacklogIndex, backlogLimits: BacklogLimits,
         durableOffsets: @escaping @Sendable ([TopicPartition: Int64]) -> Void
     ) {

@@ -120,7 +120,7 @@ private func withWritableSpool<T: Sendable>(
     logger.logLevel = .warning
     let spool: Spool
     do {
-        spool = try Spool(configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: GatewayStatistics(), logger: logger)
+        spool = try Spool(configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: SpoolStatistics(), logger: logger)
     } catch .lockedByAnotherProcess(let path) {
         fail("the spool at \(path) is in use: stop the gateway first (systemctl stop logbridge), then run this again")
     } catch {

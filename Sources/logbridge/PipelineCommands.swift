@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogBridge
+import LogBridgeMetrics
 import LogBridgePipeline
 
 /// `logbridge pipeline`: try processing rules without running the gateway.
@@ -59,7 +60,8 @@ struct PipelineCommands: ParsableCommand {
                 index = found
                 own = configuration.sinks[found].pipeline
             }
-            let registry = PipelineMetrics()
+            let exported = PrometheusMetricsRegistry()
+            let registry = PipelineMetrics(registry: exported)
             let pipeline: SinkPipeline
             do {
                 pipeline = try SinkPipeline(
@@ -111,7 +113,7 @@ struct PipelineCommands: ParsableCommand {
             if !line.isEmpty { handle() }
             dryRun.finish(emit)
             FileHandle.standardOutput.write(Data(out))
-            if metrics { FileHandle.standardError.write(Data(registry.render().utf8)) }
+            if metrics { FileHandle.standardError.write(Data(exported.exposition())) }
         }
     }
 }

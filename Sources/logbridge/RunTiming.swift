@@ -36,8 +36,8 @@ struct RunTiming {
                 var timing = RunTiming()
                 func now() -> Double { (ContinuousClock.now - start).secondsDouble }
                 while true {
-                    if timing.firstRecord == nil, statistics.consumed.value > 0 { timing.firstRecord = now() }
-                    if timing.allSpooled == nil, statistics.spooled.value >= target { timing.allSpooled = now() }
+                    if timing.firstRecord == nil, statistics.source.consumed.value > 0 { timing.firstRecord = now() }
+                    if timing.allSpooled == nil, statistics.spool.spooled.value >= target { timing.allSpooled = now() }
                     if sinks.allSatisfy({ statistics.sink($0).delivered.value >= target }) {
                         timing.allDelivered = now()
                         break
@@ -52,8 +52,8 @@ struct RunTiming {
             return result
         }
         var final = timing
-        final.consumed = statistics.consumed.value
-        final.spooled = statistics.spooled.value
+        final.consumed = statistics.source.consumed.value
+        final.spooled = statistics.spool.spooled.value
         final.delivered = sinks.map { statistics.sink($0).delivered.value }.min() ?? 0
         final.elapsed = (ContinuousClock.now - start).secondsDouble
         return final

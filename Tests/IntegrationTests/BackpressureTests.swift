@@ -1,4 +1,5 @@
 import Foundation
+import LogBridge
 import LogBridgeCore
 import LogBridgeKafka
 import LogBridgeSpool
@@ -20,25 +21,25 @@ struct BackpressureTests {
         let logger = Logger(label: "backpressure")
         let spool = try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 4 << 20),
-            sinks: ["slow"], statistics: statistics, logger: logger)
+            sinks: ["slow"], statistics: statistics.spool, logger: logger)
         let source = try KafkaSource(
             configuration: KafkaSourceConfiguration(
                 brokers: [cluster.bootstrapServers], topics: ["logs"], groupID: "backpressure",
                 properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
-            target: spool, statistics: statistics, logger: logger)
+            target: spool, statistics: statistics.source, logger: logger)
         try source.start()
 
         // Nobody delivers: the spool fills up and the source pauses instead of dropping or crashing.
         let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline, statistics.pausedPartitions.value == 0 {
+        while ContinuousClock.now < deadline, statistics.source.pausedPartitions.value == 0 {
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(statistics.pausedPartitions.value == partitions)
+        #expect(statistics.source.pausedPartitions.value == partitions)
         #expect(spool.wantsSourcePaused)
-        let consumedWhilePaused = statistics.consumed.value
+        let consumedWhilePaused = statistics.source.consumed.value
         try await Task.sleep(for: .seconds(2))
-        #expect(statistics.consumed.value == consumedWhilePaused, "nothing is fetched while paused")
-        #expect(statistics.spooled.value < records)
+        #expect(statistics.source.consumed.value == consumedWhilePaused, "nothing is fetched while paused")
+        #expect(statistics.spool.spooled.value < records)
         #expect(spool.usage.usedBytes <= 4 << 20, "the spool stays under max_bytes")
 
         // A sink delivers what is spooled, again and again: consumption resumes and completes.
@@ -53,7 +54,7 @@ struct BackpressureTests {
         source.stop()
         spool.close()
         #expect(delivered == records)
-        #expect(statistics.spooled.value == records)
-        #expect(statistics.pausedPartitions.value == 0)
+        #expect(statistics.spool.spooled.value == records)
+        #expect(statistics.source.pausedPartitions.value == 0)
     }
 }

@@ -166,7 +166,7 @@ import Testing
         defer { directory.remove() }
         let spool = try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxRecordBytes: 1024),
-            sinks: ["archive"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
+            sinks: ["archive"], statistics: SpoolStatistics(), logger: Logger(label: "cli"))
         defer { spool.close() }
         #expect(spool.offer(TestIngest.batch([
             .init(partition: 2, offset: 7, value: Array(repeating: UInt8(ascii: "x"), count: 4096)),
@@ -193,7 +193,7 @@ import Testing
             DeadLetter(stage: stage, reason: "HTTP 400: mapper_parsing_exception", status: "400", topic: "logs", partition: 3,
                        offset: offset, timestampMs: 1_795_000_000_000, deadLetteredAtMs: 0, payload: Array("record \(offset)".utf8))
         }
-        var spool: Spool? = try Spool(configuration: configuration, sinks: ["archive", "es"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
+        var spool: Spool? = try Spool(configuration: configuration, sinks: ["archive", "es"], statistics: SpoolStatistics(), logger: Logger(label: "cli"))
         try await spool!.deadLetter([letter("archive", 1), letter("es", 2), letter("archive", 3), letter("source", 4)])
         try writeArchiveConfiguration(in: directory, moreSinks: """
               es:
@@ -212,7 +212,7 @@ import Testing
         #expect(status == 0, "\(output)")
         #expect(output.contains("replayed 2 dead letters for sink archive"))
 
-        let reopened = try Spool(configuration: configuration, sinks: ["archive", "es"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
+        let reopened = try Spool(configuration: configuration, sinks: ["archive", "es"], statistics: SpoolStatistics(), logger: Logger(label: "cli"))
         let forArchive = try reopened.read(from: 0, maxRecords: 10, maxBytes: 1 << 20, for: "archive")
         #expect(forArchive.records.map(\.offset) == [1, 3], "original topic, partition and offset kept")
         #expect(forArchive.records.map(\.partition) == [3, 3])
@@ -235,7 +235,7 @@ import Testing
         let directory = TemporaryDirectory(prefix: "logbridge-cli")
         defer { directory.remove() }
         let configuration = SpoolConfiguration(path: directory.file("spool"), maxRecordBytes: 1 << 20)
-        let spool = try Spool(configuration: configuration, sinks: ["archive"], statistics: GatewayStatistics(), logger: Logger(label: "cli"))
+        let spool = try Spool(configuration: configuration, sinks: ["archive"], statistics: SpoolStatistics(), logger: Logger(label: "cli"))
         #expect(spool.offer(TestIngest.batch([
             .init(partition: 2, offset: 7, value: Array(repeating: UInt8(ascii: "x"), count: 5 << 20)),
         ]), timeout: .seconds(5)))

@@ -25,8 +25,8 @@ struct ConsumerGroupTests {
         #expect(audit.duplicates == 0)
         #expect(audit.malformed == 0)
         #expect(audit.missing(partitions: partitions, perPartition: DeliveryAudit.roundRobin(count: records, partitions: partitions)) == 0)
-        #expect(running.statistics.spooled.value == records)
-        #expect(running.statistics.duplicatesSkipped.value == 0)
+        #expect(running.statistics.spool.spooled.value == records)
+        #expect(running.statistics.source.duplicatesSkipped.value == 0)
     }
 
     @Test func cleanRestartResumesWhereItLeftOff() async throws {
@@ -46,7 +46,7 @@ struct ConsumerGroupTests {
         try await Task.sleep(for: .milliseconds(500))
         try await second.stop()
 
-        #expect(second.statistics.consumed.value == 4_000, "the restarted gateway fetched only the new records")
+        #expect(second.statistics.source.consumed.value == 4_000, "the restarted gateway fetched only the new records")
         let audit = DeliveryAudit(files: [harness.outputPath])
         #expect(audit.unique == 12_000)
         #expect(audit.duplicates == 0)
@@ -123,7 +123,7 @@ struct ConsumerGroupTests {
 
         let audit = DeliveryAudit(files: [a.outputPath, b.outputPath])
         let missing = audit.missing(partitions: partitions, perPartition: DeliveryAudit.roundRobin(count: total, partitions: partitions))
-        return (audit, missing, first.statistics.rebalances.value, first.statistics.revokeCommitFailures.value)
+        return (audit, missing, first.statistics.source.rebalances.value, first.statistics.source.revokeCommitFailures.value)
     }
 
     @Test func brokerDownAndUpMidStreamIsSurvived() async throws {

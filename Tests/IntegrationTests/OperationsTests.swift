@@ -149,7 +149,7 @@ struct OperationsTests {
         #expect(await running.wait(timeout: .seconds(90)) { statistics.sink("es").delivered.value >= records })
         try await running.stop()
         #expect(statistics.configReloads.value == 2)
-        #expect(statistics.spooled.value == records)
+        #expect(statistics.spool.spooled.value == records)
         #expect(es.documentCount == records)
         #expect(es.conflicts == 0, "no record was indexed twice")
         await es.shutdown()
@@ -182,7 +182,7 @@ struct OperationsTests {
         try await first.stop()
         #expect(es.documentCount == 40_000)
         #expect(es.conflicts == 0, "no record was indexed twice")
-        #expect(first.statistics.rebalances.value >= 2)
+        #expect(first.statistics.source.rebalances.value >= 2)
         await es.shutdown()
     }
 
@@ -208,7 +208,7 @@ struct OperationsTests {
         #expect(await second.wait(timeout: .seconds(90)) { es.documentCount >= 32_000 })
         // Time for a repeated record to arrive before the counts are read.
         try await Task.sleep(for: .milliseconds(500))
-        let refusedCommits = first.statistics.revokeCommitFailures.value
+        let refusedCommits = first.statistics.source.revokeCommitFailures.value
         try await second.stop()
         try await first.stop()
         #expect(es.documentCount == 32_000)

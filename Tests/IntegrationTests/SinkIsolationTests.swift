@@ -74,8 +74,8 @@ struct SinkIsolationTests {
         #expect(peers.hec.duplicates == 0)
         #expect(peers.es.documentCount == Self.records)
         #expect(peers.loki.entries.isEmpty, "Loki was down all along")
-        #expect(statistics.spooled.value == Self.records)
-        #expect(statistics.pausedPartitions.value == 0)
+        #expect(statistics.spool.spooled.value == Self.records)
+        #expect(statistics.source.pausedPartitions.value == 0)
         let skipped = statistics.sink("loki").skipped.value
         #expect(skipped > 0)
 
@@ -109,10 +109,10 @@ struct SinkIsolationTests {
         let statistics = running.statistics
 
         // Loki down: its backlog fills the spool and Kafka pauses for every sink.
-        #expect(await running.wait(timeout: .seconds(60)) { statistics.pausedPartitions.value > 0 })
+        #expect(await running.wait(timeout: .seconds(60)) { statistics.source.pausedPartitions.value > 0 })
         // A while paused: nothing more may be spooled or delivered.
         try await Task.sleep(for: .seconds(1))
-        #expect(statistics.spooled.value < Self.records, "the spool holds Loki's backlog: the rest waits in Kafka")
+        #expect(statistics.spool.spooled.value < Self.records, "the spool holds Loki's backlog: the rest waits in Kafka")
         #expect(peers.hec.eventCount < Self.records, "so the other sinks wait too")
 
         peers.loki.setOutage(nil)

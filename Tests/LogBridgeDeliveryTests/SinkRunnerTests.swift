@@ -11,7 +11,7 @@ import Testing
 @Suite struct SinkRunnerTests {
     let logger = Logger(label: "delivery-test")
 
-    func open(_ directory: TemporaryDirectory, statistics: GatewayStatistics) throws -> Spool {
+    func open(_ directory: TemporaryDirectory, statistics: SpoolStatistics = SpoolStatistics()) throws -> Spool {
         try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["test"],
             statistics: statistics, logger: logger)
@@ -57,8 +57,7 @@ import Testing
     @Test func everyRecordIsDeliveredOnceInOrderAfterARetryAndRejectionsAreDeadLettered() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
-        let spool = try open(directory, statistics: statistics)
+        let spool = try open(directory)
         defer { spool.close() }
         let values = (0..<250).map { $0 % 50 == 7 ? "reject-\($0)" : "record-\($0)" }
         #expect(spool.offer(
@@ -69,7 +68,7 @@ import Testing
         let runner = SinkRunner(
             sink: sink, spool: spool,
             configuration: SinkRunnerConfiguration(batchSize: 40, initialBackoff: .milliseconds(10)),
-            statistics: statistics, logger: logger)
+            statistics: SinkStatisticsTable(), logger: logger)
         let running = Task { try await runner.run() }
         defer { running.cancel() }
         #expect(await eventually { spool.checkpoint(sink: "test").nextSequence == 250 }, "the cursor reached the end")
@@ -84,14 +83,14 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         do {
-            let spool = try open(directory, statistics: GatewayStatistics())
+            let spool = try open(directory)
             let notebook = SinkNotebook(spool: spool, sink: "test")
             try await notebook.save("channels", Array("abc".utf8))
             try await notebook.save("gone", [1])
             try await notebook.save("gone", nil)
             spool.close()
         }
-        let spool = try open(directory, statistics: GatewayStatistics())
+        let spool = try open(directory)
         defer { spool.close() }
         let notebook = SinkNotebook(spool: spool, sink: "test")
         #expect(try notebook.load("channels") == Array("abc".utf8))

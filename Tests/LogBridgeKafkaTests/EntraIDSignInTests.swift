@@ -3,6 +3,7 @@ import Foundation
 import LogBridgeCore
 import LogBridgeFakes
 import LogBridgeKafka
+import LogBridgeMetrics
 import LogBridgeMockCluster
 import LogBridgeSpool
 import LogBridgeTestSupport
@@ -152,7 +153,7 @@ import Testing
     /// API lets properties override what `check` refuses in a configuration file).
     static func source(
         _ fake: FakeEntraTokenEndpoint, secret: String, cluster: MockKafkaCluster, directory: TemporaryDirectory,
-        statistics: GatewayStatistics, logger: Logger
+        statistics: ExportedStatistics, logger: Logger
     ) throws -> (KafkaSource, Spool) {
         let options = FakeEntraTokenEndpoint.Options()
         let signIn = EntraIDSignIn(
@@ -162,9 +163,9 @@ import Testing
             entraID: signIn, topics: ["logs"], groupID: "entra-test",
             properties: ["bootstrap.servers": cluster.bootstrapServers, "security.protocol": "SASL_PLAINTEXT", "reconnect.backoff.ms": "200"])
         let spool = try Spool(
-            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["out"], statistics: statistics,
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20), sinks: ["out"], statistics: statistics.spool,
             logger: logger)
-        return (try KafkaSource(configuration: configuration, target: spool, statistics: statistics, logger: logger), spool)
+        return (try KafkaSource(configuration: configuration, target: spool, statistics: statistics.source, logger: logger), spool)
     }
 
     static func wait(timeout: Duration = .seconds(20), until condition: () -> Bool) async -> Bool {
@@ -186,7 +187,7 @@ import Testing
         defer { directory.remove() }
         let recorder = LogRecorder()
         let logger = Logger(label: "entra") { _ in recorder }
-        let statistics = GatewayStatistics()
+        let statistics = ExportedStatistics()
         let secret = FakeEntraTokenEndpoint.Options().clientSecret!
         let (source, _) = try Self.source(fake, secret: secret, cluster: cluster, directory: directory, statistics: statistics, logger: logger)
         try source.start()
@@ -199,8 +200,8 @@ import Testing
         #expect(refresher.status.callbacks >= 1, "librdkafka's refresh callback never fired")
         #expect(refresher.status.failures == 0)
         #expect(refresher.problem == nil)
-        #expect(statistics.oauthTokenRefreshes.value >= 3)
-        #expect(statistics.oauthTokenRefreshFailures.value == 0)
+        #expect(statistics.source.oauthTokenRefreshes.value >= 3)
+        #expect(statistics.source.oauthTokenRefreshFailures.value == 0)
         // Holding a token, librdkafka connected and asked the broker for the SASL handshake (the
         // mock has none); it never reported a token failure.
         #expect(await Self.wait { recorder.messages.contains { $0.contains("SASL Handshake not supported by broker (required by mechanism OAUTHBEARER)") } })
@@ -217,7 +218,7 @@ import Testing
         defer { directory.remove() }
         let recorder = LogRecorder()
         let logger = Logger(label: "entra") { _ in recorder }
-        let statistics = GatewayStatistics()
+        let statistics = ExportedStatistics()
         let secret = "not-the-right-secret~VALUE"
         let (source, _) = try Self.source(fake, secret: secret, cluster: cluster, directory: directory, statistics: statistics, logger: logger)
         try source.start()
@@ -231,8 +232,8 @@ import Testing
         #expect(problem.contains("HTTP 401"))
         #expect(problem.contains("no valid token"))
         #expect(!problem.contains(secret))
-        #expect(statistics.oauthTokenRefreshFailures.value >= 2)
-        #expect(statistics.oauthTokenRefreshes.value == 0)
+        #expect(statistics.source.oauthTokenRefreshFailures.value >= 2)
+        #expect(statistics.source.oauthTokenRefreshes.value == 0)
         #expect(recorder.messages.contains { $0.contains("Entra ID token request failed") && $0.contains("AADSTS7000215") })
         // librdkafka was told: it reports the failure as an authentication error.
         #expect(await Self.wait { recorder.messages.contains { $0.contains("Failed to acquire SASL OAUTHBEARER token") } })
@@ -248,7 +249,7 @@ import Testing
         let cluster = try MockKafkaCluster(brokers: 1)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let statistics = ExportedStatistics()
         let (source, _) = try Self.source(
             fake, secret: FakeEntraTokenEndpoint.Options().clientSecret!, cluster: cluster, directory: directory, statistics: statistics,
             logger: Logger(label: "entra"))
@@ -260,7 +261,21 @@ import Testing
         fake.failAlways(nil)
         #expect(await Self.wait { refresher.status.tokensSet >= 1 })
         #expect(refresher.problem == nil)
-        #expect(statistics.oauthTokenRefreshFailures.value >= 1)
-        #expect(statistics.oauthTokenRefreshes.value >= 1)
+        #expect(statistics.source.oauthTokenRefreshFailures.value >= 1)
+        #expect(statistics.source.oauthTokenRefreshes.value >= 1)
     }
+}
+
+/// The source's and the spool's series in one Prometheus registry, as a gateway exposes them.
+struct ExportedStatistics {
+    let metrics = PrometheusMetricsRegistry()
+    let source: SourceStatistics
+    let spool: SpoolStatistics
+
+    init() {
+        source = SourceStatistics(registry: metrics)
+        spool = SpoolStatistics(registry: metrics)
+    }
+
+    func exposition() -> [UInt8] { metrics.exposition() }
 }

@@ -10,7 +10,7 @@ import Testing
 
     /// A counter labelled from two fields of the event (`ns` and `app` unless told).
     func run(_ lines: [[UInt8]], fields: (String, String) = ("ns", "app")) throws -> PipelineMetrics {
-        let metrics = PipelineMetrics()
+        let metrics = PipelineMetrics.exported()
         let definition = MetricDefinition(
             name: "events_total", kind: .counter,
             labels: [.init(name: "first", field: S.path(fields.0)), .init(name: "second", field: S.path(fields.1))])

@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func metricsFromEventsWithCardinalityCap() throws {
-        let metrics = PipelineMetrics()
+        let metrics = PipelineMetrics.exported()
         let definitions = [
             MetricDefinition(
                 name: "app_errors_total", kind: .counter, labels: [.init(name: "namespace", field: S.path("ns"))],
@@ -135,7 +135,7 @@ import Testing
         #expect(metrics.value("request_seconds") == 3)
         let text = metrics.render()
         #expect(text.contains(#"request_seconds_bucket{le="0.1"} 1"#))
-        #expect(text.contains(#"request_seconds_bucket{le="1"} 2"#))
+        #expect(text.contains(#"request_seconds_bucket{le="1.0"} 2"#))
         #expect(text.contains(#"request_seconds_bucket{le="+Inf"} 3"#))
         #expect(text.contains(#"logbridge_pipeline_metric_series_dropped_total{metric="app_errors_total"} 1"#))
         // The same window again (a replay) counts nothing.
@@ -143,10 +143,10 @@ import Testing
         #expect(metrics.value("app_errors_total", labels: ["namespace": "a"]) == 2)
     }
 
-    /// Rendering copies one family at a time, so the pipelines keep recording during a scrape;
-    /// each rendering is still well formed and the last one shows every count.
+    /// The pipelines keep recording while the gateway's registry renders a scrape; each rendering
+    /// is still well formed and the last one shows every count.
     @Test func renderingWhilePipelinesRecordLosesNothing() async {
-        let metrics = PipelineMetrics()
+        let metrics = PipelineMetrics.exported()
         let families = 20, perWriter = 2_000, writers = 4
         await withTaskGroup(of: Void.self) { group in
             for writer in 0..<writers {

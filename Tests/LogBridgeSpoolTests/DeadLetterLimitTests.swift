@@ -1,5 +1,6 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeMetrics
 import LogBridgeTestSupport
 import Logging
 import Testing
@@ -26,7 +27,8 @@ import Testing
     @Test func aFiveMiBRecordIsDeadLetteredAsItsFirstBytesWithItsOriginalSize() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let metrics = PrometheusMetricsRegistry()  // scraped as /metrics is
+        let statistics = SpoolStatistics(registry: metrics)
         let big = (0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         do {
             let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: statistics, logger: logger)
@@ -57,7 +59,8 @@ import Testing
     @Test func everyProducerIsCappedWhereLettersAreStored() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let metrics = PrometheusMetricsRegistry()  // scraped as /metrics is
+        let statistics = SpoolStatistics(registry: metrics)
         let spool = try Spool(
             configuration: configuration(directory, maxRecordBytes: 64 << 10), sinks: ["a"], statistics: statistics, logger: logger)
         defer { spool.close() }
@@ -92,7 +95,8 @@ import Testing
     @Test func aFullStoreEvictsTheOldestLettersWhileRecordsKeepFlowing() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let metrics = PrometheusMetricsRegistry()  // scraped as /metrics is
+        let statistics = SpoolStatistics(registry: metrics)
         let limit = 1 << 20
         let spool = try Spool(
             configuration: configuration(directory, maxRecordBytes: 64 << 10, deadLetterMaxBytes: limit), sinks: ["a"],
@@ -130,7 +134,7 @@ import Testing
         #expect(kept.count == usage.deadLetters)
         #expect(kept.map(\.offset) == (evicted..<300).map { Int64($0 * 10) })
 
-        let exposition = String(decoding: statistics.exposition(), as: UTF8.self)
+        let exposition = String(decoding: metrics.exposition(), as: UTF8.self)
         #expect(exposition.contains("logbridge_spool_dead_letters_evicted_total \(evicted)"))
         #expect(exposition.contains("logbridge_spool_dead_letter_max_bytes \(limit)"))
         #expect(exposition.contains("logbridge_spool_dead_letter_bytes \(usage.deadLetterBytes)"))
@@ -139,7 +143,8 @@ import Testing
     @Test func aLetterLargerThanTheWholeLimitIsStillKept() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let metrics = PrometheusMetricsRegistry()  // scraped as /metrics is
+        let statistics = SpoolStatistics(registry: metrics)
         let spool = try Spool(
             configuration: configuration(directory, deadLetterMaxBytes: 64 << 10), sinks: ["a"], statistics: statistics, logger: logger)
         defer { spool.close() }
@@ -153,12 +158,13 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         do {
-            let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: GatewayStatistics(), logger: logger)
+            let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: SpoolStatistics(), logger: logger)
             try await spool.deadLetter((0..<100).map { letter("a", offset: $0, payload: Array(repeating: 7, count: 30_000)) })
             #expect(spool.usage.deadLetterBytes > 2 << 20)
             spool.close()
         }
-        let statistics = GatewayStatistics()
+        let metrics = PrometheusMetricsRegistry()  // scraped as /metrics is
+        let statistics = SpoolStatistics(registry: metrics)
         let spool = try Spool(
             configuration: configuration(directory, deadLetterMaxBytes: 1 << 20), sinks: ["a"], statistics: statistics, logger: logger)
         defer { spool.close() }
@@ -174,7 +180,7 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let spool = try Spool(
-            configuration: configuration(directory, maxRecordBytes: 1024), sinks: ["a"], statistics: GatewayStatistics(), logger: logger)
+            configuration: configuration(directory, maxRecordBytes: 1024), sinks: ["a"], statistics: SpoolStatistics(), logger: logger)
         defer { spool.close() }
         try await spool.deadLetter([
             letter("a", offset: 1, payload: Array("whole".utf8)),
@@ -210,7 +216,7 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("spool")
-        try Spool(configuration: configuration(directory), sinks: ["a"], statistics: GatewayStatistics(), logger: logger).close()
+        try Spool(configuration: configuration(directory), sinks: ["a"], statistics: SpoolStatistics(), logger: logger).close()
         // An existing spool's dead letters, as the previous release stored them.
         do {
             let env = try LMDBEnvironment(directory: path, mapSize: 80 << 20, maxDatabases: SpoolDatabases.count + 2)
@@ -230,7 +236,7 @@ import Testing
         #expect(listed[0].reason == "HTTP 400: old")
         #expect(listed[1].stage == "source")
 
-        let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: GatewayStatistics(), logger: logger)
+        let spool = try Spool(configuration: configuration(directory), sinks: ["a"], statistics: SpoolStatistics(), logger: logger)
         defer { spool.close() }
         try await spool.deadLetter([letter("a", offset: 12, payload: Array("new one".utf8))])
         #expect(try spool.deadLetters(limit: 10).map(\.offset) == [10, 11, 12], "new letters go after the old ones")

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeMetrics
 import LogBridgeTestSupport
 import Logging
 import Synchronization
@@ -15,7 +16,7 @@ import Testing
     /// 1000-byte values: 1024 bytes each in the spool (24-byte header, no key).
     static let value = [UInt8](repeating: UInt8(ascii: "v"), count: 1000)
 
-    func open(_ directory: TemporaryDirectory, sinks: [String], maxBytes: Int = 64 << 20, statistics: GatewayStatistics = GatewayStatistics())
+    func open(_ directory: TemporaryDirectory, sinks: [String], maxBytes: Int = 64 << 20, statistics: SpoolStatistics = SpoolStatistics())
         throws -> Spool
     {
         try Spool(
@@ -38,7 +39,8 @@ import Testing
     @Test func aSkippingSinkOverItsByteLimitSkipsOnlyItsOldestRecordsAndABlockingSinkKeepsAll() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let metrics = PrometheusMetricsRegistry()  // scraped as /metrics is
+        let statistics = SpoolStatistics(registry: metrics)
         let spool = try open(directory, sinks: ["primary", "secondary"], statistics: statistics)
         spool.setBacklogLimits([
             "primary": SinkBacklogLimit(maxBytes: 100 * 1024),  // block: the limit alone never skips
@@ -48,7 +50,7 @@ import Testing
         #expect(spool.checkpoint(sink: "primary").nextSequence == 0, "a blocking sink is never skipped")
         #expect(spool.checkpoint(sink: "secondary").nextSequence == 900, "100 records of 1024 bytes fit in 100 KiB")
         #expect(spool.usage.records == 1000, "the primary still needs them all")
-        _ = statistics.exposition()
+        _ = metrics.exposition()
         #expect(statistics.sink("secondary").backlogBytes.value == 100 * 1024)
         #expect(statistics.sink("primary").backlogBytes.value == 1000 * 1024)
 
@@ -93,7 +95,7 @@ import Testing
         let recorder = LogLines()
         let spool = try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 64 << 20, skipEpisodeQuietPeriod: .milliseconds(300)),
-            sinks: ["primary", "secondary"], statistics: GatewayStatistics(), logger: Logger(label: "episode") { _ in recorder })
+            sinks: ["primary", "secondary"], statistics: SpoolStatistics(), logger: Logger(label: "episode") { _ in recorder })
         defer { spool.close() }
         spool.setBacklogLimits(["secondary": SinkBacklogLimit(maxBytes: 100 * 1024, whenFull: .skipOldest)])
         write(spool, records: 1000)
@@ -130,7 +132,8 @@ import Testing
             // No further commit: the skip was in the transaction that spooled the records.
             spool.close()
         }
-        let statistics = GatewayStatistics()
+        let metrics = PrometheusMetricsRegistry()  // scraped as /metrics is
+        let statistics = SpoolStatistics(registry: metrics)
         let reopened = try open(directory, sinks: ["primary", "secondary"], statistics: statistics)
         defer { reopened.close() }
         #expect(reopened.checkpoint(sink: "secondary").nextSequence == 800)
@@ -140,7 +143,7 @@ import Testing
         reopened.setBacklogLimits(["secondary": SinkBacklogLimit(maxBytes: 200 * 1024, whenFull: .skipOldest)])
         write(reopened, records: 100, from: 1000)
         #expect(reopened.checkpoint(sink: "secondary").nextSequence == 900)
-        _ = statistics.exposition()
+        _ = metrics.exposition()
         #expect(statistics.sink("secondary").backlogBytes.value == 200 * 1024)
         #expect(statistics.sink("primary").backlogBytes.value == 1100 * 1024)
     }
@@ -201,7 +204,8 @@ import Testing
                 try txn.put(meta, key: SpoolKey.format, value: Array("1".utf8))
             }
         }
-        let statistics = GatewayStatistics()
+        let metrics = PrometheusMetricsRegistry()  // scraped as /metrics is
+        let statistics = SpoolStatistics(registry: metrics)
         let spool = try open(directory, sinks: ["a", "b"], statistics: statistics)
         defer { spool.close() }
         #expect(try spool.read(from: 0, maxRecords: 1000, maxBytes: 8 << 20).count == 500)
@@ -210,7 +214,7 @@ import Testing
         spool.setBacklogLimits(["b": SinkBacklogLimit(maxBytes: 100 * 1024, whenFull: .skipOldest)])
         write(spool, records: 100, from: 500)
         #expect(spool.checkpoint(sink: "b").nextSequence == 500, "the upgrade measured the records it found")
-        _ = statistics.exposition()
+        _ = metrics.exposition()
         #expect(statistics.sink("a").backlogBytes.value == 400 * 1024)
         let format = try spool._formatVersion()
         #expect(format == "2")

@@ -10,7 +10,7 @@ import Testing
     let logger = Logger(label: "spool-test")
 
     func open(_ directory: TemporaryDirectory, sinks: [String] = ["a"], maxBytes: Int = 64 << 20, maxRecordBytes: Int = 1 << 20,
-              statistics: GatewayStatistics = GatewayStatistics()) throws -> Spool {
+              statistics: SpoolStatistics = SpoolStatistics()) throws -> Spool {
         try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: maxBytes, maxRecordBytes: maxRecordBytes),
             sinks: sinks, statistics: statistics, logger: logger)
@@ -25,7 +25,7 @@ import Testing
         let created = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(created.map { $0 & 0o700 == 0o700 && $0 & 0o027 == 0 } == true, "0750 at most: \(String(created ?? 0, radix: 8))")
         let spool = try Spool(
-            configuration: SpoolConfiguration(path: path, maxBytes: 64 << 20), sinks: ["a"], statistics: GatewayStatistics(),
+            configuration: SpoolConfiguration(path: path, maxBytes: 64 << 20), sinks: ["a"], statistics: SpoolStatistics(),
             logger: logger)
         spool.close()
         for file in try FileManager.default.contentsOfDirectory(atPath: path) {
@@ -65,7 +65,7 @@ import Testing
     @Test func refetchedOffsetsAreNotSpooledTwice() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let statistics = SpoolStatistics()
         let spool = try open(directory, statistics: statistics)
         defer { spool.close() }
         #expect(spool.offer(TestIngest.sequential(partition: 1, from: 0, count: 50), timeout: .seconds(1)))
@@ -81,7 +81,7 @@ import Testing
     @Test func tombstonesAreSkippedAndOversizeRecordsAreDeadLettered() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let statistics = SpoolStatistics()
         let spool = try open(directory, maxRecordBytes: 1024, statistics: statistics)
         defer { spool.close() }
         let batch = TestIngest.batch([
@@ -132,7 +132,7 @@ import Testing
     @Test func aFullSpoolPausesTheSourceAndRecoversWhenSinksFreeRoom() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let statistics = SpoolStatistics()
         let spool = try open(directory, maxBytes: 2 << 20, statistics: statistics)
         defer { spool.close() }
         let value = [UInt8](repeating: UInt8(ascii: "x"), count: 1000)

@@ -27,7 +27,7 @@ import Testing
     @Test func aFullTopicTableFailsTheWriteInsteadOfTrapping() throws {
         let directory = TemporaryDirectory(prefix: "logbridge-topics")
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let statistics = SpoolStatistics()
         let spool = try Spool(
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 256 << 20), sinks: ["a"],
             statistics: statistics, logger: logger)

@@ -19,7 +19,7 @@ protocol AdminContent: AnyObject, Sendable {
 }
 
 /// The operations endpoint on `admin.listen` (default `127.0.0.1:9180`):
-/// - `GET /metrics`: Prometheus text (the gateway's registry, then the pipelines' metrics);
+/// - `GET /metrics`: Prometheus text (the gateway's one registry, pipelines' metrics included);
 /// - `GET /healthz`: 200 while every loop turns (Kafka poll, spool writer, each sink), else 503;
 /// - `GET /readyz`: 200 when the consumer group is joined, the spool is writable and every sink
 ///   has a healthy endpoint, else 503 with the reasons, one per line.

@@ -16,7 +16,7 @@ extension Gateway {
     public func readinessProblems() -> [String] {
         var problems: [String] = []
         if let signIn = source.tokenRefresher?.problem { problems.append(signIn) }
-        if statistics.groupJoined.value == 0 {
+        if statistics.source.groupJoined.value == 0 {
             problems.append("source: no assignment from consumer group '\(configuration.source.groupID)' (joining, rebalancing or stopped)")
         }
         // The same condition as logbridge_spool_full and the README's troubleshooting table: above

@@ -82,7 +82,7 @@ public final class Gateway: Sendable {
         var newSource: KafkaSource?
         if new.source != old.source {
             do {
-                newSource = try KafkaSource(configuration: new.source, target: spool, statistics: statistics, logger: logger)
+                newSource = try KafkaSource(configuration: new.source, target: spool, statistics: statistics.source, logger: logger)
             } catch {
                 statistics.configReloadFailures.add(1)
                 throw ReloadError(problems: ["source: \(error)"])
@@ -103,11 +103,9 @@ public final class Gateway: Sendable {
 }
 
 extension Gateway: AdminContent {
-    /// The gateway's registry (collectors run first), then the pipelines' metrics.
+    /// The gateway's one registry, pipelines' metrics included (collectors run first).
     func metricsExposition() -> [UInt8] {
-        var body = statistics.exposition()
-        body.append(contentsOf: pipelineMetrics.render().utf8)
-        return body
+        statistics.exposition()
     }
 }
 
@@ -132,14 +130,14 @@ public func buildGateway(
     signals: Bool = true, configurationPath: String? = nil, version: String = "dev"
 ) throws -> Gateway {
     let spool = try Spool(
-        configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: statistics, logger: logger)
+        configuration: configuration.spool, sinks: configuration.sinks.map(\.name), statistics: statistics.spool, logger: logger)
     spool.setBacklogLimits(Dictionary(configuration.sinks.map { ($0.name, $0.backlog) }, uniquingKeysWith: { a, _ in a }))
-    let pipelineMetrics = PipelineMetrics()
+    let pipelineMetrics = PipelineMetrics(registry: statistics.metrics)
     let stopDeadline = StopDeadline()
     let runners = try makeSinkRunners(
         configuration: configuration, spool: spool, statistics: statistics, pipelineMetrics: pipelineMetrics,
         stopDeadline: stopDeadline, logger: logger)
-    let source = try KafkaSource(configuration: configuration.source, target: spool, statistics: statistics, logger: logger)
+    let source = try KafkaSource(configuration: configuration.source, target: spool, statistics: statistics.source, logger: logger)
     let sinks = SinkSupervisor(runners: runners, logger: logger)
     let sourceSupervisor = SourceSupervisor(
         source: source, stopDeadline: stopDeadline, shutdownTimeout: configuration.shutdownTimeout, logger: logger)
@@ -188,7 +186,7 @@ func makeSinkRunners(
             shared: configuration.pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
             metrics: pipelineMetrics, countsShared: index == 0, eventTime: configuration.eventTime)
         return SinkRunner(
-            sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics, logger: logger, pipeline: pipeline,
+            sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics.sinks, logger: logger, pipeline: pipeline,
             stopDeadline: stopDeadline)
     }
     return runners

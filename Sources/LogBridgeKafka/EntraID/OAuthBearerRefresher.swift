@@ -58,7 +58,7 @@ public final class OAuthBearerRefresher: Sendable {
     private let state = Mutex(State())
     private let client: EntraTokenClient
     private let timing: Timing
-    private let statistics: GatewayStatistics
+    private let statistics: SourceStatistics
     private let logger: Logger
 
     /// One client for every token request: redirects are refused (a token request carries the
@@ -69,7 +69,7 @@ public final class OAuthBearerRefresher: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    public init(signIn: EntraIDSignIn, statistics: GatewayStatistics, logger: Logger, timing: Timing = Timing()) {
+    public init(signIn: EntraIDSignIn, statistics: SourceStatistics, logger: Logger, timing: Timing = Timing()) {
         self.client = EntraTokenClient(signIn: signIn)
         self.timing = timing
         self.statistics = statistics

@@ -1,13 +1,15 @@
-import Foundation
+import LogBridgeCore
 import Synchronization
 
 /// Counters, gauges and histograms made from events (`metrics` processor), plus the pipeline's
-/// own counters (redactions per detector, dropped events), rendered in the Prometheus text
-/// format for the admin `/metrics` endpoint.
+/// own counters (redactions per detector, dropped events), declared in the gateway's
+/// ``MetricsRegistry`` so `/metrics` renders them with every other stage's series.
 ///
 /// Series are keyed by their label values; each family caps its series (`max_series`) so a
 /// label fed from an unbounded field cannot exhaust memory: new series beyond the cap are not
-/// created, and `logbridge_pipeline_metric_series_dropped_total` counts the observations lost.
+/// created in the registry, and `logbridge_pipeline_metric_series_dropped_total` counts the
+/// observations lost. The values are also kept here, because the registry's series cannot be
+/// read back (the demo summary, the dry run and the tests read them).
 public final class PipelineMetrics: Sendable {
     public enum Kind: String, Sendable, CaseIterable { case counter, gauge, histogram }
 
@@ -24,23 +26,41 @@ public final class PipelineMetrics: Sendable {
 
     struct Series {
         var labelValues: [String]
+        var exported: Exported
+        /// Counters and gauges: the value; histograms: the sum of the observations.
         var value: Double = 0
-        var bucketCounts: [UInt64] = []
         var count: UInt64 = 0
+    }
+
+    enum Exported {
+        case counter(any CounterHandle)
+        case gauge(any GaugeHandle)
+        case histogram(any HistogramHandle)
     }
 
     private struct State {
         var families: [String: Family] = [:]
-        var names: [String] = []
-        var droppedSeries: [String: UInt64] = [:]
+        var dropped: [String: any CounterHandle] = [:]
     }
 
-    private let state = Mutex(State())
+    private static let dropped = MetricFamily(
+        name: "logbridge_pipeline_metric_series_dropped_total", kind: .counter,
+        help: "Observations not recorded because the metric reached max_series.", labelNames: ["metric"])
 
-    public init() {}
+    private let state = Mutex(State())
+    /// Where the series are declared and exported.
+    public let registry: any MetricsRegistry
+
+    /// - Parameter registry: where the series are declared; the default exposes nothing (the
+    ///   configuration check, tests).
+    public init(registry: any MetricsRegistry = UnexportedMetrics()) {
+        self.registry = registry
+        try? registry.declare(Self.dropped)
+    }
 
     /// Declares a family; declaring it again with the same shape is fine (each sink's pipeline
-    /// declares the shared metrics), a different shape is a configuration error.
+    /// declares the shared metrics), a different shape, or a name the gateway's other series
+    /// hold, is a configuration error.
     func declare(name: String, kind: Kind, help: String, labelNames: [String], buckets: [Double], maxSeries: Int) throws(PipelineError) {
         let result: PipelineError? = state.withLock { state in
             if let existing = state.families[name] {
@@ -49,8 +69,12 @@ public final class PipelineMetrics: Sendable {
                 }
                 return nil
             }
+            do {
+                try registry.declare(MetricFamily(name: name, kind: MetricKind(kind), help: help, labelNames: labelNames))
+            } catch {
+                return PipelineError("metric \(name) cannot be declared: \(error)")
+            }
             state.families[name] = Family(kind: kind, help: help, labelNames: labelNames, buckets: buckets.sorted(), maxSeries: maxSeries)
-            state.names.append(name)
             return nil
         }
         if let result { throw result }
@@ -71,25 +95,32 @@ public final class PipelineMetrics: Sendable {
             defer { state.families[name] = family }
             if family.series[key] == nil {
                 guard family.series.count < family.maxSeries else {
-                    state.droppedSeries[name, default: 0] += 1
+                    countDropped(name, in: &state)
                     return
                 }
-                var fresh = Series(labelValues: labelValues())
-                if family.kind == .histogram { fresh.bucketCounts = Array(repeating: 0, count: family.buckets.count) }
-                family.series[key] = fresh
+                let values = labelValues()
+                family.series[key] = Series(labelValues: values, exported: makeSeries(name, family, values))
                 family.order.append(key)
             }
-            switch update {
-            case .add(let delta): family.series[key]!.value += delta
-            case .set(let value): family.series[key]!.value = value
-            case .observe(let value):
-                family.series[key]!.value += value
-                family.series[key]!.count += 1
-                for (i, bound) in family.buckets.enumerated() where value <= bound {
-                    family.series[key]!.bucketCounts[i] += 1
-                }
-            }
+            family.series[key]!.apply(update)
         }
+    }
+
+    private func makeSeries(_ name: String, _ family: Family, _ labelValues: [String]) -> Exported {
+        let labels = Array(zip(family.labelNames, labelValues))
+        switch family.kind {
+        case .counter: return .counter(registry.makeCounter(name: name, labels: labels, help: family.help))
+        case .gauge: return .gauge(registry.makeGauge(name: name, labels: labels, help: family.help))
+        case .histogram:
+            return .histogram(registry.makeHistogram(name: name, labels: labels, buckets: family.buckets, help: family.help))
+        }
+    }
+
+    private func countDropped(_ name: String, in state: inout State) {
+        if state.dropped[name] == nil {
+            state.dropped[name] = registry.makeCounter(name: Self.dropped.name, labels: [("metric", name)], help: Self.dropped.help)
+        }
+        state.dropped[name]?.increment(by: Int64(1))
     }
 
     /// Adds to one of the pipeline's own counters, declared on first use.
@@ -102,7 +133,8 @@ public final class PipelineMetrics: Sendable {
         record(name, key: key, labelValues: labels.map(\.1), .add(Double(amount)))
     }
 
-    /// The current value of a counter or gauge series (tests, the dry run).
+    /// The current value of a counter or gauge series (tests, the dry run); a histogram's
+    /// observation count.
     public func value(_ name: String, labels: [String: String] = [:]) -> Double? {
         state.withLock { state in
             guard let family = state.families[name] else { return nil }
@@ -123,67 +155,46 @@ public final class PipelineMetrics: Sendable {
             }
         }
     }
+}
 
-    /// All families in the Prometheus text exposition format (version 0.0.4).
-    ///
-    /// Every pipeline records into this one registry, so the lock is taken per family, only to
-    /// copy it (a reference to its storage); the text is built outside. Events keep flowing while a
-    /// scrape renders; an event recorded meanwhile copies that one family's series on write.
-    public func render() -> String {
-        let (names, dropped) = state.withLock { ($0.names, $0.droppedSeries) }
-        var out = ""
-        for name in names {
-            guard let family = state.withLock({ $0.families[name] }) else { continue }
-            out += "# HELP \(name) \(Self.escapeHelp(family.help))\n# TYPE \(name) \(family.kind.rawValue)\n"
-            for key in family.order {
-                guard let series = family.series[key] else { continue }
-                let labels = zip(family.labelNames, series.labelValues).map { "\($0)=\"\(Self.escapeLabel($1))\"" }
-                switch family.kind {
-                case .counter, .gauge:
-                    out += "\(name)\(Self.braces(labels)) \(Self.format(series.value))\n"
-                case .histogram:
-                    for (i, bound) in family.buckets.enumerated() {
-                        out += "\(name)_bucket\(Self.braces(labels + ["le=\"\(Self.format(bound))\""])) \(series.bucketCounts[i])\n"
-                    }
-                    out += "\(name)_bucket\(Self.braces(labels + ["le=\"+Inf\""])) \(series.count)\n"
-                    out += "\(name)_sum\(Self.braces(labels)) \(Self.format(series.value))\n"
-                    out += "\(name)_count\(Self.braces(labels)) \(series.count)\n"
-                }
+extension PipelineMetrics.Series {
+    /// Applies `update` here and to the exported series.
+    mutating func apply(_ update: PipelineMetrics.Update) {
+        switch (update, exported) {
+        case (.add(let delta), .counter(let counter)):
+            // A counter only goes up (the exporter refuses a negative step): a negative value
+            // from an event is ignored.
+            guard delta >= 0 else { return }
+            value += delta
+            // Whole steps stay integers, so the exposition shows `3`, not `3.0`.
+            if delta == delta.rounded(), delta < 9_007_199_254_740_992 {
+                counter.increment(by: Int64(delta))
+            } else {
+                counter.increment(by: delta)
             }
+        case (.add(let delta), .gauge(let gauge)):
+            value += delta
+            gauge.set(value)
+        case (.set(let new), .gauge(let gauge)):
+            value = new
+            gauge.set(new)
+        case (.observe(let observed), .histogram(let histogram)):
+            value += observed
+            count += 1
+            histogram.record(observed)
+        default:
+            // The processor validates action against kind, so nothing else reaches here.
+            return
         }
-        if !dropped.isEmpty {
-            let name = "logbridge_pipeline_metric_series_dropped_total"
-            out += "# HELP \(name) Observations not recorded because the metric reached max_series.\n# TYPE \(name) counter\n"
-            for (metric, count) in dropped.sorted(by: { $0.key < $1.key }) {
-                out += "\(name){metric=\"\(metric)\"} \(count)\n"
-            }
+    }
+}
+
+extension MetricKind {
+    init(_ kind: PipelineMetrics.Kind) {
+        switch kind {
+        case .counter: self = .counter
+        case .gauge: self = .gauge
+        case .histogram: self = .histogram
         }
-        return out
-    }
-
-    private static func braces(_ labels: [String]) -> String {
-        labels.isEmpty ? "" : "{" + labels.joined(separator: ",") + "}"
-    }
-
-    static func format(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
-    }
-
-    private static func escapeLabel(_ value: String) -> String {
-        var out = ""
-        for c in value.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
-
-    private static func escapeHelp(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
     }
 }

@@ -95,7 +95,7 @@ struct RedactionFailClosedTests {
     /// The `redact` processor counts failures per detector in
     /// `logbridge_pipeline_redaction_failed_closed_total`, and not again when a window is replayed.
     @Test func theProcessorCountsFailuresPerDetector() throws {
-        let metrics = PipelineMetrics()
+        let metrics = PipelineMetrics.exported()
         let rules = RedactionRules(custom: [Self.evil, CustomDetector(name: "order", pattern: #"ORD-\d{4}"#)])
         let pipeline = try PipelineTestSupport.pipeline([.redact(RedactOptions(rules: rules))], metrics: metrics)
         let lines = [

@@ -1,4 +1,5 @@
 import Foundation
+import LogBridgeCore
 import Prometheus
 import Synchronization
 
@@ -18,7 +19,7 @@ public enum ProcessMetrics {
         let cpu = registry.makeCounter(name: "process_cpu_seconds_total", help: "User and system CPU time spent, in seconds.")
         let reported = Mutex<Double>(0)
         if let start = startTime() { started.set(start) }
-        statistics.addCollector("process") {
+        statistics.metrics.addCollector("process") {
             guard let sample = sample() else { return }
             resident.set(Int64(sample.residentBytes))
             virtual.set(Int64(sample.virtualBytes))
