@@ -46,7 +46,7 @@ let benchmarks: @Sendable () -> Void = {
         let corpus = Corpus.shared
         let directory = try BenchDirectory("spool")
         defer { directory.remove() }
-        let statistics = GatewayStatistics()
+        let statistics = SpoolStatistics()
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let spool = try Spool(
