@@ -18,7 +18,8 @@ public final class SinkRunner: Service, Sendable {
     private let spool: Spool
     private let configuration: SinkRunnerConfiguration
     private let statistics: SinkStatistics
-    private let gatewayStatistics: SinkStatisticsTable
+    /// Every sink's statistics: this runner's heartbeat and its scrape-time collector live there.
+    private let sinkTable: SinkStatisticsTable
     private let logger: Logger
     private let reader: DedicatedThread
     private let shuttingDown = Atomic<Bool>(false)
@@ -44,7 +45,7 @@ public final class SinkRunner: Service, Sendable {
         self.spool = spool
         self.configuration = configuration
         self.statistics = statistics.sink(sink.name)
-        self.gatewayStatistics = statistics
+        self.sinkTable = statistics
         var logger = logger
         logger[metadataKey: LogKey.sink] = "\(sink.name)"
         self.logger = logger
@@ -118,10 +119,10 @@ public final class SinkRunner: Service, Sendable {
         let window = configuration.concurrency + configuration.maxPendingConfirmations
         let events = SequenceSignal(next: 0)
         defer { for entry in inFlight { entry.task.cancel() } }
-        let heartbeat = gatewayStatistics.heartbeat("sink:\(sink.name)")
+        let heartbeat = sinkTable.heartbeat("sink:\(sink.name)")
         let collectorKey = "sink:\(sink.name)"
         let (sink, statistics) = (self.sink, self.statistics)
-        gatewayStatistics.addCollector(collectorKey) {
+        sinkTable.addCollector(collectorKey) {
             statistics.concurrencyLimit.set(permits.limit)
             for (endpoint, healthy) in sink.endpointHealth { statistics.setEndpoint(endpoint, up: healthy) }
             let faults = Dictionary(sink.endpointFaults.map { ($0.endpoint, $0.fault.kind.rawValue) }) { first, _ in first }
@@ -129,7 +130,7 @@ public final class SinkRunner: Service, Sendable {
         }
         defer {
             heartbeat.stop()
-            gatewayStatistics.removeCollector(collectorKey)
+            sinkTable.removeCollector(collectorKey)
         }
         logger.info("sink started", metadata: [LogKey.sequence: "\(committed)", "concurrency": "\(configuration.concurrency)"])
 
@@ -349,7 +350,7 @@ public final class SinkRunner: Service, Sendable {
         {
             // In slices, so a shutdown or a reload does not wait for the whole interval, and the
             // loop's heartbeat stays fresh through a long `interval` (HEC's 30 s).
-            gatewayStatistics.heartbeat("sink:\(name)").beat()
+            sinkTable.heartbeat("sink:\(name)").beat()
             await waitForRecords(from: spool.nextSequence, timeout: min(deadline - .now, .milliseconds(500)))
         }
         return try await reader.run { try spool.readCountingGap(from: from, maxRecords: maxRecords, maxBytes: maxBytes, for: name) }
