@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 # Debian packages the build, the tests and the benchmark need (openssl: the TLS tests generate
 # their certificates with its command line tool).
-DEBIAN_PACKAGES := librdkafka-dev liblmdb-dev zlib1g-dev libpcre2-dev libssl-dev pkg-config kcat openssl
+DEBIAN_PACKAGES := librdkafka-dev liblmdb-dev liblz4-dev libzstd-dev zlib1g-dev libpcre2-dev libssl-dev pkg-config kcat openssl
 # PyPI packages the tests need: the Prometheus project's reference parser reads /metrics; the
 # real Helm engine (helm-sdkpy bundles Helm's Go library; there is no helm binary in Debian 12)
 # and PyYAML lint and render the chart.

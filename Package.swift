@@ -43,6 +43,18 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        // Spool segment compression (`spool.compression: lz4 | zstd`).
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+
         // PCRE2 with JIT for user-supplied patterns (regex processor, custom redaction detectors)
         // and OpenSSL's libcrypto for the keyed HMAC-SHA256 of redaction's hash mode.
         .systemLibrary(
@@ -85,7 +97,7 @@ let package = Package(
         .target(
             name: "LogBridgeSpool",
             dependencies: [
-                "CLMDB", "LogBridgeCore",
+                "CLMDB", "CLZ4", "CZstd", "CZlib", "LogBridgeCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
@@ -224,7 +236,10 @@ let package = Package(
                 "LogBridgeKafka", "LogBridgeMockCluster", "LogBridgeSpool", "LogBridgeMetrics", "LogBridgeFakes", "LogBridgeTestSupport",
             ]
         ),
-        .testTarget(name: "LogBridgeSpoolTests", dependencies: ["LogBridgeSpool", "LogBridgeMetrics", "LogBridgeTestSupport"]),
+        .testTarget(
+            name: "LogBridgeSpoolTests", dependencies: ["LogBridgeSpool", "LogBridgeMetrics", "LogBridgeTestSupport"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "LogBridgePipelineTests", dependencies: ["LogBridgePipeline", "LogBridgeMetrics", "LogBridgeTestSupport"]),
         .testTarget(name: "LogBridgeSinksTests", dependencies: ["LogBridgeSinks", "LogBridgeFakes", "LogBridgeTestSupport"]),
         .testTarget(

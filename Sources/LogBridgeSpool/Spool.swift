@@ -16,6 +16,7 @@ public final class Spool: Sendable {
     public let configuration: SpoolConfiguration
     private let env: LMDBEnvironment
     private let db: SpoolDatabases
+    private let log: SpoolLogReader
     private let writer: SpoolWriter
     private let published: Published
     private let signal: SequenceSignal
@@ -49,6 +50,7 @@ public final class Spool: Sendable {
             directory: configuration.path, mapSize: overflow ? .max : mapSize, maxDatabases: SpoolDatabases.count + 2)
         let opened = try Self.load(env: env, path: configuration.path, sinks: sinks, logger: logger)
         db = opened.db
+        log = SpoolLogReader(db: opened.db, legacyEnd: opened.legacyEnd, cache: SegmentCache())
         let state = opened.state
         let env = self.env
         let usage = try env.read { (txn) throws(SpoolError) -> SpoolUsage in
@@ -65,7 +67,7 @@ public final class Spool: Sendable {
         statistics.spoolDeadLetterMaxBytes.set(configuration.deadLetterByteLimit)
         let handler = durableOffsetsHandler
         writer = SpoolWriter(
-            env: env, db: db, state: state, configuration: configuration, statistics: statistics,
+            env: env, db: db, log: log, state: state, configuration: configuration, statistics: statistics,
             published: published, signal: signal, logger: logger,
             backlog: opened.backlog, backlogLimits: backlogLimits,
             durableOffsets: { offsets in handler.call(offsets) })
@@ -196,9 +198,26 @@ public final class Spool: Sendable {
         var corrupt: [DeadLetter] = []
         var touched = TouchedPages()
         defer { touched.release() }
+        /// A damaged segment was the last thing read: its length is unknown, so the read moves on
+        /// to the next record found, or to the end of the log when none follows.
+        var afterCorruptSegment = false
+        let log = self.log
+        // Records before the first sequence are delivered everywhere (or skipped), though the
+        // segment holding the first one may still store them.
+        let from = max(sequence, published.read { $0.usage.firstSequence })
         try env.read { (txn) throws(SpoolError) in
-                try txn.scan(db.records, from: SpoolKey.sequence(sequence)) { (key, value) throws(SpoolError) -> Bool in
-                    let seq = SpoolKey.decodeSequence(key)
+            try log.visit(txn, from: from, mapped: { touched.include($0) }) { (item) throws(SpoolError) -> Bool in
+                switch item {
+                case .corrupt(let seq, let stored):
+                    first = false
+                    corrupt.append(DeadLetter(
+                        stage: "spool", reason: "corrupt segment in the spool at sequence \(seq)", topic: "",
+                        partition: -1, offset: -1, timestampMs: -1,
+                        deadLetteredAtMs: SpoolWriter.nowMillis(), payload: Array(stored)))
+                    afterCorruptSegment = true
+                    return corrupt.count < maxRecords
+                case .record(let seq, let value):
+                    afterCorruptSegment = false
                     if first {
                         first = false
                         if seq > sequence { gap = seq - sequence }
@@ -217,7 +236,6 @@ public final class Spool: Sendable {
                     }
                     let base = batch.bytes.count
                     batch.bytes.append(contentsOf: value)
-                    touched.include(value)
                     batch.records.append(RecordBatch.Record(
                         sequence: seq, topicIndex: decoded.topicIndex, partition: decoded.partition,
                         offset: decoded.offset, timestampMs: decoded.timestampMs,
@@ -227,7 +245,9 @@ public final class Spool: Sendable {
                     batch.nextSequence = seq + 1
                     return batch.records.count < maxRecords && batch.bytes.count < maxBytes
                 }
+            }
         }
+        if afterCorruptSegment { batch.nextSequence = max(batch.nextSequence, signal.next) }
         if !corrupt.isEmpty {
             statistics.spoolQuarantined.add(corrupt.count)
             logger.error("quarantined corrupt spool records to the dead-letter store", metadata: [LogKey.records: "\(corrupt.count)"])
@@ -357,7 +377,7 @@ public final class Spool: Sendable {
 
     private static func load(
         env: LMDBEnvironment, path: String, sinks: [String], logger: Logger
-    ) throws(SpoolError) -> (db: SpoolDatabases, state: SpoolState, backlog: BacklogIndex) {
+    ) throws(SpoolError) -> (db: SpoolDatabases, state: SpoolState, backlog: BacklogIndex, legacyEnd: UInt64) {
         try env.write { (txn) throws(SpoolError) in
             let db = SpoolDatabases(
                 records: try txn.openDatabase("records", create: true),
@@ -365,15 +385,16 @@ public final class Spool: Sendable {
                 cursors: try txn.openDatabase("cursors", create: true),
                 deadLetters: try txn.openDatabase("dead_letters", create: true),
                 meta: try txn.openDatabase("meta", create: true),
-                marks: try txn.openDatabase("marks", create: true))
-            var upgrade = false
+                marks: try txn.openDatabase("marks", create: true),
+                segments: try txn.openDatabase("segments", create: true))
+            var found: String?
             var current = false
-            if let found = try txn.get(db.meta, key: SpoolKey.format) {
-                let version = String(decoding: found, as: UTF8.self)
-                if version == SpoolDatabases.previousFormatVersion {
-                    upgrade = true
-                } else if version == SpoolDatabases.formatVersion {
+            if let stored = try txn.get(db.meta, key: SpoolKey.format) {
+                let version = String(decoding: stored, as: UTF8.self)
+                if version == SpoolDatabases.formatVersion {
                     current = true
+                } else if SpoolDatabases.upgradableVersions.contains(version) {
+                    found = version
                 } else {
                     throw .incompatibleFormat(path: path, found: version)
                 }
@@ -396,15 +417,19 @@ public final class Spool: Sendable {
             }
             state.topics = Array(repeating: "", count: state.topicIndexes.count)
             for (name, index) in state.topicIndexes where Int(index) < state.topics.count { state.topics[Int(index)] = name }
+            // Format 2 and before stored one record per entry in `records`: they stay there and
+            // are read from there until delivered (SpoolLogReader); new records go to segments.
+            var legacyEnd = try txn.get(db.meta, key: SpoolKey.legacyEnd).flatMap { bytes in
+                bytes.withUnsafeBytes { SpoolKey.decodeUInt64($0) }
+            } ?? 0
+            if found != nil, let last = try txn.lastKey(db.records) {
+                legacyEnd = max(legacyEnd, last.withUnsafeBytes { SpoolKey.decodeSequence($0) } + 1)
+                try txn.put(db.meta, key: SpoolKey.legacyEnd, value: SpoolKey.uint64(legacyEnd))
+            }
             // The records themselves are the authority on sequence numbers.
-            if let last = try txn.lastKey(db.records) {
-                state.nextSequence = max(state.nextSequence, last.withUnsafeBytes { SpoolKey.decodeSequence($0) } + 1)
-            }
-            state.firstSequence = state.nextSequence
-            try txn.scan(db.records, from: nil) { (key, _) throws(SpoolError) -> Bool in
-                state.firstSequence = SpoolKey.decodeSequence(key)
-                return false
-            }
+            let bounds = try SpoolLogReader(db: db, legacyEnd: legacyEnd, cache: SegmentCache()).bounds(txn)
+            if let next = bounds.next { state.nextSequence = max(state.nextSequence, next) }
+            state.firstSequence = bounds.first ?? state.nextSequence
             try txn.scan(db.offsets, from: nil) { (key, value) throws(SpoolError) -> Bool in
                 if let tp = SpoolKey.decodeOffsetKey(key), let index = state.topicIndexes[tp.topic],
                     let next = SpoolKey.decodeUInt64(value)
@@ -427,6 +452,11 @@ public final class Spool: Sendable {
                     metadata: [LogKey.sink: "\(name)"])
                 try txn.delete(db.cursors, key: Array(name.utf8))
             }
+            // A segment stays until every sink has passed all of its records, so the first stored
+            // sequence may be one every sink has delivered: a new sink starts where the slowest
+            // existing one is, as it did when records were trimmed one by one.
+            let slowest = stored.filter { sinks.contains($0.key) }.values.map(\.nextSequence).min()
+            if let slowest, slowest > state.firstSequence { state.firstSequence = min(slowest, state.nextSequence) }
             for name in sinks {
                 if let checkpoint = stored[name] {
                     state.cursors[name] = checkpoint
@@ -436,10 +466,22 @@ public final class Spool: Sendable {
                     try txn.put(db.cursors, key: Array(name.utf8), value: SpoolKey.uint64(checkpoint.nextSequence))
                 }
             }
-            let backlog = upgrade
-                ? try Self.upgradeMarks(txn, db: db, path: path, logger: logger)
+            let backlog = found == "1"
+                ? try Self.upgradeMarks(
+                    txn, log: SpoolLogReader(db: db, legacyEnd: legacyEnd, cache: SegmentCache()), path: path, logger: logger)
                 : try Self.loadMarks(txn, db: db)
-            return (db, state, backlog)
+            if let found {
+                logger.notice(
+                    """
+                    upgraded the spool from format \(found) to \(SpoolDatabases.formatVersion) (compressed segments); \
+                    the records already spooled are read as they were stored until delivered; nothing was lost
+                    """,
+                    metadata: [
+                        LogKey.spoolPath: "\(path)",
+                        LogKey.records: "\(legacyEnd > state.firstSequence ? legacyEnd - state.firstSequence : 0)",
+                    ])
+            }
+            return (db, state, backlog, legacyEnd)
         }
     }
 
@@ -459,14 +501,17 @@ public final class Spool: Sendable {
     /// spool times were not kept), so an age limit counts from the upgrade and never skips more
     /// than it would have.
     private static func upgradeMarks(
-        _ txn: borrowing LMDBTransaction, db: SpoolDatabases, path: String, logger: Logger
+        _ txn: borrowing LMDBTransaction, log: SpoolLogReader, path: String, logger: Logger
     ) throws(SpoolError) -> BacklogIndex {
+        let db = log.db
         var index = BacklogIndex()
         let now = SpoolWriter.nowMillis()
         var records = 0
-        try txn.scan(db.records, from: nil) { (key, value) throws(SpoolError) -> Bool in
-            _ = index.note(sequence: SpoolKey.decodeSequence(key), bytes: UInt64(value.count), nowMs: now)
-            records += 1
+        try log.visit(txn, from: 0) { (item) throws(SpoolError) -> Bool in
+            if case .record(let sequence, let bytes) = item {
+                _ = index.note(sequence: sequence, bytes: UInt64(bytes.count), nowMs: now)
+                records += 1
+            }
             return true
         }
         for mark in index.marks {
@@ -474,7 +519,7 @@ public final class Spool: Sendable {
         }
         try txn.put(db.meta, key: SpoolKey.backlogBytes, value: SpoolKey.uint64(index.totalBytes))
         logger.notice(
-            "upgraded the spool to format \(SpoolDatabases.formatVersion) (per-sink backlog measurement); nothing was lost",
+            "upgraded the spool's backlog measurement from format 1 (per-sink backlog marks); nothing was lost",
             metadata: [LogKey.spoolPath: "\(path)", LogKey.records: "\(records)"])
         return index
     }

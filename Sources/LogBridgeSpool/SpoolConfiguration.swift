@@ -23,6 +23,9 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// store over the limit makes room by deleting the oldest letters: dead letters never hold up
     /// the records behind them, and take no more than this from the backlog's room.
     public var deadLetterMaxBytes: Int?
+    /// How records are compressed on disk (`spool.compression`). Default: lz4 (see
+    /// docs/spool-format.md for the measurements behind the choice).
+    public var compression: SpoolCompression
     /// How long a sink must go without a skip (`sinks.NAME.backlog.when_full: skip_oldest`) before
     /// its skip episode is logged as over. Default: 60 s.
     public var skipEpisodeQuietPeriod: Duration
@@ -43,8 +46,10 @@ public struct SpoolConfiguration: Sendable, Equatable {
         transactionMaxBytes: Int = 8 << 20,
         queueMaxBytes: Int = 16 << 20,
         deadLetterMaxBytes: Int? = nil,
-        skipEpisodeQuietPeriod: Duration = .seconds(60)
+        skipEpisodeQuietPeriod: Duration = .seconds(60),
+        compression: SpoolCompression = .lz4
     ) {
+        self.compression = compression
         self.skipEpisodeQuietPeriod = skipEpisodeQuietPeriod
         self.path = path
         self.maxBytes = maxBytes
@@ -55,6 +60,15 @@ public struct SpoolConfiguration: Sendable, Equatable {
         self.queueMaxBytes = queueMaxBytes
         self.deadLetterMaxBytes = deadLetterMaxBytes
     }
+}
+
+/// How the spool compresses its segments (`spool.compression`). The setting applies to what is
+/// written from now on: each segment names its own compression, so a spool written with one
+/// setting is read whatever the setting is later.
+public enum SpoolCompression: String, Sendable, CaseIterable {
+    case none
+    case lz4
+    case zstd
 }
 
 /// How full the spool is.

@@ -9,8 +9,11 @@ public final class SpoolInspector: Sendable {
     private let deadLetterDB: MDB_dbi
     private let recordsDB: MDB_dbi
     private let cursorsDB: MDB_dbi
-    /// offsets, meta.
+    /// offsets, meta, and marks and segments when the spool has them.
     private let otherDBs: [MDB_dbi]
+    /// The records in order; nil for a format-1 or 2 spool no gateway of this version has opened
+    /// yet (it has no `segments`: its records are all in `records`).
+    private let log: SpoolLogReader?
     private let path: String
 
     /// - Throws: ``SpoolError`` when there is no spool at `path`.
@@ -20,13 +23,64 @@ public final class SpoolInspector: Sendable {
         }
         self.path = path
         env = try LMDBEnvironment(directory: path, mapSize: 0, maxDatabases: SpoolDatabases.count + 2, readOnly: true)
-        (deadLetterDB, recordsDB, cursorsDB, otherDBs) = try env.read(keepHandles: true) { (txn) throws(SpoolError) in
-            (try txn.openDatabase("dead_letters", create: false), try txn.openDatabase("records", create: false),
-             try txn.openDatabase("cursors", create: false),
-             // `marks` came with format 2; a format-1 spool not opened by a newer gateway has none.
-             [try txn.openDatabase("offsets", create: false), try txn.openDatabase("meta", create: false)]
-                + ((try? txn.openDatabase("marks", create: false)).map { [$0] } ?? []))
+        let opened = try env.read(keepHandles: true) { (txn) throws(SpoolError) in
+            let records = try txn.openDatabase("records", create: false)
+            let (offsets, meta) = (try txn.openDatabase("offsets", create: false), try txn.openDatabase("meta", create: false))
+            let (cursors, deadLetters) = (try txn.openDatabase("cursors", create: false), try txn.openDatabase("dead_letters", create: false))
+            // `marks` came with format 2 and `segments` with 3; a spool not opened by a newer
+            // gateway yet has neither.
+            let marks = try? txn.openDatabase("marks", create: false)
+            let segments = try? txn.openDatabase("segments", create: false)
+            var log: SpoolLogReader?
+            if let segments {
+                let legacyEnd = try txn.get(meta, key: SpoolKey.legacyEnd).flatMap { $0.withUnsafeBytes { SpoolKey.decodeUInt64($0) } } ?? 0
+                let db = SpoolDatabases(
+                    records: records, offsets: offsets, cursors: cursors, deadLetters: deadLetters, meta: meta,
+                    marks: marks ?? meta, segments: segments)
+                log = SpoolLogReader(db: db, legacyEnd: legacyEnd, cache: SegmentCache())
+            }
+            return (deadLetters, records, cursors, [offsets, meta] + [marks, segments].compactMap { $0 }, log)
         }
+        (deadLetterDB, recordsDB, cursorsDB, otherDBs, log) = opened
+    }
+
+    /// The first record stored at or after `from` and its Kafka timestamp.
+    private func firstRecord(_ txn: borrowing LMDBTransaction, from: UInt64) throws(SpoolError) -> (sequence: UInt64, timestampMs: Int64?)? {
+        var found: (UInt64, Int64?)?
+        if let log {
+            try log.visit(txn, from: from) { (item) throws(SpoolError) -> Bool in
+                switch item {
+                case .record(let sequence, let bytes): found = (sequence, RecordCodec.decode(bytes)?.timestampMs)
+                case .corrupt(let sequence, _): found = (sequence, nil)
+                }
+                return false
+            }
+        } else {
+            try txn.scan(recordsDB, from: SpoolKey.sequence(from)) { (key, value) throws(SpoolError) -> Bool in
+                found = (SpoolKey.decodeSequence(key), RecordCodec.decode(value)?.timestampMs)
+                return false
+            }
+        }
+        return found
+    }
+
+    /// The sinks' cursors, the next sequence, and the first record some sink still waits for.
+    private func positions(_ txn: borrowing LMDBTransaction) throws(SpoolError) -> (
+        cursors: [String: UInt64], next: UInt64, first: (sequence: UInt64, timestampMs: Int64?)?
+    ) {
+        var cursors: [String: UInt64] = [:]
+        try txn.scan(cursorsDB, from: nil) { (key, value) throws(SpoolError) -> Bool in
+            if let next = SpoolKey.decodeUInt64(value) { cursors[String(decoding: key, as: UTF8.self)] = next }
+            return true
+        }
+        let persistedNext = try txn.get(otherDBs[1], key: SpoolKey.nextSequence).flatMap { bytes in
+            bytes.withUnsafeBytes { SpoolKey.decodeUInt64($0) }
+        }
+        let next = persistedNext ?? cursors.values.max() ?? 0
+        // A segment stays until every sink has passed all of its records: what is stored before
+        // the slowest cursor is delivered everywhere and not counted.
+        let first = try firstRecord(txn, from: cursors.values.min() ?? 0)
+        return (cursors, next, first.flatMap { $0.sequence < next ? $0 : nil })
     }
 
     /// Dead letters, oldest first, optionally only those of one stage (a sink's name, or `source`).
@@ -37,12 +91,8 @@ public final class SpoolInspector: Sendable {
     /// Records waiting in the spool and each sink's position.
     public func backlog() throws(SpoolError) -> (records: Int, cursors: [String: UInt64]) {
         try env.read { (txn) throws(SpoolError) in
-            var cursors: [String: UInt64] = [:]
-            try txn.scan(cursorsDB, from: nil) { (key, value) throws(SpoolError) -> Bool in
-                if let next = SpoolKey.decodeUInt64(value) { cursors[String(decoding: key, as: UTF8.self)] = next }
-                return true
-            }
-            return (try txn.stat(recordsDB).entries, cursors)
+            let (cursors, next, first) = try positions(txn)
+            return (first.map { Int(next - $0.sequence) } ?? 0, cursors)
         }
     }
 
@@ -54,27 +104,14 @@ public final class SpoolInspector: Sendable {
             var pages = 2
             for dbi in [MDB_dbi(0), MDB_dbi(1), deadLetterDB, recordsDB, cursorsDB] + otherDBs { pages += try txn.stat(dbi).pages }
             let deadLetters = try txn.stat(deadLetterDB)
-            var first: UInt64?
-            var oldestTimestampMs: Int64?
-            try txn.scan(recordsDB, from: nil) { (key, value) throws(SpoolError) -> Bool in
-                first = SpoolKey.decodeSequence(key)
-                oldestTimestampMs = RecordCodec.decode(value)?.timestampMs
-                return false
-            }
-            let persistedNext = try txn.get(otherDBs[1], key: SpoolKey.nextSequence).flatMap { bytes in
-                bytes.withUnsafeBytes { SpoolKey.decodeUInt64($0) }
-            }
-            var cursors: [String: UInt64] = [:]
-            try txn.scan(cursorsDB, from: nil) { (key, value) throws(SpoolError) -> Bool in
-                if let next = SpoolKey.decodeUInt64(value) { cursors[String(decoding: key, as: UTF8.self)] = next }
-                return true
-            }
-            let next = persistedNext ?? cursors.values.max() ?? 0
+            let (cursors, next, firstRecord) = try positions(txn)
+            let first = firstRecord?.sequence
+            let oldestTimestampMs = firstRecord?.timestampMs
             let sinks = cursors.sorted { $0.key < $1.key }.map { name, cursor in
                 SpoolStats.Sink(name: name, cursor: cursor, backlog: Int(next > cursor ? next - cursor : 0))
             }
             return SpoolStats(
-                usedBytes: pages * env.pageSize, fileBytes: fileSize(), records: try txn.stat(recordsDB).entries,
+                usedBytes: pages * env.pageSize, fileBytes: fileSize(), records: first.map { Int(next - $0) } ?? 0,
                 deadLetters: deadLetters.entries, deadLetterBytes: deadLetters.pages * env.pageSize,
                 firstSequence: first, nextSequence: next,
                 oldestTimestampMs: oldestTimestampMs, sinks: sinks)

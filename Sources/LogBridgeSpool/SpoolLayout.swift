@@ -1,17 +1,22 @@
 import CLMDB
 import LogBridgeCore
 
-/// The databases inside the spool's LMDB environment and how keys and values are laid out.
+/// The databases inside the spool's LMDB environment and how keys and values are laid out
+/// (docs/spool-format.md).
 ///
-/// - `records`: big-endian sequence number -> record (header + key + value). The key is the
-///   arrival sequence, not (topic, partition, offset), so every sink reads one ordered log with one
-///   cursor and appends are `MDB_APPEND`s at the right edge. That a (topic, partition, offset) is
-///   stored once is guaranteed by `offsets`, written in the same transaction as the records.
+/// - `segments` (format 3): big-endian first sequence -> a segment of consecutive records
+///   (``SegmentCodec``). The key is the arrival sequence, not (topic, partition, offset), so every
+///   sink reads one ordered log with one cursor and appends are `MDB_APPEND`s at the right edge.
+///   That a (topic, partition, offset) is stored once is guaranteed by `offsets`, written in the
+///   same transaction as the records.
+/// - `records` (formats 1 and 2): big-endian sequence -> one record (``RecordCodec``). A spool
+///   upgraded to format 3 keeps reading the records it held here (those below `legacy_end` in
+///   `meta`) until every sink has delivered them; nothing new is written here.
 /// - `offsets`: `topic NUL partition(BE32)` -> next offset to spool (LE64).
 /// - `cursors`: sink name -> next sequence (LE64) + the sink's opaque state.
 /// - `dead_letters`: big-endian sequence -> dead letter.
 /// - `meta`: format version, next sequence, record bytes spooled so far (`backlog_bytes`), topic
-///   table (`topic/NAME` -> index), sinks' notes (`note/SINK/NAME`).
+///   table (`topic/NAME` -> index), sinks' notes (`note/SINK/NAME`), `legacy_end` (format 3).
 /// - `marks` (format 2): big-endian sequence -> record bytes spooled before it (LE64) + when it was
 ///   spooled (LE64 Unix ms): ``BacklogIndex``, to measure each sink's backlog without a scan.
 struct SpoolDatabases {
@@ -21,13 +26,17 @@ struct SpoolDatabases {
     var deadLetters: MDB_dbi
     var meta: MDB_dbi
     var marks: MDB_dbi
+    var segments: MDB_dbi
 
-    /// "2" added `marks` and `backlog_bytes`; a format-1 spool is upgraded in place when opened.
-    static let formatVersion = "2"
-    static let previousFormatVersion = "1"
-    static let count = 6
+    /// "2" added `marks` and `backlog_bytes`; "3" added `segments`. An older spool is upgraded in
+    /// place when opened.
+    static let formatVersion = "3"
+    static let upgradableVersions = ["1", "2"]
+    static let count = 7
 
-    var all: [MDB_dbi] { [records, offsets, cursors, deadLetters, meta, marks] }
+    /// The trees that hold records (what a full spool frees by trimming).
+    var recordTrees: [MDB_dbi] { [records, segments] }
+    var all: [MDB_dbi] { [records, offsets, cursors, deadLetters, meta, marks, segments] }
 }
 
 enum SpoolKey {
@@ -36,6 +45,8 @@ enum SpoolKey {
     static let nextDeadLetter = Array("next_dlq".utf8)
     static let topicPrefix = Array("topic/".utf8)
     static let backlogBytes = Array("backlog_bytes".utf8)
+    /// Format 3 upgraded from 2: sequences below this value are format-2 records in `records`.
+    static let legacyEnd = Array("legacy_end".utf8)
 
     static func markValue(_ mark: BacklogMark) -> [UInt8] {
         var value = uint64(mark.bytesBefore)

@@ -110,7 +110,8 @@ extension SpoolWriter {
         guard usedBytes > low else { return nil }
         let (first, next) = (work.state.firstSequence, work.state.nextSequence)
         let live = backlog.backlogBytes(from: first, next: next)
-        let pages = try txn.stat(db.records).pages * env.pageSize
+        var pages = 0
+        for tree in db.recordTrees { pages += try txn.stat(tree).pages * env.pageSize }
         guard live > 0, pages > 0 else { return nil }
         // Pages to free, in record bytes: the records tree holds `live` bytes in `pages`.
         let needed = UInt64(Double(usedBytes - low) * Double(live) / Double(pages)) + 1
@@ -123,8 +124,7 @@ extension SpoolWriter {
 
     /// `topic/partition@offset (Kafka time)` of a spooled record, or nil if it is not there.
     private func describeRecord(_ txn: borrowing LMDBTransaction, sequence: UInt64, topics: [String]) throws(SpoolError) -> String? {
-        guard let value = try txn.get(db.records, key: SpoolKey.sequence(sequence)) else { return nil }
-        return value.withUnsafeBytes { bytes -> String? in
+        try log.record(txn, sequence: sequence) { bytes -> String? in
             guard let decoded = RecordCodec.decode(bytes), decoded.topicIndex < topics.count else { return nil }
             return "\(topics[decoded.topicIndex])/\(decoded.partition)@\(decoded.offset) (kafka time \(decoded.timestampMs) ms)"
         }

@@ -43,6 +43,8 @@ struct PartitionKey: Hashable {
 final class SpoolWriter: @unchecked Sendable {
     let env: LMDBEnvironment
     let db: SpoolDatabases
+    /// Reads records back (a skip names the first and last record it passed).
+    let log: SpoolLogReader
     let configuration: SpoolConfiguration
     let statistics: SpoolStatistics
     let logger: Logger
@@ -60,6 +62,8 @@ final class SpoolWriter: @unchecked Sendable {
 
     // Writer-thread state, mirrored in LMDB.
     var state: SpoolState
+    /// The segment being filled in the current transaction (empty between transactions).
+    private let segments: SegmentBuilder
     /// Batches that could not be written because the map or disk was full; retried as space frees.
     private var pending: Deque<IngestBatch> = []
     var trimBacklog = false
@@ -83,9 +87,11 @@ final class SpoolWriter: @unchecked Sendable {
 
     /// Records deleted per transaction when trimming, so a large trim never makes one huge transaction.
     static let trimLimit = 20_000
+    /// Segments deleted per transaction (each holds up to 256 KiB of records).
+    static let segmentTrimLimit = 1_000
 
     init(
-        env: LMDBEnvironment, db: SpoolDatabases, state: SpoolState, configuration: SpoolConfiguration,
+        env: LMDBEnvironment, db: SpoolDatabases, log: SpoolLogReader, state: SpoolState, configuration: SpoolConfiguration,
         statistics: SpoolStatistics, published: Published, signal: SequenceSignal, logger: Logger,
         backlog: BacklogIndex, backlogLimits: BacklogLimits,
         durableOffsets: @escaping @Sendable ([TopicPartition: Int64]) -> Void
@@ -94,6 +100,8 @@ final class SpoolWriter: @unchecked Sendable {
         self.backlogLimits = backlogLimits
         self.env = env
         self.db = db
+        self.log = log
+        self.segments = SegmentBuilder(compression: configuration.compression)
         self.state = state
         self.configuration = configuration
         self.statistics = statistics
@@ -101,7 +109,8 @@ final class SpoolWriter: @unchecked Sendable {
         self.signal = signal
         self.logger = logger
         self.durableOffsets = durableOffsets
-        self.trimBacklog = state.firstSequence < state.minimumCursor
+        // A trim at the first transaction deletes what every sink had passed before a restart.
+        self.trimBacklog = true
         self.usedBytes = published.read { $0.usage.usedBytes }
         self.evictBacklog = published.read { $0.usage.deadLetterBytes } > configuration.deadLetterByteLimit
     }
@@ -322,6 +331,8 @@ final class SpoolWriter: @unchecked Sendable {
     }
 
     private func commitTransaction(_ segment: [WriterItem]) throws(SpoolError) {
+        // Empty after a commit; after a failed one, what was appended is forgotten with it.
+        defer { segments.reset() }
         var work = TransactionWork(state: state, deadLetterPayloadLimit: configuration.maxRecordBytes)
         let backlogBefore = (marks: backlog.marks.count, total: backlog.totalBytes)
         let usage: SpoolUsage = try rollingBackBacklogOnFailure { () throws(SpoolError) in try env.write { (txn) throws(SpoolError) -> SpoolUsage in
@@ -353,6 +364,7 @@ final class SpoolWriter: @unchecked Sendable {
                     break
                 }
             }
+            try segments.flush(into: txn, db.segments)
             if work.deadLettersAdded > 0 || evictBacklog { try evictDeadLetters(txn, work: &work) }
             try enforceBacklogLimits(txn, work: &work)
             try trim(txn, work: &work)
@@ -461,9 +473,10 @@ final class SpoolWriter: @unchecked Sendable {
             }
             let size = RecordCodec.encodedSize(keyCount: record.key?.count, valueCount: value.count, headersCount: record.headers?.count)
             let topicIndex = key.topic
-            try txn.reserve(db.records, sequence: work.state.nextSequence, size: size, append: true) { out in
+            segments.append(sequence: work.state.nextSequence, size: size) { out in
                 RecordCodec.encode(into: out, topicIndex: topicIndex, record: record)
             }
+            if segments.isFull { try segments.flush(into: txn, db.segments) }
             work.state.nextSequence += 1
             work.spooled += 1
             spooledBytes += size
@@ -497,9 +510,10 @@ final class SpoolWriter: @unchecked Sendable {
             let topic = try work.topicIndex(for: letter.topic, txn: txn, db: db)
             let target = Array(letter.stage.utf8)
             let size = RecordCodec.encodedReplaySize(target: target, payloadCount: letter.payload.count)
-            try txn.reserve(db.records, sequence: work.state.nextSequence, size: size, append: true) { out in
+            segments.append(sequence: work.state.nextSequence, size: size) { out in
                 RecordCodec.encodeReplay(into: out, topicIndex: topic, letter: letter, target: target)
             }
+            if segments.isFull { try segments.flush(into: txn, db.segments) }
             try noteSpooled(from: work.state.nextSequence, bytes: size, txn: txn)
             work.state.nextSequence += 1
         }
@@ -539,28 +553,33 @@ final class SpoolWriter: @unchecked Sendable {
         evictionLogged = now
     }
 
-    /// Deletes records every sink has delivered, a bounded number per transaction.
+    /// Deletes records every sink has delivered, a bounded number per transaction: format-2
+    /// records one by one, segments once every sink has passed their last record.
     private func trim(_ txn: borrowing LMDBTransaction, work: inout TransactionWork) throws(SpoolError) {
         let minimum = work.state.minimumCursor
-        guard work.state.firstSequence < minimum else {
+        var deleted = 0
+        if log.legacyEnd > 0 {
+            deleted += try txn.deleteFromStart(db.records, limit: Self.trimLimit) { key in
+                SpoolKey.decodeSequence(key) < minimum
+            }
+        }
+        // A segment stays until its last record is delivered everywhere; a damaged one (no
+        // readable header) goes once every sink is past its first sequence.
+        let deletedSegments = try txn.deleteFromStart(db.segments, limit: Self.segmentTrimLimit) { key, value in
+            SpoolKey.decodeSequence(key) + UInt64(SegmentCodec.header(value)?.count ?? 1) <= minimum
+        }
+        guard work.state.firstSequence < minimum || deleted > 0 || deletedSegments > 0 else {
             trimBacklog = false
             return
         }
-        let deleted = try txn.deleteFromStart(db.records, limit: Self.trimLimit) { key in
-            SpoolKey.decodeSequence(key) < minimum
-        }
         work.firstSequenceMoved = true
-        if deleted < Self.trimLimit {
-            work.state.firstSequence = minimum
+        if deleted < Self.trimLimit && deletedSegments < Self.segmentTrimLimit {
+            work.state.firstSequence = max(work.state.firstSequence, minimum)
             trimBacklog = false
         } else {
-            var first: UInt64 = minimum
-            try txn.scan(db.records, from: nil) { (key, _) throws(SpoolError) in
-                first = SpoolKey.decodeSequence(key)
-                return false
-            }
-            work.state.firstSequence = min(first, minimum)
-            trimBacklog = work.state.firstSequence < minimum
+            let first = try log.bounds(txn).first ?? minimum
+            work.state.firstSequence = max(work.state.firstSequence, min(first, minimum))
+            trimBacklog = true
         }
         try trimMarks(txn, before: work.state.firstSequence)
     }
@@ -579,7 +598,7 @@ final class SpoolWriter: @unchecked Sendable {
         let deadLetters = try txn.stat(db.deadLetters)
         return SpoolUsage(
             usedBytes: pages * env.pageSize, maxBytes: maxBytes,
-            records: try txn.stat(db.records).entries, deadLetters: deadLetters.entries,
+            records: Int(state.nextSequence - min(state.firstSequence, state.nextSequence)), deadLetters: deadLetters.entries,
             deadLetterBytes: deadLetters.pages * env.pageSize,
             nextSequence: state.nextSequence, firstSequence: state.firstSequence)
     }

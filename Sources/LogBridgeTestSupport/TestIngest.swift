@@ -37,6 +37,18 @@ public enum TestIngest {
         return IngestBatch(topics: [topic], records: records, release: { owned.forEach { $0.deallocate() } })
     }
 
+    /// `count` bytes that do not compress (xorshift from `seed`), for tests that must fill the
+    /// spool's pages: the spool compresses what repeats (`spool.compression`).
+    public static func incompressible(count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+    }
+
     /// `count` records of one partition starting at `offset`, valued `record-<partition>-<offset>`.
     public static func sequential(partition: Int32, from offset: Int64, count: Int, topic: String = "logs") -> IngestBatch {
         batch(topic: topic, (0..<count).map { i in

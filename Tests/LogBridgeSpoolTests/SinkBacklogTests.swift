@@ -29,7 +29,11 @@ import Testing
         let end = offset + Int64(records)
         while offset < end {
             let count = min(100, end - offset)
-            let items = (0..<count).map { TestIngest.Item(partition: 0, offset: offset + $0, value: Self.value) }
+            // Each value its own: the spool compresses what repeats, and the full-spool tests
+            // need records that fill its pages.
+            let items = (0..<count).map {
+                TestIngest.Item(partition: 0, offset: offset + $0, value: TestIngest.incompressible(count: Self.value.count, seed: UInt64(offset + $0)))
+            }
             #expect(spool.offer(TestIngest.batch(items), timeout: .seconds(5)))
             offset += count
         }
@@ -158,7 +162,9 @@ import Testing
         var offset: Int64 = 0
         func fill() {
             while !spool.wantsSourcePaused, offset < 20_000 {
-                let items = (0..<100).map { TestIngest.Item(partition: 0, offset: offset + Int64($0), value: Self.value) }
+                let items = (0..<100).map {
+                    TestIngest.Item(partition: 0, offset: offset + Int64($0), value: TestIngest.incompressible(count: 1000, seed: UInt64(offset) + UInt64($0)))
+                }
                 guard spool.offer(TestIngest.batch(items), timeout: .milliseconds(500)) else { break }
                 offset += 100
                 _ = spool.finishWrites(revoking: [])
@@ -217,7 +223,7 @@ import Testing
         _ = metrics.exposition()
         #expect(statistics.sink("a").backlogBytes.value == 400 * 1024)
         let format = try spool._formatVersion()
-        #expect(format == "2")
+        #expect(format == "3")
     }
 }
 

@@ -135,12 +135,13 @@ import Testing
         let statistics = SpoolStatistics()
         let spool = try open(directory, maxBytes: 2 << 20, statistics: statistics)
         defer { spool.close() }
-        let value = [UInt8](repeating: UInt8(ascii: "x"), count: 1000)
         var offset: Int64 = 0
         var offered = 0
         // Offer until the spool pushes back (watermark or map full).
         while offered < 10_000 && !spool.wantsSourcePaused {
-            let items = (0..<100).map { i in TestIngest.Item(partition: 0, offset: offset + Int64(i), value: value) }
+            let items = (0..<100).map { i in
+                TestIngest.Item(partition: 0, offset: offset + Int64(i), value: TestIngest.incompressible(count: 1000, seed: UInt64(offset) + UInt64(i)))
+            }
             if !spool.offer(TestIngest.batch(items), timeout: .milliseconds(500)) { break }
             offset += 100
             offered += 100

@@ -79,6 +79,7 @@ extension LoadedConfiguration {
         lines.append("  high_watermark: \(c.spool.highWatermark)")
         lines.append("  low_watermark: \(c.spool.lowWatermark)")
         lines.append("  dead_letter_max_bytes: \(ByteSize.format(c.spool.deadLetterByteLimit))")
+        lines.append("  compression: \(c.spool.compression.rawValue)")
         lines.append("pipeline: \(describe(c.pipeline))")
         lines.append("sinks:")
         for sink in c.sinks {

@@ -63,7 +63,7 @@ extension LogBridgeConfiguration {
     static let entraIDKeys = [
         "namespace", "tenant_id", "client_id", "client_secret", "workload_identity", "federated_token_file", "authority_host", "scope",
     ]
-    static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark", "dead_letter_max_bytes"]
+    static let spoolKeys = ["path", "max_bytes", "high_watermark", "low_watermark", "dead_letter_max_bytes", "compression"]
     static let backlogKeys = ["max_bytes", "max_age", "when_full"]
 
     private static func decode(_ root: Node?, _ r: ConfigReader) -> LogBridgeConfiguration? {
@@ -127,6 +127,9 @@ extension LogBridgeConfiguration {
                         "must be at most half of spool.max_bytes (\(ByteSize.format(configuration.maxBytes / 2)))")
                 }
                 configuration.deadLetterMaxBytes = value
+            }
+            if let value = r.choice(s["compression"], "spool.compression", as: SpoolCompression.self) {
+                configuration.compression = value
             }
             spool = path == nil ? nil : configuration
         } else if sections["spool"] == nil {

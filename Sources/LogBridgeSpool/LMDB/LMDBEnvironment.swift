@@ -154,8 +154,10 @@ struct LMDBTransaction {
 
     /// Visits entries in key order starting at the first key >= `from` (or the first key), until
     /// `body` returns false. Keys and values are only valid inside `body`.
+    /// - Parameter floor: start at the last key <= `from` instead, when there is one (the spool
+    ///   segment that holds a sequence is keyed by the segment's first sequence).
     func scan(
-        _ dbi: MDB_dbi, from: [UInt8]?,
+        _ dbi: MDB_dbi, from: [UInt8]?, floor: Bool = false,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws(SpoolError) -> Bool
     ) throws(SpoolError) {
         var cursor: OpaquePointer?
@@ -165,9 +167,20 @@ struct LMDBTransaction {
         var v = MDB_val()
         var code: Int32
         if let from {
+            var exact = false
             code = from.withUnsafeBytes { from in
                 k = MDB_val(mv_size: from.count, mv_data: UnsafeMutableRawPointer(mutating: from.baseAddress))
-                return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+                let code = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+                exact = code == 0 && k.mv_size == from.count && (from.isEmpty || memcmp(k.mv_data, from.baseAddress!, from.count) == 0)
+                return code
+            }
+            if floor {
+                if code == MDB_NOTFOUND {
+                    code = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
+                } else if code == 0 && !exact {
+                    code = mdb_cursor_get(cursor, &k, &v, MDB_PREV)
+                    if code == MDB_NOTFOUND { code = mdb_cursor_get(cursor, &k, &v, MDB_FIRST) }
+                }
             }
         } else {
             code = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
@@ -187,6 +200,13 @@ struct LMDBTransaction {
     func deleteFromStart(
         _ dbi: MDB_dbi, limit: Int, while shouldDelete: (UnsafeRawBufferPointer) -> Bool
     ) throws(SpoolError) -> Int {
+        try deleteFromStart(dbi, limit: limit) { key, _ in shouldDelete(key) }
+    }
+
+    /// ``deleteFromStart(_:limit:while:)`` deciding on each entry's key and value.
+    func deleteFromStart(
+        _ dbi: MDB_dbi, limit: Int, while shouldDelete: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool
+    ) throws(SpoolError) -> Int {
         var cursor: OpaquePointer?
         try lmdbCheck(mdb_cursor_open(txn, dbi, &cursor), "mdb_cursor_open")
         defer { mdb_cursor_close(cursor) }
@@ -194,7 +214,9 @@ struct LMDBTransaction {
         var v = MDB_val()
         var deleted = 0
         var code = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-        while code == 0, deleted < limit, shouldDelete(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)) {
+        while code == 0, deleted < limit,
+            shouldDelete(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+        {
             try lmdbCheck(mdb_cursor_del(cursor, 0), "mdb_cursor_del")
             deleted += 1
             // After a delete, MDB_NEXT returns the entry that followed the deleted one.
