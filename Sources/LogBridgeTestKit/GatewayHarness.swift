@@ -17,7 +17,7 @@ public final class GatewayHarness: Sendable {
     public init(
         bootstrap: String, topic: String = "logs", topics: [String]? = nil, group: String = "logbridge-test",
         directory: TemporaryDirectory = TemporaryDirectory(), properties: [String: String] = [:],
-        spoolMaxBytes: Int = 256 << 20, sinks: [SinkConfiguration]? = nil, pipeline: PipelineConfiguration = PipelineConfiguration(),
+        spoolMaxBytes: Int = 256 << 20, spoolCompression: SpoolCompression = .lz4, sinks: [SinkConfiguration]? = nil, pipeline: PipelineConfiguration = PipelineConfiguration(),
         admin: AdminConfiguration = AdminConfiguration(listen: "127.0.0.1:0")
     ) {
         self.directory = directory
@@ -25,7 +25,7 @@ public final class GatewayHarness: Sendable {
         let properties = properties.merging(["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]) { given, _ in given }
         configuration = LogBridgeConfiguration(
             source: KafkaSourceConfiguration(brokers: [bootstrap], topics: topics ?? [topic], groupID: group, properties: properties),
-            spool: SpoolConfiguration(path: directory.file("spool"), maxBytes: spoolMaxBytes),
+            spool: SpoolConfiguration(path: directory.file("spool"), maxBytes: spoolMaxBytes, compression: spoolCompression),
             pipeline: pipeline,
             sinks: sinks ?? [
                 SinkConfiguration(

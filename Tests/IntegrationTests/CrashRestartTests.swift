@@ -52,7 +52,7 @@ enum LogBridgeBinary {
     /// restarted process does not wait long for its killed predecessor to leave the group.
     static func writeConfig(
         in directory: TemporaryDirectory, bootstrap: String, group: String, sinks: String, admin: Int = 0, extra: String = "",
-        spoolMaxBytes: String = "512MiB", sessionTimeoutMilliseconds: Int = 3000
+        spoolMaxBytes: String = "512MiB", spoolCompression: String = "lz4", sessionTimeoutMilliseconds: Int = 3000
     ) throws -> String {
         let path = directory.file("logbridge.yaml")
         try """
@@ -67,6 +67,7 @@ enum LogBridgeBinary {
         spool:
           path: "\(directory.file("spool"))"
           max_bytes: "\(spoolMaxBytes)"
+          compression: \(spoolCompression)
         sinks:
         \(sinks)
         admin:

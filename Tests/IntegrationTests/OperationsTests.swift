@@ -315,7 +315,9 @@ struct OperationsTests {
         defer { directory.remove() }
         let admin = AdminProbe.freePort()
         let config = try LogBridgeBinary.writeConfig(
-            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-outage", sinks: Self.elasticsearchSinkYAML(es.url), admin: admin, spoolMaxBytes: "24MiB")
+            in: directory, bootstrap: cluster.bootstrapServers, group: "ops-outage", sinks: Self.elasticsearchSinkYAML(es.url), admin: admin, spoolMaxBytes: "24MiB",
+            // Uncompressed, so the records overflow the spool (compressed, they would fit).
+            spoolCompression: "none")
         let process = try LogBridgeBinary.run(try LogBridgeBinary.locate(), ["run", "--config", config], log: directory.file("run.log"))
         let base = "http://127.0.0.1:\(admin)"
         var peakRSS = 0
@@ -370,12 +372,14 @@ struct OperationsTests {
     @Test(.enabled(if: SmallFilesystem.available, "mounting a tmpfs needs root"))
     func aFullSpoolFilesystemPausesRecoversAndCorruptsNothing() async throws {
         let partitions = 16
-        let records = 100_000  // ~30 MB against a 16 MiB filesystem
+        // ~30 MB of records against a 4 MiB filesystem: the spool compresses them (lz4, the default)
+        // to about a fifth, still more than the filesystem holds.
+        let records = 100_000
         let cluster = try MockKafkaCluster.seeded(records: records, partitions: partitions)
         let es = try await FakeElasticsearch(keepDocuments: false)
         es.setOutage(503)
         let directory = TemporaryDirectory(prefix: "logbridge-disk-full")
-        let filesystem = try SmallFilesystem(at: directory.file("spool"), size: "16m")
+        let filesystem = try SmallFilesystem(at: directory.file("spool"), size: "4m")
         defer {
             filesystem.remove()
             directory.remove()

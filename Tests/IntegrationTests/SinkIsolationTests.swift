@@ -102,6 +102,8 @@ struct SinkIsolationTests {
         let peers = try await peers()
         let harness = GatewayHarness(
             bootstrap: cluster.bootstrapServers, spoolMaxBytes: 5 << 19,
+            // Uncompressed, so that the records fill the small spool (compressed, they would fit).
+            spoolCompression: .none,
             // Limits without skip_oldest only measure: lossless.
             sinks: try sinks(peers, lokiBacklog: SinkBacklogLimit(maxBytes: 512 << 10)))
         defer { harness.directory.remove() }
