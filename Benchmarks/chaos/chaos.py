@@ -5,11 +5,11 @@ fakes, one fault per scenario, each ending with an exact count of what arrived.
   kill9        kill -9 at seeded random moments (20 by default) during a 1,000,000-record run into
                Elasticsearch, Splunk HEC (acknowledgements on) and an envelope file; restart on the
                same spool after each kill.
-  outage       Elasticsearch answers 503 for 60 s while every record arrives; spool.max_bytes 256MiB
+  outage       Elasticsearch answers 503 for 60 s while every record arrives; spool.max_bytes 32MiB
                so the spool fills and Kafka pauses; RSS sampled every 100 ms.
   broker-down  every Kafka broker down for 60 s in the middle of the run.
   rebalance    two more members (own spools, same group) join and leave while records arrive.
-  disk-full    the spool on a 16 MiB tmpfs, Elasticsearch down ~20 s: the kernel's ENOSPC fills it.
+  disk-full    the spool on a 4 MiB tmpfs, Elasticsearch down ~20 s: the kernel's ENOSPC fills it.
   flapping     Elasticsearch flapping between healthy and 429 (then 503): no loss, no storm.
   isolation    Loki answers 503 for 60 s at full input beside Elasticsearch and Splunk HEC, through a
                spool smaller than the input; Loki has backlog.when_full: skip_oldest: Kafka never
@@ -746,8 +746,9 @@ class Suite:
     def outage(self):
         args = self.args
         n, partitions, seconds = args.records, args.partitions, args.outage_seconds
-        # 256 MiB against 1,000,000 records (~330 MB): scaled down with --records so the spool still fills.
-        spool_mib = 256 if n >= 1_000_000 else max(24, 256 * n // 1_000_000)
+        # 32 MiB against 1,000,000 records (~330 MB of JSON, ~55 MB in lz4 segments, the default
+        # spool.compression): scaled down with --records so the spool still fills.
+        spool_mib = 32 if n >= 1_000_000 else max(4, 32 * n // 1_000_000)
         row = Row(f"2. Elasticsearch 503 for {seconds:.0f} s from the start, spool.max_bytes {spool_mib}MiB", sent=n)
         self.current = row
         with Scope(self, "outage", row) as scope:
@@ -979,7 +980,7 @@ class Suite:
     def disk_full(self):
         args = self.args
         n, partitions, outage = args.disk_full_records, 16, 20.0
-        row = Row(f"5. spool on a 16 MiB tmpfs (ENOSPC), max_bytes 1GiB, ES 503 ~{outage:.0f} s; {n:,} records", sent=n)
+        row = Row(f"5. spool on a 4 MiB tmpfs (ENOSPC), max_bytes 1GiB, ES 503 ~{outage:.0f} s; {n:,} records", sent=n)
         self.current = row
         if os.geteuid() != 0:
             row.verdict, row.reason = "SKIP", "skipped: needs root (mount -t tmpfs)"
@@ -987,7 +988,8 @@ class Suite:
         with Scope(self, "disk-full", row) as scope:
             spool = scope.dir / "spool"
             try:
-                scope.tmpfs(spool, "16m")
+                # 100,000 records are ~5 MB in lz4 segments (the default spool.compression).
+                scope.tmpfs(spool, "4m")
             except RuntimeError as error:
                 row.verdict, row.reason = "SKIP", f"skipped: needs root (mount -t tmpfs failed: {error})"
                 return row
@@ -1139,9 +1141,10 @@ class Suite:
     def isolation(self):
         args = self.args
         n, partitions, seconds = args.records, args.partitions, args.isolation_outage_seconds
-        # 128 MiB against 1,000,000 records (~330 MB): Loki's backlog alone would fill it and pause
-        # Kafka for every sink; its 16 MiB limit keeps it from doing so. Scaled with --records.
-        spool_mib = 128 if n >= 1_000_000 else max(24, 128 * n // 1_000_000)
+        # 32 MiB against 1,000,000 records (~330 MB of JSON, ~55 MB in lz4 segments): Loki's backlog
+        # alone would fill it and pause Kafka for every sink; its 4 MiB limit (of record bytes)
+        # keeps it from doing so. Scaled with --records.
+        spool_mib = 32 if n >= 1_000_000 else max(8, 32 * n // 1_000_000)
         limit_mib = max(2, spool_mib // 8)
         row = Row(f"7. Loki 503 for {seconds:.0f} s at full input, backlog skip_oldest {limit_mib}MiB, spool "
                   f"{spool_mib}MiB (ES + HEC acks + Loki)", sent=n)
