@@ -18,7 +18,9 @@ and MB/s from the first record to the last one acknowledged, start to last ackno
 group join), CPU seconds (user+system of that process alone) per million records and peak RSS. Then
 one paced run per forwarder at half its measured maximum, on a fresh topic whose records carry their
 production time, gives p50/p99 end-to-end latency (measured by the fake on arrival). Then a sink
-outage at full input (the spool fills, Kafka pauses) with RSS sampled every 100 ms.
+outage at full input (the spool fills, Kafka pauses) with RSS sampled every 100 ms. Then, once per
+spool.compression (none, lz4, zstd), the backlog's size: the sink answers 503 throughout while the
+whole data set is spooled, and the spool's used bytes give records held per GiB of spool.
 
 Nothing is asserted about speed: the machine is shared and noisy, so the report gives ratios against
 kcat and rsyslog from the same run. Results: Benchmarks/results/latest.md and latest.png.
@@ -27,6 +29,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -38,13 +41,15 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import Fake, FakeElasticsearch, MockCluster, logbridge_config, run_measured, update_readme
+from harness import Fake, FakeElasticsearch, MockCluster, logbridge_config, run_measured, scrape, update_readme
 import rsyslog_peer
 
 ROOT = Path(__file__).resolve().parents[2]
 KCAT = "kcat (simple consumer, no output)"
 KCAT_GROUP = "kcat -G (consumer group, no output)"
 RSYSLOG = "rsyslog: imkafka -> omelasticsearch bulk (in-memory queues)"
+CAPACITY_COMPRESSIONS = ("none", "lz4", "zstd")
+CAPACITY_SPOOL = "4GiB"
 
 
 @dataclass(frozen=True)
@@ -257,6 +262,70 @@ def outage_run(args, cluster, work):
                 delivered=timing["delivered_s"], max_rps=counts.get("max_rps", 0))
 
 
+def capacity_run(args, cluster, work, compression):
+    """The Elasticsearch fake answers 503 for the whole run, so nothing leaves the spool: once all
+    `--records` are spooled (`logbridge_spool_records_total`), `logbridge_spool_used_bytes` is what
+    the data set takes with spool.compression `compression`. Returns records per GiB of spool and
+    spool bytes per byte of the records' JSON (and data.mdb's size, for information)."""
+    directory = work / f"logbridge-capacity-{compression}"
+    directory.mkdir()
+    fake = FakeElasticsearch(args.fakes, 3600)
+    admin = f"127.0.0.1:{free_port()}"
+    config = logbridge_config(directory, cluster.bootstrap, f"logbridge-bench-capacity-{compression}",
+                              elasticsearch_sink(fake.url, "none"), CAPACITY_SPOOL, admin=admin, compression=compression)
+    # The sinks drain for shutdown_timeout after SIGTERM (default 30 s); with the sink down that is
+    # all waiting, and nothing here depends on the drain.
+    config.write_text(config.read_text() + "shutdown_timeout: 2s\n")
+    # Standard error to a file, not a pipe (see run_measured).
+    err_file = tempfile.TemporaryFile()
+    proc = subprocess.Popen([args.binary, "run", "--config", str(config)], stdout=subprocess.DEVNULL, stderr=err_file)
+
+    def failure(message):
+        err_file.seek(0)
+        return RuntimeError(f"capacity run ({compression}): {message}: {err_file.read().decode(errors='replace')[-2000:]}")
+
+    metrics_url = f"http://{admin}/metrics"
+    try:
+        deadline = time.monotonic() + 300
+        spooled = 0
+        while True:
+            if proc.poll() is not None:
+                raise failure(f"logbridge exited {proc.returncode} with {spooled:.0f} of {args.records} records spooled")
+            metrics = scrape(metrics_url)
+            if metrics:
+                spooled = metrics.value("logbridge_spool_records_total", 0)
+            if spooled >= args.records:
+                break
+            if time.monotonic() > deadline:
+                raise failure(f"only {spooled:.0f} of {args.records} records spooled after 300 s")
+            time.sleep(0.5)
+        # The gauge is set just after the counter, in the same commit: read it once more a moment later.
+        time.sleep(1)
+        metrics = scrape(metrics_url)
+        spooled = metrics.value("logbridge_spool_records_total", 0) if metrics else 0
+        used = metrics.value("logbridge_spool_used_bytes") if metrics else None
+        if spooled != args.records or not used:
+            raise failure(f"{spooled:.0f} records spooled (expected {args.records}), spool used bytes {used}")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            print(f"  capacity ({compression}): logbridge still running 30 s after SIGTERM, killed", flush=True)
+            proc.kill()
+            proc.wait()
+        if proc.returncode not in (0, -signal.SIGKILL):
+            print(f"  capacity ({compression}): logbridge exited {proc.returncode} after SIGTERM", flush=True)
+        fake.close()
+    data_mdb = directory / "spool" / "data.mdb"
+    stat = data_mdb.stat() if data_mdb.exists() else None
+    shutil.rmtree(directory, ignore_errors=True)
+    records = args.records
+    return dict(compression=compression, records=records, used_bytes=used, per_gib=records * 2**30 / used,
+                bytes_per_json_byte=used / (records * args.avg_bytes),
+                data_mdb_bytes=stat.st_size if stat else None, data_mdb_allocated=stat.st_blocks * 512 if stat else None)
+
+
 def median_row(rows):
     keys = [k for k, v in rows[0].items() if isinstance(v, (int, float))]
     return {k: statistics.median(r[k] for r in rows) for k in keys}
@@ -277,14 +346,15 @@ def main():
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--partitions", type=int, default=96)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", default="", help="comma-separated scenario keys (null,file,es,es-redact,es-gzip,hec,loki,rsyslog)")
+    parser.add_argument("--only", default="", help="comma-separated scenario keys (null,file,es,es-redact,es-gzip,hec,loki,rsyslog,capacity)")
     parser.add_argument("--pace-seconds", type=float, default=10, help="length of each paced latency run")
     parser.add_argument("--output", default=str(ROOT / "Benchmarks/results/latest.md"))
     parser.add_argument("--chart", default=str(ROOT / "Benchmarks/results/latest.png"))
     parser.add_argument("--readme", default=str(ROOT / "README.md"), help="README to update between its make bench markers ('' to leave it)")
     parser.add_argument("--outage-seconds", type=float, default=60,
                         help="sink outage at full input (a 10-minute outage compressed: the spool fills and Kafka pauses within it); 0 skips it")
-    parser.add_argument("--outage-spool", default="256MiB", help="spool.max_bytes for the outage run")
+    parser.add_argument("--outage-spool", default="32MiB",
+                        help="spool.max_bytes for the outage run (the data set takes ~55 MB in lz4 segments: the spool fills)")
     args = parser.parse_args()
     # rsyslog_peer reads these names.
     args.logbridge = args.binary
@@ -296,6 +366,7 @@ def main():
     only = set(filter(None, args.only.split(",")))
     scenarios = [s for s in SCENARIOS if not only or s.key in only]
     with_rsyslog = rsyslog_peer.available() and (not only or "rsyslog" in only)
+    with_capacity = not only or "capacity" in only
     if not rsyslog_peer.available():
         print("rsyslog (rsyslog-kafka, rsyslog-elasticsearch) is not installed: its row is skipped; `make bench-deps` installs it")
 
@@ -303,6 +374,7 @@ def main():
     print(f"seeding {args.records} records over {args.partitions} partitions...", flush=True)
     cluster = MockCluster(args.binary, args.records, args.partitions)
     avg_bytes = measure_data_set(cluster)
+    args.avg_bytes = avg_bytes
     print(f"  average record {avg_bytes:.0f} B, data set {args.records * avg_bytes / 1e6:.0f} MB", flush=True)
 
     results = {KCAT: [], KCAT_GROUP: []}
@@ -311,6 +383,7 @@ def main():
     results.update({s.name: [] for s in scenarios})
     latency = {}
     outage = None
+    capacity = []
     try:
         for run in range(args.runs):
             wall, cpu, rss, _ = run_measured(["kcat", "-C", "-b", cluster.bootstrap, "-t", "logs", "-o", "beginning", "-e", "-q"])
@@ -357,11 +430,19 @@ def main():
             outage = outage_run(args, cluster, work)
             print(f"  outage: peak RSS {outage['rss']:.0f} MiB, backlog drained {outage['drain']:.1f} s after the sink came back",
                   flush=True)
+        if with_capacity:
+            for compression in CAPACITY_COMPRESSIONS:
+                row = capacity_run(args, cluster, work, compression)
+                capacity.append(row)
+                mdb = f"{row['data_mdb_bytes'] / 2**20:.0f} MiB" if row["data_mdb_bytes"] is not None else "missing"
+                print(f"  capacity ({compression}): {row['records']:,} records in {row['used_bytes'] / 2**20:.1f} MiB of spool: "
+                      f"{row['per_gib']:,.0f} per GiB, {row['bytes_per_json_byte']:.3f} spool bytes per JSON byte "
+                      f"(data.mdb {mdb})", flush=True)
     finally:
         cluster.close()
         shutil.rmtree(work, ignore_errors=True)
 
-    report = render_report(args, avg_bytes, medians, latency, outage, [s for s in scenarios], with_rsyslog)
+    report = render_report(args, avg_bytes, medians, latency, outage, [s for s in scenarios], with_rsyslog, capacity)
     print()
     print(report)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -371,7 +452,7 @@ def main():
         update_readme(Path(args.readme), "make bench", report, Path(args.chart) if charted else None)
 
 
-def render_report(args, avg_bytes, medians, latency, outage, scenarios, with_rsyslog):
+def render_report(args, avg_bytes, medians, latency, outage, scenarios, with_rsyslog, capacity=()):
     mb = avg_bytes / 1e6
     n = args.records
     kcat = medians[KCAT]
@@ -414,7 +495,8 @@ def render_report(args, avg_bytes, medians, latency, outage, scenarios, with_rsy
         return n / window(medians[name]) if name in medians else None
 
     by_key = {s.key: s.name for s in scenarios}
-    lines += ["", "Ratios (same run):", ""]
+    if by_key:
+        lines += ["", "Ratios (same run):", ""]
     kcat_rate = n / kcat["wall"]
     for key in ("null", "es", "es-redact"):
         if key in by_key:
@@ -432,9 +514,10 @@ def render_report(args, avg_bytes, medians, latency, outage, scenarios, with_rsy
             lines.append(f"- with JSON parse + redaction vs rsyslog forwarding raw: "
                          f"**{rate_of(by_key['es-redact']) / rate_of(RSYSLOG):.2f}x** end-to-end records/s")
 
-    lines += ["", "Goals (issue 7):", ""]
     lb_names = [s.name for s in scenarios]
-    peak = max([medians[name]["rss"] for name in lb_names] + ([outage["rss"]] if outage else []))
+    if lb_names or outage:
+        lines += ["", "Goals (issue 7):", ""]
+    peak = max([medians[name]["rss"] for name in lb_names] + ([outage["rss"]] if outage else []), default=0)
 
     def verdict(ok):
         return "met" if ok else "**not met**"
@@ -448,9 +531,10 @@ def render_report(args, avg_bytes, medians, latency, outage, scenarios, with_rsy
     if "es" in by_key:
         cpu_ratio = medians[by_key["es"]]["cpu"] / kcat["cpu"]
         lines.append(f"- CPU per record <= 3x kcat (Elasticsearch, no pipeline): {cpu_ratio:.2f}x, {verdict(cpu_ratio <= 3)}")
-    anon_peak = max(medians[name].get("anon", 0) for name in lb_names)
-    lines.append(f"- peak RSS <= 256 MiB: {peak:.0f} MiB over every logbridge run, {verdict(peak <= 256)} "
-                 f"(anonymous memory at most {anon_peak:.0f} MiB; the rest is the spool's mapped pages)")
+    if lb_names or outage:
+        anon_peak = max((medians[name].get("anon", 0) for name in lb_names), default=0)
+        lines.append(f"- peak RSS <= 256 MiB: {peak:.0f} MiB over every logbridge run, {verdict(peak <= 256)} "
+                     f"(anonymous memory at most {anon_peak:.0f} MiB; the rest is the spool's mapped pages)")
     if outage:
         lines += [
             "",
@@ -460,6 +544,25 @@ def render_report(args, avg_bytes, medians, latency, outage, scenarios, with_rsy
             f"sink came back; {outage['cpu']:.1f} CPU s in all; at most {outage['max_rps']} requests in any second; "
             "every record indexed once (no `_id` conflicts). RSS over time: `latest.png`.",
         ]
+    if capacity:
+        none = next((row for row in capacity if row["compression"] == "none"), None)
+        lines += [
+            "",
+            f"Backlog capacity (Elasticsearch fake answering 503 throughout, so all {n:,} records stay in the spool; "
+            f"`logbridge_spool_used_bytes` once every one is spooled, spool.max_bytes {CAPACITY_SPOOL}; the synthetic "
+            "records share a few templates, so they compress better than most real logs):",
+            "",
+            "| spool.compression | records per GiB of spool | spool bytes per byte of Fluent Bit JSON | records per GiB vs none | data.mdb MiB |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for row in capacity:
+            versus = f"{row['per_gib'] / none['per_gib']:.2f}x" if none else ""
+            mdb = f"{row['data_mdb_bytes'] / 2**20:.0f}" if row["data_mdb_bytes"] is not None else ""
+            lines.append(f"| {row['compression']} | {row['per_gib']:,.0f} | {row['bytes_per_json_byte']:.3f} | {versus} | {mdb} |")
+        met = [f"{row['compression']} {row['bytes_per_json_byte']:.3f}, {verdict(row['bytes_per_json_byte'] <= 0.33)}"
+               for row in capacity if row["compression"] != "none"]
+        if met:
+            lines += ["", f"- spool bytes per byte of Fluent Bit JSON <= 0.33: {'; '.join(met)}"]
     return "\n".join(lines) + "\n"
 
 

@@ -130,11 +130,14 @@ class FakeElasticsearch(Fake):
         super().__init__(binary, "elasticsearch", "--outage-seconds", outage_seconds, *extra, probe_latency=probe_latency)
 
 
-def logbridge_config(directory, bootstrap, group, sink, spool_max="4GiB", *, topic="logs", pipeline=None, admin="off"):
+def logbridge_config(directory, bootstrap, group, sink, spool_max="4GiB", *, topic="logs", pipeline=None, admin="off",
+                     compression=None):
     """A config for one run; `sink` is the YAML of the single sink's settings, `pipeline` the YAML
-    list of processors (or None), `admin` the admin endpoint's listen address."""
+    list of processors (or None), `admin` the admin endpoint's listen address, `compression` the
+    spool's (none, lz4, zstd; None leaves logbridge's default)."""
     path = directory / "logbridge.yaml"
     pipeline_yaml = f"pipeline:\n{pipeline}\n" if pipeline else ""
+    compression_yaml = f"  compression: {compression}\n" if compression else ""
     path.write_text(f"""
 source:
   kafka:
@@ -144,7 +147,7 @@ source:
 spool:
   path: "{directory / 'spool'}"
   max_bytes: "{spool_max}"
-{pipeline_yaml}sinks:
+{compression_yaml}{pipeline_yaml}sinks:
   out:
 {sink}
 admin:
