@@ -231,3 +231,53 @@ import Testing
         #expect(try spool.deadLetters(limit: 10).first?.reason == "corrupt segment in the spool at sequence 100")
     }
 }
+
+/// Segments are LMDB overflow pages, which need runs of contiguous free pages: a spool that fills
+/// and drains again and again must reuse the pages it freed, not grow its file until the map is
+/// full (what a forwarder running for months does).
+@Suite struct SpoolSegmentReuseTests {
+    @Test func aSpoolFilledAndDrainedManyTimesKeepsItsFileSize() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = try Spool(
+            configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 32 << 20, compression: .lz4),
+            sinks: ["a"], statistics: SpoolStatistics(), logger: Logger(label: "spool-reuse-test"))
+        defer { spool.close() }
+        var offset: Int64 = 0
+        var sizes: [Int] = []
+        // Values cut one after the other from 16 MiB that do not compress: nothing repeats within
+        // lz4's 64 KiB window.
+        let pool = TestIngest.incompressible(count: 16 << 20, seed: 3)
+        var cut = 0
+        for round in 0..<30 {
+            // ~6 MiB per round, in batches of varied size so the segments (and the runs of pages
+            // they take) differ in length.
+            let count = 5_000 + (round % 7) * 300
+            var items: [TestIngest.Item] = []
+            for i in 0..<count {
+                let length = 800 + (i * 37 + round * 11) % 900
+                if cut + length > pool.count { cut = 0 }
+                items.append(TestIngest.Item(partition: 0, offset: offset, value: Array(pool[cut..<(cut + length)])))
+                cut += length
+                offset += 1
+                if items.count == 700 || i == count - 1 {
+                    #expect(spool.offer(TestIngest.batch(items), timeout: .seconds(10)))
+                    items.removeAll()
+                }
+            }
+            _ = spool.finishWrites(revoking: [])
+            let cursor = spool.checkpoint(sink: "a").nextSequence
+            let batch = try spool.read(from: cursor, maxRecords: 1_000_000, maxBytes: 64 << 20)
+            #expect(batch.records.first?.sequence == cursor)
+            #expect(batch.nextSequence == UInt64(offset), "round \(round): every record read back")
+            try await spool.commit(sink: "a", checkpoint: SinkCheckpoint(nextSequence: batch.nextSequence))
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory.file("spool/data.mdb"))
+            sizes.append((attributes[.size] as? Int) ?? 0)
+        }
+        #expect(!spool.wantsSourcePaused)
+        // After the first rounds the file stops growing: freed runs of pages are reused.
+        let settled = sizes[7]
+        #expect(sizes.last! <= settled + (2 << 20), "data.mdb grew from \(settled) to \(sizes.last!) bytes: \(sizes)")
+        #expect(sizes.max()! <= 32 << 20, "never past max_bytes: \(sizes)")
+    }
+}
