@@ -198,26 +198,26 @@ public final class Spool: Sendable {
         var corrupt: [DeadLetter] = []
         var touched = TouchedPages()
         defer { touched.release() }
-        /// A damaged segment was the last thing read: its length is unknown, so the read moves on
-        /// to the next record found, or to the end of the log when none follows.
-        var afterCorruptSegment = false
         let log = self.log
         // Records before the first sequence are delivered everywhere (or skipped), though the
         // segment holding the first one may still store them.
         let from = max(sequence, published.read { $0.usage.firstSequence })
         try env.read { (txn) throws(SpoolError) in
+            // The end of the log in this snapshot: where a damaged last segment ends.
+            let snapshotNext = try txn.get(db.meta, key: SpoolKey.nextSequence).flatMap { bytes in
+                bytes.withUnsafeBytes { SpoolKey.decodeUInt64($0) }
+            } ?? from
             try log.visit(txn, from: from, mapped: { touched.include($0) }) { (item) throws(SpoolError) -> Bool in
                 switch item {
-                case .corrupt(let seq, let stored):
+                case .corrupt(let seq, let end, let stored):
                     first = false
                     corrupt.append(DeadLetter(
                         stage: "spool", reason: "corrupt segment in the spool at sequence \(seq)", topic: "",
                         partition: -1, offset: -1, timestampMs: -1,
                         deadLetteredAtMs: SpoolWriter.nowMillis(), payload: Array(stored)))
-                    afterCorruptSegment = true
+                    batch.nextSequence = max(batch.nextSequence, end ?? snapshotNext)
                     return corrupt.count < maxRecords
                 case .record(let seq, let value):
-                    afterCorruptSegment = false
                     if first {
                         first = false
                         if seq > sequence { gap = seq - sequence }
@@ -247,7 +247,6 @@ public final class Spool: Sendable {
                 }
             }
         }
-        if afterCorruptSegment { batch.nextSequence = max(batch.nextSequence, signal.next) }
         if !corrupt.isEmpty {
             statistics.spoolQuarantined.add(corrupt.count)
             logger.error("quarantined corrupt spool records to the dead-letter store", metadata: [LogKey.records: "\(corrupt.count)"])

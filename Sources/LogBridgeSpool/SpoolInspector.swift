@@ -51,7 +51,7 @@ public final class SpoolInspector: Sendable {
             try log.visit(txn, from: from) { (item) throws(SpoolError) -> Bool in
                 switch item {
                 case .record(let sequence, let bytes): found = (sequence, RecordCodec.decode(bytes)?.timestampMs)
-                case .corrupt(let sequence, _): found = (sequence, nil)
+                case .corrupt(let sequence, _, _): found = (sequence, nil)
                 }
                 return false
             }

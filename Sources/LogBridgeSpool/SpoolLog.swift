@@ -14,9 +14,10 @@ struct SpoolLogReader {
     enum Item {
         /// One record's ``RecordCodec`` bytes, valid only inside the visit.
         case record(sequence: UInt64, bytes: UnsafeRawBufferPointer)
-        /// A stored value that cannot be read (a damaged segment, or a record past its segment's
-        /// body); `sequence` is where it starts.
-        case corrupt(sequence: UInt64, stored: UnsafeRawBufferPointer)
+        /// A segment that cannot be read (its checksum, header or body is damaged): `sequence` is
+        /// where it starts, `end` the next segment's first sequence (nil when it is the last one:
+        /// the log's next sequence is then its end).
+        case corrupt(sequence: UInt64, end: UInt64?, stored: UnsafeRawBufferPointer)
     }
 
     /// Visits the records from the first one with sequence >= `from` until `body` returns false.
@@ -35,22 +36,30 @@ struct SpoolLogReader {
             }
             guard going else { return }
         }
+        /// A damaged segment's own length cannot be trusted: it is reported once the next segment's
+        /// key says where it ends (its bytes stay valid for the whole transaction).
+        var damaged: (first: UInt64, stored: UnsafeRawBufferPointer)?
         try txn.scan(db.segments, from: SpoolKey.sequence(from), floor: true) { (key, value) throws(SpoolError) -> Bool in
             let first = SpoolKey.decodeSequence(key)
-            mapped(value)
-            guard let header = SegmentCodec.header(value) else {
-                going = try body(.corrupt(sequence: first, stored: value))
-                return going
+            if let previous = damaged {
+                damaged = nil
+                going = try body(.corrupt(sequence: previous.first, end: first, stored: previous.stored))
+                guard going else { return false }
             }
-            let end = first + UInt64(header.count)
+            mapped(value)
+            guard let header = SegmentCodec.header(value), let end = SegmentCodec.end(first: first, count: header.count) else {
+                damaged = (first, value)
+                return true
+            }
             guard end > from else { return true }  // the floor segment ended before `from`
             let start = from > first ? Int(from - first) : 0
             let visited: Bool? = try cache.body(of: value, first: first, header: header) { (raw) throws(SpoolError) -> Bool in
                 var previous = start == 0 ? 0 : SegmentCodec.recordEnd(value, index: start - 1)
                 for index in start..<header.count {
                     let recordEnd = SegmentCodec.recordEnd(value, index: index)
+                    // The checksum covered the index: this is a writer's bug, not a disk's.
                     guard previous <= recordEnd, recordEnd <= raw.count else {
-                        return try body(.corrupt(sequence: first + UInt64(index), stored: value))
+                        return try body(.corrupt(sequence: first + UInt64(index), end: end, stored: value))
                     }
                     let bytes = UnsafeRawBufferPointer(rebasing: raw[previous..<recordEnd])
                     guard try body(.record(sequence: first + UInt64(index), bytes: bytes)) else { return false }
@@ -59,12 +68,13 @@ struct SpoolLogReader {
                 return true
             }
             guard let visited else {
-                going = try body(.corrupt(sequence: first, stored: value))
-                return going
+                damaged = (first, value)
+                return true
             }
             going = visited
             return going
         }
+        if let last = damaged { _ = try body(.corrupt(sequence: last.first, end: nil, stored: last.stored)) }
     }
 
     /// One record's bytes, handed to `body`, or nil when it is not in the spool.
@@ -95,8 +105,9 @@ struct SpoolLogReader {
             try txn.scan(db.segments, from: key) { (key, value) throws(SpoolError) -> Bool in
                 // A damaged last segment counts as one record: the sequence counter in `meta` is
                 // the other authority, and the larger of the two wins.
-                let count = SegmentCodec.header(value)?.count ?? 1
-                next = max(next ?? 0, SpoolKey.decodeSequence(key) + UInt64(count))
+                let first = SpoolKey.decodeSequence(key)
+                let end = SegmentCodec.end(first: first, count: SegmentCodec.header(value)?.count ?? 1) ?? first
+                next = max(next ?? 0, end)
                 return false
             }
         }
@@ -112,7 +123,9 @@ struct SpoolLogReader {
 /// enough to name its body.
 final class SegmentCache: Sendable {
     private static let capacity = 8
-    private let entries = Mutex<[(first: UInt64, body: [UInt8])]>([])
+    /// Keyed by first sequence and checksum: a sequence can be written again after a write
+    /// transaction that read its segment failed, never with the same checksum by chance alone.
+    private let entries = Mutex<[(first: UInt64, checksum: UInt32, body: [UInt8])]>([])
 
     /// Runs `use` on the segment's body: the stored bytes when uncompressed, else the cached or
     /// newly decompressed body. Nil when the body is damaged (its checksum does not match, or it
@@ -125,7 +138,9 @@ final class SegmentCache: Sendable {
             guard SegmentCodec.isIntact(value, header: header) else { return nil }
             return try use(UnsafeRawBufferPointer(rebasing: value[header.bodyOffset...]))
         }
-        let cached = entries.withLock { entries in entries.first { $0.first == first }?.body }
+        let cached = entries.withLock { entries in
+            entries.first { $0.first == first && $0.checksum == header.checksum }?.body
+        }
         let body: [UInt8]
         if let cached, cached.count == header.bodyLength {
             body = cached
@@ -142,7 +157,7 @@ final class SegmentCache: Sendable {
             guard decompressed.count == header.bodyLength else { return nil }
             body = decompressed
             entries.withLock { entries in
-                entries.append((first, body))
+                entries.append((first, header.checksum, body))
                 if entries.count > Self.capacity { entries.removeFirst() }
             }
         }

@@ -15,14 +15,15 @@ import LogBridgeCore
 ///
 /// ```
 /// u8 version (1) | u8 compression (0 none, 1 lz4, 2 zstd) | u16 reserved (0)
-/// | u32 record count | u32 body length | u32 stored body length | u32 CRC-32 of the stored body
+/// | u32 record count | u32 body length | u32 stored body length | u32 CRC-32
 /// | record count x u32 end offset of each record in the body | stored body
 /// ```
 ///
 /// All integers little-endian. The index stays uncompressed; the body is compressed as a whole
 /// (one lz4 block or one zstd frame), or stored as is when compressing would not make it smaller.
-/// LMDB keeps no checksums of its own: the CRC-32 (zlib's) lets a reader tell a damaged segment,
-/// which it quarantines, from records, which it would otherwise deliver as garbage.
+/// LMDB keeps no checksums of its own: the CRC-32 (zlib's) covers everything but itself (header,
+/// index, stored body), so a reader tells a damaged segment, which it quarantines, from records,
+/// which it would otherwise deliver as garbage, and never sizes a buffer by a damaged length.
 /// See docs/spool-format.md.
 enum SegmentCodec {
     static let version: UInt8 = 1
@@ -58,14 +59,25 @@ enum SegmentCodec {
         return header
     }
 
-    /// Whether the stored body is the one written (its CRC-32 matches).
+    /// Whether the segment is the one written: its CRC-32 matches the header, index and body.
     static func isIntact(_ value: UnsafeRawBufferPointer, header: Header) -> Bool {
-        checksum(UnsafeRawBufferPointer(rebasing: value[header.bodyOffset...])) == header.checksum
+        checksum(value) == header.checksum
     }
 
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
-        return UInt32(truncatingIfNeeded: crc32(0, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count)))
+    /// CRC-32 of a whole segment value but its checksum field (bytes 16-19).
+    static func checksum(_ value: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = value.baseAddress, value.count >= headerSize else { return 0 }
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        var crc = crc32(0, bytes, 16)
+        crc = crc32(crc, bytes + headerSize, UInt32(value.count - headerSize))
+        return UInt32(truncatingIfNeeded: crc)
+    }
+
+    /// The sequence after the segment's last record; nil when a damaged key and count would
+    /// overflow (the segment is then treated as damaged).
+    static func end(first: UInt64, count: Int) -> UInt64? {
+        let (end, overflow) = first.addingReportingOverflow(UInt64(count))
+        return overflow ? nil : end
     }
 
     /// The end of record `index` in the body (its start is the previous record's end).
@@ -178,7 +190,7 @@ final class SegmentBuilder {
             out.storeBytes(of: UInt32(count).littleEndian, toByteOffset: 4, as: UInt32.self)
             out.storeBytes(of: UInt32(raw.count).littleEndian, toByteOffset: 8, as: UInt32.self)
             out.storeBytes(of: UInt32(stored.count).littleEndian, toByteOffset: 12, as: UInt32.self)
-            out.storeBytes(of: SegmentCodec.checksum(stored).littleEndian, toByteOffset: 16, as: UInt32.self)
+            out.storeBytes(of: UInt32(0), toByteOffset: 16, as: UInt32.self)
             ends.withUnsafeBytes { index in
                 // The index is already little-endian on the machines Swift runs on here; convert
                 // anyway when it is not, so the format does not depend on the host.
@@ -192,6 +204,7 @@ final class SegmentBuilder {
                 }
             }
             UnsafeMutableRawBufferPointer(rebasing: out[(SegmentCodec.headerSize + indexBytes)...]).copyMemory(from: stored)
+            out.storeBytes(of: SegmentCodec.checksum(UnsafeRawBufferPointer(out)).littleEndian, toByteOffset: 16, as: UInt32.self)
         }
         return size
     }

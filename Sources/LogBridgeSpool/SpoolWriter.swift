@@ -566,7 +566,8 @@ final class SpoolWriter: @unchecked Sendable {
         // A segment stays until its last record is delivered everywhere; a damaged one (no
         // readable header) goes once every sink is past its first sequence.
         let deletedSegments = try txn.deleteFromStart(db.segments, limit: Self.segmentTrimLimit) { key, value in
-            SpoolKey.decodeSequence(key) + UInt64(SegmentCodec.header(value)?.count ?? 1) <= minimum
+            let first = SpoolKey.decodeSequence(key)
+            return (SegmentCodec.end(first: first, count: SegmentCodec.header(value)?.count ?? 1) ?? .max) <= minimum
         }
         guard work.state.firstSequence < minimum || deleted > 0 || deletedSegments > 0 else {
             trimBacklog = false

@@ -201,7 +201,7 @@ import Testing
         }
     }
 
-    @Test func aDamagedSegmentIsQuarantinedAndTheRecordsAfterItAreRead() async throws {
+    @Test func damagedSegmentsAreQuarantinedAndTheRecordsAfterThemAreRead() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         do {
@@ -212,23 +212,36 @@ import Testing
             }
             spool.close()
         }
-        // Damage the middle segment's body (sequences 100-199), as a bad disk block would.
+        // As a bad disk block would: the middle segment's body (sequences 100-199) and the last
+        // segment's record count (200-299, so its length cannot be trusted either).
         do {
             let env = try LMDBEnvironment(directory: directory.file("spool"), mapSize: 64 << 20, maxDatabases: 8)
             try env.write { (txn) throws(SpoolError) in
                 let segments = try txn.openDatabase("segments", create: false)
-                guard var value = try txn.get(segments, key: SpoolKey.sequence(100)) else { throw .lmdb(code: 0, message: "no segment", operation: "test") }
-                for i in (value.count - 40)..<value.count { value[i] ^= 0x5a }
-                try txn.put(segments, key: SpoolKey.sequence(100), value: value)
+                guard var middle = try txn.get(segments, key: SpoolKey.sequence(100)),
+                    var last = try txn.get(segments, key: SpoolKey.sequence(200))
+                else { throw .lmdb(code: 0, message: "no segment", operation: "test") }
+                for i in (middle.count - 40)..<middle.count { middle[i] ^= 0x5a }
+                last[5] ^= 0x01  // count 100 -> 356
+                try txn.put(segments, key: SpoolKey.sequence(100), value: middle)
+                try txn.put(segments, key: SpoolKey.sequence(200), value: last)
             }
         }
         let spool = try open(directory, compression: .lz4)
         defer { spool.close() }
         let first = try spool.read(from: 0, maxRecords: 1000, maxBytes: 8 << 20)
-        #expect(values(first) == (0..<100).map { "record-0-\($0)" } + (200..<300).map { "record-0-\($0)" })
-        #expect(first.nextSequence == 300)
-        try await eventually { (try? spool.deadLetters(limit: 10).count) == 1 }
-        #expect(try spool.deadLetters(limit: 10).first?.reason == "corrupt segment in the spool at sequence 100")
+        #expect(values(first) == (0..<100).map { "record-0-\($0)" })
+        #expect(first.nextSequence == 300, "past both damaged segments, to the end of the log, not beyond")
+        try await eventually { (try? spool.deadLetters(limit: 10).count) == 2 }
+        #expect(try spool.deadLetters(limit: 10).map(\.reason) == [
+            "corrupt segment in the spool at sequence 100", "corrupt segment in the spool at sequence 200",
+        ])
+        // What comes next is read as usual.
+        #expect(spool.offer(TestIngest.sequential(partition: 0, from: 300, count: 50), timeout: .seconds(5)))
+        _ = spool.finishWrites(revoking: [])
+        let next = try spool.read(from: first.nextSequence, maxRecords: 1000, maxBytes: 8 << 20)
+        #expect(values(next) == (300..<350).map { "record-0-\($0)" })
+        #expect(next.records.first?.sequence == 300)
     }
 }
 
@@ -275,9 +288,11 @@ import Testing
             sizes.append((attributes[.size] as? Int) ?? 0)
         }
         #expect(!spool.wantsSourcePaused)
-        // After the first rounds the file stops growing: freed runs of pages are reused.
-        let settled = sizes[7]
-        #expect(sizes.last! <= settled + (2 << 20), "data.mdb grew from \(settled) to \(sizes.last!) bytes: \(sizes)")
-        #expect(sizes.max()! <= 32 << 20, "never past max_bytes: \(sizes)")
+        // The file stops growing: freed runs of pages are reused. Without reuse it would grow by
+        // a round (~6 MiB) each time, 90 MiB over the second half; how transactions group batches
+        // on a loaded machine moves it by a MiB or two.
+        let settled = sizes[14]
+        #expect(sizes.last! <= settled + (4 << 20), "data.mdb grew from \(settled) to \(sizes.last!) bytes: \(sizes)")
+        #expect(sizes.max()! <= 24 << 20, "at most about four rounds of records: \(sizes)")
     }
 }
