@@ -20,7 +20,7 @@ public final class PipelineMetrics: Sendable {
         var buckets: [Double]
         var maxSeries: Int
         /// Label values (joined with 0xFF) -> series.
-        var series: [[UInt8]: Series] = [:]
+        var series: [ByteKey: Series] = [:]
         var order: [[UInt8]] = []
     }
 
@@ -93,16 +93,16 @@ public final class PipelineMetrics: Sendable {
             // Take the family out so the dictionary holds no second reference while it changes.
             state.families[name] = nil
             defer { state.families[name] = family }
-            if family.series[key] == nil {
+            if family.series[ByteKey(key)] == nil {
                 guard family.series.count < family.maxSeries else {
                     countDropped(name, in: &state)
                     return
                 }
                 let values = labelValues()
-                family.series[key] = Series(labelValues: values, exported: makeSeries(name, family, values))
+                family.series[ByteKey(key)] = Series(labelValues: values, exported: makeSeries(name, family, values))
                 family.order.append(key)
             }
-            family.series[key]!.apply(update)
+            family.series[ByteKey(key)]!.apply(update)
         }
     }
 
@@ -142,7 +142,7 @@ public final class PipelineMetrics: Sendable {
                 key += (labels[label] ?? "").utf8
                 key.append(0xFF)
             }
-            return family.series[key].map { family.kind == .histogram ? Double($0.count) : $0.value }
+            return family.series[ByteKey(key)].map { family.kind == .histogram ? Double($0.count) : $0.value }
         }
     }
 
@@ -151,7 +151,7 @@ public final class PipelineMetrics: Sendable {
         state.withLock { state in
             guard let family = state.families[name] else { return [] }
             return family.order.compactMap { key in
-                family.series[key].map { ($0.labelValues, family.kind == .histogram ? Double($0.count) : $0.value) }
+                family.series[ByteKey(key)].map { ($0.labelValues, family.kind == .histogram ? Double($0.count) : $0.value) }
             }
         }
     }

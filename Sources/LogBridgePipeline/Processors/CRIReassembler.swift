@@ -126,7 +126,7 @@ struct CRIReassembler {
     private let streamPath: [[UInt8]]?
     /// Message and stream bytes of the emitted events.
     private(set) var messages: [UInt8] = []
-    private var groups: [[UInt8]: Group] = [:]
+    private var groups: [ByteKey: Group] = [:]
     private var key: [UInt8] = []
 
     init(_ options: CRIOptions) {
@@ -218,11 +218,11 @@ struct CRIReassembler {
                 if let found = JSONBytes.lookup(keys: path, in: value) { key.append(contentsOf: found) }
             }
         }
-        if groups[key] == nil, !isPartial {
+        if groups[ByteKey(key)] == nil, !isPartial {
             // A whole line: the common case.
             return emit(index, message: message, escaped: isJSON, stream: stream, timeNanos: timeNanos, partial: false)
         }
-        var group = groups.removeValue(forKey: key)
+        var group = groups.removeValue(forKey: ByteKey(key))
             ?? Group(firstSequence: record.sequence, lastIndex: index, stream: Array(stream), timeNanos: timeNanos)
         group.lastIndex = index
         if isJSON { group.appendEscaped(message) } else { group.appendText(message) }
@@ -236,7 +236,7 @@ struct CRIReassembler {
             // Too long to hold: send what there is now, marked, and start over.
             return emitPartial(group)
         }
-        groups[key] = group
+        groups[ByteKey(key)] = group
         return nil
     }
 

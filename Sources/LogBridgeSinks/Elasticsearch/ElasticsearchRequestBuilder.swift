@@ -24,6 +24,9 @@ struct ElasticsearchRequestBuilder: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 96 + batch.bytes.count)
         var name: [UInt8] = []
+        // Most records of a batch go to the same index: its name is made safe once, not per record.
+        var lastName: [UInt8] = []
+        var lastQuoted: [UInt8] = []
         var reader = RecordValueReader(keys: keys)
         var repaired: [Int] = []
         let timestampSlot = keys.count - 1
@@ -38,7 +41,12 @@ struct ElasticsearchRequestBuilder: Sendable {
                     index.render(
                         value: value, timestampMs: record.timestampMs, found: reader.members(kind),
                         metadata: readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil, into: &name)
-                    Self.appendIndexName(name, to: &out)
+                    if lastQuoted.isEmpty || ByteKey(name) != ByteKey(lastName) {
+                        lastName = name
+                        lastQuoted.removeAll(keepingCapacity: true)
+                        Self.appendIndexName(name, to: &lastQuoted)
+                    }
+                    out.append(contentsOf: lastQuoted)
                     out.append(contentsOf: Self.idKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
                     out.append(contentsOf: Self.actionEnd)

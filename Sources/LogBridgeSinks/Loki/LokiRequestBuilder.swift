@@ -37,11 +37,12 @@ struct LokiRequestBuilder: Sendable {
     func body(for indices: [Int], of batch: RecordBatch) -> EncodedBody {
         var repaired: [Int] = []
         // Streams in order of first appearance, each with its entries.
-        var streamIndex: [[UInt8]: Int] = [:]
+        var streamIndex: [ByteKey: Int] = [:]
         var streamKeys: [[UInt8]] = []
         var entries: [[(timestamp: Int64, index: Int, metadata: Range<Int>)]] = []
         var key: [UInt8] = []
         var value: [UInt8] = []
+        var lastStream: Int?
         // Every entry's `,{"name":"value",…}` (or nothing), one after another.
         var metadataBytes: [UInt8] = []
         batch.bytes.withUnsafeBytes { bytes in
@@ -51,20 +52,28 @@ struct LokiRequestBuilder: Sendable {
                 let kafka = readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil
                 key.removeAll(keepingCapacity: true)
                 renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, into: &key, scratch: &value)
-                // The limit is asked once per stream new to this batch, not per entry.
-                if streamIndex[key] == nil, !streams.admit(key) {
-                    key.removeAll(keepingCapacity: true)
-                    renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, into: &key, scratch: &value, overflow: true)
-                }
                 let slot: Int
-                if let found = streamIndex[key] {
+                if let last = lastStream, ByteKey(key) == ByteKey(streamKeys[last]) {
+                    // Records of one stream tend to come together: no hashing for them.
+                    slot = last
+                } else if let found = streamIndex[ByteKey(key)] {
                     slot = found
                 } else {
-                    slot = streamKeys.count
-                    streamIndex[key] = slot
-                    streamKeys.append(key)
-                    entries.append([])
+                    // The limit is asked once per stream new to this batch, not per entry.
+                    if !streams.admit(key) {
+                        key.removeAll(keepingCapacity: true)
+                        renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, into: &key, scratch: &value, overflow: true)
+                    }
+                    if let found = streamIndex[ByteKey(key)] {
+                        slot = found
+                    } else {
+                        slot = streamKeys.count
+                        streamIndex[ByteKey(key)] = slot
+                        streamKeys.append(key)
+                        entries.append([])
+                    }
                 }
+                lastStream = slot
                 let start = metadataBytes.count
                 if !metadata.isEmpty { renderMetadata(line, timestampMs: record.timestampMs, kafka: kafka, into: &metadataBytes, scratch: &value) }
                 entries[slot].append((Self.timestampNanos(record), i, start..<metadataBytes.count))
@@ -167,7 +176,7 @@ struct LokiRequestBuilder: Sendable {
 /// record's labels do not change between retries; only after a restart, in the overflow regime,
 /// could a replayed record land in a different stream.
 final class StreamLimit: Sendable {
-    private let seen = Mutex<Set<[UInt8]>>([])
+    private let seen = Mutex<Set<ByteKey>>([])
     private let limit: Int
     private let overflowed = Mutex(false)
     let onFirstOverflow: @Sendable () -> Void
@@ -179,9 +188,9 @@ final class StreamLimit: Sendable {
 
     func admit(_ key: [UInt8]) -> Bool {
         let admitted = seen.withLock { seen -> Bool in
-            if seen.contains(key) { return true }
+            if seen.contains(ByteKey(key)) { return true }
             guard seen.count < limit else { return false }
-            seen.insert(key)
+            seen.insert(ByteKey(key))
             return true
         }
         if !admitted, !overflowed.withLock({ value in defer { value = true }; return value }) { onFirstOverflow() }

@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A byte string as a dictionary or set key, hashed and compared as one buffer.
+///
+/// `[UInt8]`'s own `Hashable` feeds the hasher one element at a time (`Hasher._combine(UInt8)`
+/// per byte): 5.7% of the forwarder's CPU in the Loki bench profile (`make bench-profile
+/// SCENARIO=loki`) before this type, where every record looks up its stream's label set. This
+/// hashes the bytes with one `combine(bytes:)` and compares them with `memcmp`.
+public struct ByteKey: Hashable, Sendable {
+    public var bytes: [UInt8]
+
+    @inlinable public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    @inlinable public static func == (a: ByteKey, b: ByteKey) -> Bool {
+        a.bytes.withUnsafeBytes { x in
+            b.bytes.withUnsafeBytes { y in
+                x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+            }
+        }
+    }
+
+    @inlinable public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
