@@ -15,7 +15,8 @@ Starts a librdkafka mock cluster in its own process (`logbridge mock-cluster`), 
 Every run checks that each record arrived exactly once (documents, events or entries equal to the
 records; no `_id` conflicts). Each is repeated (default 3 times) and the median reported: records/s
 and MB/s from the first record to the last one acknowledged, start to last acknowledgement (with the
-group join), CPU seconds (user+system of that process alone) per million records and peak RSS. Then
+group join), CPU seconds (user+system of that process alone) per million records, the fake sink's
+own CPU seconds per million records over the same run (it shares the cores) and peak RSS. Then
 one paced run per forwarder at half its measured maximum, on a fresh topic whose records carry their
 production time, gives p50/p99 end-to-end latency (measured by the fake on arrival). Then a sink
 outage at full input (the spool fills, Kafka pauses) with RSS sampled every 100 ms. Then, once per
@@ -145,7 +146,8 @@ def free_port():
 def logbridge_run(args, cluster, work, scenario, tag, *, topic="logs", records=None, probe_latency=False,
                   pace=None, spool_max="4GiB"):
     """One logbridge run of `scenario`; `pace=(count, rate)` starts the paced producer once the
-    gateway is ready. Returns the row: wall, cpu, rss, first, spooled, delivered (+ the fake's counts)."""
+    gateway is ready. Returns the row: wall, cpu, rss, first, spooled, delivered, fake_cpu (the fake's
+    user+system CPU seconds while logbridge ran; None without a fake) (+ the fake's counts)."""
     records = records or args.records
     directory = work / f"logbridge-{tag}"
     directory.mkdir()
@@ -156,21 +158,32 @@ def logbridge_run(args, cluster, work, scenario, tag, *, topic="logs", records=N
                               topic=topic, pipeline=scenario.pipeline, admin=admin)
     pacer = Pacer(cluster, topic, pace, ready=lambda: ready(admin)) if pace else None
     anon = [0.0]
+    # The fake's CPU over the same window as logbridge's own: from just before logbridge starts to
+    # just after it exits (the fake is idle before and after).
+    fake_start = fake.cpu() if fake else None
+    fake_end = None
     try:
         wall, cpu, rss, out = run_measured(
             [args.binary, "run", "--config", str(config), "--until-delivered", str(records)],
             stdout=subprocess.PIPE, on_start=pacer.start if pacer else None, anon_peak=anon)
+        fake_end = fake.cpu() if fake else None
     finally:
         if pacer:
             pacer.join()
         counts = fake.close() if fake else None
+    fake_cpu = None
+    if fake:
+        # Should /proc not answer at logbridge's exit, the figure read as the fake was closed.
+        end = fake_end if fake_end is not None else fake.cpu_seconds
+        fake_cpu = end - (fake_start or 0.0) if end is not None else None
     check_exactly_once(scenario, counts, records)
     timing = json.loads(out.strip().splitlines()[-1])
     if timing["spooled"] != records or timing["delivered"] != records:
         raise RuntimeError(f"{scenario.name}: logbridge did not spool/deliver every record exactly once: {timing}")
     shutil.rmtree(directory, ignore_errors=True)
     return dict(wall=wall, cpu=cpu, rss=rss, anon=anon[0], first=timing["first_record_s"], spooled=timing["spooled_s"],
-                delivered=timing["delivered_s"], counts=counts or {}, paced=pacer.achieved() if pacer else None)
+                delivered=timing["delivered_s"], fake_cpu=fake_cpu, counts=counts or {},
+                paced=pacer.achieved() if pacer else None)
 
 
 def ready(admin):
@@ -228,6 +241,10 @@ def rsyslog_run(args, cluster, work, tag, *, topic="logs", records=None, pace=No
             pacer.join()
         counts = fake.close()
     rsyslog_peer.check_counts(counts, records)
+    # run_rsyslog measures the fake's CPU over the same window as rsyslogd's own (its start to the
+    # end of delivery); the figure read as the fake was closed only if that is missing.
+    if row.get("fake_cpu") is None:
+        row["fake_cpu"] = fake.cpu_seconds
     row["counts"] = counts
     row["spooled"] = None
     row["paced"] = pacer.achieved() if pacer else None
@@ -327,8 +344,10 @@ def capacity_run(args, cluster, work, compression):
 
 
 def median_row(rows):
-    keys = [k for k, v in rows[0].items() if isinstance(v, (int, float))]
-    return {k: statistics.median(r[k] for r in rows) for k in keys}
+    """Median of every numeric key over `rows`, skipping None (e.g. fake_cpu without a fake); a key
+    with no number in any row is left out."""
+    keys = dict.fromkeys(k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+    return {k: statistics.median(v for r in rows if isinstance(v := r.get(k), (int, float))) for k in keys}
 
 
 def measure_data_set(cluster):
@@ -472,6 +491,8 @@ def render_report(args, avg_bytes, medians, latency, outage, scenarios, with_rsy
         "(kcat: its whole run, connection included);",
         "- **start to last ack**: from starting the process, so with the consumer-group join (3-6 s on the mock cluster);",
         "- **CPU**: user+system seconds of the forwarder process alone, per million records;",
+        f"- **fake CPU**: the fake sink's own user+system seconds in the same run (while the forwarder ran), per "
+        f"million records; it shares the {os.cpu_count()} cores, and the forwarder's CPU column excludes it (blank: no fake);",
         f"- **latency**: p50/p99 from production to arrival at the fake, in a separate run paced at half of that row's "
         f"end-to-end rate for {args.pace_seconds:.0f} s (records stamped when produced; includes the producer's 20 ms "
         "linger and each sink's 200 ms batch interval); the rate shown is the one the producer kept.",
@@ -480,16 +501,18 @@ def render_report(args, avg_bytes, medians, latency, outage, scenarios, with_rsy
         "pages the sink has read (page cache the kernel can take back); **peak anon** is its heap and stacks alone "
         "(RssAnon, sampled every 20 ms).",
         "",
-        "| forwarder | end to end records/s | MB/s | start to last ack s | CPU s per 1M | peak RSS MiB | peak anon MiB | paced at records/s | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| forwarder | end to end records/s | MB/s | start to last ack s | CPU s per 1M | fake CPU s per 1M | peak RSS MiB | "
+        "peak anon MiB | paced at records/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, m in medians.items():
         rate = n / window(m) if window(m) > 0 else 0
         lat = latency.get(name)
         lat_cells = f"{lat['rate']:,.0f} | {lat['p50']} | {lat['p99']}" if lat else " | | "
         anon = f"{m['anon']:.0f}" if "anon" in m else ""
+        fake_cpu = f"{m['fake_cpu'] * 1e6 / n:.2f}" if m.get("fake_cpu") is not None else ""
         lines.append(f"| {name} | {rate:,.0f} | {rate * mb:.0f} | {m['delivered']:.2f} | "
-                     f"{m['cpu'] * 1e6 / n:.2f} | {m['rss']:.0f} | {anon} | {lat_cells} |")
+                     f"{m['cpu'] * 1e6 / n:.2f} | {fake_cpu} | {m['rss']:.0f} | {anon} | {lat_cells} |")
 
     def rate_of(name):
         return n / window(medians[name]) if name in medians else None

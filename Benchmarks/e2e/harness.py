@@ -21,6 +21,18 @@ def proc_status_mib(pid, key):
     return None
 
 
+def proc_cpu_seconds(pid):
+    """user+system CPU seconds of `pid` and all its threads (utime+stime of `/proc/PID/stat`), or
+    None once it has exited and been reaped (or /proc cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            # The command name (field 2) is in parentheses and may hold spaces: split after its ")".
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def rss_mib(pid):
     """Current resident set size of `pid` in MiB (VmRSS), or None once it has exited."""
     return proc_status_mib(pid, "VmRSS")
@@ -108,7 +120,11 @@ class MockCluster:
 class Fake:
     """One `logbridge-fakes KIND` process (elasticsearch, hec, loki). `close()` returns its counts
     as a dict of ints (documents/events/entries, duplicates or conflicts, requests, max_rps and, with
-    probe_latency, latency_samples, p50_ms, p99_ms, max_ms)."""
+    probe_latency, latency_samples, p50_ms, p99_ms, max_ms), and sets `cpu_seconds`: the fake's own
+    user+system CPU seconds since it started, read just before it is stopped (None if unreadable).
+    `cpu()` reads the same figure at any moment (e.g. when the measured forwarder exits)."""
+
+    cpu_seconds = None
 
     def __init__(self, binary, kind, *extra, probe_latency=False):
         cmd = [binary, kind, *map(str, extra)] + (["--probe-latency"] if probe_latency else [])
@@ -118,7 +134,14 @@ class Fake:
             raise RuntimeError(f"fake {kind} did not start")
         self.url = line.split("=", 1)[1]
 
+    def cpu(self):
+        """The fake's user+system CPU seconds so far, or None once it has exited."""
+        if self.proc.returncode is not None:  # reaped: its pid may belong to another process now
+            return None
+        return proc_cpu_seconds(self.proc.pid)
+
     def close(self):
+        self.cpu_seconds = self.cpu()
         self.proc.stdin.close()
         counts = self.proc.stdout.read().strip()
         self.proc.wait(timeout=30)
