@@ -24,9 +24,9 @@ struct ElasticsearchRequestBuilder: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 96 + batch.bytes.count)
         var name: [UInt8] = []
-        // Most records of a batch go to the same index: its name is made safe once, not per record.
-        var lastName: [UInt8] = []
-        var lastQuoted: [UInt8] = []
+        // A batch's records go to a few indices (one per namespace and day, say): each name is made
+        // safe once per batch, not once per record (3% of the Elasticsearch bench profile).
+        var quoted: [ByteKey: [UInt8]] = [:]
         var reader = RecordValueReader(keys: keys)
         var repaired: [Int] = []
         let timestampSlot = keys.count - 1
@@ -41,12 +41,14 @@ struct ElasticsearchRequestBuilder: Sendable {
                     index.render(
                         value: value, timestampMs: record.timestampMs, found: reader.members(kind),
                         metadata: readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil, into: &name)
-                    if lastQuoted.isEmpty || ByteKey(name) != ByteKey(lastName) {
-                        lastName = name
-                        lastQuoted.removeAll(keepingCapacity: true)
-                        Self.appendIndexName(name, to: &lastQuoted)
+                    if let known = quoted[ByteKey(name)] {
+                        out.append(contentsOf: known)
+                    } else {
+                        let start = out.count
+                        Self.appendIndexName(name, to: &out)
+                        // Bounded: a name made from a field with many values is not kept.
+                        if quoted.count < 64 { quoted[ByteKey(name)] = Array(out[start...]) }
                     }
-                    out.append(contentsOf: lastQuoted)
                     out.append(contentsOf: Self.idKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
                     out.append(contentsOf: Self.actionEnd)
