@@ -256,34 +256,43 @@ import Testing
             configuration: SpoolConfiguration(path: directory.file("spool"), maxBytes: 32 << 20, compression: .lz4),
             sinks: ["a"], statistics: SpoolStatistics(), logger: Logger(label: "spool-reuse-test"))
         defer { spool.close() }
-        var offset: Int64 = 0
-        var sizes: [Int] = []
+        // The blocking work (offers, barriers, reads) runs on a thread of its own, not on the
+        // two threads of Swift's cooperative pool, which the rest of the suite needs meanwhile.
+        let worker = DedicatedThread(name: "spool-reuse-test")
+        defer { worker.shutdown() }
         // Values cut one after the other from 16 MiB that do not compress: nothing repeats within
         // lz4's 64 KiB window.
         let pool = TestIngest.incompressible(count: 16 << 20, seed: 3)
-        var cut = 0
+        var sizes: [Int] = []
         for round in 0..<30 {
-            // ~6 MiB per round, in batches of varied size so the segments (and the runs of pages
-            // they take) differ in length.
-            let count = 5_000 + (round % 7) * 300
-            var items: [TestIngest.Item] = []
-            for i in 0..<count {
-                let length = 800 + (i * 37 + round * 11) % 900
-                if cut + length > pool.count { cut = 0 }
-                items.append(TestIngest.Item(partition: 0, offset: offset, value: Array(pool[cut..<(cut + length)])))
-                cut += length
-                offset += 1
-                if items.count == 700 || i == count - 1 {
-                    #expect(spool.offer(TestIngest.batch(items), timeout: .seconds(10)))
-                    items.removeAll()
-                }
-            }
-            _ = spool.finishWrites(revoking: [])
             let cursor = spool.checkpoint(sink: "a").nextSequence
-            let batch = try spool.read(from: cursor, maxRecords: 1_000_000, maxBytes: 64 << 20)
-            #expect(batch.records.first?.sequence == cursor)
-            #expect(batch.nextSequence == UInt64(offset), "round \(round): every record read back")
-            try await spool.commit(sink: "a", checkpoint: SinkCheckpoint(nextSequence: batch.nextSequence))
+            let read = try await worker.run { [spool] () throws -> (next: UInt64, first: UInt64?, offered: Bool, written: UInt64) in
+                // ~6 MiB per round, in batches of varied size so the segments (and the runs of
+                // pages they take) differ in length.
+                let count = 5_000 + (round % 7) * 300
+                var offset = Int64(cursor)
+                var cut = Int(cursor * 997 % UInt64(pool.count - 2_000))
+                var items: [TestIngest.Item] = []
+                var offered = true
+                for i in 0..<count {
+                    let length = 800 + (i * 37 + round * 11) % 900
+                    if cut + length > pool.count { cut = 0 }
+                    items.append(TestIngest.Item(partition: 0, offset: offset, value: Array(pool[cut..<(cut + length)])))
+                    cut += length
+                    offset += 1
+                    if items.count == 700 || i == count - 1 {
+                        offered = spool.offer(TestIngest.batch(items), timeout: .seconds(10)) && offered
+                        items.removeAll()
+                    }
+                }
+                _ = spool.finishWrites(revoking: [])
+                let batch = try spool.read(from: cursor, maxRecords: 1_000_000, maxBytes: 64 << 20)
+                return (batch.nextSequence, batch.records.first?.sequence, offered, UInt64(offset))
+            }
+            #expect(read.offered)
+            #expect(read.next == read.written, "round \(round): every record read back")
+            #expect(read.first == cursor)
+            try await spool.commit(sink: "a", checkpoint: SinkCheckpoint(nextSequence: read.next))
             let attributes = try FileManager.default.attributesOfItem(atPath: directory.file("spool/data.mdb"))
             sizes.append((attributes[.size] as? Int) ?? 0)
         }
