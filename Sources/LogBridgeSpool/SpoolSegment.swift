@@ -141,9 +141,7 @@ final class SegmentBuilder {
         if let zstdContext { ZSTD_freeCCtx(zstdContext) }
     }
 
-    var isEmpty: Bool { ends.isEmpty }
     var isFull: Bool { length >= Self.targetBytes }
-    var count: Int { ends.count }
 
     /// Appends one record of `size` bytes, written by `fill`, as sequence `sequence` (which must
     /// follow the previous record's).
