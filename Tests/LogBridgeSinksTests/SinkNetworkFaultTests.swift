@@ -43,10 +43,8 @@ import Testing
             let server = try await https(certificates.serverCertificateFile, clientCA: certificates.caFile)
             return (server.url, trusting, { await server.shutdown() })
         case .refused:
-            // A port that was just listening and is closed now.
-            let server = try await FakeHTTPServer { _ in .respond(status: 200, headers: [], body: []) }
-            await server.shutdown()
-            return ("http://127.0.0.1:\(server.port)", .init(), {})
+            let refusing = try RefusingPort()
+            return (refusing.url, .init(), { refusing.release() })
         case .hostNotFound:
             // RFC 2606: `.invalid` never resolves.
             return ("https://logbridge-test.invalid:9200", trusting, {})
@@ -119,9 +117,8 @@ import Testing
     /// An episode ends when the endpoint answers: one line for the recovery, and a later fault is
     /// logged again.
     @Test func anEpisodeEndsWhenTheEndpointAnswersAgain() async throws {
-        let server = try await FakeHTTPServer { _ in .respond(status: 200, headers: [], body: []) }
-        let port = server.port
-        await server.shutdown()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let recorder = LogRecorder()
         var http = HTTPSinkSettings(endpoints: ["http://127.0.0.1:\(port)"], requestTimeout: .seconds(10))
         http.ejectAfterFailures = 100  // stays in rotation: the retry after the restart goes to it
@@ -131,6 +128,7 @@ import Testing
         let attempt = Task { try await sink.deliver(TLSDelivery.batch()) }
         #expect(await eventually { recorder.messages.contains(where: { $0.contains("sink endpoint failing") }) })
         // The destination comes back on the same port.
+        refusing.release()
         let es = try await FakeElasticsearch(port: port)
         let delivery = try await attempt.value
         #expect(delivery.deadLetters.isEmpty)
@@ -145,11 +143,10 @@ import Testing
     /// The endpoint is named by its origin only: a path prefix (which may carry a routing token)
     /// and the sink's credentials stay out of the fault and its log line.
     @Test func theFaultNamesTheOriginOnly() async throws {
-        let server = try await FakeHTTPServer { _ in .respond(status: 200, headers: [], body: []) }
-        await server.shutdown()
+        let refusing = try RefusingPort()
         let recorder = LogRecorder()
         var http = HTTPSinkSettings(
-            endpoints: ["http://127.0.0.1:\(server.port)/tenant-route-7f3a"], authentication: .basic(user: "shipper", password: "pw-91c2"),
+            endpoints: ["\(refusing.url)/tenant-route-7f3a"], authentication: .basic(user: "shipper", password: "pw-91c2"),
             requestTimeout: .seconds(10))
         http.ejectionTime = .seconds(30)
         let sink = try ElasticsearchSink(
@@ -157,7 +154,7 @@ import Testing
             logger: Logger(label: "faults") { _ in recorder })
         let held = await TLSDelivery.hold(sink)
         await sink.close()
-        #expect(held.faults.map(\.origin) == ["http://127.0.0.1:\(server.port)"])
+        #expect(held.faults.map(\.origin) == [refusing.url])
         #expect(held.faults.map(\.kind) == [.connectionRefused])
         let failing = recorder.messages.filter { $0.contains("sink endpoint failing") }
         #expect(failing.count == 1)
