@@ -14,11 +14,19 @@ public struct ByteKey: Hashable, Sendable {
     @inlinable public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     @inlinable public static func == (a: ByteKey, b: ByteKey) -> Bool {
-        a.bytes.withUnsafeBytes { x in
-            b.bytes.withUnsafeBytes { y in
-                x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
-            }
-        }
+        a.bytes.withUnsafeBytes { x in b.bytes.withUnsafeBytes { y in ByteKey.equal(x, y) } }
+    }
+
+    /// Whether two byte strings are equal, with one `memcmp`. The generic `elementsEqual` on a
+    /// slice of raw bytes compares a byte per iteration through its iterator; key comparisons in
+    /// the JSON scanners run it for every member of every record.
+    @inlinable public static func equal(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+        x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+    }
+
+    /// `equal(_:_:)` for a slice of a buffer and an array.
+    @inlinable public static func equal(_ x: Slice<UnsafeRawBufferPointer>, _ y: [UInt8]) -> Bool {
+        y.withUnsafeBytes { equal(UnsafeRawBufferPointer(rebasing: x), $0) }
     }
 
     @inlinable public func hash(into hasher: inout Hasher) {

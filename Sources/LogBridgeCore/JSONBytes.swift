@@ -290,7 +290,7 @@ public enum JSONBytes {
                 let valueStart = index
                 guard value(depth: depth + 1) else { return false }
                 for (slot, key) in keys.enumerated() where found[slot] == nil && key.count == keyEnd - keyStart {
-                    if key.withUnsafeBytes({ $0.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd])) }) {
+                    if ByteKey.equal(bytes[keyStart..<keyEnd], key) {
                         found[slot] = valueStart..<index
                     }
                 }

@@ -71,7 +71,7 @@ extension JSONBytes {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
                 index += 1
                 skipSpace()
-                if name.count == wanted.count, bytes[name].elementsEqual(wanted) { return true }
+                if ByteKey.equal(bytes[name], wanted) { return true }
                 guard skipValue(depth: 0) else { return false }
                 skipSpace()
                 guard index < bytes.count else { return false }
@@ -175,7 +175,7 @@ extension JSONBytes {
             scanner.skipSpace()
             let start = scanner.index
             guard scanner.skipValue(depth: 0) else { return false }
-            let slot = keys.firstIndex { $0.count == name.count && bytes[name].elementsEqual($0) }
+            let slot = keys.firstIndex { ByteKey.equal(bytes[name], $0) }
             if let slot, found[slot] == nil {
                 found[slot] = start..<scanner.index
                 if slot == stopAt { return true }

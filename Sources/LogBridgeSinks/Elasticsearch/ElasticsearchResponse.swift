@@ -27,7 +27,7 @@ enum ElasticsearchResponse {
             return .protocolError(status: response.status, reason: "Elasticsearch's bulk answer is larger than the response limit")
         }
         let listed = itemCount(response.body)
-        guard listed == chunk.count, let outcomes = outcomes(response.body, expected: chunk.count) else {
+        guard listed == chunk.count, let outcomes = outcomes(response.body, listing: chunk.count) else {
             let reason = listed.map { "Elasticsearch answered \($0) bulk items for \(chunk.count) actions" }
                 ?? "Elasticsearch's bulk answer could not be read"
             return .protocolError(status: response.status, reason: reason)
@@ -44,11 +44,12 @@ enum ElasticsearchResponse {
         return .partial(retry: retry, rejected: refused)
     }
 
-    /// Per-item outcomes of a 2xx bulk response, or nil if the body cannot be read or does not
-    /// list `expected` items.
-    static func outcomes(_ body: [UInt8], expected: Int) -> [ElasticsearchItemOutcome]? {
-        let errors = body.withUnsafeBytes { JSONBytes.lookup(["errors"], in: $0).map { String(decoding: $0, as: UTF8.self) } }
-        if errors == "false" { return itemCount(body) == expected ? Array(repeating: .delivered, count: expected) : nil }
+    /// Per-item outcomes of a 2xx bulk response whose `items` array ``itemCount(_:)`` counted as
+    /// `expected`, or nil if the body cannot be read. The count is not taken again here: it is a
+    /// pass over the whole answer (2.7% of the forwarder's CPU in the Elasticsearch bench profile).
+    static func outcomes(_ body: [UInt8], listing expected: Int) -> [ElasticsearchItemOutcome]? {
+        let noErrors = body.withUnsafeBytes { JSONBytes.lookup(keys: errorsKey, in: $0).map { ByteKey.equal($0[...], falseLiteral) } }
+        if noErrors == true { return Array(repeating: .delivered, count: expected) }
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             let items = object["items"] as? [[String: Any]], items.count == expected
         else { return nil }
@@ -74,7 +75,7 @@ enum ElasticsearchResponse {
     /// validating scan cost 7% of the forwarder's CPU in the Elasticsearch bench profile.
     static func itemCount(_ body: [UInt8]) -> Int? {
         body.withUnsafeBytes { bytes -> Int? in
-            let key = Array(#""items":"#.utf8)
+            let key = itemsKey
             let n = bytes.count
             var i = 0
             var found = false
@@ -119,4 +120,8 @@ enum ElasticsearchResponse {
             return nil
         }
     }
+
+    private static let errorsKey = [Array("errors".utf8)]
+    private static let falseLiteral = Array("false".utf8)
+    private static let itemsKey = Array(#""items":"#.utf8)
 }
