@@ -21,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps test-deps bench-deps bench-profile build release fakes demo test deploy-check bench chaos bench-micro fuzz clean install uninstall install-check
+.PHONY: deps test-deps bench-deps bench-profile soak build release fakes demo test deploy-check bench chaos bench-micro fuzz clean install uninstall install-check
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -104,6 +104,15 @@ SCENARIO ?= es
 bench-profile: release fakes
 	@command -v perf >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-perf; }
 	cd Benchmarks/e2e && python3 profile.py --binary $(abspath $(RELEASE_BIN)) --fakes $(abspath .build/release/logbridge-fakes) --scenario $(SCENARIO)
+
+## soak: fills a spool to its high watermark and drains part of it, SOAK_ROUNDS times (400 by
+## default, ~2 minutes): every round must reach the watermark with the spool writable (freed LMDB
+## overflow pages reused, no MDB_MAP_FULL before max_bytes); writes Benchmarks/results/spool-soak.csv.
+SOAK_ROUNDS ?= 400
+soak: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	LOGBRIDGE_SOAK_ROUNDS=$(SOAK_ROUNDS) LOGBRIDGE_SOAK_REPORT=$(abspath Benchmarks/results/spool-soak.csv) \
+		swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter SpoolCapacitySoakTests
 
 ## bench-micro: micro-benchmarks (package-benchmark, its own package in Benchmarks/): spool ingest
 ## against raw liblmdb, JSON validation, envelope encoding. Extra plugin options through
