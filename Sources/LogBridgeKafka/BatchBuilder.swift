@@ -18,6 +18,8 @@ struct BatchBuilder {
     private var topics: [String] = []
     /// Topic handle -> index in `topics`; one dictionary probe on a pointer per message.
     private var topicIndexes: [OpaquePointer: Int] = [:]
+    /// The last message's topic handle and index.
+    private var lastTopic: (handle: OpaquePointer?, index: Int) = (nil, 0)
 
     /// Where a record's bytes are in the arena, until the arena is final and pointers can be made.
     private struct Slot {
@@ -43,12 +45,17 @@ struct BatchBuilder {
         let m = message.pointee
         let rkt = m.rkt!
         let topicIndex: Int
-        if let known = topicIndexes[rkt] {
+        if rkt == lastTopic.handle {
+            // Messages come in runs of one partition: no dictionary probe (hashing) per message.
+            topicIndex = lastTopic.index
+        } else if let known = topicIndexes[rkt] {
             topicIndex = known
+            lastTopic = (rkt, known)
         } else {
             topicIndex = topics.count
             topics.append(String(cString: rd_kafka_topic_name(rkt)))
             topicIndexes[rkt] = topicIndex
+            lastTopic = (rkt, topicIndex)
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)

@@ -229,16 +229,30 @@ final class ConsumerLoop: @unchecked Sendable {
                 lagUpdated = .now
             }
             applyFlowControl()
-            let timeout: Int32 = builder.isEmpty ? pollTimeoutMs : 0
-            guard let message = rd_kafka_consumer_poll(handle, timeout) else {
-                flushBatch()
-                continue
+            // Take what librdkafka has ready, up to `messagesPerRound`, before the checks above
+            // run again: per message, the two clock reads, the spool's state and the gauge they
+            // touch were 1.5% of the forwarder's CPU in the Elasticsearch bench profile. A pause
+            // still takes effect within one round, long before the spool's high watermark leaves
+            // no room (a round is at most one batch).
+            var timeout: Int32 = builder.isEmpty ? pollTimeoutMs : 0
+            for _ in 0..<Self.messagesPerRound {
+                guard let message = rd_kafka_consumer_poll(handle, timeout) else {
+                    flushBatch()
+                    break
+                }
+                timeout = 0
+                handle(message)
+                if builder.isFull(configuration) {
+                    flushBatch()
+                    break
+                }
             }
-            handle(message)
-            if builder.isFull(configuration) { flushBatch() }
         }
         shutdown()
     }
+
+    /// Messages taken per round of the poll loop between its heartbeat and flow-control checks.
+    static let messagesPerRound = 512
 
     private func handle(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
         let err = message.pointee.err
