@@ -46,6 +46,11 @@ public enum JSONBytes {
 
     /// Appends `bytes` escaped for the inside of a JSON string, without the quotes.
     /// - Returns: how many invalid UTF-8 bytes were replaced by U+FFFD.
+    ///
+    /// Plain bytes are skipped eight at a time and copied in runs; an escape is appended byte by
+    /// byte. Loki sends each record as a JSON string, so a JSON record is escaped at every quote:
+    /// with a two-byte array appended per escape, this was the hottest symbol of the Loki bench
+    /// profile (8% of the forwarder's CPU, most of it retain, release and uniqueness checks).
     @discardableResult
     public static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Int {
         var replaced = 0
@@ -53,6 +58,8 @@ public enum JSONBytes {
         let n = bytes.count
         var runStart = 0
         while i < n {
+            while i + 8 <= n, !hasSpecialByte(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+            guard i < n else { break }
             let b = bytes[i]
             if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") && b < 0x80 {
                 i += 1
@@ -62,29 +69,38 @@ public enum JSONBytes {
                 let length = utf8SequenceLength(bytes, at: i)
                 if length > 0 { i += length; continue }
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
-                out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                out.append(0xEF)
+                out.append(0xBF)
+                out.append(0xBD)
                 replaced += 1
                 i += 1
                 runStart = i
                 continue
             }
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
+            out.append(UInt8(ascii: "\\"))
             switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(b)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
             default:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                        hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                out.append(UInt8(ascii: "u"))
+                out.append(UInt8(ascii: "0"))
+                out.append(UInt8(ascii: "0"))
+                out.append(hexDigit(b >> 4))
+                out.append(hexDigit(b & 0xF))
             }
             i += 1
             runStart = i
         }
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n]))
         return replaced
+    }
+
+    /// The lowercase hexadecimal digit for `nibble` (0-15).
+    @inline(__always) static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// `string` as a quoted, escaped JSON string (for output built as `String`, once per line).

@@ -152,7 +152,8 @@ extension JSONBytes {
 extension JSONBytes {
     /// Notes where each of `keys` is among the top-level members of the object in `bytes`, in one
     /// scan that validates nothing beyond what it needs to skip values: `found[k]` becomes the raw
-    /// range of the value of `keys[k]` (strings with their quotes), or stays nil. The scan stops
+    /// range of the value of `keys[k]` (strings with their quotes), or stays nil; a key may be
+    /// listed more than once, and each of its slots is noted. The scan stops
     /// as soon as `keys[stopAt]` is found: the usual case for a record that carries its preferred
     /// field first (Fluent Bit writes `@timestamp` first).
     /// - Returns: false when `bytes` is not an object or is malformed before the scan ended.
@@ -175,11 +176,14 @@ extension JSONBytes {
             scanner.skipSpace()
             let start = scanner.index
             guard scanner.skipValue(depth: 0) else { return false }
-            let slot = keys.firstIndex { ByteKey.equal(bytes[name], $0) }
-            if let slot, found[slot] == nil {
+            // Every slot of that name (several templates may read the same field), first
+            // occurrence only.
+            var stop = false
+            for slot in keys.indices where found[slot] == nil && ByteKey.equal(bytes[name], keys[slot]) {
                 found[slot] = start..<scanner.index
-                if slot == stopAt { return true }
+                if slot == stopAt { stop = true }
             }
+            if stop { return true }
             scanner.skipSpace()
             guard scanner.index < bytes.count else { return false }
             if bytes[scanner.index] == UInt8(ascii: ",") { scanner.index += 1 } else { return bytes[scanner.index] == UInt8(ascii: "}") }

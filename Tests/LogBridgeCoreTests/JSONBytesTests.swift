@@ -1,3 +1,4 @@
+import Foundation
 import LogBridgeCore
 import Testing
 
@@ -74,6 +75,38 @@ import Testing
         input.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
         #expect(String(decoding: out, as: UTF8.self) == #""quote\" back\\ nl\n tab\t bell\u0007 é\#u{FFFD}""#)
         #expect(out.withUnsafeBytes { JSONBytes.isValid($0) })
+    }
+
+    /// Escaping skips plain bytes eight at a time: specials at every position around those
+    /// words, valid UTF-8 and not, all come out as a JSON string that decodes to the input.
+    @Test func escapedStringsDecodeToTheirInputWhereverTheSpecialBytesFall() throws {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        let pieces: [[UInt8]] = [Array("abcdefgh".utf8), [0x22], [0x5C], [0x0A], [0x01], [0x1F], [0x7F], Array("é".utf8), Array("€".utf8), Array("😀".utf8), [0x20]]
+        for _ in 0..<2_000 {
+            var input: [UInt8] = []
+            for _ in 0..<Int(next() % 12) { input += pieces[Int(next() % UInt64(pieces.count))].prefix(Int(next() % 8) + 1) }
+            // Prefixes of multi-byte characters are invalid UTF-8: keep only inputs that are valid,
+            // which JSONSerialization decodes to the same text.
+            guard let text = String(validating: input, as: UTF8.self) else { continue }
+            var out: [UInt8] = []
+            let replaced = input.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+            #expect(replaced == 0)
+            let decoded = try JSONSerialization.jsonObject(with: Data(out), options: .fragmentsAllowed) as? String
+            #expect(decoded == text, "\(input)")
+        }
+        // Any bytes at all: valid JSON, with one U+FFFD per invalid byte.
+        for _ in 0..<2_000 {
+            let input = (0..<Int(next() % 40)).map { _ in UInt8(truncatingIfNeeded: next()) }
+            var out: [UInt8] = []
+            input.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
+            #expect(out.withUnsafeBytes { JSONBytes.isValid($0) }, "\(input)")
+        }
     }
 
     @Test func formatsIntegersAndTimestamps() {

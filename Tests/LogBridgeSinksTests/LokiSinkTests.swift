@@ -53,6 +53,41 @@ import Testing
         await loki.shutdown()
     }
 
+    /// Labels read from one scan of each record: templates that share a top-level member each get
+    /// their field; a record cut short after its labels' fields still has them (looked up one by
+    /// one, as any malformed record is), and missing fields read `unknown`.
+    @Test func labelsSharingAMemberAndMalformedRecordsGetTheirValues() async throws {
+        let loki = try await FakeLoki()
+        var http = HTTPSinkSettings(endpoints: [loki.url], requestTimeout: .seconds(60))
+        http.ejectionTime = .seconds(30)
+        let configuration = LokiSinkConfiguration(
+            http: http,
+            labels: [
+                .init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}")),
+                .init(name: "stream", template: try FieldTemplate("{stream}")),
+                .init(name: "container", template: try FieldTemplate("{kubernetes.container_name}")),
+            ],
+            structuredMetadata: [], tenantID: "team-a", maxStreams: 100)
+        let sink = try LokiSink(name: "loki", configuration: configuration, logger: Logger(label: "loki-test"))
+        var batch = TestBatches.batch([
+            #"{"stream":"stdout","kubernetes":{"namespace_name":"pay","container_name":"api"},"log":"a"}"#,
+            #"{"kubernetes":{"container_name":"web","namespace_name":"shop"},"stream":"stderr","log":"b","cut":"#,
+            #"{"log":"no labels here"}"#,
+            "plain text",
+        ])
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for i in batch.records.indices { batch.records[i].timestampMs = now }
+        let delivery = try await sink.deliver(batch)
+        #expect(delivery.deadLetters.isEmpty)
+        #expect(Set(loki.entries.map(\.labels)) == [
+            #"{container="api", namespace="pay", stream="stdout"}"#,
+            #"{container="web", namespace="shop", stream="stderr"}"#,
+            #"{container="unknown", namespace="unknown", stream="unknown"}"#,
+        ])
+        await sink.close()
+        await loki.shutdown()
+    }
+
     @Test func rateLimitsAndFailuresAfterStoringAreRetriedWithoutDuplicates() async throws {
         let loki = try await FakeLoki()
         loki.inject(.status(429, retryAfter: "1"), .storeThenFail, .status(503), .drop)

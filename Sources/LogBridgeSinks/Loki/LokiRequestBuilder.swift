@@ -17,9 +17,20 @@ struct LokiRequestBuilder: Sendable {
     /// of the fields it reads (all must be present for the name to be sent).
     private let metadata: [(name: [UInt8], template: FieldTemplate, paths: [[[UInt8]]])]
     private let streams: StreamLimit
+    /// Every label template's top-level keys, one template after another, found in one scan per
+    /// record instead of one lookup from the record's start per label (5.7% of the forwarder's CPU
+    /// in the Loki bench profile went to those scans); `labelKeyStarts[n]` is where label `n`'s are.
+    private let labelKeys: [[UInt8]]
+    private let labelKeyStarts: [Int]
 
     init(configuration: LokiSinkConfiguration, streams: StreamLimit) {
         labels = configuration.labels.map { (Array($0.name.utf8), $0.template) }
+        var keys: [[UInt8]] = []
+        labelKeyStarts = labels.map { label in
+            defer { keys += label.template.topLevelKeys }
+            return keys.count
+        }
+        labelKeys = keys
         metadata = configuration.structuredMetadata.map { field in
             var name: [UInt8] = []
             JSONBytes.appendString(field.name, to: &name)
@@ -43,6 +54,7 @@ struct LokiRequestBuilder: Sendable {
         var key: [UInt8] = []
         var value: [UInt8] = []
         var lastStream: Int?
+        var found = [Range<Int>?](repeating: nil, count: labelKeys.count)
         // Every entry's `,{"name":"value",…}` (or nothing), one after another.
         var metadataBytes: [UInt8] = []
         batch.bytes.withUnsafeBytes { bytes in
@@ -51,7 +63,10 @@ struct LokiRequestBuilder: Sendable {
                 let line = UnsafeRawBufferPointer(rebasing: bytes[record.value])
                 let kafka = readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil
                 key.removeAll(keepingCapacity: true)
-                renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, into: &key, scratch: &value)
+                // A record that is not a complete JSON object: each template looks its fields up
+                // on its own, leniently, as before.
+                let complete = !labelKeys.isEmpty && JSONBytes.noteTopLevelMembers(line, keys: labelKeys, into: &found, stopAt: nil)
+                renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, found: complete ? found : nil, into: &key, scratch: &value)
                 let slot: Int
                 if let last = lastStream, ByteKey(key) == ByteKey(streamKeys[last]) {
                     // Records of one stream tend to come together: no hashing for them.
@@ -62,7 +77,9 @@ struct LokiRequestBuilder: Sendable {
                     // The limit is asked once per stream new to this batch, not per entry.
                     if !streams.admit(key) {
                         key.removeAll(keepingCapacity: true)
-                        renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, into: &key, scratch: &value, overflow: true)
+                        renderLabels(
+                            line, timestampMs: record.timestampMs, metadata: kafka, found: complete ? found : nil, into: &key, scratch: &value,
+                            overflow: true)
                     }
                     if let found = streamIndex[ByteKey(key)] {
                         slot = found
@@ -107,9 +124,10 @@ struct LokiRequestBuilder: Sendable {
     }
 
     /// `{"name":"value",…}` for one record; with `overflow`, templated values become `overflow`.
+    /// `found`: the ranges of `labelKeys` in `line`, or nil to look each field up.
     private func renderLabels(
-        _ line: UnsafeRawBufferPointer, timestampMs: Int64, metadata: KafkaRecordMetadata?, into out: inout [UInt8], scratch: inout [UInt8],
-        overflow: Bool = false
+        _ line: UnsafeRawBufferPointer, timestampMs: Int64, metadata: KafkaRecordMetadata?, found: [Range<Int>?]?,
+        into out: inout [UInt8], scratch: inout [UInt8], overflow: Bool = false
     ) {
         out.append(UInt8(ascii: "{"))
         for (n, label) in labels.enumerated() {
@@ -121,7 +139,10 @@ struct LokiRequestBuilder: Sendable {
             if overflow && !label.template.isConstant {
                 scratch.append(contentsOf: Self.overflow)
             } else {
-                label.template.render(value: line, timestampMs: timestampMs, metadata: metadata, into: &scratch)
+                let start = labelKeyStarts[n]
+                label.template.render(
+                    value: line, timestampMs: timestampMs, found: found?[start..<(start + label.template.topLevelKeys.count)],
+                    metadata: metadata, into: &scratch)
             }
             // Loki refuses values over 2048 bytes.
             if scratch.count > 2048 { scratch.removeLast(scratch.count - 2048) }
