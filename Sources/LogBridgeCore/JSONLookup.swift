@@ -17,14 +17,16 @@ extension JSONBytes {
     /// `lookup` with the keys already as UTF-8, for callers that look the same path up in every
     /// record (templates, the CRI joiner): no conversion per call.
     public static func lookup(keys path: [[UInt8]], in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        lookup(keys: path[...], in: bytes)
+        lookup(keys: path, from: 0, in: bytes)
     }
 
-    public static func lookup(keys path: ArraySlice<[UInt8]>, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        guard !path.isEmpty else { return nil }
+    /// `lookup` of the path `path[start...]`: a template reading a field inside a member it has
+    /// found already, without slicing (and so retaining) its path for every record.
+    public static func lookup(keys path: [[UInt8]], from start: Int, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard start < path.count else { return nil }
         var scanner = Scanner(bytes: bytes)
-        for (depth, key) in path.enumerated() {
-            guard scanner.find(key: key) else { return nil }
+        for depth in start..<path.count {
+            guard scanner.find(key: path[depth]) else { return nil }
             if depth == path.count - 1 {
                 return scanner.valueRange().map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
             }

@@ -38,9 +38,11 @@ struct ElasticsearchRequestBuilder: Sendable {
                     out.append(contentsOf: Self.createIndex)
                     name.removeAll(keepingCapacity: true)
                     // Not a valid object: the template looks its fields up as before (leniently).
-                    index.render(
-                        value: value, timestampMs: record.timestampMs, found: reader.members(kind),
-                        metadata: readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil, into: &name)
+                    reader.found.withUnsafeBufferPointer { found in
+                        index.render(
+                            value: value, timestampMs: record.timestampMs, foundIn: kind == .object ? found : nil,
+                            metadata: readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil, into: &name)
+                    }
                     if let known = quoted[ByteKey(name)] {
                         out.append(contentsOf: known)
                     } else {

@@ -20,7 +20,8 @@ struct RecordValueReader {
 
     /// Top-level keys to note in objects, in the order of `found`'s slots.
     let keys: [[UInt8]]
-    /// Where each key's value is in the bytes last handed to `body` (nil when absent).
+    /// Where each key's value is in the bytes last handed to `body` (nil when absent), for
+    /// `FieldTemplate.render(foundIn:)` when the value was an object.
     private(set) var found: [Range<Int>?]
     /// Records whose invalid UTF-8 was replaced since the reader was made.
     private(set) var repairedRecords = 0
@@ -46,12 +47,6 @@ struct RecordValueReader {
             repairedRecords += 1
             return body(fixed, fixedKind, &self)
         }
-    }
-
-    /// The members noted for the value last read, for `FieldTemplate.render(found:)`; nil unless
-    /// it was an object.
-    func members(_ kind: Kind, from slot: Int = 0) -> ArraySlice<Range<Int>?>? {
-        kind == .object ? found[slot...] : nil
     }
 
     /// Appends a text value as a JSON string, counting it when invalid UTF-8 had to be replaced.

@@ -18,6 +18,8 @@ struct HECEventEncoder: Sendable {
     /// Where each template's keys start in `keys`: metadata first, then `configuration.fields`.
     private let metadataSlots: [Int]
     private let fieldSlots: [Int]
+    /// Each indexed field's name as a JSON string, made once.
+    private let fieldNames: [[UInt8]]
     /// Some template reads Kafka metadata: only then is it gathered per record (it costs a
     /// reference count on the topic name for every template rendered).
     private let readsMetadata: Bool
@@ -31,6 +33,11 @@ struct HECEventEncoder: Sendable {
         }
         metadataSlots = [configuration.host, configuration.source, configuration.sourcetype, configuration.index].map(slots)
         fieldSlots = configuration.fields.map { slots($0.template) }
+        fieldNames = configuration.fields.map { field in
+            var name: [UInt8] = []
+            JSONBytes.appendString(field.name, to: &name)
+            return name
+        }
         self.keys = keys
         readsMetadata = ([configuration.host, configuration.source, configuration.sourcetype, configuration.index].compactMap { $0 }
             + configuration.fields.map(\.template)).contains { !$0.metadataFields.isEmpty }
@@ -43,6 +50,7 @@ struct HECEventEncoder: Sendable {
         out.reserveCapacity(indices.count * 160 + batch.bytes.count)
         var scratch: [UInt8] = []
         let metadata = self.metadata
+        let fields = configuration.fields
         var reader = RecordValueReader(keys: keys)
         var repaired: [Int] = []
         batch.bytes.withUnsafeBytes { bytes in
@@ -59,15 +67,21 @@ struct HECEventEncoder: Sendable {
                         Self.appendSeconds(millis: record.timestampMs, to: &out)
                         out.append(UInt8(ascii: ","))
                     }
-                    for (n, (key, template)) in metadata.enumerated() {
-                        guard let template else { continue }
-                        out.append(contentsOf: key)
-                        scratch.removeAll(keepingCapacity: true)
-                        template.render(
-                            value: value, timestampMs: record.timestampMs, found: reader.members(kind, from: metadataSlots[n]),
-                            metadata: kafka, into: &scratch)
-                        scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
-                        out.append(UInt8(ascii: ","))
+                    // Templates by index, from a buffer of the found ranges: iterating copies of
+                    // them (their arrays and strings) retained and released each one per record.
+                    let found = reader.found
+                    found.withUnsafeBufferPointer { found in
+                        for n in metadata.indices {
+                            guard let template = metadata[n].template else { continue }
+                            out.append(contentsOf: metadata[n].key)
+                            scratch.removeAll(keepingCapacity: true)
+                            template.render(
+                                value: value, timestampMs: record.timestampMs,
+                                foundIn: kind == .object ? UnsafeBufferPointer(rebasing: found[metadataSlots[n]...]) : nil,
+                                metadata: kafka, into: &scratch)
+                            scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                            out.append(UInt8(ascii: ","))
+                        }
                     }
                     out.append(contentsOf: Self.eventKey)
                     if kind == .text {
@@ -77,15 +91,18 @@ struct HECEventEncoder: Sendable {
                     }
                     out.append(contentsOf: Self.fieldsKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
-                    for (n, field) in configuration.fields.enumerated() {
-                        out.append(UInt8(ascii: ","))
-                        JSONBytes.appendString(field.name, to: &out)
-                        out.append(UInt8(ascii: ":"))
-                        scratch.removeAll(keepingCapacity: true)
-                        field.template.render(
-                            value: value, timestampMs: record.timestampMs, found: reader.members(kind, from: fieldSlots[n]),
-                            metadata: kafka, into: &scratch)
-                        scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                    found.withUnsafeBufferPointer { found in
+                        for n in fields.indices {
+                            out.append(UInt8(ascii: ","))
+                            out.append(contentsOf: fieldNames[n])
+                            out.append(UInt8(ascii: ":"))
+                            scratch.removeAll(keepingCapacity: true)
+                            fields[n].template.render(
+                                value: value, timestampMs: record.timestampMs,
+                                foundIn: kind == .object ? UnsafeBufferPointer(rebasing: found[fieldSlots[n]...]) : nil,
+                                metadata: kafka, into: &scratch)
+                            scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                        }
                     }
                     out.append(contentsOf: Self.end)
                 }
@@ -95,7 +112,7 @@ struct HECEventEncoder: Sendable {
         return EncodedBody(bytes: out, repaired: repaired)
     }
 
-    private var metadata: [([UInt8], FieldTemplate?)] {
+    private var metadata: [(key: [UInt8], template: FieldTemplate?)] {
         [
             (Self.hostKey, configuration.host), (Self.sourceKey, configuration.source),
             (Self.sourcetypeKey, configuration.sourcetype), (Self.indexKey, configuration.index),
