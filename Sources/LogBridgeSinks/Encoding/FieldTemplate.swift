@@ -24,23 +24,50 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
         case year, month, day, hour
     }
 
-    let parts: [Part]
-    /// The literal text of every `.literal` part, one after another.
-    let literals: [UInt8]
-    /// The key paths of the `.field` parts, as UTF-8.
-    let paths: [[[UInt8]]]
+    /// What the template holds, behind one reference: sinks copy templates per record here and
+    /// there (optional bindings, tuples), and a copy then costs one retain, not one per array and
+    /// string. Immutable once made.
+    private final class Storage: Sendable {
+        let parts: [Part]
+        let literals: [UInt8]
+        let paths: [[[UInt8]]]
+        let metadataFields: [KafkaMetadataField]
+        let topLevelKeys: [[UInt8]]
+        let source: String
+        let fallback: String
+
+        init(
+            parts: [Part], literals: [UInt8], paths: [[[UInt8]]], metadataFields: [KafkaMetadataField], topLevelKeys: [[UInt8]],
+            source: String, fallback: String
+        ) {
+            self.parts = parts
+            self.literals = literals
+            self.paths = paths
+            self.metadataFields = metadataFields
+            self.topLevelKeys = topLevelKeys
+            self.source = source
+            self.fallback = fallback
+        }
+    }
+
+    private let storage: Storage
+
+    var parts: [Part] { storage.parts }
     /// The Kafka metadata the template reads, in order.
-    public let metadataFields: [KafkaMetadataField]
+    public var metadataFields: [KafkaMetadataField] { storage.metadataFields }
     /// The distinct first keys of the fields the template reads, for callers that find them in
     /// one pass of their own (`JSONBytes.isValidObject(_:noting:into:)`) and render with `found`.
-    public let topLevelKeys: [[UInt8]]
-    public let source: String
-    public let fallback: String
+    public var topLevelKeys: [[UInt8]] { storage.topLevelKeys }
+    public var source: String { storage.source }
+    public var fallback: String { storage.fallback }
+
+    /// Two templates are the same when written the same: everything else is derived from that.
+    public static func == (a: FieldTemplate, b: FieldTemplate) -> Bool {
+        a.storage === b.storage || (a.source == b.source && a.fallback == b.fallback)
+    }
 
     /// - Throws: a message naming what is wrong (for the configuration error).
     public init(_ source: String, fallback: String = "unknown") throws(TemplateError) {
-        self.source = source
-        self.fallback = fallback
         var parts: [Part] = []
         var topLevelKeys: [[UInt8]] = []
         var literals: [UInt8] = []
@@ -97,11 +124,9 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
             }
         }
         flush()
-        self.parts = parts
-        self.literals = literals
-        self.paths = paths
-        self.metadataFields = metadataFields
-        self.topLevelKeys = topLevelKeys
+        storage = Storage(
+            parts: parts, literals: literals, paths: paths, metadataFields: metadataFields, topLevelKeys: topLevelKeys, source: source,
+            fallback: fallback)
     }
 
     public var description: String { source }
@@ -111,7 +136,7 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
 
     /// The fields the template reads.
     public var fieldPaths: [[String]] {
-        paths.map { keys in keys.map { String(decoding: $0, as: UTF8.self) } }
+        storage.paths.map { keys in keys.map { String(decoding: $0, as: UTF8.self) } }
     }
 
     /// Renders for one record, appending to `out`; each field is looked up in `value`.
@@ -147,18 +172,21 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
             civil = computed
             return computed
         }
-        for i in parts.indices {
-            switch parts[i] {
-            case .literal(let range): literals.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[range])) }
+        let storage = self.storage
+        for i in storage.parts.indices {
+            switch storage.parts[i] {
+            case .literal(let range): storage.literals.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[range])) }
             case .field(let path, let slot):
-                if let field = Self.field(paths[path], slot: slot, in: value, found: found), !field.isEmpty {
+                if let field = Self.field(storage.paths[path], slot: slot, in: value, found: found), !field.isEmpty {
                     out.append(contentsOf: field)
                 } else {
-                    out.append(contentsOf: fallback.utf8)
+                    out.append(contentsOf: storage.fallback.utf8)
                 }
             case .metadata(let field):
                 let start = out.count
-                if metadata?.append(metadataFields[field], to: &out) != true || out.count == start { out.append(contentsOf: fallback.utf8) }
+                if metadata?.append(storage.metadataFields[field], to: &out) != true || out.count == start {
+                    out.append(contentsOf: storage.fallback.utf8)
+                }
             case .year: Timestamp.appendPadded(date().0, width: 4, to: &out)
             case .month: Timestamp.appendPadded(date().1, width: 2, to: &out)
             case .day: Timestamp.appendPadded(date().2, width: 2, to: &out)
