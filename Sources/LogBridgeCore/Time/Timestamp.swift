@@ -9,20 +9,31 @@ public enum Timestamp {
         var secondsOfDay = Int(totalSeconds % 86400)
         if secondsOfDay < 0 { secondsOfDay += 86400; days -= 1 }
         let (year, month, day) = CivilTime.civilFromDays(days)
-        appendPadded(year, width: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendPadded(month, width: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendPadded(day, width: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendPadded(secondsOfDay / 3600, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(secondsOfDay / 60 % 60, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(secondsOfDay % 60, width: 2, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendPadded(ms, width: 3, to: &out)
-        out.append(UInt8(ascii: "Z"))
+        // `YYYY-MM-DDTHH:MM:SS.mmmZ` written into 24 bytes on the stack and appended once: the
+        // Elasticsearch builder stamps every record, and 20 appends of one digit each (a capacity
+        // and uniqueness check apiece) were 2% of its profile.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { text in
+            var at = 0
+            func put(_ value: Int, _ width: Int) {
+                var v = value
+                var i = at + width - 1
+                while i >= at {
+                    text[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                    i -= 1
+                }
+                at += width
+            }
+            func put(_ byte: Unicode.Scalar) {
+                text[at] = UInt8(ascii: byte)
+                at += 1
+            }
+            // Years outside 0...9999 keep their low four digits, as the digit-by-digit version did.
+            put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
+            put(secondsOfDay / 3600, 2); put(":"); put(secondsOfDay / 60 % 60, 2); put(":"); put(secondsOfDay % 60, 2)
+            put("."); put(ms, 3); put("Z")
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<at]))
+        }
     }
 
     public static func rfc3339(millis: Int64) -> String {
