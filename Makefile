@@ -21,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 SWIFT_BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/logbridge
 
-.PHONY: deps test-deps bench-deps bench-profile soak build release fakes demo test deploy-check bench chaos bench-micro fuzz clean install uninstall install-check
+.PHONY: deps test-deps bench-deps bench-profile bench-ab soak build release fakes demo test deploy-check bench chaos bench-micro fuzz clean install uninstall install-check
 
 ## deps: install the Debian packages logbridge needs, if any is missing.
 deps:
@@ -104,6 +104,15 @@ SCENARIO ?= es
 bench-profile: release fakes
 	@command -v perf >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-perf; }
 	cd Benchmarks/e2e && python3 profile.py --binary $(abspath $(RELEASE_BIN)) --fakes $(abspath .build/release/logbridge-fakes) --scenario $(SCENARIO)
+
+## bench-ab: an A/B of two binaries on one bench scenario, by thread (Benchmarks/e2e/ab.py):
+## A=path/to/old/logbridge (required), B the release build, SCENARIO=es by default, ROUNDS=5
+## alternated runs of each; prints the median and lowest CPU s per 1M records of each thread.
+ROUNDS ?= 5
+bench-ab: release fakes
+	@test -n "$(A)" || { echo "bench-ab: set A to the old binary (A=/path/to/logbridge)"; exit 2; }
+	cd Benchmarks/e2e && python3 ab.py --a $(abspath $(A)) --b $(abspath $(RELEASE_BIN)) \
+		--fakes $(abspath .build/release/logbridge-fakes) --scenario $(SCENARIO) --rounds $(ROUNDS)
 
 ## soak: fills a spool to its high watermark and drains part of it, SOAK_ROUNDS times (400 by
 ## default, ~2 minutes): every round must reach the watermark with the spool writable (freed LMDB

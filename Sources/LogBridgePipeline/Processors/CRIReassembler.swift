@@ -98,7 +98,7 @@ struct CRIReassembler {
         /// Escapes what is held back (the line ends here, or is sent in pieces).
         mutating func finishText() {
             guard !pendingUTF8.isEmpty else { return }
-            pendingUTF8.withUnsafeBytes { JSONBytes.appendEscaped($0, to: &message) }
+            pendingUTF8.withUnsafeBytes { _ = JSONBytes.appendEscaped($0, to: &message) }
             pendingUTF8.removeAll()
         }
 

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""A/B of two logbridge binaries on one `make bench` scenario, by thread: `make bench-ab`.
+
+Runs the scenario (500,000 records by default) with binary A, then B, then A, ... `--rounds` times
+each, and reads every thread's CPU time from /proc while logbridge runs. It prints, per binary, the
+median and the lowest CPU seconds per million records of each thread group (Kafka poll, spool
+writer, read-out, Swift's pool, NIO, librdkafka) and of the whole process.
+
+Why by thread: on this shared two-core machine, logbridge's total CPU per record moves 20-30%
+between runs of the same binary, because the fake sink and the mock cluster compete for the same
+cores. A change to one stage shows on that stage's thread long before it shows in the total: the
+Kafka poll loop change moved the poll thread by a quarter while the totals overlapped.
+Alternating the binaries spreads the machine's drift over both.
+"""
+import argparse
+import collections
+import glob
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import bench
+from harness import MockCluster, logbridge_config
+
+ROOT = Path(__file__).resolve().parents[2]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def group(thread_name):
+    """Thread names to the stages they run."""
+    if "qos" in thread_name:
+        return "swift-pool"
+    if thread_name.startswith("NIO"):
+        return "nio"
+    if thread_name.startswith("rdk:"):
+        return "librdkafka"
+    if thread_name.startswith("lb-"):
+        return thread_name
+    return "other"
+
+
+def run_once(binary, fakes, scenario, records):
+    """One run: CPU seconds per million records by thread group, and in all."""
+    args = argparse.Namespace(binary=binary, fakes=fakes, outage_seconds=0)
+    work = Path(tempfile.mkdtemp(prefix="logbridge-ab-"))
+    cluster = MockCluster(binary, records, max(96, records // 10_000))
+    fake = bench.start_fake(args, scenario)
+    try:
+        config = logbridge_config(work, cluster.bootstrap, "logbridge-ab",
+                                  bench.sink_yaml(scenario, fake.url if fake else "", work), pipeline=scenario.pipeline)
+        process = subprocess.Popen([binary, "run", "--config", str(config), "--until-delivered", str(records)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # The last reading of each thread; threads that end early keep theirs.
+        seen = {}
+        while process.poll() is None:
+            for task in glob.glob(f"/proc/{process.pid}/task/*"):
+                try:
+                    name = Path(task, "comm").read_text().strip()
+                    fields = Path(task, "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                seen[task] = (name, (int(fields[11]) + int(fields[12])) / TICK)
+            time.sleep(0.1)
+        if process.returncode != 0:
+            raise RuntimeError(f"{binary} exited with {process.returncode}")
+        counts = fake.close() if fake else None
+        fake = None
+        bench.check_exactly_once(scenario, counts, records)
+    finally:
+        if fake:
+            fake.close()
+        cluster.close()
+    scale = 1e6 / records
+    groups = collections.Counter()
+    for name, cpu in seen.values():
+        groups[group(name)] += cpu * scale
+    groups["total"] = sum(cpu for name, cpu in seen.values()) * scale
+    return groups
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--a", required=True, help="the old binary")
+    parser.add_argument("--b", default=str(ROOT / ".build/release/logbridge"), help="the new binary")
+    parser.add_argument("--fakes", default=str(ROOT / ".build/release/logbridge-fakes"))
+    parser.add_argument("--scenario", default="es", help="a bench.py scenario key")
+    parser.add_argument("--records", type=int, default=500_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    scenario = next(s for s in bench.SCENARIOS if s.key == args.scenario)
+    results = {"A": [], "B": []}
+    for round_ in range(args.rounds):
+        for label, binary in (("A", args.a), ("B", args.b)):
+            results[label].append(run_once(binary, args.fakes, scenario, args.records))
+            print(f"round {round_ + 1} {label}: total {results[label][-1]['total']:.2f} CPU s per 1M", flush=True)
+    names = sorted({name for runs in results.values() for run in runs for name in run}, key=lambda n: (n == "total", n))
+    print(f"\n{scenario.name}, {args.records:,} records, {args.rounds} alternated rounds; CPU s per 1M records, median (lowest)")
+    print(f"{'thread':18} {'A':>14} {'B':>14} {'B/A (median)':>13}")
+    for name in names:
+        a = [run.get(name, 0.0) for run in results["A"]]
+        b = [run.get(name, 0.0) for run in results["B"]]
+        ratio = statistics.median(b) / statistics.median(a) if statistics.median(a) else float("nan")
+        print(f"{name:18} {statistics.median(a):7.2f} ({min(a):4.2f}) {statistics.median(b):7.2f} ({min(b):4.2f}) {ratio:13.2f}")
+
+
+if __name__ == "__main__":
+    main()
