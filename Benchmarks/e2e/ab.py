@@ -29,8 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def group(thread_name):
+def group(thread_name, binary):
     """Thread names to the stages they run."""
+    if thread_name == Path(binary).name[:15]:
+        return "main"
     if "qos" in thread_name:
         return "swift-pool"
     if thread_name.startswith("NIO"):
@@ -76,7 +78,7 @@ def run_once(binary, fakes, scenario, records):
     scale = 1e6 / records
     groups = collections.Counter()
     for name, cpu in seen.values():
-        groups[group(name)] += cpu * scale
+        groups[group(name, binary)] += cpu * scale
     groups["total"] = sum(cpu for name, cpu in seen.values()) * scale
     return groups
 
