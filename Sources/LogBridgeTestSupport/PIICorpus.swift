@@ -47,11 +47,14 @@ public struct PIICorpus: Sendable {
     }
 }
 
-/// splitmix64 (Steele, Lea, Flood 2014): tiny, fast, good enough for test data.
-struct PIICorpusRandom {
-    var state: UInt64
+/// splitmix64 (Steele, Lea, Flood 2014): tiny, fast, good enough for test data; the same numbers
+/// for the same seed on every run.
+public struct SeededRandom: Sendable {
+    public var state: UInt64
 
-    mutating func next() -> UInt64 {
+    public init(state: UInt64) { self.state = state }
+
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -98,13 +101,13 @@ enum PIICorpusBase64 {
 
 /// Builds lines; see ``PIICorpus``.
 struct PIICorpusGenerator {
-    var random: PIICorpusRandom
+    var random: SeededRandom
     var pii: [(detector: String, value: String)] = []
     var decoys: [String] = []
     var decoyKinds: [String] = []
     var clock: Int = 1_714_557_600  // 2024-05-01T10:00:00Z
 
-    init(seed: UInt64) { random = PIICorpusRandom(state: seed) }
+    init(seed: UInt64) { random = SeededRandom(state: seed) }
 
     static let apps = ["checkout", "payments", "orders", "auth", "catalog", "notifier", "gateway", "ledger"]
     static let namespaces = ["shop-prod", "payments", "platform", "default", "data-pipeline"]

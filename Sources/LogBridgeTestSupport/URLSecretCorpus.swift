@@ -26,13 +26,13 @@ extension PIICorpus {
 
 /// Builds lines; see ``PIICorpus/generateURLSecrets(count:seed:)``.
 struct URLSecretCorpusGenerator {
-    var random: PIICorpusRandom
+    var random: SeededRandom
     var pii: [(detector: String, value: String)] = []
     var kinds: [String] = []
     var decoys: [String] = []
     var decoyKinds: [String] = []
 
-    init(seed: UInt64) { random = PIICorpusRandom(state: seed) }
+    init(seed: UInt64) { random = SeededRandom(state: seed) }
 
     static let alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     static let lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"

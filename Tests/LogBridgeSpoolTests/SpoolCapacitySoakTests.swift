@@ -35,11 +35,11 @@ import Testing
         var report = ["round,records_held,used_bytes,file_bytes,drained_records,writable"]
         var fileSizes: [Int] = []
         var offset: Int64 = 0
-        var random = SplitMix(seed: 7)
+        var random = SeededRandom(state: 7)
         for round in 0..<rounds {
             let start = offset
             let filled = try await worker.run { [spool, noise] () -> (offset: Int64, writable: Bool, batches: Int) in
-                var random = SplitMix(seed: UInt64(round) &+ 1000)
+                var random = SeededRandom(state: UInt64(round) &+ 1000)
                 var offset = start
                 var batches = 0
                 // Batches differ in size and in how well they compress (from Fluent Bit-like
@@ -93,23 +93,10 @@ import Testing
     }
 
     /// A container log line of Fluent Bit's shape, with varied fields.
-    static func line(_ offset: Int64, _ random: inout SplitMix) -> String {
+    static func line(_ offset: Int64, _ random: inout SeededRandom) -> String {
         let namespace = ["payments", "checkout", "search", "identity"][Int(random.next() % 4)]
         let latency = random.next() % 5_000
         return #"{"@timestamp":1764817200.\#(offset % 1_000_000),"log":"GET /api/v1/items/\#(offset) 200 \#(latency)ms","#
             + #""stream":"stdout","kubernetes":{"namespace_name":"\#(namespace)","pod_name":"web-\#(random.next() % 97)"}}"#
-    }
-
-    /// A small seeded generator (SplitMix64): the same rounds every run.
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
