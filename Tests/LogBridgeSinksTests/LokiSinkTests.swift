@@ -11,13 +11,13 @@ import Testing
 @Suite struct LokiSinkTests {
     func sink(
         _ endpoints: [String], tenant: String? = "team-a", maxStreams: Int = 1000, compression: HTTPSinkSettings.Compression = .none,
-        metadata: [LokiSinkConfiguration.MetadataField] = []
+        metadata: [LokiSinkConfiguration.MetadataField] = [], labels: [LokiSinkConfiguration.Label]? = nil
     ) throws -> LokiSink {
         var http = HTTPSinkSettings(endpoints: endpoints, compression: compression, requestTimeout: .seconds(60))  // generous: see the HEC tests
         http.ejectionTime = .seconds(30)
         let configuration = LokiSinkConfiguration(
             http: http,
-            labels: [
+            labels: try labels ?? [
                 .init(name: "job", template: try FieldTemplate("logbridge")),
                 .init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}")),
             ],
@@ -58,17 +58,11 @@ import Testing
     /// one, as any malformed record is), and missing fields read `unknown`.
     @Test func labelsSharingAMemberAndMalformedRecordsGetTheirValues() async throws {
         let loki = try await FakeLoki()
-        var http = HTTPSinkSettings(endpoints: [loki.url], requestTimeout: .seconds(60))
-        http.ejectionTime = .seconds(30)
-        let configuration = LokiSinkConfiguration(
-            http: http,
-            labels: [
-                .init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}")),
-                .init(name: "stream", template: try FieldTemplate("{stream}")),
-                .init(name: "container", template: try FieldTemplate("{kubernetes.container_name}")),
-            ],
-            structuredMetadata: [], tenantID: "team-a", maxStreams: 100)
-        let sink = try LokiSink(name: "loki", configuration: configuration, logger: Logger(label: "loki-test"))
+        let sink = try sink([loki.url], labels: [
+            .init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}")),
+            .init(name: "stream", template: try FieldTemplate("{stream}")),
+            .init(name: "container", template: try FieldTemplate("{kubernetes.container_name}")),
+        ])
         var batch = TestBatches.batch([
             #"{"stream":"stdout","kubernetes":{"namespace_name":"pay","container_name":"api"},"log":"a"}"#,
             #"{"kubernetes":{"container_name":"web","namespace_name":"shop"},"stream":"stderr","log":"b","cut":"#,
