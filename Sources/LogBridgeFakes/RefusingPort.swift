@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A local TCP port that refuses every connection for as long as this value holds it.
 ///
@@ -7,10 +8,10 @@ import Foundation
 /// saw `remoteConnectionClosed` where it expected a refusal). A socket that is bound but never
 /// listens keeps the port out of the kernel's hands, and Linux answers a connect to it with a reset,
 /// which clients report as refused.
-public final class RefusingPort: @unchecked Sendable {
+public final class RefusingPort: Sendable {
     public let port: Int
-    private let lock = NSLock()
-    private var descriptor: Int32
+    /// The socket, or -1 once released.
+    private let descriptor: Mutex<Int32>
 
     public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -27,7 +28,7 @@ public final class RefusingPort: @unchecked Sendable {
             close(fd)
             throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
         }
-        descriptor = fd
+        descriptor = Mutex(fd)
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
@@ -36,10 +37,10 @@ public final class RefusingPort: @unchecked Sendable {
 
     /// Gives the port back, for a test that brings a server up on it next.
     public func release() {
-        lock.lock()
-        defer { lock.unlock() }
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
+        descriptor.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
     }
 
     deinit { release() }

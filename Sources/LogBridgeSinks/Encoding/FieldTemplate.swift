@@ -141,23 +141,14 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
 
     /// Renders for one record, appending to `out`; each field is looked up in `value`.
     public func render(value: UnsafeRawBufferPointer, timestampMs: Int64, metadata: KafkaRecordMetadata? = nil, into out: inout [UInt8]) {
-        render(value: value, timestampMs: timestampMs, found: nil, metadata: metadata, into: &out)
+        render(value: value, timestampMs: timestampMs, foundIn: nil, metadata: metadata, into: &out)
     }
 
-    /// `render` for a record whose top-level members the caller has already found: the slot `k`
-    /// of `found` (counted from its start index, so callers can share one array among several
-    /// templates) is the raw value range of `topLevelKeys[k]` in `value`, nil when absent. Only
-    /// the path below the first key is searched, inside that member.
-    public func render(
-        value: UnsafeRawBufferPointer, timestampMs: Int64, found: ArraySlice<Range<Int>?>?, metadata: KafkaRecordMetadata? = nil,
-        into out: inout [UInt8]
-    ) {
-        guard let found else { return render(value: value, timestampMs: timestampMs, foundIn: nil, metadata: metadata, into: &out) }
-        found.withUnsafeBufferPointer { render(value: value, timestampMs: timestampMs, foundIn: $0, metadata: metadata, into: &out) }
-    }
-
-    /// `render(value:timestampMs:found:metadata:into:)` with the found ranges as a buffer: a
-    /// caller rendering several templates per record slices one buffer without retaining it.
+    /// `render` for a record whose top-level members the caller has already found: slot `k` of
+    /// `found` is the raw value range of `topLevelKeys[k]` in `value`, nil when absent (callers
+    /// that render several templates per record pass each its part of one buffer, which retains
+    /// nothing). Only the path below the first key is searched, inside that member. With `found`
+    /// nil, each field is looked up in `value`.
     public func render(
         value: UnsafeRawBufferPointer, timestampMs: Int64, foundIn found: UnsafeBufferPointer<Range<Int>?>?,
         metadata: KafkaRecordMetadata? = nil, into out: inout [UInt8]
