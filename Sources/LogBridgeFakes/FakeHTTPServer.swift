@@ -148,8 +148,13 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         case .head(let head):
             self.head = head
             body = []
-        case .body(var buffer):
-            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            // Sized once from Content-Length (bounded: a hostile length does not reserve memory
+            // it never sends) instead of growing chunk by chunk through temporary arrays.
+            if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > 0 {
+                body.reserveCapacity(min(length, 64 << 20))
+            }
+        case .body(let buffer):
+            buffer.withUnsafeReadableBytes { body.append(contentsOf: $0) }
         case .end:
             guard let head else { return }
             let request = FakeHTTPServer.Request(
