@@ -5,8 +5,9 @@ Runs the scenario (500,000 records by default) with binary A, then B, then A, ..
 each, and reads every thread's CPU time from /proc while logbridge runs. It prints, per binary, the
 median and the lowest CPU seconds per million records of each thread group (Kafka poll, spool
 writer, read-out, Swift's pool, NIO, librdkafka) and of the whole process, then the context switches
-(voluntary + involuntary, thousands per million records) of each group: the kernel's scheduler is a
-tenth of the Elasticsearch profile, and this says which hand-off pays it.
+(voluntary + involuntary) and minor page faults (a fresh page zeroed by the kernel), thousands per
+million records, of each group: the scheduler and page zeroing are each several percent of the
+Elasticsearch profile, and these say which thread pays them.
 
 Why by thread: on this shared two-core machine, logbridge's total CPU per record moves 20-30%
 between runs of the same binary, because the fake sink and the mock cluster compete for the same
@@ -68,7 +69,7 @@ def run_once(binary, fakes, scenario, records):
                 except OSError:
                     continue
                 switches = sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches:" in line)
-                seen[task] = (name, (int(fields[11]) + int(fields[12])) / TICK, switches)
+                seen[task] = (name, (int(fields[11]) + int(fields[12])) / TICK, switches, int(fields[7]))
             time.sleep(0.1)
         if process.returncode != 0:
             raise RuntimeError(f"{binary} exited with {process.returncode}")
@@ -81,11 +82,13 @@ def run_once(binary, fakes, scenario, records):
         cluster.close()
     scale = 1e6 / records
     groups = collections.Counter()
-    for name, cpu, switches in seen.values():
+    for name, cpu, switches, faults in seen.values():
         groups[group(name, binary)] += cpu * scale
         groups["switches:" + group(name, binary)] += switches * scale / 1000
-    groups["total"] = sum(cpu for name, cpu, _ in seen.values()) * scale
-    groups["switches:total"] = sum(switches for _, _, switches in seen.values()) * scale / 1000
+        groups["faults:" + group(name, binary)] += faults * scale / 1000
+    groups["total"] = sum(cpu for _, cpu, _, _ in seen.values()) * scale
+    groups["switches:total"] = sum(switches for _, _, switches, _ in seen.values()) * scale / 1000
+    groups["faults:total"] = sum(faults for _, _, _, faults in seen.values()) * scale / 1000
     return groups
 
 
@@ -105,12 +108,13 @@ def main():
             results[label].append(run_once(binary, args.fakes, scenario, args.records))
             print(f"round {round_ + 1} {label}: total {results[label][-1]['total']:.2f} CPU s per 1M", flush=True)
     names = sorted({name for runs in results.values() for run in runs for name in run},
-                   key=lambda n: (n.startswith("switches:"), n.endswith("total"), n))
+                   key=lambda n: (n.startswith("faults:"), n.startswith("switches:"), n.endswith("total"), n))
     print(f"\n{scenario.name}, {args.records:,} records, {args.rounds} alternated rounds; CPU s per 1M records, median (lowest)")
     print(f"{'thread':18} {'A':>14} {'B':>14} {'B/A (median)':>13}")
     for name in names:
-        if name.startswith("switches:") and not any(n.startswith("switches:") for n in names[:names.index(name)]):
-            print("\ncontext switches, thousands per 1M records, median (lowest)")
+        for prefix, title in (("switches:", "context switches"), ("faults:", "minor page faults")):
+            if name.startswith(prefix) and not any(n.startswith(prefix) for n in names[:names.index(name)]):
+                print(f"\n{title}, thousands per 1M records, median (lowest)")
         a = [run.get(name, 0.0) for run in results["A"]]
         b = [run.get(name, 0.0) for run in results["B"]]
         ratio = statistics.median(b) / statistics.median(a) if statistics.median(a) else float("nan")
