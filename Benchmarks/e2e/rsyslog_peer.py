@@ -62,8 +62,8 @@ KAFKA_PARAMS = [
     "auto.offset.reset=earliest",
     "partition.assignment.strategy=cooperative-sticky",
     "enable.partition.eof=false",
-    "queued.max.messages.kbytes=32768",
-    "fetch.max.bytes=16777216",
+    "queued.max.messages.kbytes=16384",
+    "fetch.max.bytes=8388608",
     "session.timeout.ms=30000",
     "heartbeat.interval.ms=3000",
 ]
