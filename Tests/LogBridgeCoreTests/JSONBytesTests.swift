@@ -77,8 +77,9 @@ import Testing
         #expect(out.withUnsafeBytes { JSONBytes.isValid($0) })
     }
 
-    /// Escaping skips plain bytes eight at a time: specials at every position around those
-    /// words, valid UTF-8 and not, all come out as a JSON string that decodes to the input.
+    /// Escaping skips plain bytes eight at a time and stages its output in 512-byte chunks:
+    /// specials at every position around those words and chunk ends, plain runs longer than a
+    /// chunk, valid UTF-8 and not, all come out as a JSON string that decodes to the input.
     @Test func escapedStringsDecodeToTheirInputWhereverTheSpecialBytesFall() throws {
         var state: UInt64 = 0x2545_F491_4F6C_DD1D
         func next() -> UInt64 {
@@ -88,9 +89,17 @@ import Testing
             return state
         }
         let pieces: [[UInt8]] = [Array("abcdefgh".utf8), [0x22], [0x5C], [0x0A], [0x01], [0x1F], [0x7F], Array("é".utf8), Array("€".utf8), Array("😀".utf8), [0x20]]
-        for _ in 0..<2_000 {
+        for round in 0..<2_000 {
             var input: [UInt8] = []
-            for _ in 0..<Int(next() % 12) { input += pieces[Int(next() % UInt64(pieces.count))].prefix(Int(next() % 8) + 1) }
+            // One input in four is long: hundreds of pieces and plain runs of up to 700 bytes.
+            let long = round % 4 == 0
+            for _ in 0..<Int(next() % (long ? 400 : 12)) {
+                if long, next() % 16 == 0 {
+                    input += Array(repeating: UInt8(ascii: "p"), count: Int(next() % 700))
+                } else {
+                    input += pieces[Int(next() % UInt64(pieces.count))].prefix(Int(next() % 8) + 1)
+                }
+            }
             // Prefixes of multi-byte characters are invalid UTF-8: keep only inputs that are valid,
             // which JSONSerialization decodes to the same text.
             guard let text = String(validating: input, as: UTF8.self) else { continue }
@@ -101,11 +110,34 @@ import Testing
             #expect(decoded == text, "\(input)")
         }
         // Any bytes at all: valid JSON, with one U+FFFD per invalid byte.
-        for _ in 0..<2_000 {
-            let input = (0..<Int(next() % 40)).map { _ in UInt8(truncatingIfNeeded: next()) }
+        for round in 0..<2_000 {
+            let input = (0..<Int(next() % (round % 4 == 0 ? 3_000 : 40))).map { _ in UInt8(truncatingIfNeeded: next()) }
             var out: [UInt8] = []
-            input.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
+            let replaced = input.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
             #expect(out.withUnsafeBytes { JSONBytes.isValid($0) }, "\(input)")
+            // What decodes is the input with each invalid byte replaced by U+FFFD (one per byte,
+            // unlike String(decoding:), which replaces a cut-short sequence once): nothing lost.
+            var expected = ""
+            var invalid = 0
+            var i = 0
+            while i < input.count {
+                let scalar = (1...4).lazy.compactMap { length -> (Int, String)? in
+                    guard i + length <= input.count, let text = String(validating: input[i..<(i + length)], as: UTF8.self),
+                        text.unicodeScalars.count == 1 else { return nil }
+                    return (length, text)
+                }.first
+                if let (length, text) = scalar {
+                    expected += text
+                    i += length
+                } else {
+                    expected += "\u{FFFD}"
+                    invalid += 1
+                    i += 1
+                }
+            }
+            let decoded = try JSONSerialization.jsonObject(with: Data(out), options: .fragmentsAllowed) as? String
+            #expect(decoded == expected, "\(input)")
+            #expect(replaced == invalid)
         }
     }
 
