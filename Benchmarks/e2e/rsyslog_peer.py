@@ -57,13 +57,16 @@ DEFAULT_WORKERS = 4
 DEFAULT_QUEUE = "linkedlist"
 DEFAULT_QUEUE_SIZE = 20000
 # librdkafka settings logbridge's consumer uses that change throughput or memory (see
-# Sources/LogBridgeKafka/KafkaSourceConfiguration.swift); rsyslog gets the same.
+# Sources/LogBridgeKafka/KafkaSourceConfiguration.swift); rsyslog gets the same, except the
+# prefetch: logbridge's defaults were halved to 16 MiB queued / 8 MiB fetches for its memory, and
+# rsyslog's imkafka measured 132,732 records/s with those against 189,090 with 32 MiB / 16 MiB,
+# so it keeps the larger ones (the peer is tuned for its best, not handicapped).
 KAFKA_PARAMS = [
     "auto.offset.reset=earliest",
     "partition.assignment.strategy=cooperative-sticky",
     "enable.partition.eof=false",
-    "queued.max.messages.kbytes=16384",
-    "fetch.max.bytes=8388608",
+    "queued.max.messages.kbytes=32768",
+    "fetch.max.bytes=16777216",
     "session.timeout.ms=30000",
     "heartbeat.interval.ms=3000",
 ]
