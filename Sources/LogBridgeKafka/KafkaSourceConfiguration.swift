@@ -138,12 +138,12 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
             ("session.timeout.ms", "30000"),
             ("heartbeat.interval.ms", "3000"),
             ("max.poll.interval.ms", "300000"),
-            // Bound prefetched memory: the backlog belongs on disk, not in the fetch queue. At
-            // 32 MiB queued and 16 MiB fetches, a consumer starting on a full backlog peaked at
-            // 110-146 MiB of anonymous memory (6 runs of 1,000,000 records into /dev/null); at
-            // 16 MiB and 8 MiB, 89-115 MiB in the same time (docs/cpu-profile.md, "Memory").
+            // Bound prefetched memory: the backlog belongs on disk, not in the fetch queue. With
+            // 32 MiB queued, a consumer starting on a full backlog peaked at a median of 115 MiB
+            // of anonymous memory (15 runs of 1,000,000 records into /dev/null, up to 146); with
+            // 16 MiB, 107 (up to 114) in the same time (docs/cpu-profile.md, "Memory").
             ("queued.max.messages.kbytes", "16384"),
-            ("fetch.max.bytes", "8388608"),
+            ("fetch.max.bytes", "16777216"),
         ]
         if isEventHubs { result += Self.eventHubsDefaults }
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
