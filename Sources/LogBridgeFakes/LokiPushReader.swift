@@ -103,7 +103,10 @@ public enum LokiPushReader {
             while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
         }
 
-        /// The escapes JSON has; nil for a `\u` surrogate, left to `JSONSerialization`. Written
+        /// The escapes JSON has; nil for a `\u` surrogate, left to `JSONSerialization`. Not the
+        /// pipeline's `ParserBytes.appendUnescaped`: the fakes do not depend on the pipeline, and
+        /// that decoder is lenient (a lone surrogate becomes U+FFFD), where this one must decline
+        /// whatever `JSONSerialization` might read differently. Written
         /// straight into the string's storage, plain runs copied whole: every line the sink sends
         /// has escaped quotes, and appending byte by byte was a sixth of the fake's CPU.
         static func unescape(_ raw: UnsafeRawBufferPointer) -> String? {
