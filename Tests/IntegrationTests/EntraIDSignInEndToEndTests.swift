@@ -34,10 +34,9 @@ struct EntraIDSignInEndToEndTests {
         let base = "http://127.0.0.1:\(port)"
 
         var ready = try await AdminProbe.get(base + "/readyz")
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline, !ready.body.contains("AADSTS7000215") {
-            try await Task.sleep(for: .milliseconds(100))
+        try await eventually(timeout: .seconds(20), interval: .milliseconds(100)) {
             ready = try await AdminProbe.get(base + "/readyz")
+            return ready.body.contains("AADSTS7000215")
         }
         #expect(ready.status == 503)
         #expect(ready.body.contains("source: Entra ID token for contoso.servicebus.windows.net failed"))

@@ -124,12 +124,7 @@ struct StopBoundTests {
     }
 
     static func wait(timeout: Duration = .seconds(60), until condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
+        await eventually(timeout: timeout, interval: .milliseconds(100), condition)
     }
 
     static func waitForExit(_ process: Process, timeout: Duration) async -> Bool {

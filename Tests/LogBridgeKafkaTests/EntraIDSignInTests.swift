@@ -168,15 +168,6 @@ import Testing
         return (try KafkaSource(configuration: configuration, target: spool, statistics: statistics.source, logger: logger), spool)
     }
 
-    static func wait(timeout: Duration = .seconds(20), until condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return condition()
-    }
-
     @Test func theTokenIsSetOnTheConsumerAndRefreshedBeforeExpiry() async throws {
         let fake = try await FakeEntraTokenEndpoint()
         defer { Task { await fake.shutdown() } }
@@ -195,7 +186,7 @@ import Testing
         let refresher = try #require(source.tokenRefresher)
 
         // Tokens of 4 s are refreshed every 2 s: three tokens within ~5 s, each accepted by librdkafka.
-        #expect(await Self.wait { refresher.status.tokensSet >= 3 })
+        #expect(await eventually(timeout: .seconds(20)) { refresher.status.tokensSet >= 3 })
         #expect(fake.issued.count >= 3)
         #expect(refresher.status.callbacks >= 1, "librdkafka's refresh callback never fired")
         #expect(refresher.status.failures == 0)
@@ -204,7 +195,7 @@ import Testing
         #expect(statistics.source.oauthTokenRefreshFailures.value == 0)
         // Holding a token, librdkafka connected and asked the broker for the SASL handshake (the
         // mock has none); it never reported a token failure.
-        #expect(await Self.wait { recorder.messages.contains { $0.contains("SASL Handshake not supported by broker (required by mechanism OAUTHBEARER)") } })
+        #expect(await eventually(timeout: .seconds(20)) { recorder.messages.contains { $0.contains("SASL Handshake not supported by broker (required by mechanism OAUTHBEARER)") } })
         #expect(!recorder.messages.contains { $0.contains("Failed to acquire SASL OAUTHBEARER token") })
         for token in fake.issued { #expect(!recorder.messages.contains { $0.contains(token) }) }
         #expect(!recorder.messages.contains { $0.contains(secret) })
@@ -226,7 +217,7 @@ import Testing
         let refresher = try #require(source.tokenRefresher)
 
         // Backoff 1 s then 2 s: a second attempt within a few seconds.
-        #expect(await Self.wait { refresher.status.failures >= 2 })
+        #expect(await eventually(timeout: .seconds(20)) { refresher.status.failures >= 2 })
         let problem = try #require(refresher.problem)
         #expect(problem.contains("AADSTS7000215"))
         #expect(problem.contains("HTTP 401"))
@@ -236,7 +227,7 @@ import Testing
         #expect(statistics.source.oauthTokenRefreshes.value == 0)
         #expect(recorder.messages.contains { $0.contains("Entra ID token request failed") && $0.contains("AADSTS7000215") })
         // librdkafka was told: it reports the failure as an authentication error.
-        #expect(await Self.wait { recorder.messages.contains { $0.contains("Failed to acquire SASL OAUTHBEARER token") } })
+        #expect(await eventually(timeout: .seconds(20)) { recorder.messages.contains { $0.contains("Failed to acquire SASL OAUTHBEARER token") } })
         #expect(!recorder.messages.contains { $0.contains(secret) })
         #expect(!String(decoding: statistics.exposition(), as: UTF8.self).contains(secret))
         #expect(refresher.status.tokensSet == 0)
@@ -257,9 +248,9 @@ import Testing
         defer { source.stop() }
         let refresher = try #require(source.tokenRefresher)
 
-        #expect(await Self.wait { refresher.problem?.contains("HTTP 503") == true })
+        #expect(await eventually(timeout: .seconds(20)) { refresher.problem?.contains("HTTP 503") == true })
         fake.failAlways(nil)
-        #expect(await Self.wait { refresher.status.tokensSet >= 1 })
+        #expect(await eventually(timeout: .seconds(20)) { refresher.status.tokensSet >= 1 })
         #expect(refresher.problem == nil)
         #expect(statistics.source.oauthTokenRefreshFailures.value >= 1)
         #expect(statistics.source.oauthTokenRefreshes.value >= 1)

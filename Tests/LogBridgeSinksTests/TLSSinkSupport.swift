@@ -96,11 +96,9 @@ enum TLSDelivery {
     ///   held for retry, never dead-lettered or dropped).
     static func hold(_ sink: any Sink, timeout: Duration = .seconds(30)) async -> (faults: [EndpointFault], returned: Bool) {
         let attempt = Task { try await sink.deliver(batch()) }
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        await eventually(timeout: timeout) {
             let health = sink.endpointHealth
-            if !health.isEmpty, !health.contains(where: \.healthy), sink.endpointFaults.count == health.count { break }
-            try? await Task.sleep(for: .milliseconds(20))
+            return !health.isEmpty && !health.contains(where: \.healthy) && sink.endpointFaults.count == health.count
         }
         let faults = sink.endpointFaults.map(\.fault)
         attempt.cancel()

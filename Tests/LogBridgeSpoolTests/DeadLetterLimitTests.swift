@@ -169,8 +169,7 @@ import Testing
             configuration: configuration(directory, deadLetterMaxBytes: 1 << 20), sinks: ["a"], statistics: statistics, logger: logger)
         defer { spool.close() }
         // No new letter arrives: the writer evicts on its own.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while spool.usage.deadLetterBytes > 1 << 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        await eventually(timeout: .seconds(10), interval: .milliseconds(50)) { spool.usage.deadLetterBytes <= 1 << 20 }
         #expect(spool.usage.deadLetterBytes <= 1 << 20)
         #expect(statistics.spoolDeadLettersEvicted.value > 50)
         #expect(try spool.deadLetters(limit: 1_000).last?.offset == 99)

@@ -85,10 +85,7 @@ import Testing
         write(spool, records: 300)
         #expect(spool.checkpoint(sink: "secondary").nextSequence == 0, "younger than max_age")
         // No more records: the idle writer notices the age on its own (it wakes every second).
-        let deadline = ContinuousClock.now + .seconds(5)
-        while spool.checkpoint(sink: "secondary").nextSequence == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        await eventually(timeout: .seconds(5), interval: .milliseconds(100)) { spool.checkpoint(sink: "secondary").nextSequence != 0 }
         #expect(spool.checkpoint(sink: "secondary").nextSequence == 300)
         #expect(spool.checkpoint(sink: "primary").nextSequence == 0)
     }
@@ -112,9 +109,8 @@ import Testing
         #expect(started.first?.contains("first_skipped=logs/0@0 ") == true)
         #expect(started.first?.contains("sink.name=secondary") == true)
         // The writer notices the quiet period within its one-second idle wake-up.
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !recorder.lines.contains(where: { $0.contains("back under its backlog limit") }), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
+        await eventually(timeout: .seconds(5), interval: .milliseconds(100)) {
+            recorder.lines.contains(where: { $0.contains("back under its backlog limit") })
         }
         let ended = recorder.lines.filter { $0.contains("back under its backlog limit") }
         #expect(ended.count == 1)
@@ -181,8 +177,7 @@ import Testing
         // of its own, down to the low watermark, and the source resumes.
         let full = spool.nextSequence
         try await spool.commit(sink: "primary", checkpoint: SinkCheckpoint(nextSequence: full))
-        let deadline = ContinuousClock.now + .seconds(10)
-        while spool.wantsSourcePaused, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        await eventually(timeout: .seconds(10), interval: .milliseconds(50)) { !spool.wantsSourcePaused }
         #expect(!spool.wantsSourcePaused)
         let skippedTo = spool.checkpoint(sink: "secondary").nextSequence
         #expect(skippedTo > 0 && skippedTo < full, "only the oldest records, not the whole backlog: \(skippedTo) of \(full)")

@@ -154,10 +154,9 @@ import Testing
         // The sink delivers everything: the records are trimmed and the spool has room again.
         try await spool.commit(sink: "a", checkpoint: SinkCheckpoint(nextSequence: spool.nextSequence))
         _ = spool.finishWrites(revoking: [])
-        let deadline = ContinuousClock.now + .seconds(5)
-        while spool.wantsSourcePaused && ContinuousClock.now < deadline {
+        try await eventually(timeout: .seconds(5), interval: .milliseconds(100)) {
             try await spool.commit(sink: "a", checkpoint: SinkCheckpoint(nextSequence: spool.nextSequence))
-            try await Task.sleep(for: .milliseconds(100))
+            return !spool.wantsSourcePaused
         }
         #expect(!spool.wantsSourcePaused)
         #expect(spool.offer(TestIngest.sequential(partition: 0, from: offset, count: 10), timeout: .seconds(1)))
