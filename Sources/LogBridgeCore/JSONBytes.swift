@@ -58,7 +58,7 @@ public enum JSONBytes {
         var replaced = 0
         var i = 0
         let n = bytes.count
-        while i + 8 <= n, !hasSpecialByte(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+        i = skipPlainBytes(bytes, from: i)
         if i == n {
             out.append(contentsOf: bytes)
             return 0
@@ -86,7 +86,7 @@ public enum JSONBytes {
             func room() { if chunk.count - used < 6 { flush() } }
             var runStart = 0
             while i < n {
-                while i + 8 <= n, !hasSpecialByte(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+                i = skipPlainBytes(bytes, from: i)
                 guard i < n else { break }
                 let b = bytes[i]
                 if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") && b < 0x80 {
@@ -185,9 +185,7 @@ public enum JSONBytes {
         var escaped = false
         while index < n {
             // Eight plain bytes at a time: most of a log line is ASCII without quotes or escapes.
-            while index + 8 <= n, !hasSpecialByte(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
-                index += 8
-            }
+            index = skipPlainBytes(bytes, from: index)
             guard index < n else { break }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") { return (index, escaped) }
@@ -241,25 +239,56 @@ public enum JSONBytes {
         return index
     }
 
-    /// Whether any of the eight bytes is a quote, a backslash, a control byte or non-ASCII (SWAR).
-    @inline(__always) static func hasSpecialByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let hasQuote = (quote &- ones) & ~quote & highs
-        let hasBackslash = (backslash &- ones) & ~backslash & highs
-        let hasControl = (word &- ones &* 0x20) & ~word & highs
-        return (hasQuote | hasBackslash | hasControl | (word & highs)) != 0
+    /// The index of the first quote, backslash, control byte or non-ASCII byte at or after
+    /// `index`, found eight bytes at a time; or, when none is in the whole words that follow, the
+    /// start of the last few (fewer than eight) bytes, which the caller reads one by one.
+    ///
+    /// The word that holds a special byte is not re-read byte by byte: the lowest flagged byte of
+    /// the SWAR mask is exact (a borrow only flags bytes above a true one), so its bit position is
+    /// the special byte's offset. Short JSON strings (keys, most values) end inside their first
+    /// word, where a byte loop used to test every byte before the quote.
+    @inline(__always) static func skipPlainBytes(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int {
+        var index = index
+        while index + 8 <= bytes.count {
+            let mask = specialByteMask(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+            if mask != 0 { return index + mask.trailingZeroBitCount >> 3 }
+            index += 8
+        }
+        return index
     }
 
-    /// Whether any of the eight bytes is a quote or a backslash (SWAR): where a string may end.
-    @inline(__always) static func hasQuoteOrBackslash(_ word: UInt64) -> Bool {
+    /// Like ``skipPlainBytes(_:from:)`` for quotes and backslashes only: where a string may end.
+    @inline(__always) static func skipToQuoteOrBackslash(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int {
+        var index = index
+        while index + 8 <= bytes.count {
+            let mask = quoteOrBackslashMask(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+            if mask != 0 { return index + mask.trailingZeroBitCount >> 3 }
+            index += 8
+        }
+        return index
+    }
+
+    /// The high bit of each of the eight bytes that may be a quote, a backslash, a control byte or
+    /// non-ASCII (SWAR); the lowest one set is exact, higher ones may be false.
+    @inline(__always) static func specialByteMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
-        return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & highs != 0
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & highs
+    }
+
+    /// The high bit of each of the eight bytes that may be a quote or a backslash (SWAR); the
+    /// lowest one set is exact.
+    @inline(__always) static func quoteOrBackslashMask(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & highs
     }
 
     /// Length of a well-formed UTF-8 sequence starting at `i`, or 0 when it is malformed.

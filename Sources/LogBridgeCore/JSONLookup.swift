@@ -100,9 +100,7 @@ extension JSONBytes {
                 // Eight bytes at a time until a quote or a backslash: lookups skip whole records'
                 // worth of strings to reach one key, and byte by byte this loop was the single
                 // hottest symbol of the Elasticsearch profile.
-                while index + 8 <= n, !JSONBytes.hasQuoteOrBackslash(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
-                    index += 8
-                }
+                index = JSONBytes.skipToQuoteOrBackslash(bytes, from: index)
                 guard index < n else { break }
                 switch bytes[index] {
                 case UInt8(ascii: "\""):
