@@ -158,7 +158,7 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
             if let civil { return civil }
             let millis = timestampMs >= 0 ? timestampMs : 0
             let days = Int(millis / 86_400_000)
-            let (y, m, d) = CivilTime.civilFromDays(days)
+            let (y, m, d) = CivilTime.civilFromDaysCached(days)
             let computed = (y, m, d, Int(millis / 3_600_000 % 24))
             civil = computed
             return computed
