@@ -25,10 +25,22 @@ public enum JSONBytes {
     /// scans were a fifth of the forwarder's CPU (Benchmarks/results/profile-es.txt).
     public static func isValidObject(_ bytes: UnsafeRawBufferPointer, noting keys: [[UInt8]], into found: inout [Range<Int>?]) -> Bool {
         precondition(found.count == keys.count, "one slot per key")
-        for slot in found.indices { found[slot] = nil }
         var parser = Validator(bytes: bytes)
         parser.skipSpace()
-        guard parser.current == UInt8(ascii: "{"), parser.object(depth: 0, noting: keys, into: &found) else { return false }
+        guard parser.current == UInt8(ascii: "{") else { return false }
+        // No keys: the array is not touched at all. Asking an empty array for mutable storage
+        // allocates (the shared empty buffer is never unique), and the validator did so for every
+        // record and every nested object, a malloc and a free each (see `Validator.object`).
+        let valid: Bool
+        if keys.isEmpty {
+            valid = parser.object(depth: 0, noting: keys, into: UnsafeMutableBufferPointer(start: nil, count: 0))
+        } else {
+            valid = found.withUnsafeMutableBufferPointer { found in
+                found.update(repeating: nil)
+                return parser.object(depth: 0, noting: keys, into: found)
+            }
+        }
+        guard valid else { return false }
         parser.skipSpace()
         return parser.index == bytes.count
     }
@@ -347,13 +359,16 @@ public enum JSONBytes {
         }
 
         mutating func object(depth: Int) -> Bool {
-            var none: [Range<Int>?] = []
-            return object(depth: depth, noting: [], into: &none)
+            object(depth: depth, noting: [], into: UnsafeMutableBufferPointer(start: nil, count: 0))
         }
 
         /// An object, recording where the members named `keys` have their values (nested objects
         /// note nothing).
-        mutating func object(depth: Int, noting keys: [[UInt8]], into found: inout [Range<Int>?]) -> Bool {
+        ///
+        /// `found` is a buffer, not an `inout` array: with an array the optimiser hoisted its
+        /// uniqueness check out of the member loop, so every nested object (whose array was the
+        /// shared empty one, never unique) allocated and freed a buffer it never wrote to.
+        mutating func object(depth: Int, noting keys: [[UInt8]], into found: UnsafeMutableBufferPointer<Range<Int>?>) -> Bool {
             index += 1
             skipSpace()
             if current == UInt8(ascii: "}") { index += 1; return true }
