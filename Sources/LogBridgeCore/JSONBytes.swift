@@ -270,7 +270,7 @@ public enum JSONBytes {
     }
 
     /// Like ``skipPlainBytes(_:from:)`` for quotes and backslashes only: where a string may end.
-    @inline(__always) static func skipToQuoteOrBackslash(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int {
+    @inline(__always) public static func skipToQuoteOrBackslash(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int {
         var index = index
         while index + 8 <= bytes.count {
             let mask = quoteOrBackslashMask(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))

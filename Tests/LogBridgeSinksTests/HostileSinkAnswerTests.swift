@@ -114,6 +114,10 @@ import Testing
         (#"{"errors":false}"#, nil),
         (#"{"errors":false,"items":[{"create":{"status":201}}"#, nil),
         (#"{"errors":false,"items":"x"}"#, nil),
+        // Long strings, escapes on and across eight-byte words, brackets and commas inside strings.
+        (#"{"errors":false,"items":[{"create":{"_index":"logs-kube-system-2026.12.04","_id":"logs-12-123456789","result":"created \"], {\" and, more"}},{"create":{"_id":"abcdefg\\"}},{"create":{"_id":"1234567\\\""}}]}"#, 3),
+        (#"{"errors":false,"items":[{"create":{"_id":"an unterminated string that runs past the end of the answer"#, nil),
+        (#"{"errors":false,"items":[{"create":{"_id":"ends in a backslash\"#, nil),
     ] as [(String, Int?)])
     func countsTheItemsOfABulkAnswer(_ body: String, _ expected: Int?) {
         #expect(ElasticsearchResponse.itemCount(Array(body.utf8)) == expected)

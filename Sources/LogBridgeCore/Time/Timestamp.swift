@@ -53,6 +53,7 @@ public enum Timestamp {
             digits |= UInt64(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)) << (8 * position)
             v /= 10
         }
-        withUnsafeBytes(of: digits.littleEndian) { out.append(contentsOf: $0[0..<width]) }
+        // Rebased: appending the `Slice` itself takes the element-by-element generic path.
+        withUnsafeBytes(of: digits.littleEndian) { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<width])) }
     }
 }

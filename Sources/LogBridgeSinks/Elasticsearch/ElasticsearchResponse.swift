@@ -99,9 +99,15 @@ enum ElasticsearchResponse {
                 switch bytes[i] {
                 case UInt8(ascii: "\""):
                     if depth == 1 { sawElement = true }
+                    // Eight bytes at a time to the closing quote: most of an answer is `_index`,
+                    // `_id` and `result` strings.
                     i += 1
-                    while i < n, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
-                    guard i < n else { return nil }
+                    while true {
+                        i = JSONBytes.skipToQuoteOrBackslash(bytes, from: i)
+                        guard i < n else { return nil }
+                        if bytes[i] == UInt8(ascii: "\"") { break }
+                        i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
+                    }
                 case UInt8(ascii: "["), UInt8(ascii: "{"):
                     if depth == 1 { sawElement = true }
                     depth += 1
