@@ -172,18 +172,20 @@ public enum JSONBytes {
         }
     }
 
+    /// Appends `value` in decimal. The digits are written into 20 bytes on the stack from the
+    /// right and appended once: every record's offset and partition go through here (the `_id`,
+    /// HEC's `event_id`, the file envelope), and appending zeros through the generic `Repeated`
+    /// path, then storing each digit through a checked subscript, showed in every sink's profile.
     public static func appendUnsigned(_ value: UInt64, to out: inout [UInt8]) {
-        var digitCount = 1
-        var probe = value
-        while probe >= 10 { probe /= 10; digitCount += 1 }
-        let end = out.count + digitCount
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digitCount))
-        var v = value
-        var i = end - 1
-        while v > 0 {
-            out[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10)
-            v /= 10
-            i -= 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var v = value
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 

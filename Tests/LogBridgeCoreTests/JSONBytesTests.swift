@@ -151,6 +151,16 @@ import Testing
         out.append(32)
         JSONBytes.appendUnsigned(18_446_744_073_709_551_615, to: &out)
         #expect(String(decoding: out, as: UTF8.self) == "-9223372036854775807 0 18446744073709551615")
+        // Every width, against the standard library's rendering.
+        var value: UInt64 = 1
+        for _ in 0..<20 {
+            for candidate in [value - 1, value, value &+ 7] {
+                var digits: [UInt8] = []
+                JSONBytes.appendUnsigned(candidate, to: &digits)
+                #expect(String(decoding: digits, as: UTF8.self) == String(candidate))
+            }
+            value = value &* 10
+        }
         #expect(Timestamp.rfc3339(millis: 0) == "1970-01-01T00:00:00.000Z")
         #expect(Timestamp.rfc3339(millis: 951_782_400_999) == "2000-02-29T00:00:00.999Z")
         #expect(Timestamp.rfc3339(millis: -1) == "1969-12-31T23:59:59.999Z")

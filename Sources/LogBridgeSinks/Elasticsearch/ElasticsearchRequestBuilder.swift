@@ -1,3 +1,4 @@
+import Glibc
 import LogBridgeCore
 
 /// Builds `_bulk` bodies: one `create` action per record with `_id` = `topic-partition-offset`, so a
@@ -24,9 +25,7 @@ struct ElasticsearchRequestBuilder: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 96 + batch.bytes.count)
         var name: [UInt8] = []
-        // A batch's records go to a few indices (one per namespace and day, say): each name is made
-        // safe once per batch, not once per record (3% of the Elasticsearch bench profile).
-        var quoted: [ByteKey: [UInt8]] = [:]
+        var names = IndexNames()
         var reader = RecordValueReader(keys: keys)
         var repaired: [Int] = []
         let timestampSlot = keys.count - 1
@@ -43,13 +42,10 @@ struct ElasticsearchRequestBuilder: Sendable {
                             value: value, timestampMs: record.timestampMs, foundIn: kind == .object ? found : nil,
                             metadata: readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil, into: &name)
                     }
-                    if let known = quoted[ByteKey(name)] {
-                        out.append(contentsOf: known)
-                    } else {
+                    if !names.append(name, to: &out) {
                         let start = out.count
                         Self.appendIndexName(name, to: &out)
-                        // Bounded: a name made from a field with many values is not kept.
-                        if quoted.count < 64 { quoted[ByteKey(name)] = Array(out[start...]) }
+                        names.keep(name, quoted: out[start...])
                     }
                     out.append(contentsOf: Self.idKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
@@ -62,6 +58,55 @@ struct ElasticsearchRequestBuilder: Sendable {
             }
         }
         return EncodedBody(bytes: out, repaired: repaired)
+    }
+
+    /// The index names of one body, each made safe once (3% of the Elasticsearch bench profile
+    /// when it was done per record). A batch's records go to a few indices (one per namespace and
+    /// day, say): the first eight names are found by comparing bytes, cheaper than hashing every
+    /// record's name (1% of that profile); further ones go to a dictionary, which keeps at most 64
+    /// (a name made from a field with many values is not kept).
+    struct IndexNames {
+        /// The first eight names and their safe forms, end to end in two buffers: iterating an
+        /// array of arrays retains and releases each element, which cost more than the hashing.
+        private var names: [UInt8] = []
+        private var nameEnds: [Int] = []
+        private var safe: [UInt8] = []
+        private var safeEnds: [Int] = []
+        private var more: [ByteKey: [UInt8]] = [:]
+
+        /// Appends the safe form of `name` if it is known; returns whether it was.
+        mutating func append(_ name: [UInt8], to out: inout [UInt8]) -> Bool {
+            let found = name.withUnsafeBytes { wanted -> Int? in
+                names.withUnsafeBytes { names in
+                    var start = 0
+                    for (slot, end) in nameEnds.enumerated() {
+                        defer { start = end }
+                        guard end - start == wanted.count else { continue }
+                        if wanted.isEmpty || memcmp(names.baseAddress! + start, wanted.baseAddress!, wanted.count) == 0 { return slot }
+                    }
+                    return nil
+                }
+            }
+            if let slot = found {
+                let start = slot == 0 ? 0 : safeEnds[slot - 1]
+                safe.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[start..<safeEnds[slot]])) }
+                return true
+            }
+            guard !more.isEmpty, let quoted = more[ByteKey(name)] else { return false }
+            out.append(contentsOf: quoted)
+            return true
+        }
+
+        mutating func keep(_ name: [UInt8], quoted: ArraySlice<UInt8>) {
+            if nameEnds.count < 8 {
+                names.append(contentsOf: name)
+                nameEnds.append(names.count)
+                safe.append(contentsOf: quoted)
+                safeEnds.append(safe.count)
+            } else if more.count < 64 {
+                more[ByteKey(name)] = Array(quoted)
+            }
+        }
     }
 
     /// Index names must be lowercase and free of `\\ / * ? " < > | , #` and spaces; anything else
