@@ -229,7 +229,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "LogBridgeCoreTests", dependencies: ["LogBridgeCore"]),
+        .testTarget(name: "LogBridgeCoreTests", dependencies: ["LogBridgeCore", "LogBridgeTestSupport"]),
         .testTarget(
             name: "LogBridgeKafkaTests",
             dependencies: [

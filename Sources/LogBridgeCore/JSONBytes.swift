@@ -262,21 +262,23 @@ public enum JSONBytes {
     /// the special byte's offset. Short JSON strings (keys, most values) end inside their first
     /// word, where a byte loop used to test every byte before the quote.
     @inline(__always) static func skipPlainBytes(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int {
-        var index = index
-        while index + 8 <= bytes.count {
-            let mask = specialByteMask(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
-            if mask != 0 { return index + mask.trailingZeroBitCount >> 3 }
-            index += 8
-        }
-        return index
+        firstFlaggedByte(bytes, from: index, mask: specialByteMask)
     }
 
     /// Like ``skipPlainBytes(_:from:)`` for quotes and backslashes only: where a string may end.
     @inline(__always) public static func skipToQuoteOrBackslash(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int {
+        firstFlaggedByte(bytes, from: index, mask: quoteOrBackslashMask)
+    }
+
+    /// The word-at-a-time loop of both: `mask` flags the bytes sought (inlined, so each caller
+    /// gets its own loop with its mask in it).
+    @inline(__always) private static func firstFlaggedByte(
+        _ bytes: UnsafeRawBufferPointer, from index: Int, mask: (UInt64) -> UInt64
+    ) -> Int {
         var index = index
         while index + 8 <= bytes.count {
-            let mask = quoteOrBackslashMask(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
-            if mask != 0 { return index + mask.trailingZeroBitCount >> 3 }
+            let flagged = mask(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+            if flagged != 0 { return index + flagged.trailingZeroBitCount >> 3 }
             index += 8
         }
         return index

@@ -1,4 +1,5 @@
 import LogBridgeCore
+import LogBridgeTestSupport
 import Testing
 
 /// The one-entry day cache and the one-append digits the sinks' date rendering uses.
@@ -6,13 +7,8 @@ import Testing
     /// Whatever order days come in (the same day again, alternating days, days the cache cannot
     /// hold), the cached answer is the computed one.
     @Test func theCachedDateIsAlwaysTheComputedOne() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
+        var random = SeededRandom(state: 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { random.next() }
         let around = [0, 1, 20_413, 20_414, 2_932_896, -1, -719_468, Int(UInt32.max), Int(UInt32.max) + 1, 1 << 40]
         for _ in 0..<20_000 {
             let days: Int

@@ -1,5 +1,6 @@
 import Foundation
 import LogBridgeCore
+import LogBridgeTestSupport
 import Testing
 
 @Suite struct JSONBytesTests {
@@ -81,13 +82,8 @@ import Testing
     /// specials at every position around those words and chunk ends, plain runs longer than a
     /// chunk, valid UTF-8 and not, all come out as a JSON string that decodes to the input.
     @Test func escapedStringsDecodeToTheirInputWhereverTheSpecialBytesFall() throws {
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
+        var random = SeededRandom(state: 0x2545_F491_4F6C_DD1D)
+        func next() -> UInt64 { random.next() }
         let pieces: [[UInt8]] = [Array("abcdefgh".utf8), [0x22], [0x5C], [0x0A], [0x01], [0x1F], [0x7F], Array("é".utf8), Array("€".utf8), Array("😀".utf8), [0x20]]
         for round in 0..<2_000 {
             var input: [UInt8] = []
