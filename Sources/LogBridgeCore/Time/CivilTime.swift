@@ -40,12 +40,13 @@ public enum CivilTime {
     /// and days outside what fits are computed every time.
     @inline(__always)
     public static func civilFromDaysCached(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        guard (0...Int(UInt32.max)).contains(days) else { return civilFromDays(days) }
         let entry = lastDay.load(ordering: .relaxed)
-        if entry >> 32 == UInt64(truncatingIfNeeded: days), days >= 0, days <= Int(UInt32.max), entry & 0xFF00 != 0 {
+        if entry >> 32 == UInt64(days), entry & 0xFF00 != 0 {
             return (Int(entry >> 16 & 0xFFFF), Int(entry >> 8 & 0xFF), Int(entry & 0xFF))
         }
         let civil = civilFromDays(days)
-        if days >= 0, days <= Int(UInt32.max), (0...0xFFFF).contains(civil.year) {
+        if (0...0xFFFF).contains(civil.year) {
             lastDay.store(UInt64(days) << 32 | UInt64(civil.year) << 16 | UInt64(civil.month) << 8 | UInt64(civil.day), ordering: .relaxed)
         }
         return civil

@@ -1,4 +1,3 @@
-import Glibc
 import LogBridgeCore
 
 /// Builds `_bulk` bodies: one `create` action per record with `_id` = `topic-partition-offset`, so a
@@ -75,14 +74,13 @@ struct ElasticsearchRequestBuilder: Sendable {
         private var more: [ByteKey: [UInt8]] = [:]
 
         /// Appends the safe form of `name` if it is known; returns whether it was.
-        mutating func append(_ name: [UInt8], to out: inout [UInt8]) -> Bool {
+        func append(_ name: [UInt8], to out: inout [UInt8]) -> Bool {
             let found = name.withUnsafeBytes { wanted -> Int? in
-                names.withUnsafeBytes { names in
+                names.withUnsafeBytes { kept in
                     var start = 0
                     for (slot, end) in nameEnds.enumerated() {
-                        defer { start = end }
-                        guard end - start == wanted.count else { continue }
-                        if wanted.isEmpty || memcmp(names.baseAddress! + start, wanted.baseAddress!, wanted.count) == 0 { return slot }
+                        if ByteKey.equal(UnsafeRawBufferPointer(rebasing: kept[start..<end]), wanted) { return slot }
+                        start = end
                     }
                     return nil
                 }

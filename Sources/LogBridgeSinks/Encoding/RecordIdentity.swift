@@ -10,14 +10,12 @@ public enum RecordIdentity {
         // Topic names cannot hold a quote or a backslash (Kafka allows `[a-zA-Z0-9._-]`), but the
         // identity must stay a valid JSON string whatever a broker sends: the name is copied whole
         // when it holds neither, byte by byte without them otherwise.
-        let copied = topic.utf8.withContiguousStorageIfAvailable { name -> Bool in
-            guard let base = name.baseAddress, memchr(base, 0x22, name.count) == nil, memchr(base, 0x5C, name.count) == nil else {
-                return name.isEmpty
-            }
-            out.append(contentsOf: name)
-            return true
+        let clean = topic.utf8.withContiguousStorageIfAvailable { name in
+            name.isEmpty || (memchr(name.baseAddress!, 0x22, name.count) == nil && memchr(name.baseAddress!, 0x5C, name.count) == nil)
         }
-        if copied != true {
+        if clean == true {
+            out.append(contentsOf: topic.utf8)
+        } else {
             for byte in topic.utf8 where byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") { out.append(byte) }
         }
         out.append(UInt8(ascii: "-"))
