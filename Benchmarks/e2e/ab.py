@@ -7,7 +7,8 @@ median and the lowest CPU seconds per million records of each thread group (Kafk
 writer, read-out, Swift's pool, NIO, librdkafka) and of the whole process, then the context switches
 (voluntary + involuntary) and minor page faults (a fresh page zeroed by the kernel), thousands per
 million records, of each group: the scheduler and page zeroing are each several percent of the
-Elasticsearch profile, and these say which thread pays them.
+Elasticsearch profile, and these say which thread pays them. Last, the megabytes each group handed
+to write calls (`wchar`): the spool writer's LMDB page writes, the sinks' sockets and files.
 
 Why by thread: on this shared two-core machine, logbridge's total CPU per record moves 20-30%
 between runs of the same binary, because the fake sink and the mock cluster compete for the same
@@ -66,10 +67,13 @@ def run_once(binary, fakes, scenario, records):
                     name = Path(task, "comm").read_text().strip()
                     fields = Path(task, "stat").read_text().rsplit(")", 1)[1].split()
                     status = Path(task, "status").read_text()
+                    io = Path(task, "io").read_text()
                 except OSError:
                     continue
                 switches = sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches:" in line)
-                seen[task] = (name, (int(fields[11]) + int(fields[12])) / TICK, switches, int(fields[7]))
+                # wchar: bytes the thread handed to write calls (pwrite of LMDB's pages included).
+                written = next(int(line.split()[1]) for line in io.splitlines() if line.startswith("wchar:"))
+                seen[task] = (name, (int(fields[11]) + int(fields[12])) / TICK, switches, int(fields[7]), written)
             time.sleep(0.1)
         if process.returncode != 0:
             raise RuntimeError(f"{binary} exited with {process.returncode}")
@@ -82,13 +86,15 @@ def run_once(binary, fakes, scenario, records):
         cluster.close()
     scale = 1e6 / records
     groups = collections.Counter()
-    for name, cpu, switches, faults in seen.values():
+    for name, cpu, switches, faults, written in seen.values():
         groups[group(name, binary)] += cpu * scale
         groups["switches:" + group(name, binary)] += switches * scale / 1000
         groups["faults:" + group(name, binary)] += faults * scale / 1000
-    groups["total"] = sum(cpu for _, cpu, _, _ in seen.values()) * scale
-    groups["switches:total"] = sum(switches for _, _, switches, _ in seen.values()) * scale / 1000
-    groups["faults:total"] = sum(faults for _, _, _, faults in seen.values()) * scale / 1000
+        groups["written:" + group(name, binary)] += written * scale / 1e6
+    groups["total"] = sum(cpu for _, cpu, _, _, _ in seen.values()) * scale
+    groups["switches:total"] = sum(switches for _, _, switches, _, _ in seen.values()) * scale / 1000
+    groups["faults:total"] = sum(faults for _, _, _, faults, _ in seen.values()) * scale / 1000
+    groups["written:total"] = sum(written for _, _, _, _, written in seen.values()) * scale / 1e6
     return groups
 
 
@@ -108,13 +114,15 @@ def main():
             results[label].append(run_once(binary, args.fakes, scenario, args.records))
             print(f"round {round_ + 1} {label}: total {results[label][-1]['total']:.2f} CPU s per 1M", flush=True)
     names = sorted({name for runs in results.values() for run in runs for name in run},
-                   key=lambda n: (n.startswith("faults:"), n.startswith("switches:"), n.endswith("total"), n))
+                   key=lambda n: (n.startswith("written:"), n.startswith("faults:"), n.startswith("switches:"), n.endswith("total"), n))
     print(f"\n{scenario.name}, {args.records:,} records, {args.rounds} alternated rounds; CPU s per 1M records, median (lowest)")
     print(f"{'thread':18} {'A':>14} {'B':>14} {'B/A (median)':>13}")
     for name in names:
-        for prefix, title in (("switches:", "context switches"), ("faults:", "minor page faults")):
+        for prefix, title in (("switches:", "context switches"), ("faults:", "minor page faults"),
+                              ("written:", "bytes handed to write calls")):
             if name.startswith(prefix) and not any(n.startswith(prefix) for n in names[:names.index(name)]):
-                print(f"\n{title}, thousands per 1M records, median (lowest)")
+                unit = "MB" if prefix == "written:" else "thousands"
+                print(f"\n{title}, {unit} per 1M records, median (lowest)")
         a = [run.get(name, 0.0) for run in results["A"]]
         b = [run.get(name, 0.0) for run in results["B"]]
         ratio = statistics.median(b) / statistics.median(a) if statistics.median(a) else float("nan")

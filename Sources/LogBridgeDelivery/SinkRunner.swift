@@ -85,14 +85,8 @@ public final class SinkRunner: Service, Sendable {
         var readCount: Int
         var count: Int
         var valueBytes: Int
-        var finished: Completion
+        var finished: OnceFlag
         var task: Task<SinkDelivery, any Error>
-    }
-
-    private final class Completion: Sendable {
-        private let flag = Atomic<Bool>(false)
-        var isSet: Bool { flag.load(ordering: .acquiring) }
-        func set() { flag.store(true, ordering: .releasing) }
     }
 
     /// Hands a batch to the delivering task once, so nothing else keeps its bytes alive.
@@ -200,7 +194,7 @@ public final class SinkRunner: Service, Sendable {
                 if batch.nextSequence > readCursor {
                     let first = readCursor
                     readCursor = batch.nextSequence
-                    let finished = Completion()
+                    let finished = OnceFlag()
                     let box = BatchBox(batch)
                     let readCount = read.readCount
                     let handover = self.handover

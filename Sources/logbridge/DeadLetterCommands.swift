@@ -46,7 +46,7 @@ struct DeadLetters: AsyncParsableCommand {
                 out += Array(#"","bytes":\#(letter.originalSize),"payload_bytes":\#(letter.payload.count),"truncated":\#(letter.isTruncated)"#.utf8)
                 if payload {
                     out += Array(#","payload":"#.utf8)
-                    letter.payload.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                    letter.payload.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
                 }
                 out.append(UInt8(ascii: "}"))
                 print(String(decoding: out, as: UTF8.self))

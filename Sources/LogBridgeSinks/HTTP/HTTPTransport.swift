@@ -130,48 +130,48 @@ public final class HTTPTransport: Sendable {
         if let authorization { request.headers.add(name: authorization.name, value: authorization.value) }
         for (name, value) in extra { request.headers.add(name: name, value: value) }
         let timeout = settings.requestTimeout
-        let deadline = ContinuousClock.now + timeout
         let limit = settings.maxResponseBytes
         let client = self.client
         let prepared = request
-        do {
-            // One deadline for the request and the whole body: a sink that answers a byte at a
-            // time cannot hold the request slot past `request_timeout`.
-            return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
-                group.addTask {
-                    let response = try await client.execute(prepared, timeout: TimeAmount(timeout))
-                    var body: [UInt8] = []
-                    var truncated = false
-                    for try await chunk in response.body {
-                        let room = limit - body.count
-                        if chunk.readableBytes > room {
-                            body += chunk.readableBytesView.prefix(room)
-                            truncated = true
-                            break  // the rest is not read; the client closes the connection
-                        }
-                        body += chunk.readableBytesView
-                    }
-                    return HTTPResponse(
-                        status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: body,
-                        truncated: truncated)
+        // One deadline for the request and the whole body: a sink that answers a byte at a time
+        // cannot hold the request slot past `request_timeout`. The request runs as a task of its
+        // own that a timer on the client's event loop cancels. Not a task group racing a
+        // `Task.sleep` child: every request then paid two child tasks and a Dispatch timer armed
+        // and cancelled on Dispatch's manager thread, ~5% of the Elasticsearch row's CPU
+        // (docs/cpu-profile.md); the event loop keeps its timers in its own heap.
+        let work = Task { () async throws -> HTTPResponse in
+            let response = try await client.execute(prepared, timeout: TimeAmount(timeout))
+            var body: [UInt8] = []
+            var truncated = false
+            for try await chunk in response.body {
+                let room = limit - body.count
+                if chunk.readableBytes > room {
+                    body += chunk.readableBytesView.prefix(room)
+                    truncated = true
+                    break  // the rest is not read; the client closes the connection
                 }
-                group.addTask {
-                    try await Task.sleep(until: deadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let response = first else {
-                    throw HTTPTransportError(
-                        endpoint: endpoint.url,
-                        fault: EndpointFault(
-                            kind: .timeout, origin: EndpointPool.displayOrigin(endpoint.url),
-                            detail: "request_timeout \(timeout)"))
-                }
-                return response
+                body += chunk.readableBytesView
             }
-        } catch let error as HTTPTransportError {
-            throw error
+            return HTTPResponse(
+                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: body,
+                truncated: truncated)
+        }
+        let expired = OnceFlag()
+        let timer = client.eventLoopGroup.any().scheduleTask(in: TimeAmount(timeout)) {
+            expired.set()
+            work.cancel()
+        }
+        defer { timer.cancel() }
+        do {
+            // A stop cancels the caller: pass it on to the request's own task.
+            return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
         } catch {
+            if !Task.isCancelled, expired.isSet {
+                throw HTTPTransportError(
+                    endpoint: endpoint.url,
+                    fault: EndpointFault(
+                        kind: .timeout, origin: EndpointPool.displayOrigin(endpoint.url), detail: "request_timeout \(timeout)"))
+            }
             throw HTTPTransportError(endpoint: endpoint.url, fault: await classifier.classify(error, url: endpoint.url))
         }
     }

@@ -154,7 +154,7 @@ struct LokiRequestBuilder: Sendable {
             // Loki refuses values over 2048 bytes.
             if scratch.count > 2048 { scratch.removeLast(scratch.count - 2048) }
             if scratch.isEmpty { scratch.append(contentsOf: Self.unknown) }
-            scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+            scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -176,7 +176,7 @@ struct LokiRequestBuilder: Sendable {
             out.append(contentsOf: written == 0 ? Self.metadataOpen : Self.comma)
             out.append(contentsOf: field.name)
             out.append(UInt8(ascii: ":"))
-            scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+            scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
             written += 1
         }
         if written > 0 { out.append(UInt8(ascii: "}")) }

@@ -79,7 +79,7 @@ struct HECEventEncoder: Sendable {
                                 value: value, timestampMs: record.timestampMs,
                                 foundIn: kind == .object ? UnsafeBufferPointer(rebasing: found[metadataSlots[n]...]) : nil,
                                 metadata: kafka, into: &scratch)
-                            scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                            scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
                             out.append(UInt8(ascii: ","))
                         }
                     }
@@ -101,7 +101,7 @@ struct HECEventEncoder: Sendable {
                                 value: value, timestampMs: record.timestampMs,
                                 foundIn: kind == .object ? UnsafeBufferPointer(rebasing: found[fieldSlots[n]...]) : nil,
                                 metadata: kafka, into: &scratch)
-                            scratch.withUnsafeBytes { JSONBytes.appendString($0, to: &out) }
+                            scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
                         }
                     }
                     out.append(contentsOf: Self.end)
