@@ -33,7 +33,7 @@ struct ElasticsearchRequestBuilder: Sendable {
                 let record = batch.records[i]
                 let before = reader.repairedRecords
                 reader.read(UnsafeRawBufferPointer(rebasing: bytes[record.value])) { value, kind, reader in
-                    out.append(contentsOf: Self.createIndex)
+                    out.append(literal: Self.createIndex)
                     name.removeAll(keepingCapacity: true)
                     // Not a valid object: the template looks its fields up as before (leniently).
                     reader.found.withUnsafeBufferPointer { found in
@@ -46,9 +46,9 @@ struct ElasticsearchRequestBuilder: Sendable {
                         Self.appendIndexName(name, to: &out)
                         names.keep(name, quoted: out[start...])
                     }
-                    out.append(contentsOf: Self.idKey)
+                    out.append(literal: Self.idKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
-                    out.append(contentsOf: Self.actionEnd)
+                    out.append(literal: Self.actionEnd)
                     Self.appendDocument(value, kind: kind, timestamp: kind == .object ? reader.found[timestampSlot] : nil,
                                         timestampMs: record.timestampMs, reader: &reader, to: &out)
                     out.append(UInt8(ascii: "\n"))
@@ -176,7 +176,7 @@ struct ElasticsearchRequestBuilder: Sendable {
             }
             return
         }
-        out.append(contentsOf: timestampKey)
+        out.append(literal: timestampKey)
         Timestamp.appendRFC3339(millis: max(timestampMs, 0), to: &out)
         out.append(UInt8(ascii: "\""))
         if kind == .object {
@@ -188,7 +188,7 @@ struct ElasticsearchRequestBuilder: Sendable {
             if rest < value.endIndex, value[rest] != UInt8(ascii: "}") { out.append(UInt8(ascii: ",")) }
             JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[rest...]), to: &out)
         } else {
-            out.append(contentsOf: messageKey)
+            out.append(literal: messageKey)
             reader.appendText(value, to: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -202,9 +202,9 @@ struct ElasticsearchRequestBuilder: Sendable {
         return TimestampParser.parseISO8601(text).map(EventTimeResolver.millis) == millis
     }
 
-    private static let createIndex = Array(#"{"create":{"_index":"#.utf8)
-    private static let idKey = Array(#","_id":"#.utf8)
-    private static let actionEnd = Array("}}\n".utf8)
-    private static let timestampKey = Array(#"{"@timestamp":""#.utf8)
-    private static let messageKey = Array(#","message":"#.utf8)
+    private static let createIndex: StaticString = #"{"create":{"_index":"#
+    private static let idKey: StaticString = #","_id":"#
+    private static let actionEnd: StaticString = "}}\n"
+    private static let timestampKey: StaticString = #"{"@timestamp":""#
+    private static let messageKey: StaticString = #","message":"#
 }

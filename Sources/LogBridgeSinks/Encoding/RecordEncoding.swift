@@ -32,22 +32,22 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
                     reader.appendText(value, to: &out)
                 }
             case .envelope:
-                out.append(contentsOf: Self.topicPrefix)
+                out.append(literal: Self.topicPrefix)
                 JSONBytes.appendString(batch.topics[record.topicIndex], to: &out)
-                out.append(contentsOf: Self.partitionPrefix)
+                out.append(literal: Self.partitionPrefix)
                 JSONBytes.appendInteger(Int64(record.partition), to: &out)
-                out.append(contentsOf: Self.offsetPrefix)
+                out.append(literal: Self.offsetPrefix)
                 JSONBytes.appendInteger(record.offset, to: &out)
                 if record.timestampMs >= 0 {
-                    out.append(contentsOf: Self.timestampPrefix)
+                    out.append(literal: Self.timestampPrefix)
                     Timestamp.appendRFC3339(millis: record.timestampMs, to: &out)
                     out.append(UInt8(ascii: "\""))
                 }
                 if let key = record.key {
-                    out.append(contentsOf: Self.keyPrefix)
+                    out.append(literal: Self.keyPrefix)
                     JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[key]), to: &out)
                 }
-                out.append(contentsOf: Self.eventPrefix)
+                out.append(literal: Self.eventPrefix)
                 reader.read(value) { value, kind, reader in
                     if kind == .text {
                         reader.appendText(value, to: &out)
@@ -78,10 +78,10 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
         return out
     }
 
-    private static let topicPrefix = Array(#"{"topic":"#.utf8)
-    private static let partitionPrefix = Array(#","partition":"#.utf8)
-    private static let offsetPrefix = Array(#","offset":"#.utf8)
-    private static let timestampPrefix = Array(#","timestamp":""#.utf8)
-    private static let keyPrefix = Array(#","key":"#.utf8)
-    private static let eventPrefix = Array(#","event":"#.utf8)
+    private static let topicPrefix: StaticString = #"{"topic":"#
+    private static let partitionPrefix: StaticString = #","partition":"#
+    private static let offsetPrefix: StaticString = #","offset":"#
+    private static let timestampPrefix: StaticString = #","timestamp":""#
+    private static let keyPrefix: StaticString = #","key":"#
+    private static let eventPrefix: StaticString = #","event":"#
 }

@@ -102,28 +102,28 @@ struct LokiRequestBuilder: Sendable {
         }
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 48 + batch.bytes.count + batch.bytes.count / 8)
-        out.append(contentsOf: Self.streamsOpen)
+        out.append(literal: Self.streamsOpen)
         batch.bytes.withUnsafeBytes { bytes in
             for (slot, streamKey) in streamKeys.enumerated() {
                 if slot > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: Self.streamOpen)
+                out.append(literal: Self.streamOpen)
                 out.append(contentsOf: streamKey)
-                out.append(contentsOf: Self.valuesOpen)
+                out.append(literal: Self.valuesOpen)
                 for (n, entry) in entries[slot].sorted(by: { $0.timestamp < $1.timestamp }).enumerated() {
                     if n > 0 { out.append(UInt8(ascii: ",")) }
-                    out.append(contentsOf: Self.entryOpen)
+                    out.append(literal: Self.entryOpen)
                     JSONBytes.appendInteger(entry.timestamp, to: &out)
-                    out.append(contentsOf: Self.entryMiddle)
+                    out.append(literal: Self.entryMiddle)
                     if JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[batch.records[entry.index].value]), to: &out) > 0 {
                         repaired.append(entry.index)
                     }
                     out.append(contentsOf: metadataBytes[entry.metadata])
                     out.append(UInt8(ascii: "]"))
                 }
-                out.append(contentsOf: Self.streamClose)
+                out.append(literal: Self.streamClose)
             }
         }
-        out.append(contentsOf: Self.streamsClose)
+        out.append(literal: Self.streamsClose)
         return EncodedBody(bytes: out, repaired: repaired)
     }
 
@@ -140,10 +140,10 @@ struct LokiRequestBuilder: Sendable {
             if n > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: labels[n].name)
-            out.append(contentsOf: Self.nameEnd)
+            out.append(literal: Self.nameEnd)
             scratch.removeAll(keepingCapacity: true)
             if overflow && !labels[n].template.isConstant {
-                scratch.append(contentsOf: Self.overflow)
+                scratch.append(literal: Self.overflow)
             } else {
                 let start = labelKeyStarts[n]
                 labels[n].template.render(
@@ -153,7 +153,7 @@ struct LokiRequestBuilder: Sendable {
             }
             // Loki refuses values over 2048 bytes.
             if scratch.count > 2048 { scratch.removeLast(scratch.count - 2048) }
-            if scratch.isEmpty { scratch.append(contentsOf: Self.unknown) }
+            if scratch.isEmpty { scratch.append(literal: Self.unknown) }
             scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
         }
         out.append(UInt8(ascii: "}"))
@@ -173,7 +173,7 @@ struct LokiRequestBuilder: Sendable {
             scratch.removeAll(keepingCapacity: true)
             field.template.render(value: line, timestampMs: timestampMs, metadata: kafka, into: &scratch)
             guard !scratch.isEmpty else { continue }
-            out.append(contentsOf: written == 0 ? Self.metadataOpen : Self.comma)
+            out.append(literal: written == 0 ? Self.metadataOpen : Self.comma)
             out.append(contentsOf: field.name)
             out.append(UInt8(ascii: ":"))
             scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
@@ -186,18 +186,18 @@ struct LokiRequestBuilder: Sendable {
         max(record.timestampMs, 0) &* 1_000_000 &+ (record.offset % 1_000_000)
     }
 
-    private static let streamsOpen = Array(#"{"streams":["#.utf8)
-    private static let streamOpen = Array(#"{"stream":"#.utf8)
-    private static let valuesOpen = Array(#","values":["#.utf8)
-    private static let entryOpen = Array(#"[""#.utf8)
-    private static let entryMiddle = Array(#"","#.utf8)
-    private static let streamClose = Array("]}".utf8)
-    private static let streamsClose = Array("]}".utf8)
-    private static let nameEnd = Array(#"":"#.utf8)
-    private static let metadataOpen = Array(",{".utf8)
-    private static let comma = Array(",".utf8)
-    private static let overflow = Array("overflow".utf8)
-    private static let unknown = Array("unknown".utf8)
+    private static let streamsOpen: StaticString = #"{"streams":["#
+    private static let streamOpen: StaticString = #"{"stream":"#
+    private static let valuesOpen: StaticString = #","values":["#
+    private static let entryOpen: StaticString = #"[""#
+    private static let entryMiddle: StaticString = #"","#
+    private static let streamClose: StaticString = "]}"
+    private static let streamsClose: StaticString = "]}"
+    private static let nameEnd: StaticString = #"":"#
+    private static let metadataOpen: StaticString = ",{"
+    private static let comma: StaticString = ","
+    private static let overflow: StaticString = "overflow"
+    private static let unknown: StaticString = "unknown"
 }
 
 /// Bounds the distinct label sets one sink creates. A set admitted once stays admitted, so a

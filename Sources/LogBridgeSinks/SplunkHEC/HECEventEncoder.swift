@@ -63,7 +63,7 @@ struct HECEventEncoder: Sendable {
                 reader.read(UnsafeRawBufferPointer(rebasing: bytes[record.value])) { value, kind, reader in
                     out.append(UInt8(ascii: "{"))
                     if record.timestampMs >= 0 {
-                        out.append(contentsOf: Self.timeKey)
+                        out.append(literal: Self.timeKey)
                         Self.appendSeconds(millis: record.timestampMs, to: &out)
                         out.append(UInt8(ascii: ","))
                     }
@@ -73,7 +73,7 @@ struct HECEventEncoder: Sendable {
                     found.withUnsafeBufferPointer { found in
                         for n in metadata.indices {
                             guard let template = metadata[n].template else { continue }
-                            out.append(contentsOf: metadata[n].key)
+                            out.append(literal: metadata[n].key)
                             scratch.removeAll(keepingCapacity: true)
                             template.render(
                                 value: value, timestampMs: record.timestampMs,
@@ -83,13 +83,13 @@ struct HECEventEncoder: Sendable {
                             out.append(UInt8(ascii: ","))
                         }
                     }
-                    out.append(contentsOf: Self.eventKey)
+                    out.append(literal: Self.eventKey)
                     if kind == .text {
                         reader.appendText(value, to: &out)
                     } else {
                         JSONBytes.appendSingleLine(value, to: &out)
                     }
-                    out.append(contentsOf: Self.fieldsKey)
+                    out.append(literal: Self.fieldsKey)
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
                     found.withUnsafeBufferPointer { found in
                         for n in fields.indices {
@@ -104,7 +104,7 @@ struct HECEventEncoder: Sendable {
                             scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
                         }
                     }
-                    out.append(contentsOf: Self.end)
+                    out.append(literal: Self.end)
                 }
                 if reader.repairedRecords != before { repaired.append(i) }
             }
@@ -112,7 +112,7 @@ struct HECEventEncoder: Sendable {
         return EncodedBody(bytes: out, repaired: repaired)
     }
 
-    private var metadata: [(key: [UInt8], template: FieldTemplate?)] {
+    private var metadata: [(key: StaticString, template: FieldTemplate?)] {
         [
             (Self.hostKey, configuration.host), (Self.sourceKey, configuration.source),
             (Self.sourcetypeKey, configuration.sourcetype), (Self.indexKey, configuration.index),
@@ -126,12 +126,12 @@ struct HECEventEncoder: Sendable {
         Timestamp.appendPadded(Int(millis % 1000), width: 3, to: &out)
     }
 
-    private static let timeKey = Array(#""time":"#.utf8)
-    private static let hostKey = Array(#""host":"#.utf8)
-    private static let sourceKey = Array(#""source":"#.utf8)
-    private static let sourcetypeKey = Array(#""sourcetype":"#.utf8)
-    private static let indexKey = Array(#""index":"#.utf8)
-    private static let eventKey = Array(#""event":"#.utf8)
-    private static let fieldsKey = Array(#","fields":{"event_id":"#.utf8)
-    private static let end = Array("}}\n".utf8)
+    private static let timeKey: StaticString = #""time":"#
+    private static let hostKey: StaticString = #""host":"#
+    private static let sourceKey: StaticString = #""source":"#
+    private static let sourcetypeKey: StaticString = #""sourcetype":"#
+    private static let indexKey: StaticString = #""index":"#
+    private static let eventKey: StaticString = #""event":"#
+    private static let fieldsKey: StaticString = #","fields":{"event_id":"#
+    private static let end: StaticString = "}}\n"
 }
