@@ -22,6 +22,10 @@ struct LokiRequestBuilder: Sendable {
     /// in the Loki bench profile went to those scans); `labelKeyStarts[n]` is where label `n`'s are.
     private let labelKeys: [[UInt8]]
     private let labelKeyStarts: [Int]
+    /// Labels whose template is a constant (`job: logbridge`), rendered once as `"name":"value"`
+    /// into `labelLiterals`: `constantLabels[n]` is label `n`'s range there, nil for a templated one.
+    private let constantLabels: [Range<Int>?]
+    private let labelLiterals: [UInt8]
 
     init(configuration: LokiSinkConfiguration, streams: StreamLimit) {
         labels = configuration.labels.map { (Array($0.name.utf8), $0.template) }
@@ -31,6 +35,17 @@ struct LokiRequestBuilder: Sendable {
             return keys.count
         }
         labelKeys = keys
+        var literals: [UInt8] = []
+        var scratch: [UInt8] = []
+        constantLabels = labels.map { label in
+            guard label.template.isConstant else { return nil }
+            let start = literals.count
+            Self.appendLabel(
+                name: label.name, value: UnsafeRawBufferPointer(start: nil, count: 0), template: label.template, timestampMs: 0,
+                metadata: nil, found: nil, into: &literals, scratch: &scratch)
+            return start..<literals.count
+        }
+        labelLiterals = literals
         metadata = configuration.structuredMetadata.map { field in
             var name: [UInt8] = []
             JSONBytes.appendString(field.name, to: &name)
@@ -138,25 +153,37 @@ struct LokiRequestBuilder: Sendable {
         // arrays and strings) per record was retained and released, 10% of the Loki profile.
         for n in labels.indices {
             if n > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: labels[n].name)
-            out.append(literal: Self.nameEnd)
-            scratch.removeAll(keepingCapacity: true)
-            if overflow && !labels[n].template.isConstant {
-                scratch.append(literal: Self.overflow)
-            } else {
-                let start = labelKeyStarts[n]
-                labels[n].template.render(
-                    value: line, timestampMs: timestampMs,
-                    foundIn: found.map { UnsafeBufferPointer(rebasing: $0[start..<(start + labels[n].template.topLevelKeys.count)]) },
-                    metadata: metadata, into: &scratch)
+            if let range = constantLabels[n] {
+                labelLiterals.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[range])) }
+                continue
             }
-            // Loki refuses values over 2048 bytes.
-            if scratch.count > 2048 { scratch.removeLast(scratch.count - 2048) }
-            if scratch.isEmpty { scratch.append(literal: Self.unknown) }
-            scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
+            let start = labelKeyStarts[n]
+            Self.appendLabel(
+                name: labels[n].name, value: line, template: labels[n].template, timestampMs: timestampMs, metadata: metadata,
+                found: found.map { UnsafeBufferPointer(rebasing: $0[start..<(start + labels[n].template.topLevelKeys.count)]) },
+                into: &out, scratch: &scratch, overflow: overflow)
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// `"name":"value"` for one label; with `overflow`, a templated value becomes `overflow`.
+    private static func appendLabel(
+        name: [UInt8], value line: UnsafeRawBufferPointer, template: FieldTemplate, timestampMs: Int64, metadata: KafkaRecordMetadata?,
+        found: UnsafeBufferPointer<Range<Int>?>?, into out: inout [UInt8], scratch: inout [UInt8], overflow: Bool = false
+    ) {
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: name)
+        out.append(literal: Self.nameEnd)
+        scratch.removeAll(keepingCapacity: true)
+        if overflow && !template.isConstant {
+            scratch.append(literal: Self.overflow)
+        } else {
+            template.render(value: line, timestampMs: timestampMs, foundIn: found, metadata: metadata, into: &scratch)
+        }
+        // Loki refuses values over 2048 bytes.
+        if scratch.count > 2048 { scratch.removeLast(scratch.count - 2048) }
+        if scratch.isEmpty { scratch.append(literal: Self.unknown) }
+        scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
     }
 
     /// `,{"name":"value",…}` for one record: the names whose fields are all present, with their
