@@ -137,7 +137,7 @@ public final class HTTPTransport: Sendable {
         // cannot hold the request slot past `request_timeout`. The request runs as a task of its
         // own that a timer on the client's event loop cancels. Not a task group racing a
         // `Task.sleep` child: every request then paid two child tasks and a Dispatch timer armed
-        // and cancelled on Dispatch's manager thread, ~5% of the Elasticsearch row's CPU
+        // and cancelled on Dispatch's manager thread, ~5% of the Swift pool's CPU on the Elasticsearch row
         // (docs/cpu-profile.md); the event loop keeps its timers in its own heap.
         let work = Task { () async throws -> HTTPResponse in
             let response = try await client.execute(prepared, timeout: TimeAmount(timeout))

@@ -60,11 +60,9 @@ struct HECEventEncoder: Sendable {
                 continue
             }
             let start = literals.count
-            literals.append(literal: entry.key)
-            scratch.removeAll(keepingCapacity: true)
-            template.render(value: UnsafeRawBufferPointer(start: nil, count: 0), timestampMs: 0, into: &scratch)
-            scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &literals) }
-            literals.append(UInt8(ascii: ","))
+            Self.appendMetadata(
+                key: entry.key, template: template, value: UnsafeRawBufferPointer(start: nil, count: 0), timestampMs: 0, found: nil,
+                kafka: nil, into: &literals, scratch: &scratch)
             if case .literal(let previous)? = parts.last, previous.upperBound == start {
                 parts[parts.count - 1] = .literal(previous.lowerBound..<literals.count)
             } else {
@@ -111,14 +109,10 @@ struct HECEventEncoder: Sendable {
                                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: literals[range]))
                             case .template(let n):
                                 guard let template = metadata[n].template else { continue }
-                                out.append(literal: metadata[n].key)
-                                scratch.removeAll(keepingCapacity: true)
-                                template.render(
-                                    value: value, timestampMs: record.timestampMs,
-                                    foundIn: kind == .object ? UnsafeBufferPointer(rebasing: found[metadataSlots[n]...]) : nil,
-                                    metadata: kafka, into: &scratch)
-                                scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
-                                out.append(UInt8(ascii: ","))
+                                Self.appendMetadata(
+                                    key: metadata[n].key, template: template, value: value, timestampMs: record.timestampMs,
+                                    found: kind == .object ? UnsafeBufferPointer(rebasing: found[metadataSlots[n]...]) : nil,
+                                    kafka: kafka, into: &out, scratch: &scratch)
                             }
                         }
                     }
@@ -158,6 +152,18 @@ struct HECEventEncoder: Sendable {
             (hostKey, configuration.host), (sourceKey, configuration.source),
             (sourcetypeKey, configuration.sourcetype), (indexKey, configuration.index),
         ]
+    }
+
+    /// `"key":"value",` for one metadata template: per record, or once for a constant one.
+    private static func appendMetadata(
+        key: StaticString, template: FieldTemplate, value: UnsafeRawBufferPointer, timestampMs: Int64,
+        found: UnsafeBufferPointer<Range<Int>?>?, kafka: KafkaRecordMetadata?, into out: inout [UInt8], scratch: inout [UInt8]
+    ) {
+        out.append(literal: key)
+        scratch.removeAll(keepingCapacity: true)
+        template.render(value: value, timestampMs: timestampMs, foundIn: found, metadata: kafka, into: &scratch)
+        scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
+        out.append(UInt8(ascii: ","))
     }
 
     /// Epoch seconds with milliseconds, as HEC's `time` expects: `1700000000.123`.
