@@ -43,6 +43,12 @@ public struct RecordBatch: Sendable {
     /// Where the sink's cursor moves once the batch is delivered: past the last record read,
     /// including records the reader set aside (corrupt ones go to the dead-letter store).
     public var nextSequence: UInt64
+    /// Set when the records' event times are still to be found in these fields: `timestampMs` is
+    /// then the Kafka timestamp, and the sink's encoder finds each record's event time in the pass
+    /// that validates it (``eventTimeMs(ofRecordAt:)`` elsewhere). nil when `timestampMs` is final.
+    /// Only sinks that ask for it (`Sink.resolvesEventTime`) get such batches: a scan of its own
+    /// per record on the reader thread was ~5% of the forwarder's CPU (docs/cpu-profile.md).
+    public var pendingEventTime: EventTimeFields?
 
     public init(topics: [String] = [], bytes: [UInt8] = [], records: [Record] = [], nextSequence: UInt64? = nil) {
         self.topics = topics
@@ -53,6 +59,16 @@ public struct RecordBatch: Sendable {
 
     public var isEmpty: Bool { records.isEmpty }
     public var count: Int { records.count }
+
+    /// A record's event time in milliseconds: `timestampMs`, or when the batch's event times are
+    /// pending (``pendingEventTime``), the time found in the record's value, else its Kafka
+    /// timestamp. For the few records that need it outside an encoder's pass (dead letters).
+    public func eventTimeMs(ofRecordAt index: Int) -> Int64 {
+        let record = records[index]
+        guard let fields = pendingEventTime else { return record.timestampMs }
+        var resolver = fields.makeResolver()
+        return withValue(of: record) { resolver.resolve($0) }.map(EventTimeResolver.millis) ?? record.timestampMs
+    }
 
     /// Calls `body` with the value bytes of a record, without copying.
     @inlinable

@@ -92,4 +92,34 @@ struct EventTimeTests {
         #expect(batch.records[0].kafkaTimestampMs == 1_000)
         #expect(batch.records[1].timestampMs == 1_000)
     }
+
+    /// A sink that finds event times itself (`Sink.resolvesEventTime`) gets the batch with its
+    /// times pending when nothing else runs; with processors, the pipeline sets them as before.
+    @Test func aSinkThatResolvesEventTimeGetsThemPending() throws {
+        let lines = [#"{"@timestamp":1763632800.123}"#, "text"]
+        func run(_ processors: [ProcessorConfiguration], resolves: Bool, fields: EventTimeFields = .default) throws -> RecordBatch {
+            let pipeline = try SinkPipeline(
+                shared: PipelineConfiguration(processors), own: PipelineConfiguration([]), sinkName: "out", sinkIndex: 0,
+                sinkNames: ["out"], metrics: PipelineMetrics(), countsShared: true, eventTime: fields, sinkResolvesEventTime: resolves)
+            return pipeline.process(PipelineTestSupport.batch(lines, timestampMs: 1_000), flush: true).batch
+        }
+        let pending = try run([], resolves: true)
+        #expect(pending.pendingEventTime == .default)
+        #expect(pending.records.map(\.timestampMs) == [1_000, 1_000])
+        #expect(pending.eventTimeMs(ofRecordAt: 0) == t * 1000 + 123)
+        #expect(pending.eventTimeMs(ofRecordAt: 1) == 1_000)
+
+        let stamped = try run([], resolves: false)
+        #expect(stamped.pendingEventTime == nil)
+        #expect(stamped.records.map(\.timestampMs) == [t * 1000 + 123, 1_000])
+
+        let processed = try run([.drop(.equals(PipelineTestSupport.path("absent"), "x"))], resolves: true)
+        #expect(processed.pendingEventTime == nil)
+        #expect(processed.records.map(\.timestampMs) == [t * 1000 + 123, 1_000])
+
+        // No event time fields configured: the Kafka timestamp is final, nothing is pending.
+        let none = try run([], resolves: true, fields: EventTimeFields([]))
+        #expect(none.pendingEventTime == nil)
+        #expect(none.records.map(\.timestampMs) == [1_000, 1_000])
+    }
 }

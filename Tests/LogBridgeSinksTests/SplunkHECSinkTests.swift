@@ -158,7 +158,9 @@ import Testing
     @Test func aLostAcknowledgementFailsTheConfirmationAfterTheDeadline() async throws {
         let hec = try await FakeSplunkHEC()
         hec.inject(.loseAck)
-        let sink = try await sink(try configuration([hec.url], ackTimeout: .milliseconds(600)))
+        // 2 s, not less: the second delivery's acknowledgement must be polled within the deadline
+        // while the whole suite loads both cores (600 ms failed there once).
+        let sink = try await sink(try configuration([hec.url], ackTimeout: .seconds(2)))
         let batch = TestBatches.batch(Self.records(10))
         let delivery = try await sink.deliver(batch)
         #expect(await confirmed(delivery) == false, "never acknowledged: the runner must send the batch again")

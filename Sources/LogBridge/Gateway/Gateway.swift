@@ -184,7 +184,8 @@ func makeSinkRunners(
             SinkKindContext(name: sink.name, spool: spool, statistics: statistics.sink(sink.name), logger: logger))
         let pipeline = try SinkPipeline(
             shared: configuration.pipeline, own: sink.pipeline, sinkName: sink.name, sinkIndex: index, sinkNames: sinkNames,
-            metrics: pipelineMetrics, countsShared: index == 0, eventTime: configuration.eventTime)
+            metrics: pipelineMetrics, countsShared: index == 0, eventTime: configuration.eventTime,
+            sinkResolvesEventTime: implementation.resolvesEventTime)
         return SinkRunner(
             sink: implementation, spool: spool, configuration: sink.runner, statistics: statistics.sinks, logger: logger, pipeline: pipeline,
             stopDeadline: stopDeadline)

@@ -19,7 +19,9 @@ public struct EventTimeFields: Sendable, Equatable {
     public static let `default` = EventTimeFields(defaultNames)
     /// The names as configured; empty: the Kafka timestamp alone.
     public let names: [String]
-    let keys: [[UInt8]]
+    /// The names as UTF-8 bytes, for encoders that note them in a pass of their own
+    /// (``EventTimeResolver/time(in:found:)``).
+    public let keys: [[UInt8]]
 
     public init(_ names: [String]) {
         self.names = names
@@ -63,6 +65,17 @@ public struct EventTimeResolver {
         }
         for slot in found.indices where slot > first {
             if let range = found[slot], let time = Self.parse(UnsafeRawBufferPointer(rebasing: value[range])) { return (time, slot) }
+        }
+        return nil
+    }
+
+    /// The event time of a valid JSON object whose members of the fields' names were already found
+    /// (slot `k` of `found`: where the first top-level `keys[k]` member's value is in `value`, nil
+    /// when absent): the first that holds a time, as ``resolve(_:)`` would answer. Encoders that
+    /// validate each record note the fields in that pass instead of a scan of their own here.
+    public static func time(in value: UnsafeRawBufferPointer, found: UnsafeBufferPointer<Range<Int>?>) -> Int64? {
+        for slot in found.indices {
+            if let range = found[slot], let time = parse(UnsafeRawBufferPointer(rebasing: value[range])) { return time }
         }
         return nil
     }

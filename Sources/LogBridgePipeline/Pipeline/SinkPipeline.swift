@@ -43,20 +43,27 @@ public final class SinkPipeline: @unchecked Sendable {
     private var eventTime: EventTimeResolver
     public let eventTimeFields: EventTimeFields
     private let stampsEventTime: Bool
+    /// The sink finds the event times itself when its records need nothing else
+    /// (``RecordBatch/pendingEventTime``): its encoder notes the fields in the pass that
+    /// validates each record, and the separate scan here is saved.
+    private let sinkResolvesEventTime: Bool
 
     /// - Parameters:
     ///   - sinkIndex: this sink's position in `sinkNames` (for routes); nil in a dry run without `--sink`.
     ///   - countsShared: this instance counts the shared pipeline's metrics and redactions.
     ///   - eventTime: the record fields that give the event time; the `cri` and `timestamp`
     ///     processors override what they find.
+    ///   - sinkResolvesEventTime: the sink's `resolvesEventTime`: without processors, batches go
+    ///     out with their event times pending instead of stamped here.
     /// - Throws: ``PipelineError`` naming the processor (`pipeline[2] (regex): …`).
     public init(
         shared: PipelineConfiguration, own: PipelineConfiguration, sinkName: String, sinkIndex: Int?, sinkNames: [String],
-        metrics: PipelineMetrics, countsShared: Bool, eventTime: EventTimeFields = .default
+        metrics: PipelineMetrics, countsShared: Bool, eventTime: EventTimeFields = .default, sinkResolvesEventTime: Bool = false
     ) throws(PipelineError) {
         self.eventTime = eventTime.makeResolver()
         eventTimeFields = eventTime
         stampsEventTime = !eventTime.names.isEmpty
+        self.sinkResolvesEventTime = sinkResolvesEventTime
         self.sinkName = sinkName
         self.sinkIndex = sinkIndex
         self.countsShared = countsShared
@@ -123,9 +130,14 @@ public final class SinkPipeline: @unchecked Sendable {
 
     private func run(_ batch: RecordBatch, flush: Bool, replay: Bool) -> Output {
         if !hasProcessors {
-            // Only the event time to find: the records' bytes go out as they are.
+            // Only the event time to find: the records' bytes go out as they are, with their
+            // times found here or, by a sink that can, in its own pass over each record.
             var stamped = batch
-            eventTime.stamp(&stamped)
+            if sinkResolvesEventTime, stampsEventTime {
+                stamped.pendingEventTime = eventTimeFields
+            } else {
+                eventTime.stamp(&stamped)
+            }
             return Output(batch: stamped, discarded: 0, held: false, failures: [])
         }
         var emitted: [CRIReassembler.Emitted]

@@ -40,6 +40,11 @@ public protocol Sink: Sendable {
     /// Each endpoint whose latest request got no answer, and why (HTTP sinks); empty when every
     /// endpoint answers. `/readyz`, metrics and `logbridge status` show it.
     var endpointFaults: [(endpoint: String, fault: EndpointFault)] { get }
+
+    /// Whether `deliver` finds each record's event time itself, in the pass that validates the
+    /// record, when the batch says its times are pending (``RecordBatch/pendingEventTime``).
+    /// Default false: batches arrive with their event times in `timestampMs`.
+    var resolvesEventTime: Bool { get }
 }
 
 extension Sink {
@@ -50,6 +55,8 @@ extension Sink {
     public var endpointHealth: [(endpoint: String, healthy: Bool)] { [] }
 
     public var endpointFaults: [(endpoint: String, fault: EndpointFault)] { [] }
+
+    public var resolvesEventTime: Bool { false }
 }
 
 /// What a sink reports for a delivered batch.

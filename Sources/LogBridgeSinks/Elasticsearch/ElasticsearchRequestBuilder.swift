@@ -25,9 +25,11 @@ struct ElasticsearchRequestBuilder: Sendable {
         out.reserveCapacity(indices.count * 96 + batch.bytes.count)
         var name: [UInt8] = []
         var names = IndexNames()
+        let timestampSlot = keys.count - 1
+        var keys = keys
+        var eventTime = EncoderEventTime(batch, keys: &keys)
         var reader = RecordValueReader(keys: keys)
         var repaired: [Int] = []
-        let timestampSlot = keys.count - 1
         batch.bytes.withUnsafeBytes { bytes in
             for i in indices {
                 let record = batch.records[i]
@@ -35,10 +37,12 @@ struct ElasticsearchRequestBuilder: Sendable {
                 reader.read(UnsafeRawBufferPointer(rebasing: bytes[record.value])) { value, kind, reader in
                     out.append(literal: Self.createIndex)
                     name.removeAll(keepingCapacity: true)
+                    var timestampMs: Int64 = 0
                     // Not a valid object: the template looks its fields up as before (leniently).
                     reader.found.withUnsafeBufferPointer { found in
+                        timestampMs = eventTime.millis(of: record, value: value, kind: kind, found: found)
                         index.render(
-                            value: value, timestampMs: record.timestampMs, foundIn: kind == .object ? found : nil,
+                            value: value, timestampMs: timestampMs, foundIn: kind == .object ? found : nil,
                             metadata: readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil, into: &name)
                     }
                     if !names.append(name, to: &out) {
@@ -50,7 +54,7 @@ struct ElasticsearchRequestBuilder: Sendable {
                     RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
                     out.append(literal: Self.actionEnd)
                     Self.appendDocument(value, kind: kind, timestamp: kind == .object ? reader.found[timestampSlot] : nil,
-                                        timestampMs: record.timestampMs, reader: &reader, to: &out)
+                                        timestampMs: timestampMs, reader: &reader, to: &out)
                     out.append(UInt8(ascii: "\n"))
                 }
                 if reader.repairedRecords != before { repaired.append(i) }

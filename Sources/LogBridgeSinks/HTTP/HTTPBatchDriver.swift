@@ -253,7 +253,7 @@ extension HTTPChunkVerdict.Rejection {
         let record = batch.records[index]
         return DeadLetter(
             stage: sink, reason: reason, status: "\(status)", topic: batch.topics[record.topicIndex],
-            partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
+            partition: record.partition, offset: record.offset, timestampMs: batch.eventTimeMs(ofRecordAt: index),
             deadLetteredAtMs: Int64(Date().timeIntervalSince1970 * 1000), payload: Array(batch.bytes[record.value]))
     }
 }

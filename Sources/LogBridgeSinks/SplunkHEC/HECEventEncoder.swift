@@ -83,6 +83,8 @@ struct HECEventEncoder: Sendable {
         var scratch: [UInt8] = []
         let metadata = self.metadata
         let fields = configuration.fields
+        var keys = keys
+        var eventTime = EncoderEventTime(batch, keys: &keys)
         var reader = RecordValueReader(keys: keys)
         var repaired: [Int] = []
         batch.bytes.withUnsafeBytes { bytes in metadataLiterals.withUnsafeBytes { literals in
@@ -93,15 +95,16 @@ struct HECEventEncoder: Sendable {
                 // before: validated alone, its template fields looked up leniently.
                 let kafka = readsMetadata ? KafkaRecordMetadata(record, of: batch, bytes: bytes) : nil
                 reader.read(UnsafeRawBufferPointer(rebasing: bytes[record.value])) { value, kind, reader in
-                    out.append(UInt8(ascii: "{"))
-                    if record.timestampMs >= 0 {
-                        out.append(literal: Self.timeKey)
-                        Self.appendSeconds(millis: record.timestampMs, to: &out)
-                        out.append(UInt8(ascii: ","))
-                    }
                     // By index, with the found ranges as one buffer: no tuple copies and no slices
                     // of `found` per record, which retained and released their storage each time.
                     let found = reader.found
+                    let timestampMs = found.withUnsafeBufferPointer { eventTime.millis(of: record, value: value, kind: kind, found: $0) }
+                    out.append(UInt8(ascii: "{"))
+                    if timestampMs >= 0 {
+                        out.append(literal: Self.timeKey)
+                        Self.appendSeconds(millis: timestampMs, to: &out)
+                        out.append(UInt8(ascii: ","))
+                    }
                     found.withUnsafeBufferPointer { found in
                         for part in metadataParts {
                             switch part {
@@ -110,7 +113,7 @@ struct HECEventEncoder: Sendable {
                             case .template(let n):
                                 guard let template = metadata[n].template else { continue }
                                 Self.appendMetadata(
-                                    key: metadata[n].key, template: template, value: value, timestampMs: record.timestampMs,
+                                    key: metadata[n].key, template: template, value: value, timestampMs: timestampMs,
                                     found: kind == .object ? UnsafeBufferPointer(rebasing: found[metadataSlots[n]...]) : nil,
                                     kafka: kafka, into: &out, scratch: &scratch)
                             }
@@ -131,7 +134,7 @@ struct HECEventEncoder: Sendable {
                             out.append(UInt8(ascii: ":"))
                             scratch.removeAll(keepingCapacity: true)
                             fields[n].template.render(
-                                value: value, timestampMs: record.timestampMs,
+                                value: value, timestampMs: timestampMs,
                                 foundIn: kind == .object ? UnsafeBufferPointer(rebasing: found[fieldSlots[n]...]) : nil,
                                 metadata: kafka, into: &scratch)
                             scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }

@@ -37,6 +37,8 @@ public final class SplunkHECSink: Sink, Sendable {
     public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
     public var endpointHealth: [(endpoint: String, healthy: Bool)] { driver.pool.health() }
     public var endpointFaults: [(endpoint: String, fault: EndpointFault)] { driver.pool.faults() }
+    /// The encoder notes the event time fields in its validating pass (`EncoderEventTime`).
+    public var resolvesEventTime: Bool { true }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {
         acks.committed(through: checkpoint.nextSequence)

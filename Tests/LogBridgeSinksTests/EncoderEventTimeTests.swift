@@ -1,0 +1,107 @@
+import Foundation
+import LogBridgeCore
+import LogBridgeTestSupport
+import Testing
+
+@testable import LogBridgeSinks
+
+/// Elasticsearch and Splunk HEC find each record's event time in the pass that validates it when
+/// the batch's times are pending (`RecordBatch.pendingEventTime`). Their bodies must be the ones
+/// they build from a batch stamped on the reader thread (`EventTimeResolver.stamp`), whatever the
+/// records hold, and a dead letter must carry the same time.
+@Suite struct EncoderEventTimeTests {
+    static let values: [String] = [
+        #"{"@timestamp":1763632800.123456,"log":"x","kubernetes":{"namespace_name":"shop","host":"n1"}}"#,
+        #"{"date":1763632800.5,"time":"2025-11-20T10:00:05.25Z","stream":"stdout","log":"y"}"#,
+        #"{"time":"2025-11-20T10:00:05Z","@timestamp":1763632800.0}"#,
+        #"{"@timestamp":"soon","time":"2025-11-20T12:00:00.25+02:00"}"#,
+        #"{"@timestamp":{"nested":1},"ts":1763632800123}"#,
+        #"{"x":{"@timestamp":1763632900},"time":"2025-11-20T10:00:00Z"}"#,
+        #"{"log":"a \"@timestamp\" in text","ts":"1763632800"}"#,
+        #"{"time":"2025-11-20T10:00:01Z","time":"2025-11-20T10:00:02Z"}"#,
+        #"{"ts":42,"timestamp":"2025-11-20T10:00:00\u005A"}"#,
+        #"{"log":"no time here"}"#,
+        #"{}"#,
+        // Not valid objects: read leniently (a leading field still counts), or the Kafka time.
+        #"{"@timestamp":1763632800.5,"log":"#,
+        #"{"log":"x","@timestamp":"#,
+        "  {\"@timestamp\":1763632800.75}\n",
+        #"[{"@timestamp":1763632800}]"#,
+        #""2025-11-20T10:00:00Z""#,
+        "plain text 2025-11-20T10:00:00Z",
+        "",
+        // Invalid UTF-8 inside a record: repaired by the reader, time found before or after it.
+        "{\"@timestamp\":1763632801.5,\"log\":\"caf\u{FFFD}\"}",
+    ]
+
+    /// The values above, plus the invalid-UTF-8 variants only bytes can express.
+    static func batch(timestampMs: Int64 = 1_000) -> RecordBatch {
+        var lines = values.map { Array($0.utf8) }
+        lines.append(Array(#"{"time":"2025-11-20T10:00:09Z","log":""#.utf8) + [0xFF, 0xC3] + Array(#""}"#.utf8))
+        lines.append(Array(#"{"log":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#"","@timestamp":1763632802}"#.utf8))
+        lines.append(Array(#"{"@timestamp":"2025-11-20T10:00:00"#.utf8) + [0xFF] + Array(#"Z","ts":1763632803000}"#.utf8))
+        var bytes: [UInt8] = []
+        var records: [RecordBatch.Record] = []
+        for (i, line) in lines.enumerated() {
+            let start = bytes.count
+            bytes += line
+            records.append(RecordBatch.Record(
+                sequence: UInt64(i), topicIndex: 0, partition: 0, offset: Int64(i), timestampMs: timestampMs, key: nil,
+                value: start..<bytes.count))
+        }
+        return RecordBatch(topics: ["logs"], bytes: bytes, records: records)
+    }
+
+    /// The batch stamped as the reader thread does, and the same batch with its times pending.
+    static func stampedAndPending(_ fields: EventTimeFields) -> (stamped: RecordBatch, pending: RecordBatch) {
+        var stamped = batch()
+        var resolver = fields.makeResolver()
+        resolver.stamp(&stamped)
+        var pending = batch()
+        pending.pendingEventTime = fields
+        return (stamped, pending)
+    }
+
+    static let fieldOrders: [EventTimeFields] = [.default, EventTimeFields(["time", "@timestamp"]), EventTimeFields(["ts"])]
+
+    @Test func elasticsearchBodiesAreTheStampedOnes() throws {
+        let builder = ElasticsearchRequestBuilder(index: try FieldTemplate("logs-{kubernetes.namespace_name}-%Y.%m.%d.%H"))
+        for fields in Self.fieldOrders {
+            let (stamped, pending) = Self.stampedAndPending(fields)
+            let all = Array(stamped.records.indices)
+            let expected = builder.body(for: all, of: stamped)
+            let got = builder.body(for: all, of: pending)
+            #expect(String(decoding: got.bytes, as: UTF8.self) == String(decoding: expected.bytes, as: UTF8.self), "\(fields.names)")
+            #expect(got.repaired == expected.repaired)
+            // The times did differ from the Kafka timestamp, so the check above could fail.
+            #expect(stamped.records.contains { $0.timestampMs != 1_000 })
+        }
+    }
+
+    @Test func splunkBodiesAreTheStampedOnes() throws {
+        let configuration = SplunkHECSinkConfiguration(
+            http: HTTPSinkSettings(endpoints: ["http://127.0.0.1:1"]), host: try FieldTemplate("{kubernetes.host}"),
+            sourcetype: try FieldTemplate("_json"), index: try FieldTemplate("logs-%Y%m%d"),
+            fields: [.init(name: "hour", template: try FieldTemplate("%H"))])
+        let encoder = HECEventEncoder(configuration: configuration)
+        for fields in Self.fieldOrders {
+            let (stamped, pending) = Self.stampedAndPending(fields)
+            let all = Array(stamped.records.indices)
+            let expected = encoder.body(for: all, of: stamped)
+            let got = encoder.body(for: all, of: pending)
+            #expect(String(decoding: got.bytes, as: UTF8.self) == String(decoding: expected.bytes, as: UTF8.self), "\(fields.names)")
+            #expect(got.repaired == expected.repaired)
+        }
+    }
+
+    @Test func deadLettersCarryTheEventTime() {
+        let (stamped, pending) = Self.stampedAndPending(.default)
+        for index in stamped.records.indices {
+            let rejection = HTTPChunkVerdict.Rejection(index: index, status: 400, reason: "mapper_parsing_exception: x")
+            #expect(rejection.deadLetter(in: pending, sink: "es").timestampMs == stamped.records[index].timestampMs, "record \(index)")
+            #expect(pending.eventTimeMs(ofRecordAt: index) == stamped.records[index].timestampMs)
+        }
+        // A batch whose times are final keeps them as they are.
+        #expect(stamped.eventTimeMs(ofRecordAt: 0) == stamped.records[0].timestampMs)
+    }
+}
