@@ -396,8 +396,12 @@ public enum JSONBytes {
                 skipSpace()
                 let valueStart = index
                 guard value(depth: depth + 1) else { return false }
-                for (slot, key) in keys.enumerated() where found[slot] == nil && key.count == keyEnd - keyStart {
-                    if ByteKey.equal(bytes[keyStart..<keyEnd], key) {
+                // By index, not `keys.enumerated()`: the iterator copies each key out, a retain and
+                // a release per member and key, which showed once the event time fields joined the
+                // keys (docs/cpu-profile.md).
+                let length = keyEnd - keyStart
+                for slot in keys.indices where found[slot] == nil && keys[slot].count == length {
+                    if ByteKey.equal(bytes[keyStart..<keyEnd], keys[slot]) {
                         found[slot] = valueStart..<index
                     }
                 }
