@@ -1,4 +1,5 @@
 import LogBridgeCore
+import LogBridgeTestSupport
 import Testing
 
 @testable import LogBridgePipeline
@@ -112,17 +113,7 @@ import Testing
     }
 
     /// Records from raw bytes (the fuzzer's inputs are not always UTF-8).
-    static func batch(_ lines: [[UInt8]]) -> RecordBatch {
-        var bytes: [UInt8] = []
-        var records: [RecordBatch.Record] = []
-        for (i, line) in lines.enumerated() {
-            let start = bytes.count
-            bytes += line
-            records.append(RecordBatch.Record(
-                sequence: UInt64(i), topicIndex: 0, partition: 0, offset: Int64(i), timestampMs: -1, key: nil, value: start..<bytes.count))
-        }
-        return RecordBatch(topics: ["logs"], bytes: bytes, records: records)
-    }
+    static func batch(_ lines: [[UInt8]]) -> RecordBatch { RecordBatches.values(lines, timestampMs: -1) }
 
     @Test func flushTimeoutAndFullWindowsSendPartialLinesMarked() throws {
         let pipeline = try S.pipeline([.cri(CRIOptions(field: S.path("log"), keyFields: [], flushTimeout: .seconds(5)))])

@@ -40,16 +40,7 @@ import Testing
         lines.append(Array(#"{"time":"2025-11-20T10:00:09Z","log":""#.utf8) + [0xFF, 0xC3] + Array(#""}"#.utf8))
         lines.append(Array(#"{"log":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#"","@timestamp":1763632802}"#.utf8))
         lines.append(Array(#"{"@timestamp":"2025-11-20T10:00:00"#.utf8) + [0xFF] + Array(#"Z","ts":1763632803000}"#.utf8))
-        var bytes: [UInt8] = []
-        var records: [RecordBatch.Record] = []
-        for (i, line) in lines.enumerated() {
-            let start = bytes.count
-            bytes += line
-            records.append(RecordBatch.Record(
-                sequence: UInt64(i), topicIndex: 0, partition: 0, offset: Int64(i), timestampMs: timestampMs, key: nil,
-                value: start..<bytes.count))
-        }
-        return RecordBatch(topics: ["logs"], bytes: bytes, records: records)
+        return RecordBatches.values(lines, timestampMs: timestampMs)
     }
 
     /// The batch stamped as the reader thread does, and the same batch with its times pending.
@@ -66,16 +57,7 @@ import Testing
 
     @Test func elasticsearchBodiesAreTheStampedOnes() throws {
         let builder = ElasticsearchRequestBuilder(index: try FieldTemplate("logs-{kubernetes.namespace_name}-%Y.%m.%d.%H"))
-        for fields in Self.fieldOrders {
-            let (stamped, pending) = Self.stampedAndPending(fields)
-            let all = Array(stamped.records.indices)
-            let expected = builder.body(for: all, of: stamped)
-            let got = builder.body(for: all, of: pending)
-            #expect(String(decoding: got.bytes, as: UTF8.self) == String(decoding: expected.bytes, as: UTF8.self), "\(fields.names)")
-            #expect(got.repaired == expected.repaired)
-            // The times did differ from the Kafka timestamp, so the check above could fail.
-            #expect(stamped.records.contains { $0.timestampMs != 1_000 })
-        }
+        Self.expectStampedBodies { builder.body(for: $0, of: $1) }
     }
 
     @Test func splunkBodiesAreTheStampedOnes() throws {
@@ -84,13 +66,20 @@ import Testing
             sourcetype: try FieldTemplate("_json"), index: try FieldTemplate("logs-%Y%m%d"),
             fields: [.init(name: "hour", template: try FieldTemplate("%H"))])
         let encoder = HECEventEncoder(configuration: configuration)
-        for fields in Self.fieldOrders {
-            let (stamped, pending) = Self.stampedAndPending(fields)
+        Self.expectStampedBodies { encoder.body(for: $0, of: $1) }
+    }
+
+    /// For every field order: the body of the pending batch is the stamped batch's, byte for byte.
+    static func expectStampedBodies(_ body: ([Int], RecordBatch) -> EncodedBody) {
+        for fields in fieldOrders {
+            let (stamped, pending) = stampedAndPending(fields)
             let all = Array(stamped.records.indices)
-            let expected = encoder.body(for: all, of: stamped)
-            let got = encoder.body(for: all, of: pending)
+            let expected = body(all, stamped)
+            let got = body(all, pending)
             #expect(String(decoding: got.bytes, as: UTF8.self) == String(decoding: expected.bytes, as: UTF8.self), "\(fields.names)")
             #expect(got.repaired == expected.repaired)
+            // The times did differ from the Kafka timestamp, so the check above could fail.
+            #expect(stamped.records.contains { $0.timestampMs != 1_000 })
         }
     }
 
