@@ -9,7 +9,17 @@ public enum JSONBytes {
     /// String contents are checked for control characters and escapes; UTF-8 well-formedness of
     /// string contents is checked too, so a valid result can be embedded in a JSON document as is.
     public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var lineBreaks = false
+        return isValid(bytes, lineBreaks: &lineBreaks)
+    }
+
+    /// ``isValid(_:)``, also telling whether the value holds a raw CR or LF. In a valid value
+    /// they can only be whitespace between tokens, which the validator skips anyway: encoders
+    /// that must put each record on one line then need no search of their own
+    /// (``appendSingleLine(_:lineBreaks:to:)``).
+    public static func isValid(_ bytes: UnsafeRawBufferPointer, lineBreaks: inout Bool) -> Bool {
         var parser = Validator(bytes: bytes)
+        defer { lineBreaks = parser.lineBreaks }
         parser.skipSpace()
         guard parser.value(depth: 0) else { return false }
         parser.skipSpace()
@@ -24,8 +34,18 @@ public enum JSONBytes {
     /// validity, `@timestamp` and its index template's fields for every record, and the three
     /// scans were a fifth of the forwarder's CPU (Benchmarks/results/profile-es.txt).
     public static func isValidObject(_ bytes: UnsafeRawBufferPointer, noting keys: [[UInt8]], into found: inout [Range<Int>?]) -> Bool {
+        var lineBreaks = false
+        return isValidObject(bytes, noting: keys, into: &found, lineBreaks: &lineBreaks)
+    }
+
+    /// ``isValidObject(_:noting:into:)``, also telling whether the object holds a raw CR or LF
+    /// (see ``isValid(_:lineBreaks:)``).
+    public static func isValidObject(
+        _ bytes: UnsafeRawBufferPointer, noting keys: [[UInt8]], into found: inout [Range<Int>?], lineBreaks: inout Bool
+    ) -> Bool {
         precondition(found.count == keys.count, "one slot per key")
         var parser = Validator(bytes: bytes)
+        defer { lineBreaks = parser.lineBreaks }
         parser.skipSpace()
         guard parser.current == UInt8(ascii: "{") else { return false }
         // No keys: the array is not touched at all. Asking an empty array for mutable storage
@@ -345,6 +365,8 @@ public enum JSONBytes {
     private struct Validator {
         let bytes: UnsafeRawBufferPointer
         var index = 0
+        /// A CR or LF was skipped as whitespace.
+        var lineBreaks = false
         static let maxDepth = 512
 
         init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
@@ -354,7 +376,14 @@ public enum JSONBytes {
         mutating func skipSpace() {
             while index < bytes.count {
                 let b = bytes[index]
-                if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { index += 1 } else { return }
+                if b == 0x20 || b == 0x09 {
+                    index += 1
+                } else if b == 0x0A || b == 0x0D {
+                    lineBreaks = true
+                    index += 1
+                } else {
+                    return
+                }
             }
         }
 

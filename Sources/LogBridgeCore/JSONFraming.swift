@@ -14,9 +14,16 @@ import Glibc
 extension JSONBytes {
     /// Appends `value`, which must be valid JSON, on one line: each raw CR or LF becomes a space.
     public static func appendSingleLine(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        appendSingleLine(value, lineBreaks: true, to: &out)
+    }
+
+    /// ``appendSingleLine(_:to:)`` for a value whose validation said whether it holds a raw CR or
+    /// LF (``isValid(_:lineBreaks:)``): without any, it is copied with no search (two `memchr`
+    /// passes over every record, ~1% of the Elasticsearch and HEC rows).
+    public static func appendSingleLine(_ value: UnsafeRawBufferPointer, lineBreaks: Bool, to out: inout [UInt8]) {
         let start = out.count
         out.append(contentsOf: value)
-        guard containsLineBreak(value) else { return }
+        guard lineBreaks, containsLineBreak(value) else { return }
         for i in start..<out.count where out[i] == 0x0A || out[i] == 0x0D { out[i] = 0x20 }
     }
 

@@ -186,6 +186,32 @@ import Testing
         #expect(single(#"{"a":"x\ny"}"#) == #"{"a":"x\ny"}"#, "escaped newlines inside strings stay escaped")
     }
 
+    /// The validator reports raw CR/LF (whitespace between tokens) so encoders can skip the search.
+    @Test func validationReportsLineBreaks() {
+        func breaks(_ text: String) -> (valid: Bool, breaks: Bool) {
+            var found: [Range<Int>?] = []
+            var objectBreaks = false
+            var valueBreaks = false
+            return Array(text.utf8).withUnsafeBytes { bytes in
+                let valid = JSONBytes.isValid(bytes, lineBreaks: &valueBreaks)
+                if bytes.first == UInt8(ascii: "{") {
+                    #expect(JSONBytes.isValidObject(bytes, noting: [], into: &found, lineBreaks: &objectBreaks) == valid)
+                    #expect(objectBreaks == valueBreaks, "\(text)")
+                }
+                return (valid, valueBreaks)
+            }
+        }
+        #expect(breaks(#"{"a":[1,2],"b":{"c":"x\ny"}}"#) == (true, false))
+        #expect(breaks("{\"a\":\r[1,2]}") == (true, true))
+        #expect(breaks("{\"a\":[1,\n2]}") == (true, true))
+        #expect(breaks("{\"a\":1}\n") == (true, true))
+        #expect(breaks("\n[1]") == (true, true))
+        #expect(breaks("{\"a\":\t 1 }") == (true, false))
+        var out: [UInt8] = []
+        Array("{\"a\":\n1}".utf8).withUnsafeBytes { JSONBytes.appendSingleLine($0, lineBreaks: true, to: &out) }
+        #expect(out == Array("{\"a\": 1}".utf8))
+    }
+
     @Test func invalidUTF8IsReplacedPerByte() {
         let input: [UInt8] = [0x61, 0xC3, 0x62, 0xFF, 0xE2, 0x82, 0xAC, 0xED, 0xA0, 0x80, 0xF0, 0x9F, 0x98]
         var out: [UInt8] = []

@@ -28,6 +28,7 @@ struct ElasticsearchRequestBuilder: Sendable {
         let timestampSlot = keys.count - 1
         var keys = keys
         var eventTime = EncoderEventTime(batch, keys: &keys)
+        let identities = RecordIdentity.Prefixes(batch.topics)
         var reader = RecordValueReader(keys: keys)
         var repaired: [Int] = []
         batch.bytes.withUnsafeBytes { bytes in
@@ -51,7 +52,7 @@ struct ElasticsearchRequestBuilder: Sendable {
                         names.keep(name, quoted: out[start...])
                     }
                     out.append(literal: Self.idKey)
-                    RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
+                    RecordIdentity.appendQuoted(record, prefixes: identities, to: &out)
                     out.append(literal: Self.actionEnd)
                     Self.appendDocument(value, kind: kind, timestamp: kind == .object ? reader.found[timestampSlot] : nil,
                                         timestampMs: timestampMs, reader: &reader, to: &out)
@@ -168,15 +169,16 @@ struct ElasticsearchRequestBuilder: Sendable {
         _ value: UnsafeRawBufferPointer, kind: RecordValueReader.Kind, timestamp: Range<Int>?, timestampMs: Int64,
         reader: inout RecordValueReader, to out: inout [UInt8]
     ) {
+        let lineBreaks = reader.lineBreaks
         if let timestamp {
             if timestampMs < 0 || Self.readsAs(timestampMs, UnsafeRawBufferPointer(rebasing: value[timestamp])) {
-                JSONBytes.appendSingleLine(value, to: &out)
+                JSONBytes.appendSingleLine(value, lineBreaks: lineBreaks, to: &out)
             } else {
-                JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[..<timestamp.lowerBound]), to: &out)
+                JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[..<timestamp.lowerBound]), lineBreaks: lineBreaks, to: &out)
                 out.append(UInt8(ascii: "\""))
                 Timestamp.appendRFC3339(millis: timestampMs, to: &out)
                 out.append(UInt8(ascii: "\""))
-                JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[timestamp.upperBound...]), to: &out)
+                JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[timestamp.upperBound...]), lineBreaks: lineBreaks, to: &out)
             }
             return
         }
@@ -190,7 +192,7 @@ struct ElasticsearchRequestBuilder: Sendable {
                 rest += 1
             }
             if rest < value.endIndex, value[rest] != UInt8(ascii: "}") { out.append(UInt8(ascii: ",")) }
-            JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[rest...]), to: &out)
+            JSONBytes.appendSingleLine(UnsafeRawBufferPointer(rebasing: value[rest...]), lineBreaks: lineBreaks, to: &out)
         } else {
             out.append(literal: messageKey)
             reader.appendText(value, to: &out)

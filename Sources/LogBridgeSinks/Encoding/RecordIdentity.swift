@@ -7,6 +7,39 @@ public enum RecordIdentity {
     /// Appends the identity as a JSON string (quotes included).
     public static func appendQuoted(_ record: RecordBatch.Record, topic: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        appendTopic(topic, to: &out)
+        appendPosition(record, to: &out)
+    }
+
+    /// Appends the identity as a JSON string, its topic taken from `prefixes` (made once per body).
+    public static func appendQuoted(_ record: RecordBatch.Record, prefixes: Prefixes, to out: inout [UInt8]) {
+        prefixes.append(record.topicIndex, to: &out)
+        appendPosition(record, to: &out)
+    }
+
+    /// A batch's topics as each identity starts (`"topic`), made once per body: checking the
+    /// name for quotes (two `memchr` calls) and retaining its `String` for every record showed in
+    /// the HEC profile.
+    public struct Prefixes: Sendable {
+        private var bytes: [UInt8] = []
+        private var ends: [Int] = []
+
+        public init(_ topics: [String]) {
+            for topic in topics {
+                bytes.append(UInt8(ascii: "\""))
+                RecordIdentity.appendTopic(topic, to: &bytes)
+                ends.append(bytes.count)
+            }
+        }
+
+        func append(_ topicIndex: Int, to out: inout [UInt8]) {
+            let start = topicIndex == 0 ? 0 : ends[topicIndex - 1]
+            bytes.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[start..<ends[topicIndex]])) }
+        }
+    }
+
+    /// The topic name, without the quotes and backslashes no Kafka broker should send.
+    private static func appendTopic(_ topic: String, to out: inout [UInt8]) {
         // Topic names cannot hold a quote or a backslash (Kafka allows `[a-zA-Z0-9._-]`), but the
         // identity must stay a valid JSON string whatever a broker sends: the name is copied whole
         // when it holds neither, byte by byte without them otherwise.
@@ -18,6 +51,10 @@ public enum RecordIdentity {
         } else {
             for byte in topic.utf8 where byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") { out.append(byte) }
         }
+    }
+
+    /// `-partition-offset"` after the topic.
+    private static func appendPosition(_ record: RecordBatch.Record, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "-"))
         JSONBytes.appendInteger(Int64(record.partition), to: &out)
         out.append(UInt8(ascii: "-"))

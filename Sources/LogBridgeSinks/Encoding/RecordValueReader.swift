@@ -23,6 +23,10 @@ struct RecordValueReader {
     /// Where each key's value is in the bytes last handed to `body` (nil when absent), for
     /// `FieldTemplate.render(foundIn:)` when the value was an object.
     private(set) var found: [Range<Int>?]
+    /// Whether the value last handed to `body` as JSON (`.object`, `.json`) may hold a raw CR or
+    /// LF between its tokens: false only when its validation saw none
+    /// (`JSONBytes.appendSingleLine(_:lineBreaks:to:)`).
+    private(set) var lineBreaks = true
     /// Records whose invalid UTF-8 was replaced since the reader was made.
     private(set) var repairedRecords = 0
     private var repaired: [UInt8] = []
@@ -55,10 +59,11 @@ struct RecordValueReader {
     }
 
     private mutating func classify(_ value: UnsafeRawBufferPointer) -> Kind {
+        lineBreaks = true
         guard let first = value.first else { return .text }
         if first == UInt8(ascii: "{") {
-            return JSONBytes.isValidObject(value, noting: keys, into: &found) ? .object : .text
+            return JSONBytes.isValidObject(value, noting: keys, into: &found, lineBreaks: &lineBreaks) ? .object : .text
         }
-        return JSONBytes.isValid(value) ? .json : .text
+        return JSONBytes.isValid(value, lineBreaks: &lineBreaks) ? .json : .text
     }
 }

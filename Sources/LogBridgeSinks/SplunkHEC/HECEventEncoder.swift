@@ -85,6 +85,7 @@ struct HECEventEncoder: Sendable {
         let fields = configuration.fields
         var keys = keys
         var eventTime = EncoderEventTime(batch, keys: &keys)
+        let identities = RecordIdentity.Prefixes(batch.topics)
         var reader = RecordValueReader(keys: keys)
         var repaired: [Int] = []
         batch.bytes.withUnsafeBytes { bytes in metadataLiterals.withUnsafeBytes { literals in
@@ -123,10 +124,10 @@ struct HECEventEncoder: Sendable {
                     if kind == .text {
                         reader.appendText(value, to: &out)
                     } else {
-                        JSONBytes.appendSingleLine(value, to: &out)
+                        JSONBytes.appendSingleLine(value, lineBreaks: reader.lineBreaks, to: &out)
                     }
                     out.append(literal: Self.fieldsKey)
-                    RecordIdentity.appendQuoted(record, topic: batch.topics[record.topicIndex], to: &out)
+                    RecordIdentity.appendQuoted(record, prefixes: identities, to: &out)
                     found.withUnsafeBufferPointer { found in
                         for n in fields.indices {
                             out.append(UInt8(ascii: ","))
