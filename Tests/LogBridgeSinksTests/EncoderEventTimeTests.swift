@@ -5,7 +5,7 @@ import Testing
 
 @testable import LogBridgeSinks
 
-/// Elasticsearch and Splunk HEC find each record's event time in the pass that validates it when
+/// Elasticsearch, Splunk HEC and Loki find each record's event time in their pass over it when
 /// the batch's times are pending (`RecordBatch.pendingEventTime`). Their bodies must be the ones
 /// they build from a batch stamped on the reader thread (`EventTimeResolver.stamp`), whatever the
 /// records hold, and a dead letter must carry the same time.
@@ -67,6 +67,24 @@ import Testing
             fields: [.init(name: "hour", template: try FieldTemplate("%H"))])
         let encoder = HECEventEncoder(configuration: configuration)
         Self.expectStampedBodies { encoder.body(for: $0, of: $1) }
+    }
+
+    @Test func lokiBodiesAreTheStampedOnes() throws {
+        // With a field label (its scan notes the time too) and with constant labels only (the
+        // scan is then for the time alone), plus structured metadata and a templated date.
+        let labelSets: [[LokiSinkConfiguration.Label]] = [
+            [.init(name: "job", template: try FieldTemplate("logbridge")),
+             .init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}")),
+             .init(name: "day", template: try FieldTemplate("%Y-%m-%d"))],
+            [.init(name: "job", template: try FieldTemplate("logbridge"))],
+        ]
+        for labels in labelSets {
+            let configuration = LokiSinkConfiguration(
+                http: HTTPSinkSettings(endpoints: ["http://127.0.0.1:1"]), labels: labels,
+                structuredMetadata: [.init(name: "hour", template: try FieldTemplate("%H"))])
+            let builder = LokiRequestBuilder(configuration: configuration, streams: StreamLimit(limit: 1000) {})
+            Self.expectStampedBodies { builder.body(for: $0, of: $1) }
+        }
     }
 
     /// For every field order: the body of the pending batch is the stamped batch's, byte for byte.

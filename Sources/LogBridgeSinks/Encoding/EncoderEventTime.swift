@@ -1,8 +1,9 @@
 import LogBridgeCore
 
-/// Each record's event time as a JSON encoder (Elasticsearch, Splunk HEC) writes it: the batch's
+/// Each record's event time as an encoder (Elasticsearch, Splunk HEC, Loki) writes it: the batch's
 /// `timestampMs`, or, when the batch's times are pending (``RecordBatch/pendingEventTime``), the
-/// time found in the members ``RecordValueReader`` noted while validating the record. The event
+/// time found in the members the encoder noted in its pass over the record (``RecordValueReader``
+/// while validating it; Loki's label scan). The event
 /// time fields are added to the reader's keys, so one pass over each record validates it, finds
 /// its template fields and its time (a scan of its own on the reader thread was ~5% of the
 /// forwarder's CPU, docs/cpu-profile.md).
@@ -32,8 +33,17 @@ struct EncoderEventTime {
     mutating func millis(
         of record: RecordBatch.Record, value: UnsafeRawBufferPointer, kind: RecordValueReader.Kind, found: UnsafeBufferPointer<Range<Int>?>
     ) -> Int64 {
+        millis(of: record, value: value, noted: kind == .object, found: found)
+    }
+
+    /// The event time of `record`: `noted` says that `found` holds the value's top-level members
+    /// (a valid object, or a complete `JSONBytes.noteTopLevelMembers` scan); otherwise the value
+    /// is scanned on its own, leniently.
+    mutating func millis(
+        of record: RecordBatch.Record, value: UnsafeRawBufferPointer, noted: Bool, found: UnsafeBufferPointer<Range<Int>?>
+    ) -> Int64 {
         guard let slots else { return record.timestampMs }
-        let nanos = kind == .object
+        let nanos = noted
             ? EventTimeResolver.time(in: value, found: UnsafeBufferPointer(rebasing: found[slots]))
             : resolver?.resolve(value)
         return nanos.map(EventTimeResolver.millis) ?? record.timestampMs

@@ -69,7 +69,9 @@ struct LokiRequestBuilder: Sendable {
         var key: [UInt8] = []
         var value: [UInt8] = []
         var lastStream: Int?
-        var found = [Range<Int>?](repeating: nil, count: labelKeys.count)
+        var keys = labelKeys
+        var eventTime = EncoderEventTime(batch, keys: &keys)
+        var found = [Range<Int>?](repeating: nil, count: keys.count)
         // Every entry's `,{"name":"value",…}` (or nothing), one after another.
         var metadataBytes: [UInt8] = []
         batch.bytes.withUnsafeBytes { bytes in
@@ -80,9 +82,11 @@ struct LokiRequestBuilder: Sendable {
                 key.removeAll(keepingCapacity: true)
                 // A record that is not a complete JSON object: each template looks its fields up
                 // on its own, leniently, as before.
-                let complete = !labelKeys.isEmpty && JSONBytes.noteTopLevelMembers(line, keys: labelKeys, into: &found, stopAt: nil)
+                let complete = !keys.isEmpty && JSONBytes.noteTopLevelMembers(line, keys: keys, into: &found, stopAt: nil)
+                var timestampMs: Int64 = 0
                 found.withUnsafeBufferPointer { found in
-                    renderLabels(line, timestampMs: record.timestampMs, metadata: kafka, found: complete ? found : nil, into: &key, scratch: &value)
+                    timestampMs = eventTime.millis(of: record, value: line, noted: complete, found: found)
+                    renderLabels(line, timestampMs: timestampMs, metadata: kafka, found: complete ? found : nil, into: &key, scratch: &value)
                 }
                 let slot: Int
                 if let last = lastStream, key.withUnsafeBytes({ k in streamKeys[last].withUnsafeBytes { ByteKey.equal(k, $0) } }) {
@@ -96,7 +100,7 @@ struct LokiRequestBuilder: Sendable {
                         key.removeAll(keepingCapacity: true)
                         found.withUnsafeBufferPointer { found in
                             renderLabels(
-                                line, timestampMs: record.timestampMs, metadata: kafka, found: complete ? found : nil, into: &key,
+                                line, timestampMs: timestampMs, metadata: kafka, found: complete ? found : nil, into: &key,
                                 scratch: &value, overflow: true)
                         }
                     }
@@ -111,8 +115,8 @@ struct LokiRequestBuilder: Sendable {
                 }
                 lastStream = slot
                 let start = metadataBytes.count
-                if !metadata.isEmpty { renderMetadata(line, timestampMs: record.timestampMs, kafka: kafka, into: &metadataBytes, scratch: &value) }
-                entries[slot].append((Self.timestampNanos(record), i, start..<metadataBytes.count))
+                if !metadata.isEmpty { renderMetadata(line, timestampMs: timestampMs, kafka: kafka, into: &metadataBytes, scratch: &value) }
+                entries[slot].append((Self.timestampNanos(millis: timestampMs, offset: record.offset), i, start..<metadataBytes.count))
             }
         }
         var out: [UInt8] = []
@@ -209,8 +213,8 @@ struct LokiRequestBuilder: Sendable {
         if written > 0 { out.append(UInt8(ascii: "}")) }
     }
 
-    static func timestampNanos(_ record: RecordBatch.Record) -> Int64 {
-        max(record.timestampMs, 0) &* 1_000_000 &+ (record.offset % 1_000_000)
+    static func timestampNanos(millis: Int64, offset: Int64) -> Int64 {
+        max(millis, 0) &* 1_000_000 &+ (offset % 1_000_000)
     }
 
     private static let streamsOpen: StaticString = #"{"streams":["#

@@ -34,6 +34,8 @@ public final class LokiSink: Sink, Sendable {
     public var sendPermits: AsyncPermits? { driver.adaptive?.permits }
     public var endpointHealth: [(endpoint: String, healthy: Bool)] { driver.pool.health() }
     public var endpointFaults: [(endpoint: String, fault: EndpointFault)] { driver.pool.faults() }
+    /// The encoder notes the event time fields in its label scan (`EncoderEventTime`).
+    public var resolvesEventTime: Bool { true }
 
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
 
