@@ -179,7 +179,9 @@ extension JSONBytes {
             // Every slot of that name (several templates may read the same field), first
             // occurrence only.
             var stop = false
-            for slot in keys.indices where found[slot] == nil && ByteKey.equal(bytes[name], keys[slot]) {
+            // The length first: most names match no key, and comparing bytes costs more.
+            let length = name.count
+            for slot in keys.indices where found[slot] == nil && keys[slot].count == length && ByteKey.equal(bytes[name], keys[slot]) {
                 found[slot] = start..<scanner.index
                 if slot == stopAt { stop = true }
             }
