@@ -373,9 +373,12 @@ public enum JSONBytes {
 
         @inline(__always) var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
-        mutating func skipSpace() {
+        /// Inlined, with one comparison for the usual case (a token, every one of which starts
+        /// above 0x20): as a call of its own it was 1.7% of the Elasticsearch profile.
+        @inline(__always) mutating func skipSpace() {
             while index < bytes.count {
                 let b = bytes[index]
+                if b > 0x20 { return }
                 if b == 0x20 || b == 0x09 {
                     index += 1
                 } else if b == 0x0A || b == 0x0D {
@@ -428,9 +431,10 @@ public enum JSONBytes {
                 // By index, not `keys.enumerated()`: the iterator copies each key out, a retain and
                 // a release per member and key, which showed once the event time fields joined the
                 // keys (docs/cpu-profile.md).
+                // Length and first byte before `memcmp`: most names match no key.
                 let length = keyEnd - keyStart
                 for slot in keys.indices where found[slot] == nil && keys[slot].count == length {
-                    if ByteKey.equal(bytes[keyStart..<keyEnd], keys[slot]) {
+                    if length == 0 || (bytes[keyStart] == keys[slot][0] && ByteKey.equal(bytes[keyStart..<keyEnd], keys[slot])) {
                         found[slot] = valueStart..<index
                     }
                 }
