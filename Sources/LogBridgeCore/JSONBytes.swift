@@ -431,12 +431,8 @@ public enum JSONBytes {
                 // By index, not `keys.enumerated()`: the iterator copies each key out, a retain and
                 // a release per member and key, which showed once the event time fields joined the
                 // keys (docs/cpu-profile.md).
-                // Length and first byte before `memcmp`: most names match no key.
-                let length = keyEnd - keyStart
-                for slot in keys.indices where found[slot] == nil && keys[slot].count == length {
-                    if length == 0 || (bytes[keyStart] == keys[slot][0] && ByteKey.equal(bytes[keyStart..<keyEnd], keys[slot])) {
-                        found[slot] = valueStart..<index
-                    }
+                for slot in keys.indices where found[slot] == nil && ByteKey.equal(bytes[keyStart..<keyEnd], keys[slot]) {
+                    found[slot] = valueStart..<index
                 }
                 skipSpace()
                 switch current {

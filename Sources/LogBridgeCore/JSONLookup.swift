@@ -179,11 +179,7 @@ extension JSONBytes {
             // Every slot of that name (several templates may read the same field), first
             // occurrence only.
             var stop = false
-            // Length and first byte before `memcmp`: most names match no key.
-            let length = name.count
-            for slot in keys.indices
-            where found[slot] == nil && keys[slot].count == length
-                && (length == 0 || (bytes[name.lowerBound] == keys[slot][0] && ByteKey.equal(bytes[name], keys[slot]))) {
+            for slot in keys.indices where found[slot] == nil && ByteKey.equal(bytes[name], keys[slot]) {
                 found[slot] = start..<scanner.index
                 if slot == stopAt { stop = true }
             }

@@ -3,20 +3,19 @@ import LogBridgeCore
 /// Each record's event time as an encoder (Elasticsearch, Splunk HEC, Loki) writes it: the batch's
 /// `timestampMs`, or, when the batch's times are pending (``RecordBatch/pendingEventTime``), the
 /// time found in the members the encoder noted in its pass over the record (``RecordValueReader``
-/// while validating it; Loki's label scan). The event
-/// time fields are added to the reader's keys, so one pass over each record validates it, finds
-/// its template fields and its time (a scan of its own on the reader thread was ~5% of the
-/// forwarder's CPU, docs/cpu-profile.md).
+/// while validating it; Loki's label scan). The event time fields are added to the keys noted, so
+/// one pass over each record finds its template fields and its time (a scan of its own on the
+/// reader thread was ~5% of the forwarder's CPU, docs/cpu-profile.md).
 ///
 /// The answer is the one `EventTimeResolver.stamp` would have given: the first configured field
 /// that holds a time, else the Kafka timestamp. A value that is not a valid object is scanned
 /// leniently as before (a record cut short can still have its leading `@timestamp`).
 struct EncoderEventTime {
-    /// Where the event time fields sit in the reader's keys; nil when the batch's times are final.
+    /// Where the event time fields sit in the keys noted; nil when the batch's times are final.
     private let slots: Range<Int>?
     private var resolver: EventTimeResolver?
 
-    /// Appends the batch's pending event time fields (if any) to `keys`, the reader's.
+    /// Appends the batch's pending event time fields (if any) to `keys`, the ones the encoder notes.
     init(_ batch: RecordBatch, keys: inout [[UInt8]]) {
         guard let fields = batch.pendingEventTime else {
             slots = nil

@@ -4,14 +4,8 @@ import LogBridgeCore
 /// A record's stable identity, `topic-partition-offset`: the same across retries, restarts and
 /// replays, so destinations can de-duplicate (Elasticsearch `_id`, Splunk `event_id`).
 public enum RecordIdentity {
-    /// Appends the identity as a JSON string (quotes included).
-    public static func appendQuoted(_ record: RecordBatch.Record, topic: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        appendTopic(topic, to: &out)
-        appendPosition(record, to: &out)
-    }
-
-    /// Appends the identity as a JSON string, its topic taken from `prefixes` (made once per body).
+    /// Appends the identity as a JSON string (quotes included), its topic taken from `prefixes`
+    /// (made once per body from the batch's topics).
     public static func appendQuoted(_ record: RecordBatch.Record, prefixes: Prefixes, to out: inout [UInt8]) {
         prefixes.append(record.topicIndex, to: &out)
         appendPosition(record, to: &out)
