@@ -84,7 +84,10 @@ struct StopBoundTests {
         let exited = await Self.waitForExit(process, timeout: .seconds(10))
         let took = ContinuousClock.now - second
         #expect(exited)
-        #expect(took < .seconds(1), "exited \(took) after the second signal")
+        // 3 s, not 1: the exit is seen by polling every 100 ms from a test task, which the whole
+        // suite on two cores delayed to 1.03 s once. Without the second signal the process would
+        // wait for the sink until shutdown_timeout (60 s here), so 3 s still tells them apart.
+        #expect(took < .seconds(3), "exited \(took) after the second signal")
         #expect(process.terminationStatus == 128 + SIGINT)
         let log = (try? String(contentsOfFile: directory.file("run.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("second SIGINT during the stop: exiting now"), "\(log.suffix(2_000))")
