@@ -31,7 +31,10 @@ public final class FakeElasticsearch: Sendable {
         var faults: Deque<Fault> = []
         /// While set, every request is answered with this status (an outage), before any fault.
         var outage: Int?
-        var indices: [String: [String: [UInt8]]] = [:]
+        /// The ids stored, per index: one hash per `create` decides a conflict (`Set.insert`).
+        var ids: [String: Set<String>] = [:]
+        /// Document bodies per index and id, only with `keepDocuments` (tests read them).
+        var documents: [String: [String: [UInt8]]] = [:]
         var requests = 0
         var conflicts = 0
         var rejectedItems = 0
@@ -87,14 +90,16 @@ public final class FakeElasticsearch: Sendable {
     public func replaceCertificate(_ tls: FakeHTTPServer.TLS) throws { try server.replaceCertificate(tls) }
 
     /// Documents stored, over all indices.
-    public var documentCount: Int { store.state.withLock { $0.indices.values.reduce(0) { $0 + $1.count } } }
+    public var documentCount: Int { store.state.withLock { $0.ids.values.reduce(0) { $0 + $1.count } } }
     /// `create`s refused with 409 because the `_id` was already there (replays).
     public var conflicts: Int { store.state.withLock { $0.conflicts } }
     public var requests: Int { store.state.withLock { $0.requests } }
     public var gzipRequests: Int { store.state.withLock { $0.gzipRequests } }
-    public var indexNames: [String] { store.state.withLock { Array($0.indices.keys).sorted() } }
-    public func document(index: String, id: String) -> [UInt8]? { store.state.withLock { $0.indices[index]?[id] } }
-    public var allIDs: [String] { store.state.withLock { $0.indices.values.flatMap(\.keys) } }
+    public var indexNames: [String] { store.state.withLock { Array($0.ids.keys).sorted() } }
+    /// A stored document's body; nil when it is absent or the fake keeps ids only.
+    public func document(index: String, id: String) -> [UInt8]? { store.state.withLock { $0.documents[index]?[id] } }
+    /// Every stored id, over all indices.
+    public var allIDs: [String] { store.state.withLock { $0.ids.values.flatMap { $0 } } }
 
     /// The instant, in epoch milliseconds, that Elasticsearch's default date mapping
     /// (`strict_date_optional_time||epoch_millis`) would index for a `@timestamp` value as
@@ -160,30 +165,46 @@ public final class FakeElasticsearch: Sendable {
         let failEvery: (Int, Int)? = if case .itemFailures(let every, let status) = fault { (every, status) } else { nil }
         // Byte-level parsing over the body in place, and one lock per request: the fake shares the
         // bench machine's two cores with the forwarder it measures, so its cost per record counts.
+        // The action line is validated and its operation found in one pass; the operation's
+        // `_index`/`_id` are looked up with keys made once; items name their index by number.
         var items: [Item] = []
         items.reserveCapacity(lines.count / 2)
+        var indexNames: [String] = []
         var malformedLine: Int?
+        // Each name once, so that each index's id set is taken out of the state once below.
+        func number(of name: String) -> Int {
+            if let known = indexNames.firstIndex(of: name) { return known }
+            indexNames.append(name)
+            return indexNames.count - 1
+        }
         body.withUnsafeBytes { bytes in
-            var lastIndex: (bytes: UnsafeRawBufferPointer, name: String)?
-            let pathIndex = String(request.path.dropLast(6).dropFirst())
+            var found: [Range<Int>?] = [nil, nil]
+            var lastIndex: (bytes: UnsafeRawBufferPointer, number: Int)?
+            var pathIndex: Int?
             for pair in stride(from: 0, to: lines.count, by: 2) {
                 let action = UnsafeRawBufferPointer(rebasing: bytes[lines[pair]])
-                guard JSONBytes.isValid(action), let op = ["create", "index"].first(where: { JSONBytes.hasTopLevelKey($0, in: action) }) else {
+                guard JSONBytes.isValidObject(action, noting: Self.operationKeys, into: &found),
+                      let (op, operation) = found[0].map({ (Operation.create, $0) }) ?? found[1].map({ (Operation.index, $0) })
+                else {
                     malformedLine = pair + 1
                     return
                 }
-                let index: String
-                if let named = JSONBytes.lookup([op, "_index"], in: action) {
+                let metadata = UnsafeRawBufferPointer(rebasing: action[operation])
+                let index: Int
+                if let named = JSONBytes.lookup(keys: Self.indexKey, in: metadata) {
                     if let last = lastIndex, last.bytes.elementsEqual(named) {
-                        index = last.name
+                        index = last.number
                     } else {
-                        index = String(decoding: named, as: UTF8.self)
+                        index = number(of: String(decoding: named, as: UTF8.self))
                         lastIndex = (named, index)
                     }
-                } else {
+                } else if let pathIndex {
                     index = pathIndex
+                } else {
+                    index = number(of: String(request.path.dropLast(6).dropFirst()))
+                    pathIndex = index
                 }
-                let id = JSONBytes.lookup([op, "_id"], in: action).map { String(decoding: $0, as: UTF8.self) } ?? UUID().uuidString
+                let id = JSONBytes.lookup(keys: Self.idKey, in: metadata).map { String(decoding: $0, as: UTF8.self) } ?? UUID().uuidString
                 let documentRange = lines[pair + 1]
                 let document = UnsafeRawBufferPointer(rebasing: bytes[documentRange])
                 var item = Item(op: op, index: index, id: id, document: documentRange)
@@ -204,26 +225,48 @@ public final class FakeElasticsearch: Sendable {
             return .respond(status: 400, headers: [("Content-Type", "application/json")], body: error("illegal_argument_exception", "Malformed action/metadata line [\(malformedLine)]", status: 400))
         }
         store.state.withLock { state in
+            // Each index's id set is taken out of the state for the request's items and put back,
+            // so inserting does not copy it (it is uniquely referenced) and its name is hashed
+            // once per request rather than once per item.
+            var sets = indexNames.map { state.ids.removeValue(forKey: $0) ?? [] }
             for i in items.indices where items[i].status == 0 {
-                if items[i].op == "create", state.indices[items[i].index]?[items[i].id] != nil {
+                let inserted = sets[items[i].index].insert(items[i].id).inserted
+                if items[i].op == .create, !inserted {
                     state.conflicts += 1
                     items[i].status = 409
                     items[i].error = #","error":{"type":"version_conflict_engine_exception","reason":"document already exists"}"#
                 } else {
-                    state.indices[items[i].index, default: [:]][items[i].id] = keepDocuments ? Array(body[items[i].document]) : []
+                    if keepDocuments {
+                        state.documents[indexNames[items[i].index], default: [:]][items[i].id] = Array(body[items[i].document])
+                    }
                     items[i].status = 201
                 }
             }
+            for (name, set) in zip(indexNames, sets) where !set.isEmpty { state.ids[name] = set }
             state.rejectedItems += items.reduce(0) { $0 + ($1.status >= 300 && $1.status != 409 ? 1 : 0) }
         }
-        if case .extraItem = fault { items.append(Item(op: "index", index: "unknown", id: "extra", document: 0..<0, status: 201)) }
-        return .respond(status: 200, headers: [("Content-Type", "application/json")], body: response(items))
+        if case .extraItem = fault {
+            items.append(Item(op: .index, index: number(of: "unknown"), id: "extra", document: 0..<0, status: 201))
+        }
+        return .respond(status: 200, headers: [("Content-Type", "application/json")], body: response(items, indexNames: indexNames))
     }
+
+    /// The bulk operations the fake accepts; the first of `operationKeys` present wins.
+    private enum Operation {
+        case create, index
+
+        var name: String { self == .create ? "create" : "index" }
+    }
+
+    private static let operationKeys: [[UInt8]] = [Array("create".utf8), Array("index".utf8)]
+    private static let indexKey: [[UInt8]] = [Array("_index".utf8)]
+    private static let idKey: [[UInt8]] = [Array("_id".utf8)]
 
     /// One action of a bulk request and its outcome (status 0: not decided before the store).
     private struct Item {
-        var op: String
-        var index: String
+        var op: Operation
+        /// Its position in the request's index names.
+        var index: Int
         var id: String
         var document: Range<Int>
         var status = 0
@@ -247,7 +290,7 @@ public final class FakeElasticsearch: Sendable {
     }
 
     /// The bulk answer: `errors` and one item per action, in order.
-    private static func response(_ items: [Item]) -> [UInt8] {
+    private static func response(_ items: [Item], indexNames: [String]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + items.count * 96)
         out.append(contentsOf: #"{"took":3,"errors":"#.utf8)
@@ -256,13 +299,13 @@ public final class FakeElasticsearch: Sendable {
         for (n, item) in items.enumerated() {
             if n > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{""#.utf8)
-            out.append(contentsOf: item.op.utf8)
+            out.append(contentsOf: item.op.name.utf8)
             out.append(contentsOf: #"":{"_index":""#.utf8)
-            out.append(contentsOf: item.index.utf8)
+            out.append(contentsOf: indexNames[item.index].utf8)
             out.append(contentsOf: #"","_id":""#.utf8)
             out.append(contentsOf: item.id.utf8)
             out.append(contentsOf: #"","status":"#.utf8)
-            out.append(contentsOf: String(item.status).utf8)
+            JSONBytes.appendInteger(Int64(item.status), to: &out)
             out.append(contentsOf: item.error.utf8)
             out.append(contentsOf: "}}".utf8)
         }

@@ -243,3 +243,47 @@ import Testing
         #expect(throws: TemplateError.self) { try FieldTemplate("logs-{unclosed") }
     }
 }
+
+/// The fake keeps ids as Elasticsearch does: per index, a `create` of an id the index holds is a
+/// 409 (within one request too), an `index` overwrites, and malformed actions refuse the request.
+@Suite struct FakeElasticsearchTests {
+    static func bulk(_ es: FakeElasticsearch, _ lines: [String], path: String = "/_bulk") async throws -> (Int, String) {
+        let transport = try HTTPTransport(settings: HTTPSinkSettings(endpoints: [es.url]), logger: Logger(label: "es-fake-test"))
+        defer { Task { await transport.shutdown() } }
+        let response = try await transport.post(
+            EndpointPool(urls: [es.url], ejectAfterFailures: 3, ejectionTime: .seconds(1)).next(), path: path,
+            contentType: "application/x-ndjson", body: Array(lines.map { $0 + "\n" }.joined().utf8), headers: [])
+        return (response.status, response.bodyText)
+    }
+
+    static func create(_ index: String, _ id: String, _ n: Int) -> [String] {
+        [#"{"create":{"_index":"\#(index)","_id":"\#(id)"}}"#, #"{"n":\#(n)}"#]
+    }
+
+    @Test func idsAreKeptPerIndexAcrossInterleavedIndicesAndRequests() async throws {
+        let es = try await FakeElasticsearch()
+        let first = try await Self.bulk(es, Self.create("a", "1", 1) + Self.create("b", "1", 2) + Self.create("a", "2", 3)
+            + Self.create("a", "1", 4) + [#"{"index":{"_index":"b","_id":"1"}}"#, #"{"n":5}"#])
+        #expect(first.0 == 200)
+        let statuses = first.1.components(separatedBy: #""status":"#).dropFirst().map { $0.prefix(3) }
+        #expect(statuses == ["201", "201", "201", "409", "201"], "the same id in another index is no conflict; index overwrites")
+        #expect(first.1.contains(#"{"index":{"_index":"b","_id":"1","status":201}}"#))
+        #expect(es.documentCount == 3)
+        #expect(es.conflicts == 1)
+        #expect(es.indexNames == ["a", "b"])
+        #expect(es.document(index: "a", id: "1") == Array(#"{"n":1}"#.utf8), "a refused create leaves the first document")
+        #expect(es.document(index: "b", id: "1") == Array(#"{"n":5}"#.utf8))
+
+        let second = try await Self.bulk(es, Self.create("b", "1", 6) + Self.create("b", "3", 7))
+        #expect(second.1.contains(#""_id":"1","status":409"#) && second.1.contains(#""_id":"3","status":201"#))
+        #expect(es.documentCount == 4)
+        #expect(Set(es.allIDs) == ["1", "2", "3"] && es.allIDs.count == 4)
+
+        let pathIndex = try await Self.bulk(es, [#"{"create":{"_id":"9"}}"#, #"{"n":8}"#], path: "/c/_bulk")
+        #expect(pathIndex.1.contains(#"{"create":{"_index":"c","_id":"9","status":201}}"#), "no _index: the path's")
+        #expect(try await Self.bulk(es, [#"{"delete":{"_id":"9"}}"#, #"{"n":9}"#]).0 == 400)
+        #expect(try await Self.bulk(es, [#"{"create":{"_id":"9"}"#, #"{"n":9}"#]).0 == 400, "a truncated action")
+        #expect(es.documentCount == 5)
+        await es.shutdown()
+    }
+}
