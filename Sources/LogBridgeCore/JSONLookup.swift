@@ -26,6 +26,23 @@ extension JSONBytes {
         guard start < path.count else { return nil }
         var scanner = Scanner(bytes: bytes)
         for depth in start..<path.count {
+            guard path[depth].withUnsafeBytes({ scanner.find(key: $0) }) else { return nil }
+            if depth == path.count - 1 {
+                return scanner.valueRange().map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
+            }
+        }
+        return nil
+    }
+
+    /// `lookup(keys:from:in:)` with keys the caller keeps in memory of its own (field templates):
+    /// passing an array's element arrays to the scanner retains and releases each of them per
+    /// call, and templates look up a field in every record.
+    public static func lookup(
+        keys path: UnsafeBufferPointer<UnsafeRawBufferPointer>, from start: Int, in bytes: UnsafeRawBufferPointer
+    ) -> UnsafeRawBufferPointer? {
+        guard start < path.count else { return nil }
+        var scanner = Scanner(bytes: bytes)
+        for depth in start..<path.count {
             guard scanner.find(key: path[depth]) else { return nil }
             if depth == path.count - 1 {
                 return scanner.valueRange().map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
@@ -37,7 +54,7 @@ extension JSONBytes {
     /// Whether the top-level object has `key`.
     public static func hasTopLevelKey(_ key: String, in bytes: UnsafeRawBufferPointer) -> Bool {
         var scanner = Scanner(bytes: bytes)
-        return scanner.find(key: Array(key.utf8))
+        return Array(key.utf8).withUnsafeBytes { scanner.find(key: $0) }
     }
 
     /// A member's raw value as `lookup` returns it: a string without its quotes, anything else as
@@ -60,7 +77,7 @@ extension JSONBytes {
         }
 
         /// Expects an object at the current position and moves to the value of `key`.
-        mutating func find(key wanted: [UInt8]) -> Bool {
+        mutating func find(key wanted: UnsafeRawBufferPointer) -> Bool {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
             index += 1
@@ -73,7 +90,7 @@ extension JSONBytes {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
                 index += 1
                 skipSpace()
-                if ByteKey.equal(bytes[name], wanted) { return true }
+                if ByteKey.equal(UnsafeRawBufferPointer(rebasing: bytes[name]), wanted) { return true }
                 guard skipValue(depth: 0) else { return false }
                 skipSpace()
                 guard index < bytes.count else { return false }
