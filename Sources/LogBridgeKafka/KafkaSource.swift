@@ -99,6 +99,8 @@ final class ConsumerLoop: @unchecked Sendable {
 
     // Poll-thread state.
     private var builder = BatchBuilder()
+    /// When librdkafka may have stopped fetching after its queue was full (`restartStoppedFetches`).
+    private var stallWatch = FetchStallWatch(queuedMaxKilobytes: 65536, queuedMinMessages: 100_000)
     var held: IngestBatch?
     private var paused = false
     var assigned: Set<TopicPartition> = []
@@ -140,6 +142,7 @@ final class ConsumerLoop: @unchecked Sendable {
             throw .client(code: -1, message: message, operation: "rd_kafka_new")
         }
         handle = rk
+        stallWatch = Self.fetchStallWatch(for: rk)
         refresher?.attach(rk)
         context.loop = self
         // Route every partition's messages (and rebalance events) to the consumer queue.
@@ -237,9 +240,11 @@ final class ConsumerLoop: @unchecked Sendable {
             var timeout: Int32 = builder.isEmpty ? pollTimeoutMs : 0
             for _ in 0..<Self.messagesPerRound {
                 guard let message = rd_kafka_consumer_poll(handle, timeout) else {
+                    if stallWatch.foundEmpty(waited: timeout > 0), !paused { restartStoppedFetches() }
                     flushBatch()
                     break
                 }
+                stallWatch.took(bytes: message.pointee.len &+ message.pointee.key_len)
                 timeout = 0
                 handle(message)
                 if builder.isFull(configuration) {

@@ -20,6 +20,9 @@ public final class SourceStatistics: Sendable {
     public let duplicatesSkipped: Counter
     /// Number of assigned partitions currently paused because the spool is full.
     public let pausedPartitions: Gauge
+    /// Times fetching was restarted after librdkafka stopped it for a full prefetch queue and the
+    /// queue had drained (``FetchStallWatch``).
+    public let fetchRestarts: Counter
     public let assignedPartitions: Gauge
     public let rebalances: Counter
     /// Commits of revoked partitions' offsets the group coordinator refused (the next owner re-reads
@@ -57,6 +60,9 @@ public final class SourceStatistics: Sendable {
         oversize = registry.counter("logbridge_source_oversize_records_total", help: "Records over spool.max_record_bytes, sent to the dead-letter store.")
         duplicatesSkipped = registry.counter("logbridge_source_duplicates_skipped_total", help: "Records fetched again that the spool already held (not spooled twice).")
         pausedPartitions = registry.gauge("logbridge_source_paused_partitions", help: "Assigned partitions paused because the spool is full.")
+        fetchRestarts = registry.counter(
+            "logbridge_source_fetch_restarts_total",
+            help: "Times fetching was restarted after librdkafka stopped it for a full prefetch queue that has since drained.")
         assignedPartitions = registry.gauge("logbridge_source_assigned_partitions", help: "Partitions assigned to this consumer-group member.")
         rebalances = registry.counter("logbridge_source_rebalances_total", help: "Consumer-group rebalance events (assign and revoke).")
         revokeCommitFailures = registry.counter("logbridge_source_revoke_commit_failures_total", help: "Offset commits for revoked partitions refused by the group coordinator (their next owner re-reads from the last commit).")
