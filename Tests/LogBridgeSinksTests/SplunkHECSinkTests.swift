@@ -358,4 +358,22 @@ import Testing
         #expect(hec.eventCount == 3, "the valid event, and the one before each bad event, were indexed")
         await hec.shutdown()
     }
+
+    /// Events are split where their objects end, whatever their strings hold (escaped quotes and
+    /// backslashes, braces, eight-byte runs and short tails), and each one's `event_id` is its own.
+    @Test func splitsEventsAtTheirEndsAndReadsTheirIDs() async throws {
+        let hec = try await FakeSplunkHEC()
+        let tricky = #"{"event":"a}{\"b\\\"}{ }long enough to span words","fields":{"event_id":"t-1-1"}}"#
+        let body = tricky + "\n" + #"{"time":1,"event":{"x":"}"},"fields":{"event_id":"t-1-2","k":"v"}} {"event":"\\"}"#
+        #expect(try await Self.post(hec, body).0 == 200)
+        #expect(hec.eventCount == 3)
+        #expect(hec.eventIDs == ["t-1-1", "t-1-2"])
+        #expect(hec.events.first.map { String(decoding: $0.object, as: UTF8.self) } == tricky)
+        #expect(try await Self.post(hec, #"{"event":"a\"}{"}{"event":"b"}"#).0 == 200, "an escaped quote does not end the string")
+        #expect(hec.eventCount == 5)
+        #expect(try await Self.post(hec, #"{"event":"a"} "text""#).1.contains(#""code":12"#), "valid JSON but no object: no event")
+        #expect(try await Self.post(hec, #"{"event":"a"} [1"#).1.contains(#""code":6"#), "not JSON")
+        #expect(try await Self.post(hec, #"{"event":"a","fields":"x"}"#).1.contains(#""code":15"#))
+        await hec.shutdown()
+    }
 }
