@@ -107,7 +107,8 @@ bench-profile: release fakes
 
 ## bench-ab: an A/B of two binaries on one bench scenario, by thread (Benchmarks/e2e/ab.py):
 ## A=path/to/old/logbridge (required), B the release build, SCENARIO=es by default, ROUNDS=5
-## alternated runs of each; prints the median and lowest CPU s per 1M records of each thread.
+## alternated runs of each; prints the median and lowest CPU s per 1M records of each thread, the
+## fake's CPU, and seconds from the first record to the last spooled and delivered.
 ROUNDS ?= 5
 bench-ab: release fakes
 	@test -n "$(A)" || { echo "bench-ab: set A to the old binary (A=/path/to/logbridge)"; exit 2; }

@@ -15,10 +15,16 @@ between runs of the same binary, because the fake sink and the mock cluster comp
 cores. A change to one stage shows on that stage's thread long before it shows in the total: the
 Kafka poll loop change moved the poll thread by a quarter while the totals overlapped.
 Alternating the binaries spreads the machine's drift over both.
+
+Also printed: seconds from the first record received to the last one spooled and to the last one
+delivered (a stall shows there, not in CPU: docs/cpu-profile.md, "Fetch stalls"), and the fake
+sink's own CPU per record. With `--fakes-a`, A runs against that fake build and B against
+`--fakes`: give the same binary as `--a` and `--b` to compare two fakes.
 """
 import argparse
 import collections
 import glob
+import json
 import os
 import statistics
 import subprocess
@@ -58,7 +64,8 @@ def run_once(binary, fakes, scenario, records):
         config = logbridge_config(work, cluster.bootstrap, "logbridge-ab",
                                   bench.sink_yaml(scenario, fake.url if fake else "", work), pipeline=scenario.pipeline)
         process = subprocess.Popen([binary, "run", "--config", str(config), "--until-delivered", str(records)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        fake_cpu_before = process_cpu(fake.proc.pid) if fake else 0.0
         # The last reading of each thread; threads that end early keep theirs.
         seen = {}
         while process.poll() is None:
@@ -75,8 +82,10 @@ def run_once(binary, fakes, scenario, records):
                 written = next(int(line.split()[1]) for line in io.splitlines() if line.startswith("wchar:"))
                 seen[task] = (name, (int(fields[11]) + int(fields[12])) / TICK, switches, int(fields[7]), written)
             time.sleep(0.1)
+        summary = json.loads(process.stdout.read().strip().splitlines()[-1])
         if process.returncode != 0:
             raise RuntimeError(f"{binary} exited with {process.returncode}")
+        fake_cpu = process_cpu(fake.proc.pid) - fake_cpu_before if fake else None
         counts = fake.close() if fake else None
         fake = None
         bench.check_exactly_once(scenario, counts, records)
@@ -95,7 +104,17 @@ def run_once(binary, fakes, scenario, records):
     groups["switches:total"] = sum(switches for _, _, switches, _, _ in seen.values()) * scale / 1000
     groups["faults:total"] = sum(faults for _, _, _, faults, _ in seen.values()) * scale / 1000
     groups["written:total"] = sum(written for _, _, _, _, written in seen.values()) * scale / 1e6
+    groups["seconds:spooled"] = summary["spooled_s"] - summary["first_record_s"]
+    groups["seconds:delivered"] = summary["delivered_s"] - summary["first_record_s"]
+    if fake_cpu is not None:
+        groups["fake:cpu"] = fake_cpu * scale
     return groups
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a whole process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def main():
@@ -103,6 +122,7 @@ def main():
     parser.add_argument("--a", required=True, help="the old binary")
     parser.add_argument("--b", default=str(ROOT / ".build/release/logbridge"), help="the new binary")
     parser.add_argument("--fakes", default=str(ROOT / ".build/release/logbridge-fakes"))
+    parser.add_argument("--fakes-a", default=None, help="the fakes A runs against (default: --fakes)")
     parser.add_argument("--scenario", default="es", help="a bench.py scenario key")
     parser.add_argument("--records", type=int, default=500_000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -110,19 +130,22 @@ def main():
     scenario = next(s for s in bench.SCENARIOS if s.key == args.scenario)
     results = {"A": [], "B": []}
     for round_ in range(args.rounds):
-        for label, binary in (("A", args.a), ("B", args.b)):
-            results[label].append(run_once(binary, args.fakes, scenario, args.records))
+        for label, binary, fakes in (("A", args.a, args.fakes_a or args.fakes), ("B", args.b, args.fakes)):
+            results[label].append(run_once(binary, fakes, scenario, args.records))
             print(f"round {round_ + 1} {label}: total {results[label][-1]['total']:.2f} CPU s per 1M", flush=True)
     names = sorted({name for runs in results.values() for run in runs for name in run},
-                   key=lambda n: (n.startswith("written:"), n.startswith("faults:"), n.startswith("switches:"), n.endswith("total"), n))
+                   key=lambda n: (n.startswith(("seconds:", "fake:")), n.startswith("seconds:"), n.startswith("written:"),
+                                  n.startswith("faults:"), n.startswith("switches:"), n.endswith("total"), n))
     print(f"\n{scenario.name}, {args.records:,} records, {args.rounds} alternated rounds; CPU s per 1M records, median (lowest)")
     print(f"{'thread':18} {'A':>14} {'B':>14} {'B/A (median)':>13}")
     for name in names:
-        for prefix, title in (("switches:", "context switches"), ("faults:", "minor page faults"),
-                              ("written:", "bytes handed to write calls")):
+        for prefix, title in (("switches:", "context switches, thousands per 1M records"),
+                              ("faults:", "minor page faults, thousands per 1M records"),
+                              ("written:", "bytes handed to write calls, MB per 1M records"),
+                              ("fake:", "the fake sink's CPU s per 1M records"),
+                              ("seconds:", "seconds from the first record received")):
             if name.startswith(prefix) and not any(n.startswith(prefix) for n in names[:names.index(name)]):
-                unit = "MB" if prefix == "written:" else "thousands"
-                print(f"\n{title}, {unit} per 1M records, median (lowest)")
+                print(f"\n{title}, median (lowest)")
         a = [run.get(name, 0.0) for run in results["A"]]
         b = [run.get(name, 0.0) for run in results["B"]]
         ratio = statistics.median(b) / statistics.median(a) if statistics.median(a) else float("nan")
