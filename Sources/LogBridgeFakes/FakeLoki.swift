@@ -51,11 +51,31 @@ public final class FakeLoki: Sendable {
             self.labels = labels
             self.timestamp = timestamp
             self.line = line
-            var hasher = Hasher()
-            hasher.combine(labels)
-            hasher.combine(timestamp)
-            hasher.combine(line)
-            digest = hasher.finalize()
+            digest = Int(truncatingIfNeeded: Self.digest(labels) ^ Self.digest(timestamp) &* 31 ^ Self.digest(line) &* 1_000_003)
+        }
+
+        /// A quick hash of a string's UTF-8, eight bytes at a time. It only spreads the set's
+        /// entries (equality still compares the strings, and the set hashes this digest again
+        /// with its own seed); SipHash over every line was a sixth of the fake's CPU in the bench.
+        static func digest(_ string: String) -> UInt64 {
+            var string = string
+            return string.withUTF8 { utf8 in
+                let bytes = UnsafeRawBufferPointer(utf8)
+                var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+                var i = 0
+                while i + 8 <= bytes.count {
+                    hash = (hash ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x0000_0100_0000_01B3
+                    hash ^= hash >> 29
+                    i += 8
+                }
+                while i < bytes.count {
+                    hash = (hash ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01B3
+                    i += 1
+                }
+                hash ^= hash >> 33
+                hash &*= 0xFF51_AFD7_ED55_8CCD
+                return hash ^ hash >> 33
+            }
         }
 
         static func == (a: Identity, b: Identity) -> Bool {
@@ -166,6 +186,8 @@ public final class FakeLoki: Sendable {
         let newestAllowed = now + Int64(options.gracePeriod.components.seconds) * 1_000_000_000
         var lastError: String?
         var valid: [Entry] = []
+        /// Each valid entry's timestamp, already parsed.
+        var validNanos: [Int64] = []
         var refused = 0
         for stream in streams {
             guard let labels = stream["stream"] as? [String: String], !labels.isEmpty else {
@@ -232,15 +254,23 @@ public final class FakeLoki: Sendable {
                     refused += 1
                 } else {
                     valid.append(Entry(labels: labelText, timestamp: timestamp, line: line, metadata: metadata))
+                    validNanos.append(ns)
                 }
             }
         }
         // Loki stores the valid entries, then reports the last validation error.
         let windowError: String? = store.state.withLock { state in
             var windowError: String?
-            for entry in valid {
-                let ns = Int64(entry.timestamp)!
-                if let newest = state.newest[entry.labels], ns < newest - 3_600_000_000_000 {
+            // A stream's newest timestamp is looked up once per run of its entries (they come
+            // together) and written back when the run ends, not read and written per entry.
+            var stream: (labels: String, newest: Int64?)?
+            func endRun() { if let stream, let newest = stream.newest { state.newest[stream.labels] = newest } }
+            for (entry, ns) in zip(valid, validNanos) {
+                if stream?.labels != entry.labels {
+                    endRun()
+                    stream = (entry.labels, state.newest[entry.labels])
+                }
+                if let newest = stream?.newest, ns < newest - 3_600_000_000_000 {
                     windowError = "entry with timestamp \(ns) ignored, reason: 'entry too far behind, oldest acceptable timestamp is: \(newest - 3_600_000_000_000)' for stream: \(entry.labels)"
                     state.refused += 1
                     continue
@@ -250,8 +280,10 @@ public final class FakeLoki: Sendable {
                     continue
                 }
                 state.entries.append(entry)
-                state.newest[entry.labels] = max(state.newest[entry.labels] ?? ns, ns)
+                let newest = max(stream?.newest ?? ns, ns)
+                stream?.newest = newest
             }
+            endRun()
             state.refused += refused
             return windowError
         }

@@ -254,4 +254,24 @@ import Testing
         #expect(loki.entries.map(\.metadata) == [["trace_id": "abc"], [:]])
         await loki.shutdown()
     }
+
+    /// Loki refuses an entry over an hour behind its stream's newest, per stream, whatever order
+    /// the streams come in within a request.
+    @Test func entriesTooFarBehindTheirStreamAreRefused() async throws {
+        let loki = try await FakeLoki()
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let hour: Int64 = 3_600_000_000_000
+        func stream(_ job: String, _ ns: Int64, _ line: String) -> String {
+            #"{"stream":{"job":"\#(job)"},"values":[["\#(ns)","\#(line)"]]}"#
+        }
+        func push(_ streams: String...) -> String { #"{"streams":[\#(streams.joined(separator: ","))]}"# }
+        #expect(try await Self.post(loki, push(stream("a", now, "a1"))).0 == 204)
+        #expect(try await Self.post(loki, push(stream("b", now - 2 * hour, "b1"), stream("a", now + 1_000_000_000, "a2"))).0 == 204)
+        let behind = try await Self.post(loki, push(stream("a", now - hour, "a3"), stream("b", now - 2 * hour - hour / 2, "b2")))
+        #expect(behind.0 == 400 && behind.1.contains("entry too far behind"), "a's newest is now + 1 s, from the second push")
+        #expect(loki.entries.map(\.line) == ["a1", "b1", "a2", "b2"], "b's newest is its own, 2 h ago")
+        let bBehind = try await Self.post(loki, push(stream("b", now - 3 * hour - hour / 2, "b3")))
+        #expect(bBehind.0 == 400, "b's newest (2 h ago) was kept though a's entries followed it in the second push")
+        await loki.shutdown()
+    }
 }
