@@ -23,15 +23,7 @@ extension JSONBytes {
     /// `lookup` of the path `path[start...]`: a template reading a field inside a member it has
     /// found already, without slicing (and so retaining) its path for every record.
     public static func lookup(keys path: [[UInt8]], from start: Int, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        guard start < path.count else { return nil }
-        var scanner = Scanner(bytes: bytes)
-        for depth in start..<path.count {
-            guard path[depth].withUnsafeBytes({ scanner.find(key: $0) }) else { return nil }
-            if depth == path.count - 1 {
-                return scanner.valueRange().map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
-            }
-        }
-        return nil
+        lookup(depths: start..<path.count, in: bytes) { scanner, depth in path[depth].withUnsafeBytes { scanner.find(key: $0) } }
     }
 
     /// `lookup(keys:from:in:)` with keys the caller keeps in memory of its own (field templates):
@@ -40,15 +32,20 @@ extension JSONBytes {
     public static func lookup(
         keys path: UnsafeBufferPointer<UnsafeRawBufferPointer>, from start: Int, in bytes: UnsafeRawBufferPointer
     ) -> UnsafeRawBufferPointer? {
-        guard start < path.count else { return nil }
+        lookup(depths: start..<path.count, in: bytes) { scanner, depth in scanner.find(key: path[depth]) }
+    }
+
+    /// The walk both `lookup(keys:from:in:)` take: `find` moves the scanner to the key at each
+    /// depth in turn; the last one's value is the answer.
+    @inline(__always) private static func lookup(
+        depths: Range<Int>, in bytes: UnsafeRawBufferPointer, find: (inout Scanner, Int) -> Bool
+    ) -> UnsafeRawBufferPointer? {
+        guard !depths.isEmpty else { return nil }
         var scanner = Scanner(bytes: bytes)
-        for depth in start..<path.count {
-            guard scanner.find(key: path[depth]) else { return nil }
-            if depth == path.count - 1 {
-                return scanner.valueRange().map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
-            }
+        for depth in depths {
+            guard find(&scanner, depth) else { return nil }
         }
-        return nil
+        return scanner.valueRange().map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
     }
 
     /// Whether the top-level object has `key`.

@@ -251,14 +251,10 @@ public final class FakeSplunkHEC: Sendable {
         guard JSONBytes.isValidObject(bytes, noting: memberKeys, into: &found) else {
             // Valid JSON that is no object has no `event` field; anything else is not JSON.
             if JSONBytes.isValid(bytes) { return reply(400, 12, "Event field is required", number) }
-            return .respond(
-                status: 400, headers: [("Content-Type", "application/json")],
-                body: Array(#"{"text":"Invalid data format","code":6,"invalid-event-number":\#(number)}"#.utf8))
+            return reply(400, 6, "Invalid data format", number)
         }
         if let poison = options.poison, String(decoding: bytes, as: UTF8.self).contains(poison) {
-            return .respond(
-                status: 400, headers: [("Content-Type", "application/json")],
-                body: Array(#"{"text":"Invalid data format","code":6,"invalid-event-number":\#(number)}"#.utf8))
+            return reply(400, 6, "Invalid data format", number)
         }
         guard let event = found[0].map({ JSONBytes.unquoted(UnsafeRawBufferPointer(rebasing: bytes[$0])) }) else {
             return reply(400, 12, "Event field is required", number)

@@ -76,7 +76,6 @@ extension ConsumerLoop {
         let positions = RDKafkaTopicPartitionList.make(assigned)
         guard rd_kafka_position(handle, positions.pointer) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
         let seeks = RDKafkaTopicPartitionList()
-        var count = 0
         positions.forEach { tp, position, err in
             var low: Int64 = -1
             var high: Int64 = -1
@@ -85,9 +84,8 @@ extension ConsumerLoop {
                   high > position
             else { return }
             seeks.add(tp, offset: position)
-            count += 1
         }
-        guard count > 0 else { return }
+        guard seeks.count > 0 else { return }
         // Asynchronous (timeout 0): the poll loop goes back to polling at once.
         if let error = rd_kafka_seek_partitions(handle, seeks.pointer, 0) {
             logger.debug("restarting fetches failed", metadata: [LogKey.kafkaError: "\(String(cString: rd_kafka_error_string(error)))"])
@@ -95,6 +93,6 @@ extension ConsumerLoop {
             return
         }
         statistics.fetchRestarts.add(1)
-        logger.debug("restarted fetching after librdkafka's prefetch queue was full", metadata: ["partitions": "\(count)"])
+        logger.debug("restarted fetching after librdkafka's prefetch queue was full", metadata: ["partitions": "\(seeks.count)"])
     }
 }

@@ -100,7 +100,7 @@ final class ConsumerLoop: @unchecked Sendable {
     // Poll-thread state.
     private var builder = BatchBuilder()
     /// When librdkafka may have stopped fetching after its queue was full (`restartStoppedFetches`).
-    private var stallWatch = FetchStallWatch(queuedMaxKilobytes: 65536, queuedMinMessages: 100_000)
+    private var stallWatch: FetchStallWatch
     var held: IngestBatch?
     private var paused = false
     var assigned: Set<TopicPartition> = []
