@@ -1,6 +1,7 @@
 import Foundation
 import LogBridgeCore
 import LogBridgeTestSupport
+import Logging
 import Testing
 
 @testable import LogBridgeSinks
@@ -85,6 +86,32 @@ import Testing
             let builder = LokiRequestBuilder(configuration: configuration, streams: StreamLimit(limit: 1000) {})
             Self.expectStampedBodies { builder.body(for: $0, of: $1) }
         }
+    }
+
+    /// The file and console sinks' envelope (`timestamp`), and the raw lines, which carry no time.
+    @Test func envelopeLinesAreTheStampedOnes() {
+        for encoding in RecordEncoding.allCases {
+            for fields in Self.fieldOrders {
+                let (stamped, pending) = Self.stampedAndPending(fields)
+                var expectedRepairs = 0
+                var repairs = 0
+                let expected = encoding.encode(stamped, repairedRecords: &expectedRepairs)
+                let got = encoding.encode(pending, repairedRecords: &repairs)
+                #expect(String(decoding: got, as: UTF8.self) == String(decoding: expected, as: UTF8.self), "\(encoding) \(fields.names)")
+                #expect(repairs == expectedRepairs && (encoding == .raw || repairs > 0))
+            }
+            // One record at a time (the entry point for single records) gives the same lines.
+            let (stamped, pending) = Self.stampedAndPending(.default)
+            for index in stamped.records.indices {
+                var expected: [UInt8] = []
+                var got: [UInt8] = []
+                encoding.append(stamped.records[index], of: stamped, to: &expected)
+                encoding.append(pending.records[index], of: pending, to: &got)
+                #expect(got == expected, "\(encoding) record \(index)")
+            }
+        }
+        #expect(FileSink(name: "f", configuration: FileSinkConfiguration(path: "/dev/null"), logger: Logger(label: "t")).resolvesEventTime)
+        #expect(ConsoleSink(name: "c").resolvesEventTime)
     }
 
     /// For every field order: the body of the pending batch is the stamped batch's, byte for byte.

@@ -12,6 +12,9 @@ public final class ConsoleSink: Sink, Sendable {
         self.encoding = encoding
     }
 
+    /// As the file sink: the envelope finds each record's event time while validating it.
+    public var resolvesEventTime: Bool { true }
+
     public func open(restoring checkpoint: SinkCheckpoint) async throws(SinkError) {}
 
     public func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery {

@@ -14,12 +14,20 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
     /// Appends one line for `record` to `out`; returns whether invalid UTF-8 was replaced.
     @discardableResult
     public func append(_ record: RecordBatch.Record, of batch: RecordBatch, to out: inout [UInt8]) -> Bool {
-        var reader = RecordValueReader(keys: [])
-        append(record, of: batch, reader: &reader, to: &out)
+        var keys: [[UInt8]] = []
+        var eventTime = EncoderEventTime(batch, keys: &keys)
+        var reader = RecordValueReader(keys: keys)
+        append(record, of: batch, reader: &reader, eventTime: &eventTime, to: &out)
         return reader.repairedRecords > 0
     }
 
-    private func append(_ record: RecordBatch.Record, of batch: RecordBatch, reader: inout RecordValueReader, to out: inout [UInt8]) {
+    /// - Parameter eventTime: the envelope's `timestamp`; when the batch's event times are pending
+    ///   (file and console sinks resolve them, ``FileSink/resolvesEventTime``), it reads them from
+    ///   the members `reader` noted while validating the value, so the value is scanned once.
+    private func append(
+        _ record: RecordBatch.Record, of batch: RecordBatch, reader: inout RecordValueReader, eventTime: inout EncoderEventTime,
+        to out: inout [UInt8]
+    ) {
         batch.bytes.withUnsafeBytes { bytes in
             let value = UnsafeRawBufferPointer(rebasing: bytes[record.value])
             switch self {
@@ -32,23 +40,26 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
                     reader.appendText(value, to: &out)
                 }
             case .envelope:
-                out.append(literal: Self.topicPrefix)
-                JSONBytes.appendString(batch.topics[record.topicIndex], to: &out)
-                out.append(literal: Self.partitionPrefix)
-                JSONBytes.appendInteger(Int64(record.partition), to: &out)
-                out.append(literal: Self.offsetPrefix)
-                JSONBytes.appendInteger(record.offset, to: &out)
-                if record.timestampMs >= 0 {
-                    out.append(literal: Self.timestampPrefix)
-                    Timestamp.appendRFC3339(millis: record.timestampMs, to: &out)
-                    out.append(UInt8(ascii: "\""))
-                }
-                if let key = record.key {
-                    out.append(literal: Self.keyPrefix)
-                    JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[key]), to: &out)
-                }
-                out.append(literal: Self.eventPrefix)
+                // The value is read (validated, its event time fields noted) before the members
+                // ahead of it are written: `timestamp` comes from it.
                 reader.read(value) { value, kind, reader in
+                    let timestampMs = reader.found.withUnsafeBufferPointer { eventTime.millis(of: record, value: value, kind: kind, found: $0) }
+                    out.append(literal: Self.topicPrefix)
+                    JSONBytes.appendString(batch.topics[record.topicIndex], to: &out)
+                    out.append(literal: Self.partitionPrefix)
+                    JSONBytes.appendInteger(Int64(record.partition), to: &out)
+                    out.append(literal: Self.offsetPrefix)
+                    JSONBytes.appendInteger(record.offset, to: &out)
+                    if timestampMs >= 0 {
+                        out.append(literal: Self.timestampPrefix)
+                        Timestamp.appendRFC3339(millis: timestampMs, to: &out)
+                        out.append(UInt8(ascii: "\""))
+                    }
+                    if let key = record.key {
+                        out.append(literal: Self.keyPrefix)
+                        JSONBytes.appendString(UnsafeRawBufferPointer(rebasing: bytes[key]), to: &out)
+                    }
+                    out.append(literal: Self.eventPrefix)
                     if kind == .text {
                         reader.appendText(value, to: &out)
                     } else {
@@ -72,8 +83,10 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
     public func encode(_ batch: RecordBatch, repairedRecords: inout Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(batch.bytes.count + batch.count * 96)
-        var reader = RecordValueReader(keys: [])
-        for record in batch.records { append(record, of: batch, reader: &reader, to: &out) }
+        var keys: [[UInt8]] = []
+        var eventTime = EncoderEventTime(batch, keys: &keys)
+        var reader = RecordValueReader(keys: self == .envelope ? keys : [])
+        for record in batch.records { append(record, of: batch, reader: &reader, eventTime: &eventTime, to: &out) }
         repairedRecords += reader.repairedRecords
         return out
     }

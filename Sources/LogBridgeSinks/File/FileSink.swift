@@ -53,6 +53,10 @@ public final class FileSink: Sink, @unchecked Sendable {
         }
     }
 
+    /// The envelope's `timestamp` is found in the pass that validates each record
+    /// (``RecordEncoding``), not in a scan of its own on the reader thread.
+    public var resolvesEventTime: Bool { true }
+
     public func deliver(_ batch: RecordBatch) async throws(SinkError) -> SinkDelivery {
         do {
             return SinkDelivery(state: try await io.run { try self.append(batch) })
