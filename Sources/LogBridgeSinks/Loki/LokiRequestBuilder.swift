@@ -172,11 +172,11 @@ struct LokiRequestBuilder: Sendable {
 
     /// `"name":"value"` for one label; with `overflow`, a templated value becomes `overflow`.
     private static func appendLabel(
-        name: [UInt8], value line: UnsafeRawBufferPointer, template: FieldTemplate, timestampMs: Int64, metadata: KafkaRecordMetadata?,
+        name: borrowing [UInt8], value line: UnsafeRawBufferPointer, template: borrowing FieldTemplate, timestampMs: Int64, metadata: KafkaRecordMetadata?,
         found: UnsafeBufferPointer<Range<Int>?>?, into out: inout [UInt8], scratch: inout [UInt8], overflow: Bool = false
     ) {
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: name)
+        name.withUnsafeBytes { out.append(contentsOf: $0) }
         out.append(literal: Self.nameEnd)
         scratch.removeAll(keepingCapacity: true)
         if overflow && !template.isConstant {
