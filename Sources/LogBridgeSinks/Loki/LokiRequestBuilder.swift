@@ -26,6 +26,11 @@ struct LokiRequestBuilder: Sendable {
     /// into `labelLiterals`: `constantLabels[n]` is label `n`'s range there, nil for a templated one.
     private let constantLabels: [Range<Int>?]
     private let labelLiterals: [UInt8]
+    /// Templated labels, for the per-record loop: `"name":` as a range of `labelLiterals`, the
+    /// template unretained (`labels` keeps it alive) and how many of `labelKeys` are its. Nil for
+    /// a constant label. Reading names and templates out of `labels` there retained and released
+    /// them for every label and record.
+    private let templatedLabels: [(name: Range<Int>, template: FieldTemplate.Unretained, keyCount: Int)?]
 
     init(configuration: LokiSinkConfiguration, streams: StreamLimit) {
         labels = configuration.labels.map { (Array($0.name.utf8), $0.template) }
@@ -44,6 +49,14 @@ struct LokiRequestBuilder: Sendable {
                 name: label.name, value: UnsafeRawBufferPointer(start: nil, count: 0), template: label.template, timestampMs: 0,
                 metadata: nil, found: nil, into: &literals, scratch: &scratch)
             return start..<literals.count
+        }
+        templatedLabels = labels.map { label in
+            guard !label.template.isConstant else { return nil }
+            let start = literals.count
+            literals.append(UInt8(ascii: "\""))
+            literals += label.name
+            literals.append(literal: Self.nameEnd)
+            return (start..<literals.count, label.template.unretained, label.template.topLevelKeys.count)
         }
         labelLiterals = literals
         metadata = configuration.structuredMetadata.map { field in
@@ -161,13 +174,28 @@ struct LokiRequestBuilder: Sendable {
                 labelLiterals.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[range])) }
                 continue
             }
-            let start = labelKeyStarts[n]
-            Self.appendLabel(
-                name: labels[n].name, value: line, template: labels[n].template, timestampMs: timestampMs, metadata: metadata,
-                found: found.map { UnsafeBufferPointer(rebasing: $0[start..<(start + labels[n].template.topLevelKeys.count)]) },
-                into: &out, scratch: &scratch, overflow: overflow)
+            guard let label = templatedLabels[n] else { continue }
+            labelLiterals.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[label.name])) }
+            scratch.removeAll(keepingCapacity: true)
+            if overflow {
+                scratch.append(literal: Self.overflow)
+            } else {
+                let start = labelKeyStarts[n]
+                label.template.render(
+                    value: line, timestampMs: timestampMs, foundIn: found.map { UnsafeBufferPointer(rebasing: $0[start..<(start + label.keyCount)]) },
+                    metadata: metadata, into: &scratch)
+            }
+            Self.appendLabelValue(&scratch, to: &out)
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// A label's rendered value as Loki takes it: at most 2048 bytes, `unknown` when empty, quoted.
+    private static func appendLabelValue(_ value: inout [UInt8], to out: inout [UInt8]) {
+        // Loki refuses values over 2048 bytes.
+        if value.count > 2048 { value.removeLast(value.count - 2048) }
+        if value.isEmpty { value.append(literal: Self.unknown) }
+        value.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
     }
 
     /// `"name":"value"` for one label; with `overflow`, a templated value becomes `overflow`.
@@ -184,10 +212,7 @@ struct LokiRequestBuilder: Sendable {
         } else {
             template.render(value: line, timestampMs: timestampMs, foundIn: found, metadata: metadata, into: &scratch)
         }
-        // Loki refuses values over 2048 bytes.
-        if scratch.count > 2048 { scratch.removeLast(scratch.count - 2048) }
-        if scratch.isEmpty { scratch.append(literal: Self.unknown) }
-        scratch.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
+        appendLabelValue(&scratch, to: &out)
     }
 
     /// `,{"name":"value",…}` for one record: the names whose fields are all present, with their
