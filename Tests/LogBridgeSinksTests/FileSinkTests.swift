@@ -42,6 +42,31 @@ import Testing
         #expect(lines[2].hasSuffix(#""event":"again"}"#))
     }
 
+    /// Each line names its own record's topic (the envelope renders each topic's head once per
+    /// batch), escaped as a JSON string; one record alone gives the same line.
+    @Test func envelopeLinesNameEachRecordsTopic() throws {
+        var mixed = RecordBatch(topics: ["logs", #"audit"trail\x"#])
+        for (i, topic) in [0, 1, 1, 0].enumerated() {
+            let start = mixed.bytes.count
+            mixed.bytes.append(contentsOf: #"{"n":\#(i)}"#.utf8)
+            mixed.records.append(.init(
+                sequence: UInt64(i), topicIndex: topic, partition: Int32(i), offset: Int64(i), timestampMs: -1, key: nil,
+                value: start..<mixed.bytes.count))
+        }
+        let lines = String(decoding: RecordEncoding.envelope.encode(mixed), as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines == [
+            #"{"topic":"logs","partition":0,"offset":0,"event":{"n":0}}"#,
+            #"{"topic":"audit\"trail\\x","partition":1,"offset":1,"event":{"n":1}}"#,
+            #"{"topic":"audit\"trail\\x","partition":2,"offset":2,"event":{"n":2}}"#,
+            #"{"topic":"logs","partition":3,"offset":3,"event":{"n":3}}"#,
+        ])
+        for (i, record) in mixed.records.enumerated() {
+            var one: [UInt8] = []
+            RecordEncoding.envelope.append(record, of: mixed, to: &one)
+            #expect(String(decoding: one, as: UTF8.self) == lines[i] + "\n")
+        }
+    }
+
     @Test func aSymlinkPlantedWhereTheFileWasIsRefusedAndItsTargetLeftAlone() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -118,6 +118,12 @@ import Testing
         (#"{"errors":false,"items":[{"create":{"_index":"logs-kube-system-2026.12.04","_id":"logs-12-123456789","result":"created \"], {\" and, more"}},{"create":{"_id":"abcdefg\\"}},{"create":{"_id":"1234567\\\""}}]}"#, 3),
         (#"{"errors":false,"items":[{"create":{"_id":"an unterminated string that runs past the end of the answer"#, nil),
         (#"{"errors":false,"items":[{"create":{"_id":"ends in a backslash\"#, nil),
+        // Inside items, runs of numbers, colons and commas longer than a word (skipped eight bytes
+        // at a time), nested arrays, and answers that end inside such a run.
+        (#"{"errors":false,"items":[{"index":{"_seq_no":123456789012345,"_primary_term":1,"n":[1,2,3,4,5,6,7,8,9,10,11],"status":201}},{"index":{"_seq_no":1234567890,"status":201}}]}"#, 2),
+        (#"{"errors":false,"items":[{"index":{"_seq_no":1234567890123456"#, nil),
+        (#"{"errors":false,"items":[{"index":{"_seq_no":12345678901234567890,"t":1234567}}"#, nil),
+        (#"{"errors":false,"items":[{"index":{"a":[[[1111111111,22222222222],[3]]],"b":{"c":{"d":4444444444444}}}},{"index":{}}]}"#, 2),
     ] as [(String, Int?)])
     func countsTheItemsOfABulkAnswer(_ body: String, _ expected: Int?) {
         #expect(ElasticsearchResponse.itemCount(Array(body.utf8)) == expected)
