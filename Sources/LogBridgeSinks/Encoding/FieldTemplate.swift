@@ -194,8 +194,9 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
 
     /// The template without a reference of its own, for loops that render templates some owner
     /// keeps alive (a sink's configuration) once per record: reading a template out of an array
-    /// retained and released its storage for every record and label (the Loki labels, ~2% of that
-    /// row's CPU). Valid only while the template it came from, or a copy, lives.
+    /// retained and released its storage for every record and label (Loki's labels: that row's
+    /// Swift pool went 1.40 -> 1.32 CPU s per 1M records without it, docs/cpu-profile.md). Valid
+    /// only while the template it came from, or a copy, lives.
     struct Unretained {
         fileprivate let storage: Unmanaged<Storage>
 

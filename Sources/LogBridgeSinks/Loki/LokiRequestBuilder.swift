@@ -12,6 +12,8 @@ import Synchronization
 /// stay distinct (Loki would keep only one of equal timestamp and line), and the value never
 /// changes between attempts. Entries are sorted per stream.
 struct LokiRequestBuilder: Sendable {
+    /// The configured labels. Besides building `labelParts`, this keeps the templates alive that
+    /// `labelParts` holds unretained.
     private let labels: [(name: [UInt8], template: FieldTemplate)]
     /// Each structured metadata field: its name as a JSON string, its template and the key paths
     /// of the fields it reads (all must be present for the name to be sent).
@@ -19,44 +21,42 @@ struct LokiRequestBuilder: Sendable {
     private let streams: StreamLimit
     /// Every label template's top-level keys, one template after another, found in one scan per
     /// record instead of one lookup from the record's start per label (5.7% of the forwarder's CPU
-    /// in the Loki bench profile went to those scans); `labelKeyStarts[n]` is where label `n`'s are.
+    /// in the Loki bench profile went to those scans); each templated `LabelPart` has its range.
     private let labelKeys: [[UInt8]]
-    private let labelKeyStarts: [Int]
-    /// Labels whose template is a constant (`job: logbridge`), rendered once as `"name":"value"`
-    /// into `labelLiterals`: `constantLabels[n]` is label `n`'s range there, nil for a templated one.
-    private let constantLabels: [Range<Int>?]
+    /// Each label as the per-record loop writes it, from `labelLiterals`: a constant one
+    /// (`job: logbridge`) rendered once as `"name":"value"`; a templated one as its `"name":`, its
+    /// template unretained (`labels` keeps it alive) and the slot of its first key in `labelKeys`
+    /// and their count. Reading names and templates out of `labels` in that loop retained and
+    /// released them for every label and record.
+    private enum LabelPart {
+        case constant(Range<Int>)
+        case templated(name: Range<Int>, template: FieldTemplate.Unretained, keys: Range<Int>)
+    }
+    private let labelParts: [LabelPart]
     private let labelLiterals: [UInt8]
-    /// Templated labels, for the per-record loop: `"name":` as a range of `labelLiterals`, the
-    /// template unretained (`labels` keeps it alive) and how many of `labelKeys` are its. Nil for
-    /// a constant label. Reading names and templates out of `labels` there retained and released
-    /// them for every label and record.
-    private let templatedLabels: [(name: Range<Int>, template: FieldTemplate.Unretained, keyCount: Int)?]
 
     init(configuration: LokiSinkConfiguration, streams: StreamLimit) {
         labels = configuration.labels.map { (Array($0.name.utf8), $0.template) }
         var keys: [[UInt8]] = []
-        labelKeyStarts = labels.map { label in
+        let labelKeyStarts = labels.map { label in
             defer { keys += label.template.topLevelKeys }
             return keys.count
         }
         labelKeys = keys
         var literals: [UInt8] = []
         var scratch: [UInt8] = []
-        constantLabels = labels.map { label in
-            guard label.template.isConstant else { return nil }
+        labelParts = zip(labels, labelKeyStarts).map { label, keyStart in
             let start = literals.count
-            Self.appendLabel(
-                name: label.name, value: UnsafeRawBufferPointer(start: nil, count: 0), template: label.template, timestampMs: 0,
-                metadata: nil, found: nil, into: &literals, scratch: &scratch)
-            return start..<literals.count
-        }
-        templatedLabels = labels.map { label in
-            guard !label.template.isConstant else { return nil }
-            let start = literals.count
+            if label.template.isConstant {
+                Self.appendConstantLabel(name: label.name, template: label.template, into: &literals, scratch: &scratch)
+                return .constant(start..<literals.count)
+            }
             literals.append(UInt8(ascii: "\""))
             literals += label.name
             literals.append(literal: Self.nameEnd)
-            return (start..<literals.count, label.template.unretained, label.template.topLevelKeys.count)
+            return .templated(
+                name: start..<literals.count, template: label.template.unretained,
+                keys: keyStart..<(keyStart + label.template.topLevelKeys.count))
         }
         labelLiterals = literals
         metadata = configuration.structuredMetadata.map { field in
@@ -168,24 +168,23 @@ struct LokiRequestBuilder: Sendable {
         out.append(UInt8(ascii: "{"))
         // By index, not `for label in labels`: a copy of each label (its name and its template's
         // arrays and strings) per record was retained and released, 10% of the Loki profile.
-        for n in labels.indices {
+        for n in labelParts.indices {
             if n > 0 { out.append(UInt8(ascii: ",")) }
-            if let range = constantLabels[n] {
+            switch labelParts[n] {
+            case .constant(let range):
                 labelLiterals.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[range])) }
-                continue
+            case .templated(let name, let template, let keys):
+                labelLiterals.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[name])) }
+                scratch.removeAll(keepingCapacity: true)
+                if overflow {
+                    scratch.append(literal: Self.overflow)
+                } else {
+                    template.render(
+                        value: line, timestampMs: timestampMs, foundIn: found.map { UnsafeBufferPointer(rebasing: $0[keys]) },
+                        metadata: metadata, into: &scratch)
+                }
+                Self.appendLabelValue(&scratch, to: &out)
             }
-            guard let label = templatedLabels[n] else { continue }
-            labelLiterals.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[label.name])) }
-            scratch.removeAll(keepingCapacity: true)
-            if overflow {
-                scratch.append(literal: Self.overflow)
-            } else {
-                let start = labelKeyStarts[n]
-                label.template.render(
-                    value: line, timestampMs: timestampMs, foundIn: found.map { UnsafeBufferPointer(rebasing: $0[start..<(start + label.keyCount)]) },
-                    metadata: metadata, into: &scratch)
-            }
-            Self.appendLabelValue(&scratch, to: &out)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -198,20 +197,13 @@ struct LokiRequestBuilder: Sendable {
         value.withUnsafeBytes { _ = JSONBytes.appendString($0, to: &out) }
     }
 
-    /// `"name":"value"` for one label; with `overflow`, a templated value becomes `overflow`.
-    private static func appendLabel(
-        name: borrowing [UInt8], value line: UnsafeRawBufferPointer, template: borrowing FieldTemplate, timestampMs: Int64, metadata: KafkaRecordMetadata?,
-        found: UnsafeBufferPointer<Range<Int>?>?, into out: inout [UInt8], scratch: inout [UInt8], overflow: Bool = false
-    ) {
+    /// `"name":"value"` for a constant label, made once.
+    private static func appendConstantLabel(name: [UInt8], template: FieldTemplate, into out: inout [UInt8], scratch: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        name.withUnsafeBytes { out.append(contentsOf: $0) }
+        out += name
         out.append(literal: Self.nameEnd)
         scratch.removeAll(keepingCapacity: true)
-        if overflow && !template.isConstant {
-            scratch.append(literal: Self.overflow)
-        } else {
-            template.render(value: line, timestampMs: timestampMs, foundIn: found, metadata: metadata, into: &scratch)
-        }
+        template.render(value: UnsafeRawBufferPointer(start: nil, count: 0), timestampMs: 0, into: &scratch)
         appendLabelValue(&scratch, to: &out)
     }
 
