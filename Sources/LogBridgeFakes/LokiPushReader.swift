@@ -13,13 +13,15 @@ import LogBridgeCore
 public enum LokiPushReader {
     public static func streams(_ body: [UInt8]) -> [[String: Any]]? {
         body.withUnsafeBytes { bytes -> [[String: Any]]? in
-            guard JSONBytes.isValid(bytes) else { return nil }
             var reader = Cursor(bytes: bytes)
             return reader.push()
         }
     }
 
-    /// A cursor over a document `JSONBytes.isValid` accepted, so only the shape is checked here.
+    /// A cursor that checks the JSON grammar of the one shape it reads as it goes: each string by
+    /// `JSONBytes.scanString` (control bytes, bad escapes and invalid UTF-8 refused), every
+    /// structural byte by `take`, nothing after the end. Validating the whole body first
+    /// (`JSONBytes.isValid`) was a sixth of the fake's CPU on the Loki bench row.
     private struct Cursor {
         let bytes: UnsafeRawBufferPointer
         var at = 0

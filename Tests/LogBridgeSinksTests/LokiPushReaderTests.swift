@@ -52,9 +52,22 @@ import Testing
             #"{"streams":null}"#,
             #"{"streams":[{"stream":{"job":"a"},"values":[["1","cut short"]]}"#,
             #"{"streams":[]} trailing"#,
+            // Not JSON at all: the reader checks the grammar itself (no validation pass first).
+            #"{"streams":[{"stream":{"job":"a"},"values":[["1","a bad escape \q"]]}]}"#,
+            #"{"streams":[{"stream":{"job":"a"},"values":[["1","a short one \u12"]]}]}"#,
+            #"{"streams":[{"stream":{"job":"a"},"values":[["1","a"],]}]}"#,
+            #"{"streams":[{"stream":{"job":"a"},"values":[["1" "a"]]}]}"#,
+            #"{"streams":[{"stream":{"job":"a",},"values":[]}]}"#,
+            #"{"streams":[{"stream":{"job":"a"},"values":[["1","a"]]}]}}"#,
+            #"{"streams":[{"stream":{"job":"a"},"values":[["1","unterminated]]}]}"#,
         ]
         for body in others {
             #expect(LokiPushReader.streams(Array(body.utf8)) == nil, "\(body)")
+        }
+        // Bytes a JSON string cannot hold raw: a control byte, invalid UTF-8.
+        for bad: [UInt8] in [[0x01], [0x0A], [0xFF], [0xC3], [0xED, 0xA0, 0x80]] {
+            let body = Array(#"{"streams":[{"stream":{"job":"a"},"values":[["1","x"#.utf8) + bad + Array(#"y"]]}]}"#.utf8)
+            #expect(LokiPushReader.streams(body) == nil, "\(bad)")
         }
         #expect(LokiPushReader.streams(Array(#" { "streams" : [ ] } "#.utf8))?.isEmpty == true)
     }

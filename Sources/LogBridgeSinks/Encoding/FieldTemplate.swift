@@ -196,7 +196,9 @@ public struct FieldTemplate: Sendable, Equatable, CustomStringConvertible {
     /// keeps alive (a sink's configuration) once per record: reading a template out of an array
     /// retained and released its storage for every record and label (Loki's labels: that row's
     /// Swift pool went 1.40 -> 1.32 CPU s per 1M records without it, docs/cpu-profile.md). Valid
-    /// only while the template it came from, or a copy, lives.
+    /// only while the template it came from, or a copy, lives: hold that one with
+    /// `withExtendedLifetime` around the loop. (`_withUnsafeGuaranteedRef` is the standard
+    /// library's way to use an `Unmanaged` reference without retaining it; swift-nio uses it too.)
     struct Unretained {
         fileprivate let storage: Unmanaged<Storage>
 

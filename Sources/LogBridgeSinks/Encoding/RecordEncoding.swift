@@ -11,7 +11,8 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
     /// string, so a line is always one record.
     case raw
 
-    /// Appends one line for `record` to `out`; returns whether invalid UTF-8 was replaced.
+    /// Appends one line for `record` to `out`; returns whether invalid UTF-8 was replaced. For a
+    /// single record (it prepares what ``encode(_:)`` prepares once per batch).
     @discardableResult
     public func append(_ record: RecordBatch.Record, of batch: RecordBatch, to out: inout [UInt8]) -> Bool {
         var keys: [[UInt8]] = []

@@ -87,7 +87,9 @@ struct LokiRequestBuilder: Sendable {
         var found = [Range<Int>?](repeating: nil, count: keys.count)
         // Every entry's `,{"name":"value",…}` (or nothing), one after another.
         var metadataBytes: [UInt8] = []
-        batch.bytes.withUnsafeBytes { bytes in
+        // `labelParts` render templates unretained: `labels` owns them, kept alive explicitly for
+        // the whole loop (one retain per body, not per label and record).
+        withExtendedLifetime(labels) { batch.bytes.withUnsafeBytes { bytes in
             for i in indices {
                 let record = batch.records[i]
                 let line = UnsafeRawBufferPointer(rebasing: bytes[record.value])
@@ -131,7 +133,7 @@ struct LokiRequestBuilder: Sendable {
                 if !metadata.isEmpty { renderMetadata(line, timestampMs: timestampMs, kafka: kafka, into: &metadataBytes, scratch: &value) }
                 entries[slot].append((Self.timestampNanos(millis: timestampMs, offset: record.offset), i, start..<metadataBytes.count))
             }
-        }
+        } }
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 48 + batch.bytes.count + batch.bytes.count / 8)
         out.append(literal: Self.streamsOpen)
