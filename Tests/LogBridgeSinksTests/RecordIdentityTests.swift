@@ -27,6 +27,23 @@ import Testing
         #expect(Self.identity(topic: "", partition: 0, offset: 12) == #"x"-0-12""#)
     }
 
+    /// The position is written into a buffer of its own (right to left): the same digits as
+    /// `JSONBytes.appendInteger` for every width and sign, the extremes included.
+    @Test func positionsAreTheIntegersAsJSONWritesThem() {
+        let offsets: [Int64] = [0, 7, 9, 10, 99, 100, 123_456_789, -1, -10, .max, .min]
+        let partitions: [Int32] = [0, 5, 10, 95, .max, -1, .min]
+        for offset in offsets {
+            for partition in partitions {
+                var expected: [UInt8] = Array(#""t-"#.utf8)
+                JSONBytes.appendInteger(Int64(partition), to: &expected)
+                expected.append(UInt8(ascii: "-"))
+                JSONBytes.appendInteger(offset, to: &expected)
+                expected.append(UInt8(ascii: "\""))
+                #expect(Array(Self.identity(topic: "t", partition: partition, offset: offset).utf8.dropFirst()) == expected)
+            }
+        }
+    }
+
     /// A name no Kafka broker should send still gives a valid JSON string: quotes and backslashes
     /// are left out, everything else is kept.
     @Test func quotesAndBackslashesInATopicNameAreLeftOut() throws {

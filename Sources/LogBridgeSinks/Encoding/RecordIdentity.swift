@@ -47,12 +47,30 @@ public enum RecordIdentity {
         }
     }
 
-    /// `-partition-offset"` after the topic.
-    private static func appendPosition(_ record: RecordBatch.Record, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "-"))
-        JSONBytes.appendInteger(Int64(record.partition), to: &out)
-        out.append(UInt8(ascii: "-"))
-        JSONBytes.appendInteger(record.offset, to: &out)
-        out.append(UInt8(ascii: "\""))
+    /// `-partition-offset"` after the topic, written right to left into 48 bytes on the stack and
+    /// appended once: as two integers and three single bytes (five appends, each with its
+    /// uniqueness and capacity checks) it was ~2% of the HEC row's profile.
+    static func appendPosition(_ record: RecordBatch.Record, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { text in
+            var start = text.count
+            func put(_ byte: UInt8) {
+                start -= 1
+                text[start] = byte
+            }
+            func put(_ value: Int64) {
+                var v = value.magnitude
+                repeat {
+                    put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10))
+                    v /= 10
+                } while v > 0
+                if value < 0 { put(UInt8(ascii: "-")) }
+            }
+            put(UInt8(ascii: "\""))
+            put(record.offset)
+            put(UInt8(ascii: "-"))
+            put(Int64(record.partition))
+            put(UInt8(ascii: "-"))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...]))
+        }
     }
 }
