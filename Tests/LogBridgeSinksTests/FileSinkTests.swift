@@ -46,11 +46,13 @@ import Testing
     /// batch), escaped as a JSON string; one record alone gives the same line.
     @Test func envelopeLinesNameEachRecordsTopic() throws {
         var mixed = RecordBatch(topics: ["logs", #"audit"trail\x"#])
-        for (i, topic) in [0, 1, 1, 0].enumerated() {
+        // Partitions and offsets of every width, the extremes and negative ones included.
+        let positions: [(Int32, Int64)] = [(0, 0), (1, 1), (2, 2), (3, 3), (95, 9_223_372_036_854_775_807), (.min, .min), (-1, -10)]
+        for (i, topic) in [0, 1, 1, 0, 0, 1, 0].enumerated() {
             let start = mixed.bytes.count
             mixed.bytes.append(contentsOf: #"{"n":\#(i)}"#.utf8)
             mixed.records.append(.init(
-                sequence: UInt64(i), topicIndex: topic, partition: Int32(i), offset: Int64(i), timestampMs: -1, key: nil,
+                sequence: UInt64(i), topicIndex: topic, partition: positions[i].0, offset: positions[i].1, timestampMs: -1, key: nil,
                 value: start..<mixed.bytes.count))
         }
         let lines = String(decoding: RecordEncoding.envelope.encode(mixed), as: UTF8.self).split(separator: "\n").map(String.init)
@@ -59,6 +61,9 @@ import Testing
             #"{"topic":"audit\"trail\\x","partition":1,"offset":1,"event":{"n":1}}"#,
             #"{"topic":"audit\"trail\\x","partition":2,"offset":2,"event":{"n":2}}"#,
             #"{"topic":"logs","partition":3,"offset":3,"event":{"n":3}}"#,
+            #"{"topic":"logs","partition":95,"offset":9223372036854775807,"event":{"n":4}}"#,
+            #"{"topic":"audit\"trail\\x","partition":-2147483648,"offset":-9223372036854775808,"event":{"n":5}}"#,
+            #"{"topic":"logs","partition":-1,"offset":-10,"event":{"n":6}}"#,
         ])
         for (i, record) in mixed.records.enumerated() {
             var one: [UInt8] = []

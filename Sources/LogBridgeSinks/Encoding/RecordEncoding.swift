@@ -66,9 +66,7 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
                 reader.read(value) { value, kind, reader in
                     let timestampMs = reader.found.withUnsafeBufferPointer { eventTime.millis(of: record, value: value, kind: kind, found: $0) }
                     out.append(contentsOf: UnsafeRawBufferPointer(rebasing: headBytes[heads.ranges[record.topicIndex]]))
-                    JSONBytes.appendInteger(Int64(record.partition), to: &out)
-                    out.append(literal: Self.offsetPrefix)
-                    JSONBytes.appendInteger(record.offset, to: &out)
+                    Self.appendPartitionAndOffset(record, to: &out)
                     if timestampMs >= 0 {
                         out.append(literal: Self.timestampPrefix)
                         Timestamp.appendRFC3339(millis: timestampMs, to: &out)
@@ -88,6 +86,32 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
                 out.append(UInt8(ascii: "}"))
             }
             out.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    /// `partition,"offset":offset`, written right to left into a stack buffer and appended once
+    /// (as for a record's identity, `RecordIdentity.appendPosition`: three appends were one).
+    private static func appendPartitionAndOffset(_ record: RecordBatch.Record, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { text in
+            var start = text.count
+            func put(_ value: Int64) {
+                var v = value.magnitude
+                repeat {
+                    start -= 1
+                    text[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                } while v > 0
+                if value < 0 {
+                    start -= 1
+                    text[start] = UInt8(ascii: "-")
+                }
+            }
+            put(record.offset)
+            let prefix = offsetPrefix
+            start -= prefix.utf8CodeUnitCount
+            UnsafeMutableRawPointer(text.baseAddress! + start).copyMemory(from: prefix.utf8Start, byteCount: prefix.utf8CodeUnitCount)
+            put(Int64(record.partition))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...]))
         }
     }
 
