@@ -260,15 +260,35 @@ public enum JSONBytes {
     /// path, then storing each digit through a checked subscript, showed in every sink's profile.
     public static func appendUnsigned(_ value: UInt64, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var v = value
-            var start = digits.count
-            repeat {
-                start -= 1
-                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
-                v /= 10
-            } while v > 0
+            let start = writeDecimal(value, endingAt: digits.count, in: digits)
             out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
+    }
+
+    /// Writes `value` in decimal right to left, its last digit just before `end` in `buffer`;
+    /// returns where its first digit is. For writers that compose several members on the stack and
+    /// append them once (a record's identity, the file envelope); `buffer` must have room (20
+    /// bytes for any value).
+    @inlinable public static func writeDecimal(_ value: UInt64, endingAt end: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var v = value
+        var start = end
+        repeat {
+            start -= 1
+            buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+            v /= 10
+        } while v > 0
+        return start
+    }
+
+    /// ``writeDecimal(_:endingAt:in:)`` for a signed value: a minus sign first when negative (21
+    /// bytes at most).
+    @inlinable public static func writeDecimal(_ value: Int64, endingAt end: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var start = writeDecimal(value.magnitude, endingAt: end, in: buffer)
+        if value < 0 {
+            start -= 1
+            buffer[start] = UInt8(ascii: "-")
+        }
+        return start
     }
 
     /// Scans a JSON string's content from `start` (just after its opening quote): the index of the

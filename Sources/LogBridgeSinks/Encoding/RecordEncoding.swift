@@ -93,24 +93,11 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
     /// (as for a record's identity, `RecordIdentity.appendPosition`: three appends were one).
     private static func appendPartitionAndOffset(_ record: RecordBatch.Record, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { text in
-            var start = text.count
-            func put(_ value: Int64) {
-                var v = value.magnitude
-                repeat {
-                    start -= 1
-                    text[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
-                    v /= 10
-                } while v > 0
-                if value < 0 {
-                    start -= 1
-                    text[start] = UInt8(ascii: "-")
-                }
-            }
-            put(record.offset)
+            var start = JSONBytes.writeDecimal(record.offset, endingAt: text.count, in: text)
             let prefix = offsetPrefix
             start -= prefix.utf8CodeUnitCount
             UnsafeMutableRawPointer(text.baseAddress! + start).copyMemory(from: prefix.utf8Start, byteCount: prefix.utf8CodeUnitCount)
-            put(Int64(record.partition))
+            start = JSONBytes.writeDecimal(Int64(record.partition), endingAt: start, in: text)
             out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...]))
         }
     }

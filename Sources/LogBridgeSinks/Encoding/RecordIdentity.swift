@@ -52,24 +52,12 @@ public enum RecordIdentity {
     /// uniqueness and capacity checks) it was ~2% of the HEC row's profile.
     static func appendPosition(_ record: RecordBatch.Record, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { text in
-            var start = text.count
-            func put(_ byte: UInt8) {
-                start -= 1
-                text[start] = byte
-            }
-            func put(_ value: Int64) {
-                var v = value.magnitude
-                repeat {
-                    put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10))
-                    v /= 10
-                } while v > 0
-                if value < 0 { put(UInt8(ascii: "-")) }
-            }
-            put(UInt8(ascii: "\""))
-            put(record.offset)
-            put(UInt8(ascii: "-"))
-            put(Int64(record.partition))
-            put(UInt8(ascii: "-"))
+            var start = text.count - 1
+            text[start] = UInt8(ascii: "\"")
+            start = JSONBytes.writeDecimal(record.offset, endingAt: start, in: text) - 1
+            text[start] = UInt8(ascii: "-")
+            start = JSONBytes.writeDecimal(Int64(record.partition), endingAt: start, in: text) - 1
+            text[start] = UInt8(ascii: "-")
             out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...]))
         }
     }
