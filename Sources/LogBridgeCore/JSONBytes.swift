@@ -132,25 +132,10 @@ public enum JSONBytes {
                             let b = UInt8(truncatingIfNeeded: word >> UInt64(k << 3))
                             let at = used + k
                             let rest = k == 7 ? 0 : word >> UInt64((k + 1) << 3)
-                            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-                                (chunk + at).storeBytes(of: (UInt16(b) << 8 | 0x5C).littleEndian, as: UInt16.self)
-                                (chunk + at + 2).storeBytes(of: rest.littleEndian, as: UInt64.self)
-                                used += 1
-                            } else {
-                                let escape: UInt64
-                                let width: Int
-                                switch b {
-                                case 0x0A: escape = 0x6E5C; width = 2
-                                case 0x0D: escape = 0x725C; width = 2
-                                case 0x09: escape = 0x745C; width = 2
-                                default:
-                                    escape = 0x3030_755C | UInt64(hexDigit(b >> 4)) << 32 | UInt64(hexDigit(b & 0xF)) << 40
-                                    width = 6
-                                }
-                                (chunk + at).storeBytes(of: escape.littleEndian, as: UInt64.self)
-                                (chunk + at + width).storeBytes(of: rest.littleEndian, as: UInt64.self)
-                                used += width - 1
-                            }
+                            let (escape, width) = escapeSequence(b)
+                            (chunk + at).storeBytes(of: escape.littleEndian, as: UInt64.self)
+                            (chunk + at + width).storeBytes(of: rest.littleEndian, as: UInt64.self)
+                            used += width - 1
                             flags &= flags &- 1
                         }
                         used += 8
@@ -189,27 +174,28 @@ public enum JSONBytes {
                     flushIfFull()
                     continue
                 }
-                chunk.storeBytes(of: UInt8(ascii: "\\"), toByteOffset: used, as: UInt8.self)
-                switch b {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                    chunk.storeBytes(of: b, toByteOffset: used + 1, as: UInt8.self); used += 2
-                case 0x0A: chunk.storeBytes(of: UInt8(ascii: "n"), toByteOffset: used + 1, as: UInt8.self); used += 2
-                case 0x0D: chunk.storeBytes(of: UInt8(ascii: "r"), toByteOffset: used + 1, as: UInt8.self); used += 2
-                case 0x09: chunk.storeBytes(of: UInt8(ascii: "t"), toByteOffset: used + 1, as: UInt8.self); used += 2
-                default:
-                    chunk.storeBytes(of: UInt8(ascii: "u"), toByteOffset: used + 1, as: UInt8.self)
-                    chunk.storeBytes(of: UInt8(ascii: "0"), toByteOffset: used + 2, as: UInt8.self)
-                    chunk.storeBytes(of: UInt8(ascii: "0"), toByteOffset: used + 3, as: UInt8.self)
-                    chunk.storeBytes(of: hexDigit(b >> 4), toByteOffset: used + 4, as: UInt8.self)
-                    chunk.storeBytes(of: hexDigit(b & 0xF), toByteOffset: used + 5, as: UInt8.self)
-                    used += 6
-                }
+                let (escape, width) = escapeSequence(b)
+                (chunk + used).storeBytes(of: escape.littleEndian, as: UInt64.self)
+                used += width
                 i += 1
                 flushIfFull()
             }
             out.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: used))
         }
         return replaced
+    }
+
+    /// The JSON escape of a quote, backslash or control byte: its bytes, first in the lowest, and
+    /// how many there are (2, or 6 for `\u00XX`). Stored as a whole word; the bytes past `width`
+    /// are overwritten next.
+    @inline(__always) static func escapeSequence(_ b: UInt8) -> (bytes: UInt64, width: Int) {
+        switch b {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): return (UInt64(b) << 8 | 0x5C, 2)
+        case 0x0A: return (0x6E5C, 2)  // \n
+        case 0x0D: return (0x725C, 2)  // \r
+        case 0x09: return (0x745C, 2)  // \t
+        default: return (0x3030_755C | UInt64(hexDigit(b >> 4)) << 32 | UInt64(hexDigit(b & 0xF)) << 40, 6)
+        }
     }
 
     /// The high bit of each quote, backslash and control byte of an ASCII word, exactly: the sums

@@ -12,17 +12,14 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
     case raw
 
     /// Appends one line for `record` to `out`; returns whether invalid UTF-8 was replaced. For a
-    /// single record (it prepares what ``encode(_:)`` prepares once per batch).
+    /// single record: it prepares what ``encode(_:)`` prepares once per batch.
     @discardableResult
     public func append(_ record: RecordBatch.Record, of batch: RecordBatch, to out: inout [UInt8]) -> Bool {
-        var keys: [[UInt8]] = []
-        var eventTime = EncoderEventTime(batch, keys: &keys)
-        var reader = RecordValueReader(keys: keys)
-        let heads = TopicHeads(batch.topics)
-        heads.bytes.withUnsafeBytes { headBytes in
-            append(record, of: batch, heads: heads, headBytes: headBytes, reader: &reader, eventTime: &eventTime, to: &out)
-        }
-        return reader.repairedRecords > 0
+        var one = batch
+        one.records = [record]
+        var repaired = 0
+        append(one, to: &out, repairedRecords: &repaired)
+        return repaired > 0
     }
 
     /// Each topic's `{"topic":"…","partition":`, made once per batch: escaping the topic's name
@@ -113,17 +110,23 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
     public func encode(_ batch: RecordBatch, repairedRecords: inout Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(batch.bytes.count + batch.count * 96)
+        append(batch, to: &out, repairedRecords: &repairedRecords)
+        return out
+    }
+
+    /// The lines of every record of `batch`, with what they share made once: the event time
+    /// fields noted and each topic's head (both only for the envelope; raw lines carry neither).
+    private func append(_ batch: RecordBatch, to out: inout [UInt8], repairedRecords: inout Int) {
         var keys: [[UInt8]] = []
         var eventTime = EncoderEventTime(batch, keys: &keys)
         var reader = RecordValueReader(keys: self == .envelope ? keys : [])
-        let heads = TopicHeads(batch.topics)
+        let heads = TopicHeads(self == .envelope ? batch.topics : [])
         heads.bytes.withUnsafeBytes { headBytes in
             for record in batch.records {
                 append(record, of: batch, heads: heads, headBytes: headBytes, reader: &reader, eventTime: &eventTime, to: &out)
             }
         }
         repairedRecords += reader.repairedRecords
-        return out
     }
 
     fileprivate static let topicPrefix: StaticString = #"{"topic":"#
