@@ -52,6 +52,8 @@ public final class FakeSplunkHEC: Sendable {
         var healthChecks = 0
         var unhealthy = false
         var gzipRequests = 0
+        var holdingAcks = false
+        var heldAcks: [(channel: String, id: UInt64)] = []
     }
 
     private final class Store: Sendable {
@@ -93,6 +95,21 @@ public final class FakeSplunkHEC: Sendable {
 
     public func inject(_ faults: Fault...) { store.state.withLock { $0.faults += faults } }
     public func setUnhealthy(_ unhealthy: Bool) { store.state.withLock { $0.unhealthy = unhealthy } }
+    /// Holds every acknowledgement given from now on at `false` (`true`), or (`false`) turns the
+    /// held ones true at once and goes back to `ackDelay`: a test decides the moment Splunk
+    /// indexed instead of racing a clock on a loaded machine. Lost acks (``Fault/loseAck``) stay
+    /// lost.
+    public func holdAcks(_ hold: Bool) {
+        store.state.withLock { state in
+            state.holdingAcks = hold
+            guard !hold else { return }
+            let now = ContinuousClock.now
+            for (channel, id) in state.heldAcks where state.channels[channel]?.acks[id] != nil {
+                state.channels[channel]?.acks[id] = .some(now)
+            }
+            state.heldAcks = []
+        }
+    }
     public func shutdown() async { await server.shutdown() }
 
     public var events: [Event] { store.state.withLock { $0.events } }
@@ -222,6 +239,9 @@ public final class FakeSplunkHEC: Sendable {
             if case .loseAck = fault {
                 entry.acks[id] = .some(nil)
                 ackLost = true
+            } else if state.holdingAcks {
+                entry.acks[id] = .some(nil)
+                state.heldAcks.append((channel, id))
             } else {
                 entry.acks[id] = .some(options.ackDelay.map { ContinuousClock.now + $0 })
             }
