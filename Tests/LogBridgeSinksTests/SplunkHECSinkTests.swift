@@ -14,7 +14,7 @@ import Testing
 
     func configuration(
         _ endpoints: [String], acks: Bool = true, timeout: Duration = .seconds(60), ackTimeout: Duration = .seconds(300),
-        compression: HTTPSinkSettings.Compression = .none
+        ackPollInterval: Duration = .milliseconds(100), compression: HTTPSinkSettings.Compression = .none
     ) throws -> SplunkHECSinkConfiguration {
         // A generous request timeout: on a loaded CI machine a short one can expire after the fake
         // indexed the events, and the resend shows up as duplicates.
@@ -24,7 +24,7 @@ import Testing
             http: http, host: try FieldTemplate("{kubernetes.host}"), source: try FieldTemplate("kafka:logs"),
             sourcetype: try FieldTemplate("_json"), index: try FieldTemplate("main"),
             fields: [.init(name: "namespace", template: try FieldTemplate("{kubernetes.namespace_name}"))],
-            acknowledgements: acks, ackPollInterval: .milliseconds(100), ackTimeout: ackTimeout)
+            acknowledgements: acks, ackPollInterval: ackPollInterval, ackTimeout: ackTimeout)
         configuration.setToken("hec-token")
         return configuration
     }
@@ -151,6 +151,21 @@ import Testing
         #expect(ContinuousClock.now - started >= .seconds(1), "Retry-After was honoured")
         #expect(hec.eventCount == 10)
         #expect(hec.eventRequests == 5)
+        await sink.close()
+        await hec.shutdown()
+    }
+
+    /// A poll that comes after the deadline (a stalled machine; here a poll interval longer than
+    /// `ack_timeout`) still asks about the ids first: Splunk confirmed them, so nothing is sent again.
+    @Test func aLatePollAsksBeforeItGivesUp() async throws {
+        var options = FakeSplunkHEC.Options()
+        options.ackDelay = .zero
+        let hec = try await FakeSplunkHEC(options: options)
+        let sink = try await sink(try configuration([hec.url], ackTimeout: .milliseconds(200), ackPollInterval: .seconds(2)))
+        let delivery = try await sink.deliver(TestBatches.batch(Self.records(10)))
+        #expect(await confirmed(delivery), "indexed and reported true by the first poll, past the deadline")
+        #expect(hec.eventRequests == 1)
+        #expect(hec.ackPolls >= 1)
         await sink.close()
         await hec.shutdown()
     }

@@ -188,32 +188,37 @@ final class HECAcknowledgements: Sendable {
         await saveIfChanged()
     }
 
-    /// Asks each endpoint about its outstanding ack ids; expires those past the deadline.
+    /// Asks each endpoint about its outstanding ack ids, then expires those still unconfirmed
+    /// past the deadline. Asking first: a poll that comes late (a stalled machine, a slow
+    /// endpoint) must not give up on acks Splunk may have confirmed meanwhile, which would send
+    /// their batches again as duplicates. Only ids past the deadline when the poll started expire,
+    /// so each is asked once more after its deadline.
     func pollOnce() async {
         let now = Self.nowMs()
-        var expired: [CheckedContinuation<Bool, Never>] = []
         let outstanding = state.withLock { state -> [String: [UInt64]] in
             var byEndpoint: [String: [UInt64]] = [:]
             for (key, tracked) in state.entries where !tracked.entry.acked {
-                if now - tracked.entry.sentAtMs > timeoutMs {
-                    expired += tracked.waiters.map(\.continuation)
-                    state.entries[key] = nil
-                    state.dirty = true
-                } else {
-                    byEndpoint[key.endpoint, default: []].append(key.ackID)
-                }
+                byEndpoint[key.endpoint, default: []].append(key.ackID)
             }
             return byEndpoint
         }
-        if !expired.isEmpty {
-            logger.warning("HEC acknowledgements timed out; those batches are sent again", metadata: ["acks": "\(expired.count)"])
-        }
-        expired.forEach { $0.resume(returning: false) }
         for endpoint in pool.endpoints {
             await checkHealth(endpoint)
             guard let ids = outstanding[endpoint.url], !ids.isEmpty else { continue }
             await poll(endpoint, ids: ids.sorted())
         }
+        var expired: [CheckedContinuation<Bool, Never>] = []
+        state.withLock { state in
+            for (key, tracked) in state.entries where !tracked.entry.acked && now - tracked.entry.sentAtMs > timeoutMs {
+                expired += tracked.waiters.map(\.continuation)
+                state.entries[key] = nil
+                state.dirty = true
+            }
+        }
+        if !expired.isEmpty {
+            logger.warning("HEC acknowledgements timed out; those batches are sent again", metadata: ["acks": "\(expired.count)"])
+        }
+        expired.forEach { $0.resume(returning: false) }
     }
 
     private func poll(_ endpoint: EndpointPool.Endpoint, ids: [UInt64]) async {
