@@ -1,6 +1,7 @@
 import Foundation
 import LogBridgeKafka
 import LogBridgeTestKit
+import Synchronization
 import Testing
 
 /// Crash safety with the real binary: `kill -9` at random moments, restart, count what arrived.
@@ -80,14 +81,21 @@ enum LogBridgeBinary {
     }
 
     /// Starts `logbridge run` `rounds` times, `kill -9`ing each after a random delay, then starts
-    /// the final run and returns it.
+    /// the final run and returns it. With `progress`, the delay counts from the moment that count
+    /// grows in the round (a sink's requests, say), not from the start: a group join slowed by a
+    /// loaded machine cannot make every kill land before delivery began.
     static func killRepeatedly(
-        config: String, in directory: TemporaryDirectory, rounds: Int, afterMilliseconds window: ClosedRange<Int>
+        config: String, in directory: TemporaryDirectory, rounds: Int, afterMilliseconds window: ClosedRange<Int>,
+        progress: (() -> Int)? = nil
     ) async throws -> (kills: Int, last: Process) {
         let binary = try locate()
         var kills = 0
         for round in 0..<rounds {
+            let before = progress?()
             let process = try run(binary, ["run", "--config", config], log: directory.file("run-\(round).log"))
+            if let progress, let before {
+                _ = await eventually(timeout: .seconds(60), interval: .milliseconds(20)) { progress() > before }
+            }
             try await Task.sleep(for: .milliseconds(Int.random(in: window)))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -116,7 +124,21 @@ enum LogBridgeBinary {
         let handle = FileHandle(forWritingAtPath: log)
         process.standardError = handle
         process.standardOutput = handle
+        process.terminationHandler = { ended in
+            let now = ContinuousClock.now
+            exits.withLock { $0[ended.processIdentifier] = now }
+        }
         try process.run()
         return process
+    }
+
+    /// When each process ``run(_:_:log:)`` started exited, stamped by Foundation's own thread as
+    /// it reaps the child: a test that bounds how long an exit took must not count the time its
+    /// own task waited for the (possibly busy) Swift pool to notice.
+    private static let exits = Mutex<[Int32: ContinuousClock.Instant]>([:])
+
+    /// When `process` exited, if it has.
+    static func exitInstant(_ process: Process) -> ContinuousClock.Instant? {
+        exits.withLock { $0[process.processIdentifier] }
     }
 }

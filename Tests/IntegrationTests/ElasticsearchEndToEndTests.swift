@@ -62,8 +62,9 @@ struct ElasticsearchEndToEndTests {
                 interval: 100ms
                 concurrency: 4
             """)
-        // After the ~3 s group join: mid-delivery.
-        let (_, last) = try await LogBridgeBinary.killRepeatedly(config: config, in: directory, rounds: 5, afterMilliseconds: 3_200...5_000)
+        // Mid-delivery: within two seconds of the round's first bulk request, whatever the join took.
+        let (_, last) = try await LogBridgeBinary.killRepeatedly(
+            config: config, in: directory, rounds: 5, afterMilliseconds: 200...2_000, progress: { es.requests })
         try await LogBridgeBinary.stop(last, when: { es.documentCount >= records })
 
         let ids = es.allIDs

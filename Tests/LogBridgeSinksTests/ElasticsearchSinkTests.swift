@@ -69,7 +69,11 @@ import Testing
         let elapsed = ContinuousClock.now - start
         #expect(delivery.deadLetters.isEmpty)
         #expect(es.documentCount == 50)
-        #expect(es.requests == 5)
+        // Five requests: the four faults (they go to requests in the order the fake handles them,
+        // and none indexes), then the one that indexes. On a machine loaded enough that a
+        // successful answer outlives the 1 s timeout, the request is sent again and its 50
+        // documents answer as conflicts: the count stays exact either way.
+        #expect(es.requests == 5 + es.conflicts / 50)
         #expect(elapsed >= .seconds(1), "waited at least Retry-After")
         await sink.close()
         await es.shutdown()
