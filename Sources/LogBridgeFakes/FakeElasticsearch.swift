@@ -71,7 +71,7 @@ public final class FakeElasticsearch: Sendable {
         let store = Store()
         self.store = store
         server = try await FakeHTTPServer(port: port, tls: tls) { request in
-            let reply = await Self.handle(request, state: store, poison: poison, authorization: authorization, keepDocuments: keepDocuments)
+            let reply = Self.handle(request, state: store, poison: poison, authorization: authorization, keepDocuments: keepDocuments)
             if latency > .zero, case .respond(let status, let headers, let body) = reply {
                 return .delayed(latency, status: status, headers: headers, body: body)
             }
@@ -118,7 +118,7 @@ public final class FakeElasticsearch: Sendable {
 
     private static func handle(
         _ request: FakeHTTPServer.Request, state store: Store, poison: String?, authorization: String?, keepDocuments: Bool
-    ) async -> FakeHTTPServer.Reply {
+    ) -> FakeHTTPServer.Reply {
         let fault: Fault? = store.state.withLock { state in
             state.requests += 1
             if let outage = state.outage { return .status(outage) }

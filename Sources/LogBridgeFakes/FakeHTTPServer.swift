@@ -6,7 +6,9 @@ import Synchronization
 
 /// A minimal HTTP/1.1 server on 127.0.0.1 for the protocol fakes (Elasticsearch, HEC, Loki): it
 /// hands each complete request to a responder and can also answer slowly or drop the connection,
-/// the ways real servers fail. With ``TLS`` it speaks HTTPS through a real NIOSSL handshake, and
+/// the ways real servers fail. The responder runs on the connection's event loop, not as a Swift
+/// task: a test that loads the cooperative pool (the whole suite on two cores) must not delay the
+/// fake's answers past its client's timeouts, which are event-loop timers and keep counting. With ``TLS`` it speaks HTTPS through a real NIOSSL handshake, and
 /// can require a client certificate.
 public final class FakeHTTPServer: Sendable {
     /// HTTPS: the server's certificate and key (PEM files) and, to require client certificates,
@@ -80,7 +82,7 @@ public final class FakeHTTPServer: Sendable {
     ///     back where its clients expect it).
     ///   - tls: serve HTTPS with this certificate; nil: plain HTTP.
     /// - Throws: when the port cannot be bound or a TLS file cannot be read.
-    public init(port: Int = 0, tls: TLS? = nil, responder: @escaping @Sendable (Request) async -> Reply) async throws {
+    public init(port: Int = 0, tls: TLS? = nil, responder: @escaping @Sendable (Request) -> Reply) async throws {
         let shared = Shared(context: try tls.map(Self.makeContext))
         self.shared = shared
         isTLS = tls != nil
@@ -135,11 +137,11 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let responder: @Sendable (FakeHTTPServer.Request) async -> FakeHTTPServer.Reply
+    private let responder: @Sendable (FakeHTTPServer.Request) -> FakeHTTPServer.Reply
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
 
-    init(responder: @escaping @Sendable (FakeHTTPServer.Request) async -> FakeHTTPServer.Reply) {
+    init(responder: @escaping @Sendable (FakeHTTPServer.Request) -> FakeHTTPServer.Reply) {
         self.responder = responder
     }
 
@@ -161,23 +163,18 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
             RequestMonitor.shared.observe(request)
             let keepAlive = head.isKeepAlive
-            let responder = self.responder
             let loop = context.eventLoop
             let bound = NIOLoopBound(context, eventLoop: loop)
-            let future = loop.makeFutureWithTask { await responder(request) }
-            future.whenSuccess { reply in
-                let context = bound.value
-                switch reply {
-                case .drop:
-                    context.close(promise: nil)
-                case .respond(let status, let headers, let body):
-                    self.write(context: context, status: status, headers: headers, body: body, keepAlive: keepAlive)
-                case .trickle(let status, let body, let interval):
-                    self.trickle(bound: bound, loop: loop, status: status, body: body, interval: interval)
-                case .delayed(let delay, let status, let headers, let body):
-                    loop.scheduleTask(in: .nanoseconds(Int64(delay.secondsDouble * 1e9))) {
-                        self.write(context: bound.value, status: status, headers: headers, body: body, keepAlive: keepAlive)
-                    }
+            switch responder(request) {
+            case .drop:
+                context.close(promise: nil)
+            case .respond(let status, let headers, let body):
+                write(context: context, status: status, headers: headers, body: body, keepAlive: keepAlive)
+            case .trickle(let status, let body, let interval):
+                trickle(bound: bound, loop: loop, status: status, body: body, interval: interval)
+            case .delayed(let delay, let status, let headers, let body):
+                loop.scheduleTask(in: .nanoseconds(Int64(delay.secondsDouble * 1e9))) {
+                    self.write(context: bound.value, status: status, headers: headers, body: body, keepAlive: keepAlive)
                 }
             }
         }
