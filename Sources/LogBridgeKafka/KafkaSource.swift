@@ -98,7 +98,7 @@ final class ConsumerLoop: @unchecked Sendable {
     private let stopDeadline = Mutex<ContinuousClock.Instant?>(nil)
 
     // Poll-thread state.
-    private var builder = BatchBuilder()
+    private var builder: BatchBuilder
     /// When librdkafka may have stopped fetching after its queue was full (`restartStoppedFetches`).
     private var stallWatch: FetchStallWatch
     var held: IngestBatch?
@@ -121,6 +121,7 @@ final class ConsumerLoop: @unchecked Sendable {
         self.configuration = configuration
         self.target = target
         self.statistics = statistics
+        builder = BatchBuilder(keepsHeaders: configuration.keepsHeaders)
         var logger = logger
         logger[metadataKey: LogKey.group] = "\(configuration.groupID)"
         self.logger = logger

@@ -26,11 +26,18 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
     public var batchMaxRecords: Int
     /// Payload bytes per batch handed to the spool. Default: 4 MiB.
     public var batchMaxBytes: Int
+    /// Whether each record's Kafka headers are read and spooled. Only `%kafka.headers.NAME`
+    /// reads them, so the configuration loader sets this from whether the file names one
+    /// (``KafkaMetadataField``). Reading costs librdkafka an allocation and a free per record even
+    /// when the record has no headers (its parser allocates a buffer to read the header count,
+    /// which a Kafka v2 record always carries): ~7% of the whole process's CPU with the file sink
+    /// (docs/cpu-profile.md, "Kafka headers only when read"). Default: true.
+    public var keepsHeaders: Bool
 
     public init(
         brokers: [String] = [], connectionString: EventHubsConnectionString? = nil, entraID: EntraIDSignIn? = nil, topics: [String],
         groupID: String = "logbridge", startFrom: StartFrom = .earliest, properties: [String: String] = [:],
-        batchMaxRecords: Int = 10_000, batchMaxBytes: Int = 4 << 20
+        batchMaxRecords: Int = 10_000, batchMaxBytes: Int = 4 << 20, keepsHeaders: Bool = true
     ) {
         self.brokers = brokers
         self.connectionString = connectionString
@@ -41,6 +48,7 @@ public struct KafkaSourceConfiguration: Sendable, Equatable {
         self.properties = properties
         self.batchMaxRecords = batchMaxRecords
         self.batchMaxBytes = batchMaxBytes
+        self.keepsHeaders = keepsHeaders
     }
 
     /// Properties logbridge sets itself because exactly-once depends on them; `properties` may not

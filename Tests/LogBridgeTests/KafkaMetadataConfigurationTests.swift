@@ -68,3 +68,59 @@ struct KafkaMetadataConfigurationTests {
         #expect(found.first?.message.contains("read-only") == true)
     }
 }
+
+/// The source reads Kafka headers only when the configuration names one: wherever a template or
+/// field is read, and through `${env:}` expansions too; `check` says which.
+struct KafkaHeaderReadsConfigurationTests {
+    func load(_ yaml: String, environment: [String: String] = [:]) throws -> LoadedConfiguration {
+        try LogBridgeConfiguration.parse(yaml: KafkaMetadataConfigurationTests.base + "\n" + yaml, environment: environment)
+    }
+
+    static let sink = """
+        sinks:
+          es:
+            type: elasticsearch
+            endpoints: ["https://es:9200"]
+            index: "{%kafka.topic}-%Y.%m.%d"
+        """
+
+    @Test func nothingNamesAHeaderSoNoneAreRead() throws {
+        let loaded = try load(Self.sink)
+        #expect(loaded.configuration.source.keepsHeaders == false)
+        #expect(loaded.effectiveYAML().contains("# Kafka headers: not read"))
+    }
+
+    @Test func aSinkTemplateNamingAHeaderKeepsThem() throws {
+        let loaded = try load("""
+            sinks:
+              hec:
+                type: splunk_hec
+                endpoints: ["https://splunk:8088"]
+                token: "00000000-0000-0000-0000-000000000000"
+                fields:
+                  trace: "{%kafka.headers.trace}"
+            """)
+        #expect(loaded.configuration.source.keepsHeaders)
+        #expect(loaded.effectiveYAML().contains("# Kafka headers: read and spooled"))
+    }
+
+    @Test func aPipelineConditionNamingAHeaderKeepsThem() throws {
+        let loaded = try load("""
+            pipeline:
+              - type: filter
+                when: {field: "%kafka.headers.tenant", equals: x}
+            """ + "\n" + Self.sink)
+        #expect(loaded.configuration.source.keepsHeaders)
+    }
+
+    @Test func aHeaderNamedThroughAnEnvironmentVariableKeepsThem() throws {
+        let loaded = try load("""
+            sinks:
+              es:
+                type: elasticsearch
+                endpoints: ["https://es:9200"]
+                index: "${env:INDEX_TEMPLATE}"
+            """, environment: ["INDEX_TEMPLATE": "logs-{%kafka.headers.tenant}"])
+        #expect(loaded.configuration.source.keepsHeaders)
+    }
+}

@@ -109,7 +109,28 @@ final class ConfigReader {
             return nil
         }
         if secret { markSecret(path) }
-        return expand(scalar.string, path, node, dryRunPlaceholder: dryRunPlaceholder)
+        let value = expand(scalar.string, path, node, dryRunPlaceholder: dryRunPlaceholder)
+        // A header read can come from an `${env:}` or `${file:}` expansion, which the scan of the
+        // file's own text (``namesKafkaHeader(_:)``) does not see.
+        if let value, value.contains(Self.headerPrefix) { readsKafkaHeaders = true }
+        return value
+    }
+
+    /// Set when any string read names a Kafka header (`%kafka.headers.NAME`).
+    private(set) var readsKafkaHeaders = false
+    static let headerPrefix = "%kafka.headers."
+
+    /// Whether any scalar of the document, key or value, names a Kafka header. Together with the
+    /// strings ``string(_:_:secret:dryRunPlaceholder:)`` reads, this decides whether the source
+    /// reads headers at all (``KafkaSourceConfiguration/keepsHeaders``): a false positive only
+    /// keeps headers nobody reads.
+    static func namesKafkaHeader(_ node: Node) -> Bool {
+        switch node {
+        case .scalar(let scalar): return scalar.string.contains(headerPrefix)
+        case .mapping(let mapping): return mapping.contains { namesKafkaHeader($0.key) || namesKafkaHeader($0.value) }
+        case .sequence(let sequence): return sequence.contains { namesKafkaHeader($0) }
+        case .alias: return false
+        }
     }
 
     /// A whole number within `range` (every count has one: see ``ConfigurationLimits``).

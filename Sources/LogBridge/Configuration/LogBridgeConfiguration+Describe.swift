@@ -46,6 +46,10 @@ extension LoadedConfiguration {
         lines.append("    group_id: \(value("source.kafka.group_id", c.source.groupID))")
         lines.append("    start_from: \(c.source.startFrom.rawValue)")
         lines.append("    max_record_bytes: \(ByteSize.format(c.spool.maxRecordBytes))")
+        lines.append(
+            c.source.keepsHeaders
+                ? "    # Kafka headers: read and spooled (the configuration names %kafka.headers.NAME)"
+                : "    # Kafka headers: not read (nothing in the configuration names %kafka.headers.NAME)")
         if c.source.properties.isEmpty {
             lines.append("    properties: {}")
         } else {

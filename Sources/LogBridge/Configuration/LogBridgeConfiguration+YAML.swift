@@ -181,7 +181,8 @@ extension LogBridgeConfiguration {
         let shutdownTimeout = r.duration(sections["shutdown_timeout"], "shutdown_timeout", range: ConfigurationLimits.shutdownTimeout) ?? .seconds(30)
         for index in sinks.indices { sinks[index].runner.shutdownTimeout = shutdownTimeout }
 
-        guard let source, let spool else { return nil }
+        guard var source, let spool else { return nil }
+        source.keepsHeaders = r.readsKafkaHeaders || ConfigReader.namesKafkaHeader(root)
         return LogBridgeConfiguration(
             source: source, spool: spool, pipeline: pipeline, sinks: sinks, admin: admin, log: log, shutdownTimeout: shutdownTimeout,
             eventTime: eventTime)
