@@ -31,8 +31,8 @@ public final class FakeElasticsearch: Sendable {
         var faults: Deque<Fault> = []
         /// While set, every request is answered with this status (an outage), before any fault.
         var outage: Int?
-        /// The ids stored, per index: one hash per `create` decides a conflict (`Set.insert`).
-        var ids: [String: Set<String>] = [:]
+        /// The ids stored, per index: one insert per `create` decides a conflict.
+        var ids: [String: IDTable] = [:]
         /// Document bodies per index and id, only with `keepDocuments` (tests read them).
         var documents: [String: [String: [UInt8]]] = [:]
         var requests = 0
@@ -99,7 +99,7 @@ public final class FakeElasticsearch: Sendable {
     /// A stored document's body; nil when it is absent or the fake keeps ids only.
     public func document(index: String, id: String) -> [UInt8]? { store.state.withLock { $0.documents[index]?[id] } }
     /// Every stored id, over all indices.
-    public var allIDs: [String] { store.state.withLock { $0.ids.values.flatMap { $0 } } }
+    public var allIDs: [String] { store.state.withLock { $0.ids.values.flatMap(\.ids) } }
 
     /// The instant, in epoch milliseconds, that Elasticsearch's default date mapping
     /// (`strict_date_optional_time||epoch_millis`) would index for a `@timestamp` value as
@@ -204,7 +204,10 @@ public final class FakeElasticsearch: Sendable {
                     index = number(of: String(request.path.dropLast(6).dropFirst()))
                     pathIndex = index
                 }
-                let id = JSONBytes.lookup(keys: Self.idKey, in: metadata).map { String(decoding: $0, as: UTF8.self) } ?? UUID().uuidString
+                // The id stays where it is in the body; Elasticsearch makes one up when there is none.
+                let id: Item.ID = JSONBytes.lookup(keys: Self.idKey, in: metadata)
+                    .map { .inBody((($0.baseAddress! - bytes.baseAddress!))..<($0.baseAddress! - bytes.baseAddress! + $0.count)) }
+                    ?? .generated(Array(UUID().uuidString.utf8))
                 let documentRange = lines[pair + 1]
                 let document = UnsafeRawBufferPointer(rebasing: bytes[documentRange])
                 var item = Item(op: op, index: index, id: id, document: documentRange)
@@ -228,27 +231,28 @@ public final class FakeElasticsearch: Sendable {
             // Each index's id set is taken out of the state for the request's items and put back,
             // so inserting does not copy it (it is uniquely referenced) and its name is hashed
             // once per request rather than once per item.
-            var sets = indexNames.map { state.ids.removeValue(forKey: $0) ?? [] }
+            var sets = indexNames.map { state.ids.removeValue(forKey: $0) ?? IDTable() }
             for i in items.indices where items[i].status == 0 {
-                let inserted = sets[items[i].index].insert(items[i].id).inserted
+                let inserted = items[i].id.withBytes(in: body) { sets[items[i].index].insert($0) }
                 if items[i].op == .create, !inserted {
                     state.conflicts += 1
                     items[i].status = 409
                     items[i].error = #","error":{"type":"version_conflict_engine_exception","reason":"document already exists"}"#
                 } else {
                     if keepDocuments {
-                        state.documents[indexNames[items[i].index], default: [:]][items[i].id] = Array(body[items[i].document])
+                        let id = items[i].id.withBytes(in: body) { String(decoding: $0, as: UTF8.self) }
+                        state.documents[indexNames[items[i].index], default: [:]][id] = Array(body[items[i].document])
                     }
                     items[i].status = 201
                 }
             }
-            for (name, set) in zip(indexNames, sets) where !set.isEmpty { state.ids[name] = set }
+            for (name, set) in zip(indexNames, sets) where set.count > 0 { state.ids[name] = set }
             state.rejectedItems += items.reduce(0) { $0 + ($1.status >= 300 && $1.status != 409 ? 1 : 0) }
         }
         if case .extraItem = fault {
-            items.append(Item(op: .index, index: number(of: "unknown"), id: "extra", document: 0..<0, status: 201))
+            items.append(Item(op: .index, index: number(of: "unknown"), id: .generated(Array("extra".utf8)), document: 0..<0, status: 201))
         }
-        return .respond(status: 200, headers: [("Content-Type", "application/json")], body: response(items, indexNames: indexNames))
+        return .respond(status: 200, headers: [("Content-Type", "application/json")], body: response(items, indexNames: indexNames, body: body))
     }
 
     /// The bulk operations the fake accepts; the first of `operationKeys` present wins.
@@ -264,10 +268,23 @@ public final class FakeElasticsearch: Sendable {
 
     /// One action of a bulk request and its outcome (status 0: not decided before the store).
     private struct Item {
+        /// An `_id` as the action wrote it (escapes kept, as Elasticsearch echoes them back).
+        enum ID {
+            case inBody(Range<Int>)
+            case generated([UInt8])
+
+            func withBytes<R>(in body: [UInt8], _ read: (UnsafeRawBufferPointer) -> R) -> R {
+                switch self {
+                case .inBody(let range): return body.withUnsafeBytes { read(UnsafeRawBufferPointer(rebasing: $0[range])) }
+                case .generated(let bytes): return bytes.withUnsafeBytes(read)
+                }
+            }
+        }
+
         var op: Operation
         /// Its position in the request's index names.
         var index: Int
-        var id: String
+        var id: ID
         var document: Range<Int>
         var status = 0
         var error = ""
@@ -290,7 +307,7 @@ public final class FakeElasticsearch: Sendable {
     }
 
     /// The bulk answer: `errors` and one item per action, in order.
-    private static func response(_ items: [Item], indexNames: [String]) -> [UInt8] {
+    private static func response(_ items: [Item], indexNames: [String], body: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + items.count * 96)
         out.append(contentsOf: #"{"took":3,"errors":"#.utf8)
@@ -303,7 +320,7 @@ public final class FakeElasticsearch: Sendable {
             out.append(contentsOf: #"":{"_index":""#.utf8)
             out.append(contentsOf: indexNames[item.index].utf8)
             out.append(contentsOf: #"","_id":""#.utf8)
-            out.append(contentsOf: item.id.utf8)
+            item.id.withBytes(in: body) { out.append(contentsOf: $0) }
             out.append(contentsOf: #"","status":"#.utf8)
             JSONBytes.appendInteger(Int64(item.status), to: &out)
             out.append(contentsOf: item.error.utf8)

@@ -51,31 +51,7 @@ public final class FakeLoki: Sendable {
             self.labels = labels
             self.timestamp = timestamp
             self.line = line
-            digest = Int(truncatingIfNeeded: Self.digest(labels) ^ Self.digest(timestamp) &* 31 ^ Self.digest(line) &* 1_000_003)
-        }
-
-        /// A quick hash of a string's UTF-8, eight bytes at a time. It only spreads the set's
-        /// entries (equality still compares the strings, and the set hashes this digest again
-        /// with its own seed); SipHash over every line was a sixth of the fake's CPU in the bench.
-        static func digest(_ string: String) -> UInt64 {
-            var string = string
-            return string.withUTF8 { utf8 in
-                let bytes = UnsafeRawBufferPointer(utf8)
-                var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
-                var i = 0
-                while i + 8 <= bytes.count {
-                    hash = (hash ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x0000_0100_0000_01B3
-                    hash ^= hash >> 29
-                    i += 8
-                }
-                while i < bytes.count {
-                    hash = (hash ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01B3
-                    i += 1
-                }
-                hash ^= hash >> 33
-                hash &*= 0xFF51_AFD7_ED55_8CCD
-                return hash ^ hash >> 33
-            }
+            digest = Int(truncatingIfNeeded: QuickHash.digest(labels) ^ QuickHash.digest(timestamp) &* 31 ^ QuickHash.digest(line) &* 1_000_003)
         }
 
         static func == (a: Identity, b: Identity) -> Bool {

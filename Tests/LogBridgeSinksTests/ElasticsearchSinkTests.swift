@@ -264,6 +264,25 @@ import Testing
         [#"{"create":{"_index":"\#(index)","_id":"\#(id)"}}"#, #"{"n":\#(n)}"#]
     }
 
+    /// Thousands of ids of every length, sharing prefixes and digests' low bits: each is stored
+    /// once, every replay is a conflict, and the stored ids read back as they were written.
+    @Test func manyIDsAreEachStoredOnceAndEveryReplayConflicts() async throws {
+        let es = try await FakeElasticsearch(keepDocuments: false)
+        let ids = (0..<6_000).map { n in n % 3 == 0 ? "\(n)" : n % 3 == 1 ? "logs-\(n % 97)-\(n)" : String(repeating: "x", count: n % 40) + "-\(n)" }
+        for chunk in stride(from: 0, to: ids.count, by: 1_500) {
+            let lines = ids[chunk..<min(chunk + 1_500, ids.count)].enumerated().flatMap { Self.create("a", $0.element, $0.offset) }
+            #expect(try await Self.bulk(es, lines).0 == 200)
+        }
+        #expect(es.documentCount == ids.count)
+        #expect(es.conflicts == 0)
+        #expect(Set(es.allIDs) == Set(ids))
+        let replay = try await Self.bulk(es, ids.prefix(2_000).enumerated().flatMap { Self.create("a", $0.element, $0.offset) })
+        #expect(replay.0 == 200)
+        #expect(es.conflicts == 2_000)
+        #expect(es.documentCount == ids.count)
+        await es.shutdown()
+    }
+
     @Test func idsAreKeptPerIndexAcrossInterleavedIndicesAndRequests() async throws {
         let es = try await FakeElasticsearch()
         let first = try await Self.bulk(es, Self.create("a", "1", 1) + Self.create("b", "1", 2) + Self.create("a", "2", 3)
