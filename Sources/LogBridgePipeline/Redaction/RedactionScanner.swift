@@ -37,6 +37,9 @@ struct RedactionScanner {
     var unordered = false
     /// Back-scans (e-mail local part, IPv6 start) stop here: the end of the last match.
     var floor = 0
+    /// Whether RFC 3339 date-times are stepped over in one go (``rfc3339DateTime(_:)``); the tests
+    /// turn it off for the reference they hold the scan to.
+    var skipsDateTimes = true
 
     static let scratchCapacity = 64
     static let maxGroups = 16
@@ -283,6 +286,7 @@ struct RedactionScanner {
         let starts = scratch, ends = scratch + 16, seps = scratch + 32
         // Inside a hyphenated identifier (`ip-10-0-5-17`, a UUID): no number.
         if p >= 2 && base[p - 1] == 0x2D && RedactionBytes.isAlnum(base[p - 2]) { return skipIdentifier(p) }
+        if skipsDateTimes, let end = rfc3339DateTime(p) { return end }
         // Fast path, most numbers: one short digit run without a separator after it cannot be
         // any detector (cards need 13 digits, the rest need separators).
         var run = p
@@ -330,6 +334,36 @@ struct RedactionScanner {
             }
         }
         return resume
+    }
+
+    /// Where scanning resumes past an RFC 3339 date and time at `p`
+    /// (`YYYY-MM-DDTHH:MM:SS[.fraction][Z]`), or nil. Two of them lead most JSON log lines (the
+    /// record's time, then the time the application wrote), and the anchors inside one (the
+    /// date's digit groups, the clock's colons and numbers) cost a third of the scan of such a line
+    /// while no detector matches there: the groups run into the `T`, a clock's colons follow a
+    /// word or a colon, so neither a number nor an IPv6 address starts inside. Resuming where the
+    /// anchors would have left off (past the word the last group runs into) keeps every match.
+    func rfc3339DateTime(_ p: Int) -> Int? {
+        guard p + 19 <= count else { return nil }
+        @inline(__always) func digit(_ k: Int) -> Bool { RedactionBytes.isDigit(base[p + k]) }
+        guard digit(0), digit(1), digit(2), digit(3), base[p + 4] == 0x2D, digit(5), digit(6), base[p + 7] == 0x2D,
+              digit(8), digit(9), base[p + 10] == 0x54, digit(11), digit(12), base[p + 13] == 0x3A, digit(14), digit(15),
+              base[p + 16] == 0x3A, digit(17), digit(18)
+        else { return nil }
+        var e = p + 19
+        if e + 1 < count && base[e] == 0x2E && RedactionBytes.isDigit(base[e + 1]) {
+            e += 1
+            while e < count && RedactionBytes.isDigit(base[e]) { e += 1 }
+        }
+        guard e < count else { return e }
+        let next = base[e]
+        // A digit group joined on (`…:00.003 4111 …`, `…:00.192.168.0.1`): the usual pass, which
+        // reads the groups together.
+        if RedactionBytes.isDigit(next)
+            || ((next == 0x2E || next == 0x2D || next == 0x20) && e + 1 < count && RedactionBytes.isDigit(base[e + 1])) {
+            return nil
+        }
+        return RedactionBytes.isWord(next) ? skipWord(e) : e
     }
 
     /// End of a run of letters, digits, `_` and `-` starting at `p`.

@@ -50,3 +50,51 @@ import Testing
         #expect(found > 5_000, "the inputs hold secrets: \(found) matches")
     }
 }
+
+/// An RFC 3339 date-time is stepped over in one go (`RedactionScanner.rfc3339DateTime`): the scan
+/// finds exactly what it finds anchor by anchor, whatever is glued before or after the time.
+@Suite struct RedactionScannerDateTimeTests {
+    static func matches(_ bytes: [UInt8], json: Bool, skipping: Bool) -> [RedactionMatch] {
+        let slots = UnsafeMutablePointer<Int>.allocate(capacity: RedactionKind.count)
+        defer { slots.deallocate() }
+        for kind in 0..<RedactionKind.count { slots[kind] = kind }
+        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: RedactionScanner.scratchCapacity)
+        defer { scratch.deallocate() }
+        return bytes.withUnsafeBufferPointer { buffer in
+            var scanner = RedactionScanner(
+                base: buffer.baseAddress!, count: buffer.count, json: json, slots: slots, scratch: scratch, matches: [])
+            scanner.skipsDateTimes = skipping
+            scanner.scan()
+            return scanner.matches
+        }
+    }
+
+    @Test func dateTimesSteppedOverChangeNoMatch() {
+        var random = SeededRandom(state: 2026)
+        let times = ["2026-12-04T00:00:00.003Z", "2026-12-04T00:00:00Z", "2026-12-04T00:00:00", "1999-01-31T23:59:59.123456789+01:00",
+                     "2026-12-04T10:11:12.5Zeyj", "2026-12-04T00:00:00.", "0000-00-00T00:00:00", "2026-12-04T00:00:004111111111111111",
+                     "2026-12-04T00:00:00.192.168.0.1", "2026-12-04T00:00:002.192.168.0.1", "2026-12-04T00:00:00.5 555 2671",
+                     "2026-12-04T00:00:00-0800", "2026-12-04T00:00:00.1-2", "2026-12-04T00:00:00.123456789012345"]
+        let glue = ["4111 1111 1111 1111", "192.168.0.1", "::1", "fe80::1", "+1 415 555 2671", "123-45-6789", "john@example.org",
+                    "https://u:p@h", "\\n", "\\u00e9", "\"", " ", "x", "AB", "(", "+", "-", ".", ":", "9", "T", "Z", "eyJ", "_"]
+        var found = 0
+        var stepped = 0
+        for _ in 0..<20_000 {
+            var input: [UInt8] = []
+            for _ in 0..<(1 + Int(random.next() % 5)) {
+                if random.next() % 2 == 0 { input += Array(times[Int(random.next() % UInt64(times.count))].utf8) }
+                for _ in 0..<Int(random.next() % 4) { input += Array(glue[Int(random.next() % UInt64(glue.count))].utf8) }
+            }
+            guard !input.isEmpty else { continue }
+            for json in [false, true] {
+                let skipping = Self.matches(input, json: json, skipping: true)
+                let reference = Self.matches(input, json: json, skipping: false)
+                #expect(RedactionScannerWindowTests.same(skipping, reference), "\(String(decoding: input, as: UTF8.self)) json: \(json)")
+                found += reference.count
+            }
+            if input.count >= 19 { stepped += 1 }
+        }
+        #expect(found > 10_000, "the inputs hold secrets next to the times: \(found) matches")
+        #expect(stepped > 10_000)
+    }
+}
