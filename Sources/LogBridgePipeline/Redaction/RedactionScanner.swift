@@ -15,7 +15,8 @@ enum RedactionKind {
 
 /// The built-in detectors as one left-to-right pass over the bytes.
 ///
-/// A SIMD prefilter skips 16 bytes at a time until it meets an anchor: a digit, `@`, `:`, `=`,
+/// A SIMD prefilter skips 16 bytes at a time until it meets an anchor: a digit, `@`, `:` (but a
+/// JSON member's own, ``isInertColon(_:)``), `=`,
 /// `--`, `A..A` (AWS key prefixes), `eyJ` (JWT), `bea` (any case, `Bearer`) or the start of a
 /// token prefix (`gh?_`, `gith`, `sk_`, `rk_`, `xox`, `xap`, `ya2`). Each anchor has a
 /// handler that checks the syntax around it and the checksum where there is one, records a match
@@ -68,18 +69,27 @@ struct RedactionScanner {
         let vg = SIMD16<UInt8>(repeating: 0x67), vh = SIMD16<UInt8>(repeating: 0x68)
         let vi = SIMD16<UInt8>(repeating: 0x69), vt = SIMD16<UInt8>(repeating: 0x74)
         let vUnderscore = SIMD16<UInt8>(repeating: 0x5F), vs = SIMD16<UInt8>(repeating: 0x73)
+        let vQuote = SIMD16<UInt8>(repeating: 0x22), vBackslash = SIMD16<UInt8>(repeating: 0x5C)
+        let vSlash = SIMD16<UInt8>(repeating: 0x2F)
         let vr = SIMD16<UInt8>(repeating: 0x72), vk = SIMD16<UInt8>(repeating: 0x6B)
         let vx = SIMD16<UInt8>(repeating: 0x78), vo = SIMD16<UInt8>(repeating: 0x6F)
         let vp = SIMD16<UInt8>(repeating: 0x70), v2 = SIMD16<UInt8>(repeating: 0x32)
         let raw = UnsafeRawPointer(base)
         while i < n {
-            if i + 19 <= n {
+            if i >= 2 && i + 19 <= n {
                 let c0 = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
                 let c1 = raw.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self)
                 let c2 = raw.loadUnaligned(fromByteOffset: i + 2, as: SIMD16<UInt8>.self)
                 let c3 = raw.loadUnaligned(fromByteOffset: i + 3, as: SIMD16<UInt8>.self)
+                let before = raw.loadUnaligned(fromByteOffset: i - 1, as: SIMD16<UInt8>.self)
+                let twoBefore = raw.loadUnaligned(fromByteOffset: i - 2, as: SIMD16<UInt8>.self)
+                // A JSON member's own colon (`"name":`) that ``colon(_:)`` can do nothing with
+                // (``isInertColon(_:)``): eight of a log line's nine colons once date-times are
+                // stepped over. Lanes need the two bytes before them, hence windows from byte 2.
+                let inert = (before .== vQuote) .& ((twoBefore | v20) .!= vy) .& (twoBefore .!= vBackslash)
+                    .& (c1 .!= vSlash) .& (c1 .!= vBackslash) .& (c1 .!= vColon)
                 var m = (c0 &- v0x30) .< v10
-                m = m .| (c0 .== vAt) .| (c0 .== vColon) .| (c0 .== vEq)
+                m = m .| (c0 .== vAt) .| ((c0 .== vColon) .& .!inert) .| (c0 .== vEq)
                 m = m .| ((c0 .== vDash) .& (c1 .== vDash))
                 m = m .| ((c0 .== vA) .& (c3 .== vA))
                 m = m .| ((c0 .== ve) .& (c1 .== vy) .& (c2 .== vJ))
@@ -94,8 +104,8 @@ struct RedactionScanner {
                 // Every anchor of the window is handled before the next window is loaded: a JSON
                 // log line has one every ten bytes or so (digits, `:` between keys and values),
                 // and recomputing the mask from each resume point was most of this loop's time.
-                // A lane's bit depends only on the four bytes from it, which handlers never
-                // change, so the bits past a resume point are still exact.
+                // A lane's bit depends only on the bytes from two before it to three after it,
+                // which handlers never change, so the bits past a resume point are still exact.
                 let window = i
                 while true {
                     let lane: Int
@@ -137,8 +147,9 @@ struct RedactionScanner {
     /// Scalar form of the SIMD prefilter, for the last bytes.
     @inline(__always) func isAnchor(_ i: Int) -> Bool {
         let b = base[i]
-        if RedactionBytes.isDigit(b) || b == 0x40 || b == 0x3A || b == 0x3D { return true }
+        if RedactionBytes.isDigit(b) || b == 0x40 || b == 0x3D { return true }
         let b1: UInt8 = i + 1 < count ? base[i + 1] : 0
+        if b == 0x3A { return !isInertColon(i) }
         let b2: UInt8 = i + 2 < count ? base[i + 2] : 0
         let b3: UInt8 = i + 3 < count ? base[i + 3] : 0
         if b == 0x2D && b1 == 0x2D { return true }
@@ -149,6 +160,17 @@ struct RedactionScanner {
         if b == 0x78 && ((b1 == 0x6F && b2 == 0x78) || (b1 == 0x61 && b2 == 0x70)) { return true }
         if b == 0x79 && b1 == 0x61 && b2 == 0x32 { return true }
         return b | 0x20 == 0x62 && b1 | 0x20 == 0x65 && b2 | 0x20 == 0x61
+    }
+
+    /// Whether the `:` at `i` is one ``colon(_:)`` can do nothing with, so the prefilter skips
+    /// it: it follows a quote (a JSON member name) whose name does not end in `y` or a backslash
+    /// (``awsSecretAfterMarker(_:)`` looks there), and no `/`, `\\` (``afterSchemeSlashes(_:)``)
+    /// or `:` (``ipv6(_:)``, which after a quote needs `::`) comes next.
+    @inline(__always) func isInertColon(_ i: Int) -> Bool {
+        guard i >= 2, base[i - 1] == 0x22 else { return false }
+        let twoBefore = base[i - 2]
+        let next: UInt8 = i + 1 < count ? base[i + 1] : 0
+        return twoBefore | 0x20 != 0x79 && twoBefore != 0x5C && next != 0x2F && next != 0x5C && next != 0x3A
     }
 
     /// Runs the handler for the anchor at `p`; returns where scanning resumes (> p).

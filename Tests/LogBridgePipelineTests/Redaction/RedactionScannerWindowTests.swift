@@ -98,3 +98,38 @@ import Testing
         #expect(stepped > 10_000)
     }
 }
+
+/// The prefilter skips a JSON member's own colon (`RedactionScanner.isInertColon`): the colon
+/// handler, run there anyway, must find nothing and resume right after it.
+@Suite struct RedactionScannerInertColonTests {
+    @Test func theColonHandlerDoesNothingAtAnInertColon() {
+        var random = SeededRandom(state: 4_242)
+        let pieces = [#""key":"#, #""secretaccesskey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY""#,
+                      #""AWS_SECRET_ACCESS_KEY\":\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"#, #""url":"https://u:p@h""#,
+                      #""url":\/\/u:p@h"#, #""ip":"::1""#, #""x"::1"#, #""y":"#, #""Y":"#, #"\":"#, #"":/"#, #"":\"#, "fe80::1",
+                      "a@b.io", " ", "\"", "\\", ":", "y", "0", "9", "f"]
+        let slots = UnsafeMutablePointer<Int>.allocate(capacity: RedactionKind.count)
+        defer { slots.deallocate() }
+        for kind in 0..<RedactionKind.count { slots[kind] = kind }
+        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: RedactionScanner.scratchCapacity)
+        defer { scratch.deallocate() }
+        var inert = 0
+        for _ in 0..<20_000 {
+            var input: [UInt8] = []
+            for _ in 0..<(1 + Int(random.next() % 8)) { input += Array(pieces[Int(random.next() % UInt64(pieces.count))].utf8) }
+            for json in [false, true] {
+                input.withUnsafeBufferPointer { buffer in
+                    for i in buffer.indices where buffer[i] == UInt8(ascii: ":") {
+                        var scanner = RedactionScanner(
+                            base: buffer.baseAddress!, count: buffer.count, json: json, slots: slots, scratch: scratch, matches: [])
+                        guard scanner.isInertColon(i) else { continue }
+                        inert += 1
+                        #expect(scanner.colon(i) == i + 1, "\(String(decoding: input, as: UTF8.self)) at \(i)")
+                        #expect(scanner.matches.isEmpty, "\(String(decoding: input, as: UTF8.self)) at \(i)")
+                    }
+                }
+            }
+        }
+        #expect(inert > 10_000)
+    }
+}
