@@ -18,13 +18,14 @@ public final class GatewayHarness: Sendable {
         bootstrap: String, topic: String = "logs", topics: [String]? = nil, group: String = "logbridge-test",
         directory: TemporaryDirectory = TemporaryDirectory(), properties: [String: String] = [:],
         spoolMaxBytes: Int = 256 << 20, spoolCompression: SpoolCompression = .lz4, sinks: [SinkConfiguration]? = nil, pipeline: PipelineConfiguration = PipelineConfiguration(),
-        admin: AdminConfiguration = AdminConfiguration(listen: "127.0.0.1:0")
+        admin: AdminConfiguration = AdminConfiguration(listen: "127.0.0.1:0"), keepsHeaders: Bool = true
     ) {
         self.directory = directory
         // Fast group reactions so tests do not wait for production timeouts.
         let properties = properties.merging(["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]) { given, _ in given }
         configuration = LogBridgeConfiguration(
-            source: KafkaSourceConfiguration(brokers: [bootstrap], topics: topics ?? [topic], groupID: group, properties: properties),
+            source: KafkaSourceConfiguration(
+                brokers: [bootstrap], topics: topics ?? [topic], groupID: group, properties: properties, keepsHeaders: keepsHeaders),
             spool: SpoolConfiguration(path: directory.file("spool"), maxBytes: spoolMaxBytes, compression: spoolCompression),
             pipeline: pipeline,
             sinks: sinks ?? [

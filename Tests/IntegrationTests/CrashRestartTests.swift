@@ -126,7 +126,7 @@ enum LogBridgeBinary {
         process.standardOutput = handle
         process.terminationHandler = { ended in
             let now = ContinuousClock.now
-            exits.withLock { $0[ended.processIdentifier] = now }
+            exits.withLock { $0[ObjectIdentifier(ended)] = now }
         }
         try process.run()
         return process
@@ -135,10 +135,11 @@ enum LogBridgeBinary {
     /// When each process ``run(_:_:log:)`` started exited, stamped by Foundation's own thread as
     /// it reaps the child: a test that bounds how long an exit took must not count the time its
     /// own task waited for the (possibly busy) Swift pool to notice.
-    private static let exits = Mutex<[Int32: ContinuousClock.Instant]>([:])
+    /// Keyed by the `Process` object, not its pid, which a later process may reuse.
+    private static let exits = Mutex<[ObjectIdentifier: ContinuousClock.Instant]>([:])
 
     /// When `process` exited, if it has.
     static func exitInstant(_ process: Process) -> ContinuousClock.Instant? {
-        exits.withLock { $0[process.processIdentifier] }
+        exits.withLock { $0[ObjectIdentifier(process)] }
     }
 }

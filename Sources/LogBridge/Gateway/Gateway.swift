@@ -94,6 +94,13 @@ public final class Gateway: Sendable {
         await sinks.replace(with: runners)
         if let newSource { await sourceSupervisor.replace(with: newSource) }
         running.withLock { $0 = new }
+        if new.source.keepsHeaders, !old.source.keepsHeaders {
+            // Headers were not read until now (nothing named one): what is already spooled has
+            // none, so a template or condition naming a header finds it missing there.
+            logger.warning(
+                "Kafka headers are read from now on (the configuration names %kafka.headers.NAME); records spooled before have none, and what reads a header finds it missing in them",
+                metadata: ["spool.records": "\(spool.usage.records)"])
+        }
         statistics.configReloads.add(1)
         statistics.configLastLoaded.set(Int(Date().timeIntervalSince1970))
         logger.notice(

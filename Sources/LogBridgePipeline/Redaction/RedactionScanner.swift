@@ -379,10 +379,10 @@ struct RedactionScanner {
         }
         guard e < count else { return e }
         let next = base[e]
-        // A digit group joined on (`…:00.003 4111 …`, `…:00.192.168.0.1`): the usual pass, which
-        // reads the groups together.
-        if RedactionBytes.isDigit(next)
-            || ((next == 0x2E || next == 0x2D || next == 0x20) && e + 1 < count && RedactionBytes.isDigit(base[e + 1])) {
+        // A digit group joined on (`…:00.003 4111 …`, `…:00.192.168.0.1`) or a hyphenated run
+        // (`…:56-ghp_…`, which the usual pass steps over as one identifier): the usual pass.
+        if RedactionBytes.isDigit(next) || next == 0x2D
+            || ((next == 0x2E || next == 0x20) && e + 1 < count && RedactionBytes.isDigit(base[e + 1])) {
             return nil
         }
         return RedactionBytes.isWord(next) ? skipWord(e) : e

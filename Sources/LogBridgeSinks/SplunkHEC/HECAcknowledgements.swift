@@ -103,10 +103,22 @@ final class HECAcknowledgements: Sendable {
     func register(endpoint: EndpointPool.Endpoint, ackID: UInt64, first: UInt64, last: UInt64) -> Key {
         let key = Key(endpoint: endpoint.url, ackID: ackID)
         let entry = Entry(endpoint: endpoint.url, ackID: ackID, first: first, last: last, sentAtMs: Self.nowMs(), acked: false)
-        state.withLock { state in
+        // Splunk handing out an id this channel already waits on (an indexer restarted and
+        // counts from 0 again, or a balancer without sticky sessions sent the request to another
+        // indexer): the earlier request's answer can no longer be told apart, so whoever waits on
+        // it hears `false` and its records are sent again, instead of waiting forever.
+        let orphaned = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            let earlier = state.entries[key]?.waiters.map(\.continuation) ?? []
             state.entries[key] = Tracked(entry: entry)
             state.dirty = true
+            return earlier
         }
+        if !orphaned.isEmpty {
+            logger.warning(
+                "Splunk reused an acknowledgement id still awaited on this channel (indexer restarted?); that batch is sent again",
+                metadata: ["endpoint": "\(endpoint.url)", "ack_id": "\(ackID)"])
+        }
+        orphaned.forEach { $0.resume(returning: false) }
         return key
     }
 
