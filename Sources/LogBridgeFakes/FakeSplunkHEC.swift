@@ -95,6 +95,15 @@ public final class FakeSplunkHEC: Sendable {
 
     public func inject(_ faults: Fault...) { store.state.withLock { $0.faults += faults } }
     public func setUnhealthy(_ unhealthy: Bool) { store.state.withLock { $0.unhealthy = unhealthy } }
+    /// An indexer restart: every channel forgets its acks and counts ack ids from 0 again, as a
+    /// restarted Splunk indexer does (its ack state is in memory).
+    public func restartIndexer() {
+        store.state.withLock { state in
+            for name in state.channels.keys { state.channels[name] = Channel() }
+            state.heldAcks = []
+        }
+    }
+
     /// Holds every acknowledgement given from now on at `false` (`true`), or (`false`) turns the
     /// held ones true at once and goes back to `ackDelay`: a test decides the moment Splunk
     /// indexed instead of racing a clock on a loaded machine. Lost acks (``Fault/loseAck``) stay

@@ -155,6 +155,23 @@ import Testing
         await hec.shutdown()
     }
 
+    /// A restarted indexer hands out ack ids from 0 again: the request still waiting on the
+    /// reused id hears `false` (its records are sent again) instead of waiting forever.
+    @Test(.timeLimit(.minutes(1))) func anAckIDReusedAfterAnIndexerRestartReleasesTheEarlierWaiter() async throws {
+        let hec = try await FakeSplunkHEC()
+        hec.holdAcks(true)
+        let sink = try await sink(try configuration([hec.url]))
+        let first = try await sink.deliver(TestBatches.batch(Self.records(10)))
+        let waiting = Task { await confirmed(first) }
+        hec.restartIndexer()
+        let second = try await sink.deliver(TestBatches.batch(Self.records(10), from: 10))
+        #expect(await waiting.value == false, "the reused id no longer answers for the first request")
+        hec.holdAcks(false)
+        #expect(await confirmed(second))
+        await sink.close()
+        await hec.shutdown()
+    }
+
     /// A poll that comes after the deadline (a stalled machine; here a poll interval longer than
     /// `ack_timeout`) still asks about the ids first: Splunk confirmed them, so nothing is sent again.
     @Test func aLatePollAsksBeforeItGivesUp() async throws {
