@@ -7,7 +7,8 @@ import Testing
 /// one. It must call the same handlers at the same positions as the byte-by-byte pass, so both
 /// find the same matches on any input.
 @Suite struct RedactionScannerWindowTests {
-    static func matches(_ bytes: [UInt8], json: Bool, windows: Bool) -> [RedactionMatch] {
+    /// A scanner over `bytes` with every built-in detector on, for `body` to drive.
+    static func withScanner<R>(_ bytes: [UInt8], json: Bool, _ body: (inout RedactionScanner) -> R) -> R {
         let slots = UnsafeMutablePointer<Int>.allocate(capacity: RedactionKind.count)
         defer { slots.deallocate() }
         for kind in 0..<RedactionKind.count { slots[kind] = kind }
@@ -16,6 +17,13 @@ import Testing
         return bytes.withUnsafeBufferPointer { buffer in
             var scanner = RedactionScanner(
                 base: buffer.baseAddress!, count: buffer.count, json: json, slots: slots, scratch: scratch, matches: [])
+            return body(&scanner)
+        }
+    }
+
+    static func matches(_ bytes: [UInt8], json: Bool, windows: Bool, skipsDateTimes: Bool = true) -> [RedactionMatch] {
+        withScanner(bytes, json: json) { scanner in
+            scanner.skipsDateTimes = skipsDateTimes
             if windows { scanner.scan() } else { scanner.scanByteByByte() }
             return scanner.matches
         }
@@ -54,21 +62,6 @@ import Testing
 /// An RFC 3339 date-time is stepped over in one go (`RedactionScanner.rfc3339DateTime`): the scan
 /// finds exactly what it finds anchor by anchor, whatever is glued before or after the time.
 @Suite struct RedactionScannerDateTimeTests {
-    static func matches(_ bytes: [UInt8], json: Bool, skipping: Bool) -> [RedactionMatch] {
-        let slots = UnsafeMutablePointer<Int>.allocate(capacity: RedactionKind.count)
-        defer { slots.deallocate() }
-        for kind in 0..<RedactionKind.count { slots[kind] = kind }
-        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: RedactionScanner.scratchCapacity)
-        defer { scratch.deallocate() }
-        return bytes.withUnsafeBufferPointer { buffer in
-            var scanner = RedactionScanner(
-                base: buffer.baseAddress!, count: buffer.count, json: json, slots: slots, scratch: scratch, matches: [])
-            scanner.skipsDateTimes = skipping
-            scanner.scan()
-            return scanner.matches
-        }
-    }
-
     @Test func dateTimesSteppedOverChangeNoMatch() {
         var random = SeededRandom(state: 2026)
         let times = ["2026-12-04T00:00:00.003Z", "2026-12-04T00:00:00Z", "2026-12-04T00:00:00", "1999-01-31T23:59:59.123456789+01:00",
@@ -88,8 +81,8 @@ import Testing
             }
             guard !input.isEmpty else { continue }
             for json in [false, true] {
-                let skipping = Self.matches(input, json: json, skipping: true)
-                let reference = Self.matches(input, json: json, skipping: false)
+                let skipping = RedactionScannerWindowTests.matches(input, json: json, windows: true)
+                let reference = RedactionScannerWindowTests.matches(input, json: json, windows: true, skipsDateTimes: false)
                 #expect(RedactionScannerWindowTests.same(skipping, reference), "\(String(decoding: input, as: UTF8.self)) json: \(json)")
                 found += reference.count
             }
@@ -109,21 +102,14 @@ import Testing
                       #""AWS_SECRET_ACCESS_KEY\":\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"#, #""url":"https://u:p@h""#,
                       #""url":\/\/u:p@h"#, #""ip":"::1""#, #""x"::1"#, #""y":"#, #""Y":"#, #"\":"#, #"":/"#, #"":\"#, "fe80::1",
                       "a@b.io", " ", "\"", "\\", ":", "y", "0", "9", "f"]
-        let slots = UnsafeMutablePointer<Int>.allocate(capacity: RedactionKind.count)
-        defer { slots.deallocate() }
-        for kind in 0..<RedactionKind.count { slots[kind] = kind }
-        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: RedactionScanner.scratchCapacity)
-        defer { scratch.deallocate() }
         var inert = 0
         for _ in 0..<20_000 {
             var input: [UInt8] = []
             for _ in 0..<(1 + Int(random.next() % 8)) { input += Array(pieces[Int(random.next() % UInt64(pieces.count))].utf8) }
             for json in [false, true] {
-                input.withUnsafeBufferPointer { buffer in
-                    for i in buffer.indices where buffer[i] == UInt8(ascii: ":") {
-                        var scanner = RedactionScanner(
-                            base: buffer.baseAddress!, count: buffer.count, json: json, slots: slots, scratch: scratch, matches: [])
-                        guard scanner.isInertColon(i) else { continue }
+                for i in input.indices where input[i] == UInt8(ascii: ":") {
+                    RedactionScannerWindowTests.withScanner(input, json: json) { scanner in
+                        guard scanner.isInertColon(i) else { return }
                         inert += 1
                         #expect(scanner.colon(i) == i + 1, "\(String(decoding: input, as: UTF8.self)) at \(i)")
                         #expect(scanner.matches.isEmpty, "\(String(decoding: input, as: UTF8.self)) at \(i)")
