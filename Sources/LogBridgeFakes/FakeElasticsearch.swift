@@ -205,9 +205,10 @@ public final class FakeElasticsearch: Sendable {
                     pathIndex = index
                 }
                 // The id stays where it is in the body; Elasticsearch makes one up when there is none.
-                let id: Item.ID = JSONBytes.lookup(keys: Self.idKey, in: metadata)
-                    .map { .inBody((($0.baseAddress! - bytes.baseAddress!))..<($0.baseAddress! - bytes.baseAddress! + $0.count)) }
-                    ?? .generated(Array(UUID().uuidString.utf8))
+                let id: Item.ID = JSONBytes.lookup(keys: Self.idKey, in: metadata).map { found in
+                    let start = found.baseAddress! - bytes.baseAddress!
+                    return .inBody(start..<(start + found.count))
+                } ?? .generated(Array(UUID().uuidString.utf8))
                 let documentRange = lines[pair + 1]
                 let document = UnsafeRawBufferPointer(rebasing: bytes[documentRange])
                 var item = Item(op: op, index: index, id: id, document: documentRange)

@@ -86,17 +86,9 @@ public enum RecordEncoding: String, Sendable, CaseIterable {
         }
     }
 
-    /// `partition,"offset":offset`, written right to left into a stack buffer and appended once
-    /// (as for a record's identity, `RecordIdentity.appendPosition`: three appends were one).
+    /// `partition,"offset":offset`.
     private static func appendPartitionAndOffset(_ record: RecordBatch.Record, to out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { text in
-            var start = JSONBytes.writeDecimal(record.offset, endingAt: text.count, in: text)
-            let prefix = offsetPrefix
-            start -= prefix.utf8CodeUnitCount
-            UnsafeMutableRawPointer(text.baseAddress! + start).copyMemory(from: prefix.utf8Start, byteCount: prefix.utf8CodeUnitCount)
-            start = JSONBytes.writeDecimal(Int64(record.partition), endingAt: start, in: text)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...]))
-        }
+        JSONBytes.appendDecimals(Int64(record.partition), record.offset, separator: offsetPrefix, to: &out)
     }
 
     /// Encodes a whole batch into one buffer.

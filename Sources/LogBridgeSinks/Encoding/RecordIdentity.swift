@@ -47,18 +47,8 @@ public enum RecordIdentity {
         }
     }
 
-    /// `-partition-offset"` after the topic, written right to left into 48 bytes on the stack and
-    /// appended once: as two integers and three single bytes (five appends, each with its
-    /// uniqueness and capacity checks) it was ~2% of the HEC row's profile.
+    /// `-partition-offset"` after the topic.
     static func appendPosition(_ record: RecordBatch.Record, to out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { text in
-            var start = text.count - 1
-            text[start] = UInt8(ascii: "\"")
-            start = JSONBytes.writeDecimal(record.offset, endingAt: start, in: text) - 1
-            text[start] = UInt8(ascii: "-")
-            start = JSONBytes.writeDecimal(Int64(record.partition), endingAt: start, in: text) - 1
-            text[start] = UInt8(ascii: "-")
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start...]))
-        }
+        JSONBytes.appendDecimals(Int64(record.partition), record.offset, prefix: "-", separator: "-", suffix: "\"", to: &out)
     }
 }
