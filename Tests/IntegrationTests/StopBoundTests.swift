@@ -112,7 +112,9 @@ struct StopBoundTests {
         let started = ContinuousClock.now
         try await running.gateway.reload(rejoin)
         let took = ContinuousClock.now - started
-        #expect(took < .seconds(5 + 3), "the reload took \(took); the old source's bound is 5 s")
+        // Bounded, it takes ~5.1 s here; unbounded, it would wait for the brokers, which stay down
+        // until it returns. The slack is wide because the suite runs tests side by side on 2 cores.
+        #expect(took < .seconds(5 + 10), "the reload took \(took); the old source's bound is 5 s")
         #expect(logs.messages.contains { $0.contains("could not leave the consumer group by the stop deadline") })
 
         for broker in 1...3 { cluster.setBrokerUp(Int32(broker)) }
