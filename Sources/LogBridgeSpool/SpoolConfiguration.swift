@@ -16,7 +16,10 @@ public struct SpoolConfiguration: Sendable, Equatable {
     /// A write transaction is committed once it holds this many payload bytes. Default: 8 MiB.
     /// Larger transactions amortise the fsync; smaller ones bound the writer's dirty-page memory.
     public var transactionMaxBytes: Int
-    /// Fetched batches waiting for the writer, in bytes, before the source is held back. Default: 16 MiB.
+    /// Fetched batches waiting for the writer, in bytes, before the source is held back. Default: 8 MiB,
+    /// one transaction's worth (``transactionMaxBytes``): the writer commits what it took while the
+    /// source fills the queue again. 16 MiB kept more of a backlog in memory for no more records per
+    /// second (docs/cpu-profile.md, "Memory").
     public var queueMaxBytes: Int
     /// The most the dead-letter store may hold, in bytes of its pages (counted like `maxBytes`, of
     /// which it is a part); nil for the default, a tenth of `maxBytes`. A letter that takes the
@@ -44,7 +47,7 @@ public struct SpoolConfiguration: Sendable, Equatable {
         lowWatermark: Double = 0.7,
         maxRecordBytes: Int = 1 << 20,
         transactionMaxBytes: Int = 8 << 20,
-        queueMaxBytes: Int = 16 << 20,
+        queueMaxBytes: Int = 8 << 20,
         deadLetterMaxBytes: Int? = nil,
         skipEpisodeQuietPeriod: Duration = .seconds(60),
         compression: SpoolCompression = .lz4
