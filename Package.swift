@@ -54,6 +54,8 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // glibc's mallopt, for the allocator thresholds the executable sets (AllocatorTuning.swift).
+        .systemLibrary(name: "CMalloc"),
 
         // PCRE2 with JIT for user-supplied patterns (regex processor, custom redaction detectors)
         // and OpenSSL's libcrypto for the keyed HMAC-SHA256 of redaction's hash mode.
@@ -179,7 +181,7 @@ let package = Package(
         .executableTarget(
             name: "logbridge",
             dependencies: [
-                "LogBridge", "LogBridgeDemo", "LogBridgeMockCluster", "LogBridgeMetrics",
+                "LogBridge", "LogBridgeDemo", "LogBridgeMockCluster", "LogBridgeMetrics", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -98,7 +98,13 @@ struct BatchBuilder {
         // allocate a new array as large as the largest batch so far.
         let taken = records.withUnsafeBufferPointer { Array($0) }
         records.removeAll(keepingCapacity: true)
-        let batch = IngestBatch(topics: topics, records: taken, release: { memory.release() })
-        return batch
+        return IngestBatch(topics: topics, records: taken, release: { memory.release() })
+    }
+
+    /// Gives back the memory of records never handed over (a source that ends mid-batch, or whose
+    /// pending records were all revoked): a struct has no deinit to do it.
+    mutating func discard() {
+        records.removeAll()
+        arena.take().release()
     }
 }

@@ -152,7 +152,10 @@ final class ConsumerLoop: @unchecked Sendable {
         target.onDurableOffsets { [weak self] offsets in self?.storeOffsets(offsets) }
     }
 
-    deinit { destroy() }
+    deinit {
+        destroy()
+        builder.discard()
+    }
 
     /// Destroys the handle once. After a timely close it is destroyed here; after a close or
     /// commit given up at the deadline it is destroyed without the group leave, on a thread of

@@ -51,6 +51,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         disableCoreDumps()
+        tuneAllocator()
         let loaded = try loadConfiguration(config)
         bootstrapLogging(loaded.configuration.log)
         let logger = Logger(label: "logbridge")
