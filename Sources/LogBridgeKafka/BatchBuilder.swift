@@ -88,6 +88,9 @@ struct BatchBuilder {
     mutating func remove(partitions: Set<TopicPartition>) {
         guard !partitions.isEmpty, !records.isEmpty else { return }
         records.removeAll { partitions.contains(TopicPartition(topic: topics[$0.topicIndex], partition: $0.partition)) }
+        // Nothing points into the arena any more: give its chunks back, so that the next batch is
+        // not counted as fuller than it is.
+        if records.isEmpty { arena.take().release() }
     }
 
     /// Hands the collected records over and starts a new batch. Topic handles stay valid while the
@@ -101,8 +104,8 @@ struct BatchBuilder {
         return IngestBatch(topics: topics, records: taken, release: { memory.release() })
     }
 
-    /// Gives back the memory of records never handed over (a source that ends mid-batch, or whose
-    /// pending records were all revoked): a struct has no deinit to do it.
+    /// Gives back the memory of records never handed over, when the source ends mid-batch: a
+    /// struct has no deinit to do it.
     mutating func discard() {
         records.removeAll()
         arena.take().release()

@@ -4,12 +4,13 @@ import Synchronization
 /// never move, so a record's bytes can be pointed at as soon as they are copied.
 ///
 /// Why chunks: the arena was one growing buffer that started each batch at the largest size any
-/// batch had needed (4 MiB, `source.kafka.batch_max_bytes`), so it never copied while growing. But
-/// batches fill to ~0.6 MB on average (a poll returns what has been fetched), and with the spool
-/// writer's queue and open transaction there are ~40 batches in flight during a backlog: 40
-/// buffers of 4 MiB from glibc, which keeps their pages once touched. That was the largest share of
-/// the process's anonymous memory (docs/cpu-profile.md, "Memory"). Chunks hold what the batch holds,
-/// plus at most one partly filled chunk, and they are reused warm through ``RecordChunkPool``.
+/// batch had needed (4 MiB, ``KafkaSourceConfiguration/batchMaxBytes``), so it never copied while
+/// growing. But batches fill to ~0.6 MB on average (a poll returns what has been fetched), and
+/// with the spool writer's queue and open transaction there are ~40 batches in flight during a
+/// backlog: 40 buffers of 4 MiB from glibc, which keeps their pages once touched. That was the
+/// largest share of the process's anonymous memory (docs/cpu-profile.md, "Memory"). Chunks hold
+/// what the batch holds, plus at most one partly filled chunk, and they are reused warm through
+/// ``RecordChunkPool``.
 struct RecordArena {
     /// Bytes per chunk. A record smaller than ``ownAllocationBytes`` always goes into a chunk.
     static let chunkBytes = 256 << 10
@@ -24,7 +25,7 @@ struct RecordArena {
     private var own: [UnsafeMutableRawBufferPointer] = []
     /// Bytes used in the last chunk.
     private var used = 0
-    /// Bytes appended since the batch began (what `batch_max_bytes` bounds).
+    /// Bytes appended since the batch began (what ``KafkaSourceConfiguration/batchMaxBytes`` bounds).
     private(set) var count = 0
 
     init(pool: RecordChunkPool = RecordChunkPool()) {
@@ -103,11 +104,11 @@ final class RecordChunkPool: Sendable {
     func recycle(_ chunks: [UnsafeMutableRawBufferPointer]) {
         guard !chunks.isEmpty else { return }
         let kept = free.withLock { free -> Int in
-            let kept = min(chunks.count, limit - free.count)
+            let kept = max(0, min(chunks.count, limit - free.count))
             for chunk in chunks.prefix(kept) { free.append(Chunk(bytes: chunk)) }
             return kept
         }
-        for chunk in chunks.dropFirst(max(kept, 0)) { chunk.deallocate() }
+        for chunk in chunks.dropFirst(kept) { chunk.deallocate() }
     }
 
     deinit {

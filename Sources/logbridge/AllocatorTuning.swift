@@ -16,11 +16,18 @@ import Glibc
 /// more CPU. 4 MiB was too low for the file sink's 4.25 MiB batches (+35% on its thread).
 /// Measured in docs/cpu-profile.md ("Memory").
 ///
-/// `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` in the environment still win, for an
-/// operator who wants memory back sooner at some CPU, or runs batches past 8 MiB.
+/// A threshold set in the environment still wins (`MALLOC_MMAP_THRESHOLD_`,
+/// `MALLOC_TRIM_THRESHOLD_`, or `glibc.malloc.mmap_threshold`/`trim_threshold` in
+/// `GLIBC_TUNABLES`), for an operator who wants memory back sooner at some CPU, or runs batches
+/// past 8 MiB.
 func tuneAllocator() {
     #if canImport(Glibc)
-    if getenv("MALLOC_MMAP_THRESHOLD_") == nil { _ = mallopt(M_MMAP_THRESHOLD, 8 << 20) }
-    if getenv("MALLOC_TRIM_THRESHOLD_") == nil { _ = mallopt(M_TRIM_THRESHOLD, 16 << 20) }
+    let tunables = getenv("GLIBC_TUNABLES").map { String(cString: $0) } ?? ""
+    if getenv("MALLOC_MMAP_THRESHOLD_") == nil && !tunables.contains("glibc.malloc.mmap_threshold") {
+        _ = mallopt(M_MMAP_THRESHOLD, 8 << 20)
+    }
+    if getenv("MALLOC_TRIM_THRESHOLD_") == nil && !tunables.contains("glibc.malloc.trim_threshold") {
+        _ = mallopt(M_TRIM_THRESHOLD, 16 << 20)
+    }
     #endif
 }
