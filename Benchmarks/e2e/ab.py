@@ -18,7 +18,8 @@ Alternating the binaries spreads the machine's drift over both.
 
 Also printed: seconds from the first record received to the last one spooled and to the last one
 delivered (a stall shows there, not in CPU: docs/cpu-profile.md, "Fetch stalls"), and the fake
-sink's own CPU per record. With `--fakes-a`, A runs against that fake build and B against
+sink's own CPU per record, and the peak of logbridge's anonymous memory (docs/cpu-profile.md,
+"Memory"). With `--fakes-a`, A runs against that fake build and B against
 `--fakes`: give the same binary as `--a` and `--b` to compare two fakes.
 """
 import argparse
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 
 import bench
-from harness import MockCluster, logbridge_config
+from harness import MockCluster, logbridge_config, proc_status_mib
 
 ROOT = Path(__file__).resolve().parents[2]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -68,7 +69,16 @@ def run_once(binary, fakes, scenario, records):
         fake_cpu_before = process_cpu(fake.proc.pid) if fake else 0.0
         # The last reading of each thread; threads that end early keep theirs.
         seen = {}
+        anon_peak = 0.0
+        next_tasks = 0.0
         while process.poll() is None:
+            # Heap and stacks every 20 ms (its peak can last well under the 100 ms between thread
+            # readings); the spool's mapped pages are not in it.
+            anon_peak = max(anon_peak, proc_status_mib(process.pid, "RssAnon") or 0.0)
+            if time.monotonic() < next_tasks:
+                time.sleep(0.02)
+                continue
+            next_tasks = time.monotonic() + 0.1
             for task in glob.glob(f"/proc/{process.pid}/task/*"):
                 try:
                     name = Path(task, "comm").read_text().strip()
@@ -81,7 +91,7 @@ def run_once(binary, fakes, scenario, records):
                 # wchar: bytes the thread handed to write calls (pwrite of LMDB's pages included).
                 written = next(int(line.split()[1]) for line in io.splitlines() if line.startswith("wchar:"))
                 seen[task] = (name, (int(fields[11]) + int(fields[12])) / TICK, switches, int(fields[7]), written)
-            time.sleep(0.1)
+            time.sleep(0.02)
         summary = json.loads(process.stdout.read().strip().splitlines()[-1])
         if process.returncode != 0:
             raise RuntimeError(f"{binary} exited with {process.returncode}")
@@ -108,6 +118,7 @@ def run_once(binary, fakes, scenario, records):
     groups["seconds:delivered"] = summary["delivered_s"] - summary["first_record_s"]
     if fake_cpu is not None:
         groups["fake:cpu"] = fake_cpu * scale
+    groups["memory:peak anon"] = anon_peak
     return groups
 
 
@@ -134,7 +145,8 @@ def main():
             results[label].append(run_once(binary, fakes, scenario, args.records))
             print(f"round {round_ + 1} {label}: total {results[label][-1]['total']:.2f} CPU s per 1M", flush=True)
     names = sorted({name for runs in results.values() for run in runs for name in run},
-                   key=lambda n: (n.startswith(("seconds:", "fake:")), n.startswith("seconds:"), n.startswith("written:"),
+                   key=lambda n: (n.startswith(("seconds:", "fake:", "memory:")), n.startswith(("seconds:", "memory:")),
+                                  n.startswith("memory:"), n.startswith("written:"),
                                   n.startswith("faults:"), n.startswith("switches:"), n.endswith("total"), n))
     print(f"\n{scenario.name}, {args.records:,} records, {args.rounds} alternated rounds; CPU s per 1M records, median (lowest)")
     print(f"{'thread':18} {'A':>14} {'B':>14} {'B/A (median)':>13}")
@@ -143,7 +155,8 @@ def main():
                               ("faults:", "minor page faults, thousands per 1M records"),
                               ("written:", "bytes handed to write calls, MB per 1M records"),
                               ("fake:", "the fake sink's CPU s per 1M records"),
-                              ("seconds:", "seconds from the first record received")):
+                              ("seconds:", "seconds from the first record received"),
+                              ("memory:", "peak anonymous memory (RssAnon, sampled every 20 ms), MiB")):
             if name.startswith(prefix) and not any(n.startswith(prefix) for n in names[:names.index(name)]):
                 print(f"\n{title}, median (lowest)")
         a = [run.get(name, 0.0) for run in results["A"]]
