@@ -98,11 +98,14 @@ final class ConsumerLoop: @unchecked Sendable {
     private let stopDeadline = Mutex<ContinuousClock.Instant?>(nil)
 
     // Poll-thread state.
-    private var builder: BatchBuilder
+    /// Unchecked: only the poll thread touches it, and the runtime's exclusivity check on a class
+    /// property (`swift_beginAccess`, a thread-local access set) ran for every message
+    /// (docs/cpu-profile.md, "Exclusivity checks").
+    @exclusivity(unchecked) private var builder: BatchBuilder
     /// When librdkafka may have stopped fetching after its queue was full (`restartStoppedFetches`).
     private var stallWatch: FetchStallWatch
     var held: IngestBatch?
-    private var paused = false
+    @exclusivity(unchecked) private var paused = false
     var assigned: Set<TopicPartition> = []
     /// While paused, messages already fetched are dropped; each partition seeks back to the first
     /// dropped offset before resuming, so nothing is skipped.

@@ -117,10 +117,13 @@ final class SegmentBuilder {
     static let targetBytes = 256 << 10
 
     let compression: SpoolCompression
-    private var body: UnsafeMutableRawBufferPointer
-    private var length = 0
-    private var ends: [UInt32] = []
-    private(set) var firstSequence: UInt64 = 0
+    // Unchecked: a builder belongs to the spool writer's thread, and the runtime's exclusivity
+    // check on each of these class properties ran for every record appended
+    // (docs/cpu-profile.md, "Exclusivity checks").
+    @exclusivity(unchecked) private var body: UnsafeMutableRawBufferPointer
+    @exclusivity(unchecked) private var length = 0
+    @exclusivity(unchecked) private var ends: [UInt32] = []
+    @exclusivity(unchecked) private(set) var firstSequence: UInt64 = 0
     private var output: UnsafeMutableRawBufferPointer
     private let lz4State: UnsafeMutableRawPointer?
     private let zstdContext: OpaquePointer?
