@@ -29,8 +29,14 @@ public struct ByteKey: Hashable, Sendable {
     }
 
     /// `equal(_:_:)` for a slice of a buffer and an array.
+    ///
+    /// Length and first byte are compared before the array's storage is handed to `memcmp`:
+    /// handing it over retains and releases the array (it is an element of the caller's key list),
+    /// and the JSON scanners compare every member name with every key they note.
     @inlinable public static func equal(_ x: Slice<UnsafeRawBufferPointer>, _ y: [UInt8]) -> Bool {
-        y.withUnsafeBytes { equal(UnsafeRawBufferPointer(rebasing: x), $0) }
+        guard x.count == y.count else { return false }
+        guard let first = y.first else { return true }
+        return x.first == first && y.withUnsafeBytes { equal(UnsafeRawBufferPointer(rebasing: x), $0) }
     }
 
     @inlinable public func hash(into hasher: inout Hasher) {
