@@ -55,7 +55,9 @@ import Testing
 
     /// Labels read from one scan of each record: templates that share a top-level member each get
     /// their field; a record cut short after its labels' fields still has them (looked up one by
-    /// one, as any malformed record is), and missing fields read `unknown`.
+    /// one, as any malformed record is), and missing fields read `unknown`. A member's first
+    /// occurrence counts, spaces between tokens change nothing, and a record that is not valid JSON
+    /// only for a later member (a bad escape) keeps its labels.
     @Test func labelsSharingAMemberAndMalformedRecordsGetTheirValues() async throws {
         let loki = try await FakeLoki()
         let sink = try sink([loki.url], labels: [
@@ -68,6 +70,8 @@ import Testing
             #"{"kubernetes":{"container_name":"web","namespace_name":"shop"},"stream":"stderr","log":"b","cut":"#,
             #"{"log":"no labels here"}"#,
             "plain text",
+            #"{ "stream" : "stdout" , "stream":"x", "kubernetes" : { "namespace_name" : "dup", "container_name":"api" } }"#,
+            #"{"stream":"stderr","stream":"y","kubernetes":{"namespace_name":"bad","container_name":"esc"},"log":"\q"}"#,
         ])
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for i in batch.records.indices { batch.records[i].timestampMs = now }
@@ -77,6 +81,8 @@ import Testing
             #"{container="api", namespace="pay", stream="stdout"}"#,
             #"{container="web", namespace="shop", stream="stderr"}"#,
             #"{container="unknown", namespace="unknown", stream="unknown"}"#,
+            #"{container="api", namespace="dup", stream="stdout"}"#,
+            #"{container="esc", namespace="bad", stream="stderr"}"#,
         ])
         await sink.close()
         await loki.shutdown()
