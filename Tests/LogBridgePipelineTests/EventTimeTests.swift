@@ -41,6 +41,10 @@ struct EventTimeTests {
         #expect(resolve(#"{"ts":42}"#) == nil)
         #expect(resolve(#"{"ts":1.7e9}"#) == nil)
         #expect(resolve(#"{"time":"2025-11-20T10:00:00\u005A"}"#) == nil)
+        #expect(resolve(#"{"time":"\u0032025-11-20T10:00:00Z"}"#) == nil)
+        #expect(resolve(#"{"time":"2025-11-20T10:00:00.\u0031Z"}"#) == nil)
+        #expect(resolve(#"{"time":"2025-11-20T10:00:00+01\u003a00"}"#) == nil)
+        #expect(resolve(#"{"ts":"176363280\u0030"}"#) == nil)
         // Not an object, an empty list, a field not configured.
         #expect(resolve(#"plain text 2025-11-20T10:00:00Z"#) == nil)
         #expect(resolve(#"{"@timestamp":1763632800}"#, EventTimeFields([])) == nil)
