@@ -108,12 +108,14 @@ bench-profile: release fakes
 ## bench-ab: an A/B of two binaries on one bench scenario, by thread (Benchmarks/e2e/ab.py):
 ## A=path/to/old/logbridge (required), B the release build, SCENARIO=es by default, ROUNDS=5
 ## alternated runs of each; prints the median and lowest CPU s per 1M records of each thread, the
-## fake's CPU, and seconds from the first record to the last spooled and delivered.
+## fake's CPU, and seconds from the first record to the last spooled and delivered. PACE=RATE
+## produces the records at RATE/s while logbridge runs (a sink keeping up) instead of a backlog.
 ROUNDS ?= 5
+PACE ?= 0
 bench-ab: release fakes
 	@test -n "$(A)" || { echo "bench-ab: set A to the old binary (A=/path/to/logbridge)"; exit 2; }
 	cd Benchmarks/e2e && python3 ab.py --a $(abspath $(A)) --b $(abspath $(RELEASE_BIN)) \
-		--fakes $(abspath .build/release/logbridge-fakes) --scenario $(SCENARIO) --rounds $(ROUNDS)
+		--fakes $(abspath .build/release/logbridge-fakes) --scenario $(SCENARIO) --rounds $(ROUNDS) --pace $(PACE)
 
 ## soak: fills a spool to its high watermark and drains part of it, SOAK_ROUNDS times (400 by
 ## default, ~2 minutes): every round must reach the watermark with the spool writable (freed LMDB
